@@ -1,0 +1,40 @@
+"""The admin sidebar: Catalog, Sales and Operations, each link shown to those allowed to use it."""
+
+from django.urls import reverse_lazy
+
+
+def _model_item(title: str, icon: str, app_label: str, model: str) -> dict:
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy(f"admin:{app_label}_{model}_changelist"),
+        "permission": lambda request: request.user.has_perm(f"{app_label}.view_{model}"),
+    }
+
+
+def sidebar(request) -> list[dict]:
+    """Return the sidebar groups for the unfold admin."""
+    return [
+        {
+            "title": "Catalog",
+            "items": [
+                _model_item("Wines", "wine_bar", "shop", "wine"),
+                _model_item("Categories", "category", "shop", "category"),
+                _model_item("Countries", "public", "shop", "country"),
+                _model_item("Regions", "map", "shop", "region"),
+            ],
+        },
+        {
+            "title": "Sales",
+            "items": [
+                _model_item("Orders", "receipt_long", "orders", "order"),
+            ],
+        },
+        {
+            "title": "Operations",
+            "items": [
+                _model_item("Users", "person", "auth", "user"),
+                _model_item("Groups", "group", "auth", "group"),
+            ],
+        },
+    ]

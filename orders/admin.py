@@ -1,0 +1,184 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils import timezone
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.decorators import action, display
+
+from backoffice.spreadsheet import csv_response
+from orders.exceptions import InvalidTransition
+from orders.models import Order, OrderEvent, OrderItem
+from orders.selectors import EXPORT_HEADER, order_export_rows
+from orders.services import add_order_note, cancel_order, ship_order, update_order_contact
+
+STATUS_LABELS = {
+    Order.Status.PENDING.label: "warning",
+    Order.Status.PAID.label: "success",
+    Order.Status.SHIPPED.label: "info",
+    Order.Status.CANCELED.label: "danger",
+    Order.Status.EXPIRED.label: "danger",
+    Order.Status.REFUNDED.label: "danger",
+}
+
+
+class OrderItemInline(TabularInline):
+    model = OrderItem
+    fields = ["sku", "wine_name", "vintage", "quantity", "unit_price", "line_total"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    hide_title = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OrderEventInline(TabularInline):
+    model = OrderEvent
+    verbose_name = "timeline entry"
+    verbose_name_plural = "timeline"
+    hide_title = True
+    fields = ["created", "kind", "message", "status_change", "actor"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @display(description="status")
+    def status_change(self, event):
+        if not event.to_status:
+            return ""
+        to = Order.Status(event.to_status).label
+        return f"{Order.Status(event.from_status).label} → {to}" if event.from_status else to
+
+
+class OrderAdminForm(forms.ModelForm):
+    note = forms.CharField(
+        label="Add a note to the timeline",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+    class Meta:
+        model = Order
+        fields = ["first_name", "last_name", "email", "address", "postal_code", "city"]
+
+
+def _transition(model_admin, request, queryset, service, verb: str):
+    done, refused = 0, []
+    for order_id in queryset.values_list("pk", flat=True):
+        try:
+            service(order_id=order_id, actor=request.user)
+            done += 1
+        except InvalidTransition as error:
+            refused.append(str(error))
+    if done:
+        model_admin.message_user(request, f"{done} order(s) {verb}.", messages.SUCCESS)
+    for reason in refused:
+        model_admin.message_user(request, reason, messages.WARNING)
+
+
+@admin.register(Order)
+class OrderAdmin(ModelAdmin):
+    form = OrderAdminForm
+    inlines = [OrderItemInline, OrderEventInline]
+    list_display = [
+        "number",
+        "created",
+        "customer",
+        "email",
+        "status_label",
+        "item_count",
+        "total",
+    ]
+    list_filter = ["status", ("created", RangeDateFilter)]
+    list_filter_submit = True
+    search_fields = ["number", "email", "first_name", "last_name"]
+    date_hierarchy = "created"
+    list_per_page = 50
+    readonly_fields = [
+        "number",
+        "status_label",
+        "currency",
+        "subtotal",
+        "discount",
+        "total",
+        "created",
+        "paid_at",
+        "shipped_at",
+        "canceled_at",
+    ]
+    fieldsets = [
+        ("Order", {"fields": ["number", "status_label", "created"]}),
+        (
+            "Customer",
+            {"fields": ["first_name", "last_name", "email", "address", "postal_code", "city"]},
+        ),
+        ("Amounts", {"fields": ["currency", "subtotal", "discount", "total"]}),
+        ("Dates", {"fields": ["paid_at", "shipped_at", "canceled_at"]}),
+        ("Note", {"fields": ["note"]}),
+    ]
+    actions = ["ship_selected", "cancel_selected", "export_csv"]
+    actions_submit_line = ["ship_submit", "cancel_submit"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_count=Count("items"))
+
+    def has_add_permission(self, request):
+        return False  # orders come from the checkout
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # orders are canceled, never deleted
+
+    @display(description="customer", ordering="last_name")
+    def customer(self, order):
+        return order.customer_name
+
+    @display(description="status", ordering="status", label=STATUS_LABELS)
+    def status_label(self, order):
+        return order.get_status_display()
+
+    @display(description="items", ordering="item_count")
+    def item_count(self, order):
+        return order.item_count
+
+    def save_model(self, request, obj, form, change):
+        # Only the customer fields the merchant changed are written: the status and amounts
+        # belong to the services, which may have moved them while the form was open.
+        contact = {name: form.cleaned_data[name] for name in form.changed_data if name != "note"}
+        if contact:
+            update_order_contact(order_id=obj.pk, actor=request.user, changes=contact)
+        if form.cleaned_data.get("note"):
+            add_order_note(order_id=obj.pk, actor=request.user, message=form.cleaned_data["note"])
+        for submit_action in self.get_actions_submit_line(request, obj.pk):
+            if submit_action.action_name in request.POST:
+                submit_action.method(request, obj)
+
+    @action(description="Mark selected orders as shipped", permissions=["change"])
+    def ship_selected(self, request, queryset):
+        _transition(self, request, queryset, ship_order, "marked as shipped")
+
+    @action(description="Cancel selected orders (puts their stock back)", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        _transition(self, request, queryset, cancel_order, "canceled")
+
+    @action(description="Export selected orders to CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return csv_response(f"orders-{stamp}.csv", EXPORT_HEADER, order_export_rows(queryset))
+
+    @action(description="Save and mark shipped", permissions=["change"])
+    def ship_submit(self, request, obj):
+        _transition(self, request, Order.objects.filter(pk=obj.pk), ship_order, "marked as shipped")
+
+    @action(description="Save and cancel the order", permissions=["change"])
+    def cancel_submit(self, request, obj):
+        _transition(self, request, Order.objects.filter(pk=obj.pk), cancel_order, "canceled")

@@ -1,0 +1,22 @@
+class OrderError(Exception):
+    """An order could not be placed or changed; the message is safe to show."""
+
+
+class EmptyCart(OrderError):
+    pass
+
+
+class OutOfStock(OrderError):
+    pass
+
+
+class WineUnavailable(OrderError):
+    pass
+
+
+class CartChanged(OrderError):
+    """Prices or lines changed between the checkout page and the order."""
+
+
+class InvalidTransition(OrderError):
+    pass

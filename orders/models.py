@@ -1,0 +1,127 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending payment"
+        PAID = "paid", "Paid"
+        SHIPPED = "shipped", "Shipped"
+        CANCELED = "canceled", "Canceled"
+        EXPIRED = "expired", "Expired"
+        REFUNDED = "refunded", "Refunded"
+
+    number = models.CharField("number", max_length=20, unique=True, editable=False)
+    status = models.CharField(
+        "status", max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    first_name = models.CharField("first name", max_length=100)
+    last_name = models.CharField("last name", max_length=100)
+    email = models.EmailField("email")
+    address = models.CharField("address", max_length=250)
+    postal_code = models.CharField("postal code", max_length=20)
+    city = models.CharField("city", max_length=100)
+    currency = models.CharField("currency", max_length=3)
+    subtotal = models.DecimalField("subtotal", max_digits=12, decimal_places=2)
+    discount = models.DecimalField("discount", max_digits=12, decimal_places=2, default=0)
+    total = models.DecimalField("total", max_digits=12, decimal_places=2)
+    created = models.DateTimeField("placed", auto_now_add=True)
+    updated = models.DateTimeField("updated", auto_now=True)
+    paid_at = models.DateTimeField("paid at", null=True, blank=True)
+    shipped_at = models.DateTimeField("shipped at", null=True, blank=True)
+    canceled_at = models.DateTimeField("canceled at", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "order"
+        verbose_name_plural = "orders"
+        indexes = [
+            models.Index(fields=["status", "-created"], name="order_status_idx"),
+            models.Index(fields=["-created"], name="order_created_idx"),
+            models.Index(fields=["email"], name="order_email_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("orders:order_placed", kwargs={"number": self.number})
+
+    @property
+    def customer_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="items", verbose_name="order"
+    )
+    # The wine may leave the catalog later; the order keeps what was sold.
+    wine = models.ForeignKey(
+        "shop.Wine",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="order_items",
+        verbose_name="wine",
+    )
+    sku = models.CharField("SKU", max_length=32)
+    wine_name = models.CharField("wine", max_length=200)
+    vintage = models.PositiveSmallIntegerField("vintage", null=True, blank=True)
+    unit_price = models.DecimalField("unit price", max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField("quantity", validators=[MinValueValidator(1)])
+    line_total = models.DecimalField("line total", max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "order item"
+        verbose_name_plural = "order items"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="item_quantity_gte_1"),
+            models.UniqueConstraint(fields=["order", "wine"], name="item_wine_once_per_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.wine_name}"
+
+
+class OrderEvent(models.Model):
+    class Kind(models.TextChoices):
+        PLACED = "placed", "Placed"
+        STATUS = "status", "Status changed"
+        STOCK_RELEASED = "stock_released", "Stock released"
+        NOTE = "note", "Note"
+        EMAIL = "email", "Email sent"
+        PAYMENT = "payment", "Payment"
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name="order"
+    )
+    kind = models.CharField("kind", max_length=20, choices=Kind.choices)
+    message = models.TextField("message")
+    from_status = models.CharField(
+        "from status", max_length=16, choices=Order.Status.choices, blank=True
+    )
+    to_status = models.CharField(
+        "to status", max_length=16, choices=Order.Status.choices, blank=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="by",
+    )
+    created = models.DateTimeField("at", auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = "order event"
+        verbose_name_plural = "order events"
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.message}"

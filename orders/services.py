@@ -1,0 +1,227 @@
+"""Order placement and every status change: the only code that writes orders or their stock."""
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, When
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+
+from orders.exceptions import CartChanged, EmptyCart, InvalidTransition, OutOfStock, WineUnavailable
+from orders.models import Order, OrderEvent, OrderItem
+from shop.catalog_cache import catalog_changed
+from shop.models import Wine
+from shop.money import quantize
+
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud without doubt
+
+
+@dataclass(frozen=True)
+class Customer:
+    first_name: str
+    last_name: str
+    email: str
+    address: str
+    postal_code: str
+    city: str
+
+
+def order_number() -> str:
+    """Return a fresh order number such as WS-7K3F-9QH2."""
+    chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+    return f"WS-{chars[:4]}-{chars[4:]}"
+
+
+def _lock_wines(wine_ids) -> dict[int, Wine]:
+    """Lock the wines' rows, always in id order so concurrent orders cannot deadlock."""
+    return {
+        w.pk: w for w in Wine.objects.select_for_update().filter(pk__in=wine_ids).order_by("pk")
+    }
+
+
+def _move_stock(changes: dict[int, int]) -> None:
+    """Add changes[wine_id] bottles to each wine's stock in one statement."""
+    Wine.objects.filter(pk__in=list(changes)).update(
+        stock=Case(*(When(pk=pk, then=F("stock") + delta) for pk, delta in changes.items())),
+        updated=timezone.now(),
+    )
+    catalog_changed()
+
+
+def _create_with_number(**fields) -> Order:
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=order_number(), **fields)
+        except IntegrityError:
+            continue
+    raise IntegrityError("Could not find a free order number.")
+
+
+@transaction.atomic
+def place_order(
+    *,
+    lines: Sequence[tuple[int, int]],
+    customer: Customer,
+    expected_total: Decimal | None = None,
+) -> Order:
+    """Turn (wine id, quantity) lines into a pending order, reserving the stock.
+
+    Prices come from the database as it is now; when expected_total (what the customer was
+    shown) differs from the new total the order is refused with CartChanged.
+    """
+    quantities: dict[int, int] = {}
+    for wine_id, quantity in lines:
+        if quantity < 1:
+            raise OutOfStock("Every quantity must be at least 1.")
+        quantities[wine_id] = quantities.get(wine_id, 0) + quantity
+    if not quantities:
+        raise EmptyCart("Your cart is empty.")
+
+    wines = _lock_wines(quantities)
+    for wine_id, quantity in quantities.items():
+        wine = wines.get(wine_id)
+        if wine is None or not wine.available:
+            raise WineUnavailable(
+                f"{wine or 'A wine in your cart'} is no longer available. Please review your cart."
+            )
+        if wine.stock < quantity:
+            raise OutOfStock(
+                f"Only {wine.stock} of {wine} left. Please review your cart."
+                if wine.stock
+                else f"{wine} has just sold out. Please review your cart."
+            )
+
+    items = [
+        OrderItem(
+            wine=wines[wine_id],
+            sku=wines[wine_id].sku,
+            wine_name=wines[wine_id].name,
+            vintage=wines[wine_id].vintage,
+            unit_price=wines[wine_id].price,
+            quantity=quantity,
+            line_total=quantize(wines[wine_id].price * quantity),
+        )
+        for wine_id, quantity in sorted(quantities.items())
+    ]
+    subtotal = quantize(sum((item.line_total for item in items), Decimal(0)))
+    if expected_total is not None and quantize(expected_total) != subtotal:
+        raise CartChanged("Prices in your cart have changed. Please check the new total.")
+
+    order = _create_with_number(
+        status=Order.Status.PENDING,
+        currency=settings.SHOP_CURRENCY,
+        subtotal=subtotal,
+        discount=Decimal("0.00"),
+        total=subtotal,
+        **asdict(customer),
+    )
+    for item in items:
+        item.order = order
+    OrderItem.objects.bulk_create(items)
+    _move_stock({wine_id: -quantity for wine_id, quantity in quantities.items()})
+    OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.PLACED,
+        message=f"Order placed by {order.customer_name}: {len(items)} "
+        f"line{pluralize(len(items))}, {order.total} {order.currency}.",
+        to_status=Order.Status.PENDING,
+    )
+    return order
+
+
+def _change_status(order_id: int, *, allowed_from, to: str, actor, message: str, **fields) -> Order:
+    """Move the order to status `to` if it is in one of allowed_from, or raise InvalidTransition.
+
+    The row is locked first, so of two concurrent changes exactly one sees the old status.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status not in allowed_from:
+        raise InvalidTransition(
+            f"Order {order.number} is {order.get_status_display().lower()} and cannot be "
+            f"moved to {Order.Status(to).label.lower()}."
+        )
+    previous = order.status
+    order.status = to
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.save(update_fields=["status", "updated", *fields])
+    OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.STATUS,
+        message=message,
+        from_status=previous,
+        to_status=to,
+        actor=actor,
+    )
+    return order
+
+
+def _release_stock(order: Order, *, actor, reason: str) -> None:
+    changes = {}
+    for wine_id, quantity in order.items.filter(wine__isnull=False).values_list("wine", "quantity"):
+        changes[wine_id] = changes.get(wine_id, 0) + quantity
+    if changes:
+        _lock_wines(changes)
+        _move_stock(changes)
+    OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.STOCK_RELEASED,
+        message=f"{sum(changes.values())} bottles back in stock ({reason}).",
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def cancel_order(*, order_id: int, actor=None, reason: str = "") -> Order:
+    """Cancel a pending or paid (not yet shipped) order and put its bottles back in stock."""
+    order = _change_status(
+        order_id,
+        allowed_from={Order.Status.PENDING, Order.Status.PAID},
+        to=Order.Status.CANCELED,
+        actor=actor,
+        message="Order canceled" + (f": {reason}" if reason else "."),
+        canceled_at=timezone.now(),
+    )
+    _release_stock(order, actor=actor, reason="order canceled")
+    return order
+
+
+@transaction.atomic
+def ship_order(*, order_id: int, actor=None) -> Order:
+    """Mark a paid order as shipped."""
+    return _change_status(
+        order_id,
+        allowed_from={Order.Status.PAID},
+        to=Order.Status.SHIPPED,
+        actor=actor,
+        message="Order shipped.",
+        shipped_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def add_order_note(*, order_id: int, actor, message: str) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order_id=order_id, kind=OrderEvent.Kind.NOTE, message=message, actor=actor
+    )
+
+
+@transaction.atomic
+def update_order_contact(*, order_id: int, actor, changes: dict[str, str]) -> None:
+    """Correct the customer's details on an order, leaving status and amounts alone."""
+    allowed = {"first_name", "last_name", "email", "address", "postal_code", "city"}
+    fields = {name: value for name, value in changes.items() if name in allowed}
+    if not fields:
+        return
+    Order.objects.filter(pk=order_id).update(**fields, updated=timezone.now())
+    OrderEvent.objects.create(
+        order_id=order_id,
+        kind=OrderEvent.Kind.NOTE,
+        message="Customer details changed: " + ", ".join(sorted(fields)).replace("_", " ") + ".",
+        actor=actor,
+    )

@@ -1,0 +1,49 @@
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from orders.models import Order, OrderItem
+from orders.services import Customer
+
+
+def customer(**overrides) -> Customer:
+    fields = {
+        "first_name": "Camille",
+        "last_name": "Rodríguez",
+        "email": "camille@example.com",
+        "address": "12 rue des Vignes",
+        "postal_code": "33000",
+        "city": "Bordeaux",
+    }
+    return Customer(**{**fields, **overrides})
+
+
+class OrderFactory(DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    number = factory.Sequence(lambda n: f"WS-TEST-{n:04d}")
+    first_name = "Camille"
+    last_name = "Rodríguez"
+    email = factory.Sequence(lambda n: f"buyer{n}@example.com")
+    address = "12 rue des Vignes"
+    postal_code = "33000"
+    city = "Bordeaux"
+    currency = "EUR"
+    subtotal = Decimal("25.00")
+    total = Decimal("25.00")
+
+
+class OrderItemFactory(DjangoModelFactory):
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory)
+    wine = None
+    sku = factory.Sequence(lambda n: f"T-{n:06d}")
+    wine_name = factory.Sequence(lambda n: f"Cuvée {n}")
+    vintage = 2019
+    unit_price = Decimal("12.50")
+    quantity = 2
+    line_total = Decimal("25.00")

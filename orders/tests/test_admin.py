@@ -1,0 +1,134 @@
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order, OrderEvent
+from orders.services import place_order
+from orders.tests.factories import OrderFactory, OrderItemFactory, customer
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:orders_order_changelist")
+
+
+def change_url(order):
+    return reverse("admin:orders_order_change", args=[order.pk])
+
+
+def make_orders(count: int, items: int = 2) -> list[Order]:
+    orders = OrderFactory.create_batch(count)
+    for order in orders:
+        OrderItemFactory.create_batch(items, order=order)
+    return orders
+
+
+def count_queries(client, url, django_assert_max_num_queries) -> int:
+    client.get(url)  # warm-up: sessions, content types
+    with django_assert_max_num_queries(100) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_changelist_queries_do_not_grow_with_orders(admin_client, django_assert_max_num_queries):
+    make_orders(2)
+    few = count_queries(admin_client, CHANGELIST, django_assert_max_num_queries)
+    make_orders(40)
+    many = count_queries(admin_client, CHANGELIST, django_assert_max_num_queries)
+    assert few == many
+
+
+def test_change_page_queries_do_not_grow_with_items(admin_client, django_assert_max_num_queries):
+    small, large = make_orders(1, items=1)[0], make_orders(1, items=40)[0]
+    for order in (small, large):
+        OrderEvent.objects.create(order=order, kind="note", message="Called the customer")
+    few = count_queries(admin_client, change_url(small), django_assert_max_num_queries)
+    many = count_queries(admin_client, change_url(large), django_assert_max_num_queries)
+    assert few == many
+
+
+def test_change_page_shows_items_and_timeline(admin_client):
+    wine = WineFactory(name="Barolo Monfalletto", stock=5)
+    order = place_order(lines=[(wine.pk, 2)], customer=customer())
+    page = admin_client.get(change_url(order)).content.decode()
+    assert "Barolo Monfalletto" in page
+    assert "Order placed by Camille Rodríguez" in page
+
+
+def test_cancel_action_releases_stock_and_reports_refusals(admin_client):
+    wine = WineFactory(stock=10)
+    pending = place_order(lines=[(wine.pk, 3)], customer=customer())
+    shipped = place_order(lines=[(wine.pk, 1)], customer=customer())
+    Order.objects.filter(pk=shipped.pk).update(status=Order.Status.SHIPPED)
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "cancel_selected", "_selected_action": [pending.pk, shipped.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "1 order(s) canceled" in page
+    assert "cannot be moved to canceled" in page
+    wine.refresh_from_db()
+    assert wine.stock == 9
+    event = pending.events.get(kind=OrderEvent.Kind.STATUS)
+    assert event.actor == admin_client.user
+
+
+def test_ship_action_moves_paid_orders_only(admin_client):
+    paid, pending = OrderFactory(status=Order.Status.PAID), OrderFactory()
+    admin_client.post(
+        CHANGELIST, {"action": "ship_selected", "_selected_action": [paid.pk, pending.pk]}
+    )
+    paid.refresh_from_db()
+    pending.refresh_from_db()
+    assert (paid.status, pending.status) == (Order.Status.SHIPPED, Order.Status.PENDING)
+
+
+def test_saving_the_form_keeps_a_status_changed_meanwhile(admin_client):
+    order = OrderFactory()
+    form = {
+        "first_name": "Camille",
+        "last_name": "Dupont",
+        "email": order.email,
+        "address": order.address,
+        "postal_code": order.postal_code,
+        "city": order.city,
+        "note": "Customer asked for Saturday delivery",
+        "items-TOTAL_FORMS": 0,
+        "items-INITIAL_FORMS": 0,
+        "events-TOTAL_FORMS": 0,
+        "events-INITIAL_FORMS": 0,
+    }
+    # A payment lands while the merchant has the form open.
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
+    response = admin_client.post(change_url(order), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    order.refresh_from_db()
+    assert (order.status, order.last_name) == (Order.Status.PAID, "Dupont")
+    messages = list(order.events.values_list("message", flat=True))
+    assert "Customer details changed: last name." in messages
+    assert "Customer asked for Saturday delivery" in messages
+
+
+def test_export_csv_neutralises_formulas(admin_client):
+    order = OrderFactory(first_name='=HYPERLINK("http://evil")', total=Decimal("25.00"))
+    OrderItemFactory(order=order, wine_name="+Cuvée", quantity=2)
+    response = admin_client.post(
+        CHANGELIST, {"action": "export_csv", "_selected_action": [order.pk]}
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, row = rows[0], rows[1]
+    assert len(rows) == 2
+    assert row[header.index("first_name")] == '\'=HYPERLINK("http://evil")'
+    assert row[header.index("wine")] == "'+Cuvée"
+    assert row[header.index("order_total")] == "25.00"
+
+
+def test_admin_needs_login(client):
+    response = client.get(CHANGELIST)
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

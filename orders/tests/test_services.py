@@ -1,0 +1,113 @@
+from decimal import Decimal
+
+import pytest
+
+from orders.exceptions import CartChanged, EmptyCart, InvalidTransition, OutOfStock, WineUnavailable
+from orders.models import Order, OrderEvent
+from orders.services import cancel_order, place_order, ship_order
+from orders.tests.factories import customer
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_place_order_copies_prices_and_reserves_stock():
+    a = WineFactory(price=Decimal("12.90"), stock=10)
+    b = WineFactory(price=Decimal("7.35"), stock=3)
+    order = place_order(lines=[(a.pk, 2), (b.pk, 3)], customer=customer())
+
+    assert order.status == Order.Status.PENDING
+    assert order.number.startswith("WS-") and len(order.number) == 12
+    assert order.subtotal == order.total == Decimal("47.85")
+    items = {item.wine_id: item for item in order.items.all()}
+    assert items[a.pk].unit_price == Decimal("12.90")
+    assert items[b.pk].line_total == Decimal("22.05")
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.stock, b.stock) == (8, 0)
+    assert list(order.events.values_list("kind", flat=True)) == [OrderEvent.Kind.PLACED]
+
+
+def test_place_order_merges_repeated_lines():
+    wine = WineFactory(stock=5)
+    order = place_order(lines=[(wine.pk, 2), (wine.pk, 1)], customer=customer())
+    assert [(i.wine_id, i.quantity) for i in order.items.all()] == [(wine.pk, 3)]
+
+
+@pytest.mark.parametrize(
+    ("make_lines", "error"),
+    [
+        (lambda w: [], EmptyCart),
+        (lambda w: [(w.pk, 6)], OutOfStock),
+        (lambda w: [(w.pk, 0)], OutOfStock),
+        (lambda w: [(w.pk + 1000, 1)], WineUnavailable),
+    ],
+)
+def test_place_order_refuses_bad_lines_and_writes_nothing(make_lines, error):
+    wine = WineFactory(stock=5)
+    with pytest.raises(error):
+        place_order(lines=make_lines(wine), customer=customer())
+    wine.refresh_from_db()
+    assert wine.stock == 5
+    assert Order.objects.count() == 0
+
+
+def test_place_order_refuses_unavailable_wine():
+    wine = WineFactory(stock=5, available=False)
+    with pytest.raises(WineUnavailable):
+        place_order(lines=[(wine.pk, 1)], customer=customer())
+    assert Order.objects.count() == 0
+
+
+def test_place_order_refuses_when_price_changed_since_checkout_page():
+    wine = WineFactory(price=Decimal("10.00"), stock=5)
+    shown_total = Decimal("20.00")
+    wine.price = Decimal("11.00")
+    wine.save()
+    with pytest.raises(CartChanged):
+        place_order(lines=[(wine.pk, 2)], customer=customer(), expected_total=shown_total)
+    wine.refresh_from_db()
+    assert wine.stock == 5
+    assert Order.objects.count() == 0
+
+
+def test_cancel_releases_stock_once():
+    wine = WineFactory(stock=10)
+    order = place_order(lines=[(wine.pk, 4)], customer=customer())
+    cancel_order(order_id=order.pk)
+    wine.refresh_from_db()
+    assert wine.stock == 10
+    with pytest.raises(InvalidTransition):
+        cancel_order(order_id=order.pk)
+    wine.refresh_from_db()
+    assert wine.stock == 10
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELED
+    assert order.canceled_at is not None
+    kinds = list(order.events.values_list("kind", flat=True))
+    assert kinds.count(OrderEvent.Kind.STOCK_RELEASED) == 1
+
+
+def test_cancel_of_deleted_wine_keeps_the_order():
+    wine = WineFactory(stock=10)
+    order = place_order(lines=[(wine.pk, 1)], customer=customer())
+    order.items.update(wine=None)
+    cancel_order(order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELED
+
+
+def test_ship_only_paid_orders():
+    wine = WineFactory(stock=10)
+    order = place_order(lines=[(wine.pk, 1)], customer=customer())
+    with pytest.raises(InvalidTransition):
+        ship_order(order_id=order.pk)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
+    ship_order(order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+    assert order.shipped_at is not None
+    with pytest.raises(InvalidTransition):
+        cancel_order(order_id=order.pk)
+    wine.refresh_from_db()
+    assert wine.stock == 9

@@ -1,0 +1,58 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from orders.exceptions import OrderError
+from orders.forms import CheckoutForm
+from orders.models import Order
+from orders.services import Customer, place_order
+from shop.cart import Cart
+
+PLACED_ORDERS_KEY = "placed_orders"
+
+
+def _placed_orders(session) -> list[str]:
+    """Return the numbers of the orders this session placed (the last ten)."""
+    numbers = session.get(PLACED_ORDERS_KEY)
+    if not isinstance(numbers, list):
+        return []
+    return [n for n in numbers if isinstance(n, str)][-10:]
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    cart = Cart.for_request(request)
+    for problem in cart.sync():
+        messages.warning(request, problem)
+    if not cart:
+        messages.info(request, "Your cart is empty.")
+        return redirect("shop:cart_detail")
+
+    form = CheckoutForm(request.POST or None, initial={"expected_total": cart.total})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = place_order(
+                lines=[(line.wine.pk, line.quantity) for line in cart],
+                customer=Customer(**{name: data[name] for name in CheckoutForm.Meta.fields}),
+                expected_total=data["expected_total"],
+            )
+        except OrderError as error:
+            messages.error(request, str(error))
+            return redirect("shop:cart_detail")
+        cart.clear()
+        request.session[PLACED_ORDERS_KEY] = [*_placed_orders(request.session)[-9:], order.number]
+        return redirect(order.get_absolute_url())
+    return render(request, "orders/checkout.html", {"cart": cart, "form": form})
+
+
+@require_GET
+def order_placed(request, number):
+    # Only the session that placed an order may see it.
+    if number not in _placed_orders(request.session):
+        raise Http404("No such order.")
+    order = Order.objects.prefetch_related("items").filter(number=number).first()
+    if order is None:
+        raise Http404("No such order.")
+    return render(request, "orders/order_placed.html", {"order": order})

@@ -1,0 +1,142 @@
+"""The session cart.
+
+The session holds only ``{"<wine id>": quantity}``; names, prices and stock always come from the
+database, so a tampered or stale session can never change what a customer pays.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+from django.conf import settings
+
+from shop.exceptions import CartError
+from shop.models import Wine
+from shop.money import quantize
+
+SESSION_KEY = "cart"
+
+
+@dataclass(frozen=True)
+class CartLine:
+    wine: Wine
+    quantity: int
+
+    @property
+    def unit_price(self) -> Decimal:
+        return self.wine.price
+
+    @property
+    def total(self) -> Decimal:
+        return quantize(self.wine.price * self.quantity)
+
+
+def _parse(raw) -> dict[int, int]:
+    """Return the valid ``{wine_id: quantity}`` pairs of raw session data, ignoring the rest."""
+    if not isinstance(raw, dict):
+        return {}
+    quantities = {}
+    for key, value in raw.items():
+        if not (isinstance(key, str) and key.isdigit()):
+            continue
+        if type(value) is not int or value < 1:
+            continue
+        quantities[int(key)] = value
+    return quantities
+
+
+class Cart:
+    """The cart of one request; build it with ``Cart.for_request`` so it is loaded once."""
+
+    def __init__(self, request):
+        self.session = request.session
+        self.quantities = _parse(self.session.get(SESSION_KEY))
+
+    @classmethod
+    def for_request(cls, request) -> "Cart":
+        if not hasattr(request, "_cart"):
+            request._cart = cls(request)
+        return request._cart
+
+    def __bool__(self):
+        return bool(self.lines)
+
+    def __iter__(self):
+        return iter(self.lines)
+
+    @property
+    def count(self) -> int:
+        """Return the number of bottles."""
+        return sum(line.quantity for line in self.lines)
+
+    @cached_property
+    def _checked(self) -> tuple[list[CartLine], list[str]]:
+        """Return the lines that can be bought now and a message for each one that changed."""
+        if not self.quantities:
+            return [], []
+        wines = Wine.objects.select_related("country", "region", "category").in_bulk(
+            list(self.quantities)
+        )
+        lines, problems = [], []
+        for wine_id, quantity in self.quantities.items():
+            wine = wines.get(wine_id)
+            if wine is None:
+                problems.append("A wine in your cart is no longer sold and was removed.")
+            elif not wine.available or wine.stock < 1:
+                problems.append(f"{wine} is no longer available and was removed from your cart.")
+            elif quantity > wine.stock:
+                problems.append(
+                    f"Only {wine.stock} of {wine} left: your cart now holds {wine.stock}."
+                )
+                lines.append(CartLine(wine, wine.stock))
+            else:
+                lines.append(CartLine(wine, quantity))
+        lines.sort(key=lambda line: (line.wine.name, line.wine.pk))
+        return lines, problems
+
+    @property
+    def lines(self) -> list[CartLine]:
+        return self._checked[0]
+
+    @property
+    def total(self) -> Decimal:
+        return quantize(sum((line.total for line in self.lines), Decimal(0)))
+
+    def sync(self) -> list[str]:
+        """Store the checked lines in the session; return what had to change, for the customer."""
+        problems = self._checked[1]
+        if problems:
+            self._save({line.wine.pk: line.quantity for line in self.lines})
+        return problems
+
+    def add(self, wine: Wine, quantity: int, *, replace: bool = False) -> int:
+        """Put quantity bottles of wine in the cart (on top of those there unless replace)."""
+        if not wine.available or wine.stock < 1:
+            raise CartError(f"Sorry, {wine} is not available.")
+        if quantity < 1:
+            raise CartError("The quantity must be at least 1.")
+        new = quantity if replace else self.quantities.get(wine.pk, 0) + quantity
+        limit = min(wine.stock, settings.CART_MAX_QUANTITY)
+        if new > limit:
+            in_cart = self.quantities.get(wine.pk, 0)
+            raise CartError(
+                f"Only {limit} of {wine} can be ordered"
+                + (f" and your cart already holds {in_cart}." if in_cart and not replace else ".")
+            )
+        self._save({**self.quantities, wine.pk: new})
+        return new
+
+    def remove(self, wine_id: int) -> None:
+        if wine_id in self.quantities:
+            self._save({k: v for k, v in self.quantities.items() if k != wine_id})
+
+    def clear(self) -> None:
+        if SESSION_KEY in self.session:
+            del self.session[SESSION_KEY]
+        self.quantities = {}
+        self.__dict__.pop("_checked", None)
+
+    def _save(self, quantities: dict[int, int]) -> None:
+        self.quantities = quantities
+        self.session[SESSION_KEY] = {str(k): v for k, v in quantities.items()}
+        self.__dict__.pop("_checked", None)

@@ -1,0 +1,147 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+
+class Category(models.Model):
+    name = models.CharField("name", max_length=100, unique=True)
+    slug = models.SlugField("slug", max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "category"
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+
+class Country(models.Model):
+    name = models.CharField("name", max_length=100, unique=True)
+    slug = models.SlugField("slug", max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "country"
+        verbose_name_plural = "countries"
+
+    def __str__(self):
+        return self.name
+
+
+class RegionManager(models.Manager):
+    def get_queryset(self):
+        # A region is shown with its country ("Rioja (Spain)"): fetch both in one query.
+        return super().get_queryset().select_related("country")
+
+
+class Region(models.Model):
+    country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, related_name="regions", verbose_name="country"
+    )
+    name = models.CharField("name", max_length=100)
+    slug = models.SlugField("slug", max_length=120, unique=True)
+
+    objects = RegionManager()
+
+    class Meta:
+        ordering = ["country__name", "name"]
+        verbose_name = "region"
+        verbose_name_plural = "regions"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "name"], name="region_name_unique_per_country"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.country})"
+
+
+class Wine(models.Model):
+    sku = models.CharField("SKU", max_length=32, unique=True)
+    name = models.CharField("name", max_length=200)
+    slug = models.SlugField("slug", max_length=220, unique=True)
+    producer = models.CharField("producer", max_length=200)
+    vintage = models.PositiveSmallIntegerField(
+        "vintage",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1800)],
+        help_text="Leave blank for a non-vintage wine.",
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="wines", verbose_name="category"
+    )
+    country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, related_name="wines", verbose_name="country"
+    )
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="wines",
+        verbose_name="region",
+        null=True,
+        blank=True,
+    )
+    price = models.DecimalField(
+        "price", max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    stock = models.PositiveIntegerField("stock", default=0)
+    low_stock_threshold = models.PositiveIntegerField("low-stock threshold", default=6)
+    available = models.BooleanField("available", default=True)
+    description = models.TextField("description", blank=True)
+    image = models.ImageField("image", upload_to="wines/", blank=True)
+    created = models.DateTimeField("created", auto_now_add=True)
+    updated = models.DateTimeField("updated", auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "wine"
+        verbose_name_plural = "wines"
+        indexes = [
+            models.Index(fields=["available", "category", "name"], name="wine_category_idx"),
+            models.Index(fields=["available", "country", "name"], name="wine_country_idx"),
+            models.Index(fields=["available", "region", "name"], name="wine_region_idx"),
+            models.Index(fields=["available", "name", "id"], name="wine_list_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(stock__gte=0), name="wine_stock_gte_0"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="wine_price_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.vintage or 'NV'}"
+
+    def get_absolute_url(self):
+        return reverse("shop:wine_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        errors = {}
+        if self.vintage and self.vintage > timezone.localdate().year:
+            errors["vintage"] = "The vintage cannot be in the future."
+        if self.region_id and self.country_id and self.region.country_id != self.country_id:
+            errors["region"] = "The region must belong to the wine's country."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def in_stock(self) -> bool:
+        return self.available and self.stock > 0
+
+    @property
+    def low_stock(self) -> bool:
+        return 0 < self.stock <= self.low_stock_threshold
+
+
+def unique_slug(model, text: str, *, max_length: int = 200) -> str:
+    """Return a slug for text that no row of model uses yet."""
+    base = slugify(text)[:max_length] or "item"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug = f"{base[: max_length - len(str(n)) - 1]}-{n}"
+        n += 1
+    return slug

@@ -1,0 +1,106 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import F
+from django.utils import timezone
+
+from shop.demo import ADMIN_PASSWORD, ADMIN_USERNAME, AdminOutcome, demo_wines, seed_demo
+from shop.models import Category, Country, Region, Wine
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True
+    # test_settings does this too; repeated so a run on the plain settings stays quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return settings
+
+
+def catalog_counts():
+    return [model.objects.count() for model in (Category, Country, Region, Wine)]
+
+
+def test_seed_creates_a_stocked_catalog_across_countries():
+    result = seed_demo(create_admin=False)
+
+    in_stock = Wine.objects.filter(stock__gt=0)
+    assert result.wines_created == result.wines == Wine.objects.count()
+    assert in_stock.count() >= 200
+    assert in_stock.values("country").distinct().count() >= 8
+    assert {"Red", "White", "Rosé", "Sparkling", "Sweet", "Fortified"} <= set(
+        Category.objects.values_list("name", flat=True)
+    )
+    assert Wine.objects.filter(stock=0).exists()
+    assert Wine.objects.filter(stock__gt=0, stock__lte=F("low_stock_threshold")).exists()
+
+
+def test_seed_again_changes_nothing_and_keeps_merchant_edits(django_assert_max_num_queries):
+    seed_demo(create_admin=False)
+    wine = Wine.objects.get(sku="WS-00001")
+    Wine.objects.filter(pk=wine.pk).update(stock=wine.stock + 7)
+    counts = catalog_counts()
+
+    with django_assert_max_num_queries(8):
+        result = seed_demo(create_admin=False)
+
+    assert result.wines_created == 0
+    assert catalog_counts() == counts
+    again = Wine.objects.get(pk=wine.pk)
+    assert (again.stock, again.price, again.updated) == (wine.stock + 7, wine.price, wine.updated)
+
+
+def test_every_wine_region_belongs_to_the_wine_country():
+    seed_demo(create_admin=False)
+
+    assert not Wine.objects.filter(region__isnull=True).exists()
+    assert not Wine.objects.exclude(region__country=F("country")).exists()
+
+
+def test_no_vintage_is_in_the_future_and_some_wines_are_non_vintage():
+    seed_demo(create_admin=False)
+
+    assert not Wine.objects.filter(vintage__gt=timezone.localdate().year).exists()
+    assert Wine.objects.filter(vintage__isnull=True).exists()
+
+
+def test_demo_catalog_is_the_same_every_run():
+    first = demo_wines()
+
+    assert first == demo_wines()
+    assert len({w["sku"] for w in first}) == len(first)
+    assert len({(w["producer"], w["name"], w["vintage"]) for w in first}) == len(first)
+
+
+def test_admin_is_created_in_debug_without_resetting_its_password(debug):
+    assert seed_demo(create_admin=True).admin is AdminOutcome.CREATED
+    admin = get_user_model().objects.get(username=ADMIN_USERNAME)
+    assert admin.is_superuser
+    assert admin.check_password(ADMIN_PASSWORD)
+
+    admin.set_password("changed-by-the-merchant")
+    admin.save()
+    assert seed_demo(create_admin=True).admin is AdminOutcome.EXISTS
+    admin.refresh_from_db()
+    assert admin.check_password("changed-by-the-merchant")
+
+
+def test_admin_is_not_created_without_debug(settings):
+    settings.DEBUG = False
+
+    assert seed_demo(create_admin=True).admin is AdminOutcome.NOT_DEBUG
+    assert not get_user_model().objects.exists()
+
+
+def test_command_prints_the_summary_and_credentials(debug):
+    out = StringIO()
+
+    call_command("seed_demo", stdout=out)
+
+    output = out.getvalue()
+    count = Wine.objects.count()
+    assert f"Catalog: {count} wines ({count} new), 6 categories" in output
+    assert f"user {ADMIN_USERNAME}  password {ADMIN_PASSWORD}" in output

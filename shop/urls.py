@@ -1,0 +1,16 @@
+from django.urls import path
+
+from shop import views
+
+app_name = "shop"
+
+urlpatterns = [
+    path("", views.wine_list, name="wine_list"),
+    path("ping/", views.ping, name="ping"),
+    path("cart/", views.cart_detail, name="cart_detail"),
+    path("cart/add/<int:wine_id>/", views.cart_add, name="cart_add"),
+    path("cart/update/<int:wine_id>/", views.cart_update, name="cart_update"),
+    path("cart/remove/<int:wine_id>/", views.cart_remove, name="cart_remove"),
+    path("cart/clear/", views.cart_clear, name="cart_clear"),
+    path("wine/<slug:slug>/", views.wine_detail, name="wine_detail"),
+]

@@ -1,0 +1,110 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+
+from shop import selectors
+from shop.cart import Cart
+from shop.catalog_cache import cached_page
+from shop.exceptions import CartError
+from shop.forms import CartQuantityForm
+from shop.models import Wine
+from shop.selectors import WineFilters
+
+
+@require_GET
+def ping(request):
+    """Answer with nothing: the baseline the benchmarks measure pages against."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def wine_list(request):
+    filters = WineFilters.from_query(request.GET)
+    page_number = request.GET.get("page", "1")
+
+    def render_body() -> str:
+        facets = selectors.catalog_facets()
+        unknown = facets.unknown(filters)
+        if unknown:
+            raise Http404(f"Unknown {', '.join(unknown)}.")
+        paginator = Paginator(selectors.wine_list(filters=filters), settings.WINES_PER_PAGE)
+        try:
+            page = paginator.page(page_number)
+        except InvalidPage:
+            raise Http404("That page does not exist.") from None
+        return render_to_string(
+            "shop/_wine_list_body.html",
+            {"page": page, "facets": facets, "filters": filters, "request_query": request.GET},
+        )
+
+    body = cached_page("wine_list", f"{filters.as_key()}|{page_number[:10]}", render_body)
+    return render(request, "shop/wine_list.html", {"body": body, "filters": filters})
+
+
+@require_GET
+def wine_detail(request, slug):
+    wine = selectors.wine_get(slug=slug)
+    if wine is None:
+        raise Http404("No such wine.")
+    return render(request, "shop/wine_detail.html", {"wine": wine, "form": CartQuantityForm()})
+
+
+def _form_error(form) -> str:
+    return " ".join(e for errors in form.errors.values() for e in errors)
+
+
+@require_POST
+def cart_add(request, wine_id):
+    wine = get_object_or_404(Wine, pk=wine_id)
+    form = CartQuantityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return redirect(wine.get_absolute_url() if wine.available else "shop:wine_list")
+    try:
+        Cart.for_request(request).add(wine, form.cleaned_data["quantity"])
+    except CartError as error:
+        messages.error(request, str(error))
+        return redirect(wine.get_absolute_url() if wine.available else "shop:wine_list")
+    messages.success(request, f"Added {form.cleaned_data['quantity']} × {wine} to your cart.")
+    return redirect("shop:cart_detail")
+
+
+@require_POST
+def cart_update(request, wine_id):
+    wine = get_object_or_404(Wine, pk=wine_id)
+    form = CartQuantityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return redirect("shop:cart_detail")
+    try:
+        Cart.for_request(request).add(wine, form.cleaned_data["quantity"], replace=True)
+    except CartError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Updated {wine}.")
+    return redirect("shop:cart_detail")
+
+
+@require_POST
+def cart_remove(request, wine_id):
+    Cart.for_request(request).remove(wine_id)
+    return redirect("shop:cart_detail")
+
+
+@require_POST
+def cart_clear(request):
+    Cart.for_request(request).clear()
+    return redirect("shop:cart_detail")
+
+
+@require_GET
+def cart_detail(request):
+    cart = Cart.for_request(request)
+    for problem in cart.sync():
+        messages.warning(request, problem)
+    forms = {line.wine.pk: CartQuantityForm(initial={"quantity": line.quantity}) for line in cart}
+    return render(request, "shop/cart_detail.html", {"cart": cart, "forms": forms})
