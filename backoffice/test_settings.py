@@ -14,3 +14,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Close each request's connection, so that live-server threads leave none open at teardown.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

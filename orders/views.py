@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -10,6 +12,7 @@ from orders.services import Customer, place_order
 from shop.cart import Cart
 
 PLACED_ORDERS_KEY = "placed_orders"
+ORDER_NUMBER = re.compile(r"WS-[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
 def _placed_orders(session) -> list[str]:
@@ -50,7 +53,7 @@ def checkout(request):
 @require_GET
 def order_placed(request, number):
     # Only the session that placed an order may see it.
-    if number not in _placed_orders(request.session):
+    if not ORDER_NUMBER.fullmatch(number) or number not in _placed_orders(request.session):
         raise Http404("No such order.")
     order = Order.objects.prefetch_related("items").filter(number=number).first()
     if order is None:

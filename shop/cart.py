@@ -37,7 +37,8 @@ def _parse(raw) -> dict[int, int]:
         return {}
     quantities = {}
     for key, value in raw.items():
-        if not (isinstance(key, str) and key.isdigit()):
+        # ASCII digits only, and no more than a database id can hold.
+        if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 18):
             continue
         if type(value) is not int or value < 1:
             continue

@@ -20,12 +20,15 @@ class WineFilters:
 
         def one(name: str, max_length: int = 120) -> str:
             value = params.get(name, "")
-            return value.strip()[:max_length] if isinstance(value, str) else ""
+            if not isinstance(value, str):
+                return ""
+            # NUL can't be stored or searched for in PostgreSQL text.
+            return value.replace("\x00", "").strip()[:max_length]
 
         return cls(one("category"), one("country"), one("region"), one("q", SEARCH_MAX_LENGTH))
 
     def as_key(self) -> str:
-        return "|".join([self.category, self.country, self.region, self.q.casefold()])
+        return "|".join([self.category, self.country, self.region, self.q])
 
 
 def wine_list(*, filters: WineFilters) -> QuerySet[Wine]:

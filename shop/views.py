@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,10 +22,17 @@ def ping(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+def _page_number(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and len(value) <= 6):
+        raise Http404("That page does not exist.")
+    return int(value)
+
+
 @require_GET
 def wine_list(request):
     filters = WineFilters.from_query(request.GET)
-    page_number = request.GET.get("page", "1")
+    page_number = _page_number(request.GET.get("page", "1"))
+    key = f"{filters.as_key()}|{page_number}"
 
     def render_body() -> str:
         facets = selectors.catalog_facets()
@@ -41,8 +49,16 @@ def wine_list(request):
             {"page": page, "facets": facets, "filters": filters, "request_query": request.GET},
         )
 
-    body = cached_page("wine_list", f"{filters.as_key()}|{page_number[:10]}", render_body)
-    return render(request, "shop/wine_list.html", {"body": body, "filters": filters})
+    def render_page() -> str:
+        body = cached_page("wine_list", key, render_body)
+        return render_to_string(
+            "shop/wine_list.html", {"body": body, "filters": filters}, request=request
+        )
+
+    # Most visitors have no cart and no message: they all see the same page, served whole.
+    if Cart.for_request(request).quantities or CookieStorage.cookie_name in request.COOKIES:
+        return HttpResponse(render_page())
+    return HttpResponse(cached_page("wine_list_page", key, render_page))
 
 
 @require_GET

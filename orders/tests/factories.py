@@ -6,17 +6,19 @@ from factory.django import DjangoModelFactory
 from orders.models import Order, OrderItem
 from orders.services import Customer
 
+# What a customer types into the checkout form.
+CHECKOUT_FIELDS = {
+    "first_name": "Camille",
+    "last_name": "Rodríguez",
+    "email": "camille@example.com",
+    "address": "12 rue des Vignes",
+    "postal_code": "33000",
+    "city": "Bordeaux",
+}
+
 
 def customer(**overrides) -> Customer:
-    fields = {
-        "first_name": "Camille",
-        "last_name": "Rodríguez",
-        "email": "camille@example.com",
-        "address": "12 rue des Vignes",
-        "postal_code": "33000",
-        "city": "Bordeaux",
-    }
-    return Customer(**{**fields, **overrides})
+    return Customer(**{**CHECKOUT_FIELDS, **overrides})
 
 
 class OrderFactory(DjangoModelFactory):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from orders.models import Order
 from shop.tests.factories import WineFactory
@@ -31,6 +32,8 @@ def page():
         )
         yield browser.new_page()
         browser.close()
+        # Queries made while Playwright runs use connections of their own: close them too.
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 

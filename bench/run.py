@@ -1,0 +1,459 @@
+"""Benchmark the shop's public pages under gunicorn with wrk; print figures, never assert them.
+
+``make bench`` runs it; bench/README.md says what it measures. Run as ``run.py seed`` or
+``run.py queries ...`` it is the Django side of the run, in a subprocess with the bench's env.
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+WORK_DIR = BASE_DIR / "var" / "bench"
+WINES = 10_000
+WORKERS = 2
+THREADS = 2
+WARMUP_SECONDS = 2
+SESSIONS = 64  # per add-to-cart run, so that no cart reaches its limit during a run
+CART_WINES = 50  # the wines add-to-cart rotates over
+CATEGORIES = ["Red", "White", "Rosé", "Sparkling", "Sweet", "Fortified"]
+COUNTRIES = ["France", "Italy", "Spain", "Portugal", "Germany", "Austria", "Greece", "Hungary"]
+COUNTRIES += ["USA", "Chile", "Argentina", "South Africa", "Australia", "New Zealand", "Lebanon"]
+HOUSES = ["Domaine", "Château", "Bodega", "Weingut", "Tenuta", "Quinta"]
+NAME_WORDS = "Vieilles Vignes Clos Réserve Grand Cru Terroir Colline Sorì Pago Lieu-dit Cuvée"
+
+# Each wrk thread runs its own copy; the harness prepends wine_ids, sessions and csrftoken.
+ADD_TO_CART_LUA = """
+local threads = {}
+refused = 0
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function request()
+  local headers = {
+    ["Host"] = wrk.headers["Host"],
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "csrftoken=" .. csrftoken .. "; sessionid=" .. sessions[math.random(#sessions)],
+    ["X-CSRFToken"] = csrftoken,
+  }
+  local path = "/cart/add/" .. wine_ids[math.random(#wine_ids)] .. "/"
+  return wrk.format("POST", path, headers, "quantity=1")
+end
+
+function response(status, headers, body)
+  -- A refused add still redirects (to the wine), so tell it from a success by where it goes.
+  if status == 302 and not string.find(headers["Location"] or "", "/cart/$") then
+    refused = refused + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("refused") end
+  io.write(string.format("Refused adds: %d\\n", total))
+end
+"""
+
+
+class BenchError(Exception):
+    pass
+
+
+@dataclass
+class Result:
+    page: str
+    rps: float
+    p50: float
+    p99: float
+    requests: int
+    errors: int
+    refused: int = 0
+
+
+# --- The Django side (run in a subprocess) ---------------------------------------------------
+
+
+def seed() -> dict:
+    """Create the catalog and the empty cart sessions; return what the requests need."""
+    import random
+    from decimal import Decimal
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.utils.text import slugify
+
+    from shop.models import Category, Country, Region, Wine
+
+    rng = random.Random(2025)
+    Category.objects.bulk_create([Category(name=n, slug=slugify(n)) for n in CATEGORIES])
+    Country.objects.bulk_create([Country(name=n, slug=slugify(n)) for n in COUNTRIES])
+    Region.objects.bulk_create(
+        Region(country=country, name=f"{country.name} {part}", slug=slugify(f"{country} {part}"))
+        for country in Country.objects.all()
+        for part in ("North", "South", "Coast", "Hills")
+    )
+    category_ids = list(Category.objects.values_list("id", flat=True))
+    regions = list(Region.objects.values_list("id", "country_id"))
+    words = NAME_WORDS.split()
+    producers = [f"{rng.choice(HOUSES)} {rng.choice(words)} {n}" for n in range(40)]
+    wines = []
+    for i in range(WINES):
+        region_id, country_id = rng.choice(regions)
+        name = f"{rng.choice(words)} {rng.choice(words)} {i:05d}"
+        wines.append(
+            Wine(
+                sku=f"B{i:05d}",
+                name=name,
+                slug=slugify(name),
+                producer=rng.choice(producers),
+                vintage=rng.choice([None, *range(1995, 2024)]),
+                category_id=rng.choice(category_ids),
+                country_id=country_id,
+                region_id=region_id if rng.random() < 0.9 else None,
+                price=Decimal(rng.randrange(600, 25_000)).scaleb(-2),
+                stock=1000,
+                available=True,
+            )
+        )
+    Wine.objects.bulk_create(wines, batch_size=1000)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    sessions = []
+    for _ in range(2 * SESSIONS):  # one set for the warm-up, one for the measurement
+        session = store()
+        session.create()
+        sessions.append(session.session_key)
+    ids = list(Wine.objects.order_by("id").values_list("id", flat=True))
+    return {
+        "slug": Wine.objects.get(sku=f"B{WINES // 2:05d}").slug,
+        "wine_ids": ids[:: WINES // CART_WINES],
+        "sessions": sessions,
+    }
+
+
+def count_queries(slug: str, wine_ids: str) -> dict:
+    """Return each page's (warm, cold) query counts; cold is the first request on a clear cache."""
+    from itertools import cycle
+
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    ids = cycle(wine_ids.split(","))
+
+    def client(*, cart_wines: int = 0) -> Client:
+        browser = Client(HTTP_HOST="127.0.0.1")
+        browser.session  # noqa: B018 - creates an empty session, as the wrk runs use
+        for _ in range(cart_wines):
+            browser.post(f"/cart/add/{next(ids)}/", {"quantity": 1})
+        browser.cookies.pop("messages", None)
+        return browser
+
+    def measure(request) -> tuple[int, int]:
+        cache.clear()
+        counts = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                response = request()
+            if response.status_code not in (200, 302):
+                raise BenchError(f"{response.request['PATH_INFO']}: {response.status_code}")
+            counts.append(len(queries))
+        return counts[1], counts[0]
+
+    anonymous, shopper, customer = Client(HTTP_HOST="127.0.0.1"), client(), client(cart_wines=4)
+    return {
+        "ping": measure(lambda: anonymous.get("/ping/")),
+        "list": measure(lambda: anonymous.get("/")),
+        "detail": measure(lambda: anonymous.get(f"/wine/{slug}/")),
+        "add": measure(lambda: shopper.post(f"/cart/add/{next(ids)}/", {"quantity": 1})),
+        "cart": measure(lambda: customer.get("/cart/")),
+    }
+
+
+def django_main(command: str, *args: str) -> None:
+    sys.path.insert(0, str(BASE_DIR))
+    import django
+
+    django.setup()
+    print(json.dumps({"seed": seed, "queries": count_queries}[command](*args)))
+
+
+# --- The driver ------------------------------------------------------------------------------
+
+
+def run(args: list[str], env: dict, *, timeout: float) -> str:
+    try:
+        done = subprocess.run(
+            args, env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{' '.join(args[:3])} ran over {timeout:.0f} s") from None
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(args[:3])} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return done.stdout
+
+
+def django(env: dict, *args: str, timeout: float = 300) -> dict:
+    return json.loads(run([sys.executable, __file__, *args], env, timeout=timeout).splitlines()[-1])
+
+
+def reset_postgres(url: str) -> None:
+    import environ
+    import psycopg
+    from psycopg import sql
+
+    config = environ.Env.db_url_config(url)
+    if "bench" not in config["NAME"]:
+        raise BenchError("BENCH_DATABASE_URL is dropped each run: its name must contain 'bench'")
+    params = {"host": config["HOST"], "port": config["PORT"], "user": config["USER"]}
+    params = {k: v for k, v in {**params, "password": config["PASSWORD"]}.items() if v}
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
+        name = sql.Identifier(config["NAME"])
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def bench_env() -> tuple[dict, str]:
+    """Return the environment of every subprocess, with a fresh database and cache."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("BENCH_DATABASE_URL")
+    if database_url:
+        reset_postgres(database_url)
+    else:
+        for path in WORK_DIR.glob("db.sqlite3*"):
+            path.unlink()
+        database_url = f"sqlite:///{WORK_DIR / 'db.sqlite3'}"
+    cache_url = os.environ.get("BENCH_CACHE_URL")
+    if not cache_url:
+        shutil.rmtree(WORK_DIR / "cache", ignore_errors=True)
+        cache_url = f"filecache://{WORK_DIR / 'cache'}"
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings",
+        "DATABASE_URL": database_url,
+        "CACHE_URL": cache_url,
+        "STATIC_ROOT": str(WORK_DIR / "static"),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only-key",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    database = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
+    cache = cache_url.split(":")[0].removesuffix("cache").replace("redis", "Redis") or "file"
+    return env, f"{database}, {cache} cache"
+
+
+class Browser:
+    """Just enough of a browser to get a CSRF token and fill a cart: it keeps cookies."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies = {}
+
+    def request(self, method: str, path: str, body: str | None = None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        finally:
+            conn.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel.value and morsel["max-age"] != "0":
+                    self.cookies[name] = morsel.coded_value
+                else:
+                    self.cookies.pop(name, None)
+        return response.status, response.headers.get("Location", "")
+
+    def add_to_cart(self, wine_id: int) -> None:
+        token = self.cookies["csrftoken"]
+        content_type = {"Content-Type": "application/x-www-form-urlencoded"}
+        headers = {**content_type, "X-CSRFToken": token}
+        status, location = self.request("POST", f"/cart/add/{wine_id}/", "quantity=1", headers)
+        if (status, location) != (302, "/cart/"):
+            raise BenchError(f"add to cart answered {status} {location}")
+
+
+def start_gunicorn(env: dict, port: int, log) -> subprocess.Popen:
+    args = [sys.executable, "-m", "gunicorn", "backoffice.wsgi:application"]
+    args += ["--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--chdir", str(BASE_DIR)]
+    # The control socket's path is shared by every gunicorn of the user, a dev server's too.
+    args += ["--no-control-socket"]
+    # Its own session: Ctrl-C reaches the harness only, which then stops the whole group.
+    return subprocess.Popen(args, env=env, stdout=log, stderr=log, start_new_session=True)
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def wait_ready(server: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise BenchError("gunicorn exited at start")
+        try:
+            if Browser(port).request("GET", "/ping/")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise BenchError("gunicorn did not answer /ping/ within 30 s")
+
+
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
+
+
+def wrk(page: str, url: str, seconds: int, connections: int, *extra: str) -> Result:
+    args = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}", f"-d{seconds}s"]
+    out = run([*args, "--latency", *extra, url], os.environ, timeout=seconds + 60)
+
+    def number(pattern: str) -> list[str]:
+        match = re.search(pattern, out)
+        return list(match.groups()) if match else []
+
+    errors = sum(map(int, number(r"Non-2xx or 3xx responses: (\d+)") or [0]))
+    errors += sum(
+        map(int, number(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"))
+    )
+    return Result(
+        page,
+        rps=float(number(r"Requests/sec:\s+([\d.]+)")[0]),
+        p50=to_ms(*number(r"50%\s+([\d.]+)(us|ms|s|m)\b")),
+        p99=to_ms(*number(r"99%\s+([\d.]+)(us|ms|s|m)\b")),
+        requests=int(number(r"(\d+) requests in")[0]),
+        errors=errors,
+        refused=int((number(r"Refused adds: (\d+)") or [0])[0]),
+    )
+
+
+def lua_script(directory: str, name: str, wine_ids: list, sessions: list, token: str) -> str:
+    path = Path(directory) / f"{name}.lua"
+    keys = ", ".join(f'"{key}"' for key in sessions)
+    head = f"wine_ids = {{{', '.join(map(str, wine_ids))}}}\nsessions = {{{keys}}}\n"
+    path.write_text(f'{head}csrftoken = "{token}"\n{ADD_TO_CART_LUA}')
+    return str(path)
+
+
+def measure(port: int, data: dict, seconds: int, connections: int) -> list[Result]:
+    """Return the wrk figures of each page, in the order of the table."""
+    browser = Browser(port)
+    for path in ("/", f"/wine/{data['slug']}/"):
+        status, _ = browser.request("GET", path)
+        if status != 200:
+            raise BenchError(f"GET {path} answered {status}")
+    if "csrftoken" not in browser.cookies:
+        raise BenchError("the wine page set no csrftoken cookie")
+    for wine_id in data["wine_ids"][:4]:
+        browser.add_to_cart(wine_id)
+    cart_cookie = ("-H", f"Cookie: sessionid={browser.cookies['sessionid']}")
+    token, ids, sessions = browser.cookies["csrftoken"], data["wine_ids"], data["sessions"]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        # Fresh, empty carts for the warm-up and again for the measurement.
+        add_warm = ("-s", lua_script(tmp, "warm", ids, sessions[:SESSIONS], token))
+        add_run = ("-s", lua_script(tmp, "run", ids, sessions[SESSIONS:], token))
+        pages = [
+            ("trivial /ping/", "/ping/", (), ()),
+            ("wine list", "/", (), ()),
+            ("wine detail", f"/wine/{data['slug']}/", (), ()),
+            ("add to cart", "/cart/add/", add_warm, add_run),
+            ("cart page", "/cart/", cart_cookie, cart_cookie),
+        ]
+        for page, path, warm, extra in pages:
+            print(f"bench: {page}", file=sys.stderr)
+            url = f"http://127.0.0.1:{port}{path}"
+            wrk(page, url, WARMUP_SECONDS, connections, *warm)
+            results.append(wrk(page, url, seconds, connections, *extra))
+    return results
+
+
+def report(results: list[Result], queries: dict, title: str) -> None:
+    print(title)
+    print(f"{'page':<16}{'req/s':>8}{'p50 ms':>10}{'p99 ms':>9}{'vs trivial':>13}", end="")
+    print(f"{'errors':>9}   queries (cold)")
+    trivial = results[0].rps
+    for result, (warm, cold) in zip(results, queries.values(), strict=True):
+        ratio = result.rps / trivial if trivial else float("nan")
+        print(f"{result.page:<16}{result.rps:>8.1f}{result.p50:>10.1f}{result.p99:>9.1f}", end="")
+        print(f"{ratio:>13.2f}{result.errors:>9}   {warm} ({cold})")
+    add = next(r for r in results if r.page == "add to cart")
+    print(f"add to cart: {add.refused:,} of {add.requests:,} adds refused by the cart's limit.")
+    ratio = results[1].rps / trivial if trivial else 0
+    verdict = "reached" if ratio >= 0.5 else "did not reach"
+    print(f"The wine list {verdict} half of the trivial view's throughput ({ratio:.2f}).")
+
+
+def main() -> int:
+    seconds = int(os.environ.get("BENCH_SECONDS", 8))
+    connections = int(os.environ.get("BENCH_CONNECTIONS", 32))
+    if not shutil.which("wrk"):
+        raise BenchError("wrk is not installed (apt-get install wrk)")
+    env, backends = bench_env()
+    print("bench: migrate, collectstatic", file=sys.stderr)
+    run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=300)
+    run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env, timeout=300)
+    print(f"bench: seeding {WINES:,} wines", file=sys.stderr)
+    data = django(env, "seed")
+    queries = django(env, "queries", data["slug"], ",".join(map(str, data["wine_ids"])))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = WORK_DIR / "gunicorn.log"
+    with log_path.open("w") as log:
+        server = start_gunicorn(env, port, log)
+        try:
+            wait_ready(server, port)
+            results = measure(port, data, seconds, connections)
+        except BenchError as error:
+            raise BenchError(f"{error}\n--- {log_path}:\n{log_path.read_text()[-3000:]}") from None
+        finally:
+            stop(server)
+    report(
+        results,
+        queries,
+        f"Wine-Shop benchmark — gunicorn {WORKERS} workers, {backends}, {WINES:,} wines, "
+        f"wrk {min(THREADS, connections)} threads {connections} connections {seconds} s per page",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        django_main(*sys.argv[1:])
+        sys.exit(0)
+    # A plain kill should clean up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,262 @@
+import html
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.sessions.models import Session
+from django.urls import reverse
+
+from orders.models import Order
+from orders.tests.factories import CHECKOUT_FIELDS as CUSTOMER
+from shop.models import Wine
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def page_text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def cart_summary(response) -> str:
+    """Return the header's cart summary as plain text."""
+    match = re.search(r'data-testid="cart-summary">(.*?)</a>', response.content.decode(), re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
+
+
+def put_in_session(client, **values) -> None:
+    session = client.session
+    session.update(values)
+    session.save()
+
+
+def session_cart(client):
+    return client.session.get("cart")
+
+
+def add(client, wine, quantity, **kwargs):
+    return client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": quantity}, **kwargs)
+
+
+def update(client, wine, quantity, **kwargs):
+    return client.post(
+        reverse("shop:cart_update", args=[wine.pk]), {"quantity": quantity}, **kwargs
+    )
+
+
+def test_cart_total_comes_from_database_price_not_from_tampered_session(client):
+    wine = WineFactory(price=Decimal("12.50"))
+    other = WineFactory(price=Decimal("30.00"))
+    put_in_session(
+        client,
+        cart={
+            str(wine.pk): 2,
+            str(other.pk): {"price": "0.01", "quantity": 5},
+            "price": "0.01",
+            "total": "0.01",
+        },
+        cart_total="0.01",
+        prices={str(wine.pk): "0.01"},
+    )
+
+    response = client.get(reverse("shop:cart_detail"))
+    assert cart_summary(response) == "🛒 2 bottles 25.00 €"
+    assert other.name not in page_text(response)
+    assert "0.01" not in page_text(response)
+
+    Wine.objects.filter(pk=wine.pk).update(price=Decimal("20.00"))
+    response = client.get(reverse("shop:cart_detail"))
+    assert cart_summary(response) == "🛒 2 bottles 40.00 €"
+
+
+def test_order_is_priced_from_database_whatever_the_session_says(client):
+    wine = WineFactory(price=Decimal("12.50"))
+    put_in_session(client, cart={str(wine.pk): 2, "price": "0.01"}, cart_total="0.01")
+    Wine.objects.filter(pk=wine.pk).update(price=Decimal("20.00"))
+
+    response = client.post(reverse("orders:checkout"), {**CUSTOMER, "expected_total": "40.00"})
+
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert order.total == Decimal("40.00")
+    assert [(i.wine_id, i.unit_price, i.quantity) for i in order.items.all()] == [
+        (wine.pk, Decimal("20.00"), 2)
+    ]
+
+
+def test_session_stores_only_wine_ids_and_integer_quantities(client):
+    first, second = WineFactory(), WineFactory()
+    add(client, first, 2)
+    add(client, first, "1")
+    add(client, second, 4)
+    update(client, second, " 3 ")
+
+    expected = {str(first.pk): 3, str(second.pk): 3}
+    cart = session_cart(client)
+    assert cart == expected
+    assert all(type(quantity) is int for quantity in cart.values())
+    assert json.loads(json.dumps(cart)) == cart
+    stored = Session.objects.get(session_key=client.session.session_key).get_decoded()
+    assert stored["cart"] == expected
+
+
+def test_cart_drops_wine_deleted_since_it_was_added(client):
+    kept, gone = WineFactory(), WineFactory()
+    add(client, kept, 1)
+    add(client, gone, 2)
+    gone.delete()
+
+    response = client.get(reverse("shop:cart_detail"))
+
+    assert "A wine in your cart is no longer sold and was removed." in page_text(response)
+    assert cart_summary(response) == "🛒 1 bottle 12.50 €"
+    assert session_cart(client) == {str(kept.pk): 1}
+
+
+def test_cart_drops_wine_made_unavailable(client):
+    kept, withdrawn = WineFactory(), WineFactory()
+    add(client, kept, 1)
+    add(client, withdrawn, 2)
+    Wine.objects.filter(pk=withdrawn.pk).update(available=False)
+
+    response = client.get(reverse("shop:cart_detail"))
+
+    assert f"{withdrawn} is no longer available and was removed from your cart." in page_text(
+        response
+    )
+    assert session_cart(client) == {str(kept.pk): 1}
+
+
+def test_cart_lowers_quantity_to_remaining_stock(client):
+    wine = WineFactory(stock=10, price=Decimal("10.00"))
+    add(client, wine, 8)
+    Wine.objects.filter(pk=wine.pk).update(stock=3)
+
+    response = client.get(reverse("shop:cart_detail"))
+
+    assert f"Only 3 of {wine} left: your cart now holds 3." in page_text(response)
+    assert cart_summary(response) == "🛒 3 bottles 30.00 €"
+    assert session_cart(client) == {str(wine.pk): 3}
+
+
+def test_cart_drops_wine_whose_stock_ran_out(client):
+    wine = WineFactory(stock=10)
+    add(client, wine, 2)
+    Wine.objects.filter(pk=wine.pk).update(stock=0)
+
+    response = client.get(reverse("shop:cart_detail"))
+
+    assert f"{wine} is no longer available and was removed from your cart." in page_text(response)
+    assert "Your cart is empty" in cart_summary(response)
+    assert session_cart(client) == {}
+
+
+def test_adding_more_than_stock_is_refused_and_changes_nothing(client):
+    wine = WineFactory(stock=5)
+
+    response = add(client, wine, 6, follow=True)
+    assert f"Only 5 of {wine} can be ordered." in page_text(response)
+    assert session_cart(client) is None
+
+    add(client, wine, 3)
+    response = add(client, wine, 3, follow=True)
+    assert f"Only 5 of {wine} can be ordered and your cart already holds 3." in page_text(response)
+    assert session_cart(client) == {str(wine.pk): 3}
+
+
+def test_updating_above_stock_is_refused_and_changes_nothing(client):
+    wine = WineFactory(stock=5)
+    add(client, wine, 3)
+
+    response = update(client, wine, 6, follow=True)
+
+    assert f"Only 5 of {wine} can be ordered." in page_text(response)
+    assert session_cart(client) == {str(wine.pk): 3}
+
+
+def test_adding_withdrawn_wine_is_refused_with_message_on_cached_list(client):
+    wine = WineFactory()
+    client.get(reverse("shop:wine_list"))  # now cached whole for visitors without a cart
+    Wine.objects.filter(pk=wine.pk).update(available=False)
+
+    response = add(client, wine, 1, follow=True)
+
+    assert response.redirect_chain == [(reverse("shop:wine_list"), 302)]
+    assert f"Sorry, {wine} is not available." in page_text(response)
+    assert session_cart(client) is None
+
+
+def test_quantity_above_cart_maximum_is_refused(client):
+    limit = settings.CART_MAX_QUANTITY
+    wine = WineFactory(stock=limit * 5)
+
+    response = add(client, wine, limit + 1, follow=True)
+    assert f"Ensure this value is less than or equal to {limit}." in page_text(response)
+    assert session_cart(client) is None
+
+    add(client, wine, limit - 20)
+    response = add(client, wine, 21, follow=True)
+    assert f"Only {limit} of {wine} can be ordered and your cart already holds {limit - 20}." in (
+        page_text(response)
+    )
+    update(client, wine, limit + 1)
+    assert session_cart(client) == {str(wine.pk): limit - 20}
+
+    update(client, wine, limit)
+    assert session_cart(client) == {str(wine.pk): limit}
+
+
+def test_update_replaces_the_quantity(client):
+    wine = WineFactory()
+    add(client, wine, 2)
+
+    response = update(client, wine, 5, follow=True)
+
+    assert f"Updated {wine}." in page_text(response)
+    assert session_cart(client) == {str(wine.pk): 5}
+
+
+def test_remove_drops_only_that_wine(client):
+    kept, removed = WineFactory(), WineFactory()
+    add(client, kept, 1)
+    add(client, removed, 2)
+
+    response = client.post(reverse("shop:cart_remove", args=[removed.pk]), follow=True)
+
+    assert session_cart(client) == {str(kept.pk): 1}
+    assert cart_summary(response) == "🛒 1 bottle 12.50 €"
+
+
+def test_clear_empties_the_cart(client):
+    add(client, WineFactory(), 1)
+    add(client, WineFactory(), 2)
+
+    response = client.post(reverse("shop:cart_clear"), follow=True)
+
+    assert "cart" not in client.session
+    assert cart_summary(response) == "Your cart is empty"
+    assert '<p class="empty">Your cart is empty.' in page_text(response)
+
+
+def test_header_says_cart_is_empty_without_wines(client):
+    wine = WineFactory()
+    for url in (reverse("shop:wine_list"), wine.get_absolute_url(), reverse("shop:cart_detail")):
+        assert cart_summary(client.get(url)) == "Your cart is empty"
+
+
+def test_header_shows_bottle_count_and_total_on_every_page(client):
+    cheap = WineFactory(price=Decimal("12.50"))
+    dear = WineFactory(price=Decimal("1030.00"))
+    list_url = reverse("shop:wine_list")
+    client.get(list_url)  # the catalog body is now cached; the header must not be
+    add(client, cheap, 2)
+    add(client, dear, 1)
+
+    client.get(reverse("shop:cart_detail"))  # shows the "Added …" messages
+    client.cookies.pop(CookieStorage.cookie_name, None)  # as a browser drops the expired cookie
+
+    for url in (list_url, cheap.get_absolute_url(), reverse("shop:cart_detail")):
+        assert cart_summary(client.get(url)) == "🛒 3 bottles 1,055.00 €", url

@@ -1,0 +1,95 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order
+from orders.tests.factories import CHECKOUT_FIELDS as CUSTOMER
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+# Categories, countries, regions (the filter facets), the paginator's count, the page of wines.
+LIST_COLD = 5
+# The session row, then every wine in the cart in one query.
+CART_PAGE = 2
+CHECKOUT_PAGE = 2
+# Session and cart wines (2); savepoint, locking the wines (2); the order in its own savepoint
+# (3); its items, the stock update, the placed event (3); release (1); the session saved in a
+# savepoint (3).
+CHECKOUT_POST = 14
+
+
+def fill_cart(client, lines: int) -> None:
+    session = client.session
+    session["cart"] = {str(wine.pk): 2 for wine in WineFactory.create_batch(lines)}
+    session.save()
+
+
+@pytest.mark.parametrize(("wines", "page"), [(5, 1), (60, 1), (60, 2), (60, 3)])
+def test_wine_list_query_count_does_not_grow_with_catalog(
+    client, django_assert_num_queries, wines, page
+):
+    WineFactory.create_batch(wines)
+    with django_assert_num_queries(LIST_COLD):
+        response = client.get(reverse("shop:wine_list"), {"page": page})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("per_page", [5, 48])
+def test_wine_list_query_count_does_not_grow_with_page_size(
+    client, django_assert_num_queries, settings, per_page
+):
+    settings.WINES_PER_PAGE = per_page
+    WineFactory.create_batch(60)
+    with django_assert_num_queries(LIST_COLD):
+        response = client.get(reverse("shop:wine_list"))
+    assert response.content.decode().count('class="wine-card"') == per_page
+
+
+def test_cached_wine_list_runs_no_query_for_visitor_without_session(
+    client, django_assert_num_queries
+):
+    WineFactory.create_batch(30)
+    client.get(reverse("shop:wine_list"), {"page": 2})
+    with django_assert_num_queries(0):
+        response = client.get(reverse("shop:wine_list"), {"page": 2})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("lines", [1, 30])
+def test_cart_page_query_count_does_not_grow_with_lines(client, django_assert_num_queries, lines):
+    fill_cart(client, lines)
+    client.get(reverse("shop:cart_detail"))
+    with django_assert_num_queries(CART_PAGE):
+        response = client.get(reverse("shop:cart_detail"))
+    assert response.content.decode().count('name="quantity"') == lines
+
+
+@pytest.mark.parametrize("lines", [1, 30])
+def test_checkout_page_query_count_does_not_grow_with_lines(
+    client, django_assert_num_queries, lines
+):
+    fill_cart(client, lines)
+    client.get(reverse("orders:checkout"))
+    with django_assert_num_queries(CHECKOUT_PAGE):
+        response = client.get(reverse("orders:checkout"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("lines", [1, 30])
+def test_placing_order_query_count_does_not_grow_with_lines(
+    client, django_assert_num_queries, lines
+):
+    fill_cart(client, lines)
+    page = client.get(reverse("orders:checkout")).content.decode()
+    shown_total = re.search(r'name="expected_total" value="([^"]+)"', page).group(1)
+
+    with django_assert_num_queries(CHECKOUT_POST):
+        response = client.post(
+            reverse("orders:checkout"), {**CUSTOMER, "expected_total": shown_total}
+        )
+
+    order = Order.objects.get()
+    assert response.url == order.get_absolute_url()
+    assert order.items.count() == lines
