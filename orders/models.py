@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.urls import reverse
 
 
 class Order(models.Model):
@@ -48,9 +47,6 @@ class Order(models.Model):
 
     def __str__(self):
         return self.number
-
-    def get_absolute_url(self):
-        return reverse("orders:order_placed", kwargs={"number": self.number})
 
     @property
     def customer_name(self) -> str:

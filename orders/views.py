@@ -46,7 +46,7 @@ def checkout(request):
             return redirect("shop:cart_detail")
         cart.clear()
         request.session[PLACED_ORDERS_KEY] = [*_placed_orders(request.session)[-9:], order.number]
-        return redirect(order.get_absolute_url())
+        return redirect("orders:order_placed", number=order.number)
     return render(request, "orders/checkout.html", {"cart": cart, "form": form})
 
 

@@ -122,5 +122,4 @@ def cart_detail(request):
     cart = Cart.for_request(request)
     for problem in cart.sync():
         messages.warning(request, problem)
-    forms = {line.wine.pk: CartQuantityForm(initial={"quantity": line.quantity}) for line in cart}
-    return render(request, "shop/cart_detail.html", {"cart": cart, "forms": forms})
+    return render(request, "shop/cart_detail.html", {"cart": cart})

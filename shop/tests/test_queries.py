@@ -91,5 +91,5 @@ def test_placing_order_query_count_does_not_grow_with_lines(
         )
 
     order = Order.objects.get()
-    assert response.url == order.get_absolute_url()
+    assert response.url == reverse("orders:order_placed", args=[order.number])
     assert order.items.count() == lines
