@@ -88,7 +88,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache -----------------------------------------------------------------------------------
 # Shared by every process and host: Redis (redis://...) in production, files on the embedded
 # default. A per-process cache would serve stale prices and stock from other workers.
-CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+
+
+def cache_config(variable: str, default: str) -> dict:
+    config = env.cache(variable, default=default)
+    if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        config["BACKEND"] = "backoffice.cache.RedisCache"
+    return config
+
+
+CACHES = {"default": cache_config("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 
 # --- Sessions (https://docs.djangoproject.com/en/5.2/topics/http/sessions/) -------------------

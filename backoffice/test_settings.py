@@ -5,14 +5,14 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-only-key")
 
 from backoffice.settings import *  # noqa: F403
-from backoffice.settings import env
+from backoffice.settings import DATABASES, cache_config
 
 # A test cache of its own, unless a shared one (Redis in CI) is named for the run.
-CACHES = {"default": env.cache("TEST_CACHE_URL", default="locmemcache://")}
+CACHES = {"default": cache_config("TEST_CACHE_URL", default="locmemcache://")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Close each request's connection, so that live-server threads leave none open at teardown.
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -1,8 +1,8 @@
 """Rendered catalog pages kept in the shared cache.
 
-Every key carries the catalog version; any change to wines, stock or the catalog's categories,
-countries and regions stores a new version once its transaction commits, so every process on
-every host stops serving the old pages at once.
+Every page is stored with the catalog version it was rendered at; any change to wines, stock or
+the catalog's categories, countries and regions stores a new version once its transaction
+commits, so every process on every host stops serving the old pages at once.
 """
 
 import hashlib
@@ -31,11 +31,18 @@ def catalog_changed() -> None:
 
 
 def cached_page(name: str, key: str, render) -> str:
-    """Return the cached rendering of a catalog page, rendering and storing it on a miss."""
+    """Return the cached rendering of a catalog page, rendering and storing it on a miss.
+
+    A page is stored with the version it was rendered at and read in the same round trip as the
+    current version; a page of an older version counts as a miss.
+    """
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"catalog:{catalog_version()}:{name}:{digest}"
-    html = cache.get(cache_key)
-    if html is None:
-        html = render()
-        cache.set(cache_key, html, timeout=settings.CATALOG_CACHE_TIMEOUT)
+    page_key = f"catalog:{name}:{digest}"
+    found = cache.get_many([VERSION_KEY, page_key])
+    version = found.get(VERSION_KEY) or catalog_version()
+    entry = found.get(page_key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    html = render()
+    cache.set(page_key, (version, html), timeout=settings.CATALOG_CACHE_TIMEOUT)
     return html
