@@ -65,7 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "shop.context_processors.cart",
+                "shop.context_processors.shop",
             ],
         },
     },
@@ -153,8 +153,8 @@ MONEY_PLACES = Decimal("0.01")
 
 # --- Admin (django-unfold: https://unfoldadmin.com/docs/configuration/settings/) --------------
 UNFOLD = {
-    "SITE_TITLE": "Wine-Shop back office",
-    "SITE_HEADER": "Wine-Shop",
+    "SITE_TITLE": f"{SHOP_NAME} back office",
+    "SITE_HEADER": SHOP_NAME,
     "SITE_SUBHEADER": "Back office",
     "SITE_URL": "/",
     "SITE_SYMBOL": "wine_bar",

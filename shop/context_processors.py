@@ -1,6 +1,8 @@
+from django.conf import settings
+
 from shop.cart import Cart
 
 
-def cart(request):
-    """Give every page the visitor's cart for the header (no query for a visitor without one)."""
-    return {"cart": Cart.for_request(request)}
+def shop(request):
+    """Give every page the shop's name and the visitor's cart (no query without a cart)."""
+    return {"shop_name": settings.SHOP_NAME, "cart": Cart.for_request(request)}
