@@ -25,14 +25,21 @@ migrate: $(VENV)/.runtime
 seed: migrate
 	$(PY) manage.py seed_demo
 
-# The embedded default: SQLite and files under var/, debug pages, the demo admin.
+# The embedded default: SQLite, the filesystem broker and files under var/, the demo admin.
+# One command starts web, worker, beat and Flower (Procfile); Ctrl-C stops them all.
 run: export DJANGO_DEBUG ?= 1
+run: export GUNICORN_BIND ?= $(HOST):$(PORT)
+run: export FLOWER_ADDRESS ?= $(HOST)
+run: export FLOWER_BASIC_AUTH ?= admin:wine-shop-demo
 run: seed
+	$(PY) manage.py setup_schedule
+	$(PY) manage.py prepare_broker
 	@echo
-	@echo "  Shop:   http://$(HOST):$(PORT)/"
-	@echo "  Admin:  http://$(HOST):$(PORT)/admin/"
+	@echo "  Shop:    http://$(HOST):$(PORT)/"
+	@echo "  Admin:   http://$(HOST):$(PORT)/admin/   (admin / wine-shop-demo)"
+	@echo "  Flower:  http://$(HOST):5555/            ($$FLOWER_BASIC_AUTH)"
 	@echo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
 
 web: $(VENV)/.runtime
 	$(VENV)/bin/gunicorn backoffice.wsgi:application --config backoffice/gunicorn.conf.py

@@ -1,5 +1,6 @@
 """The admin sidebar: Catalog, Sales and Operations, each link shown to those allowed to use it."""
 
+from django.conf import settings
 from django.urls import reverse_lazy
 
 
@@ -9,6 +10,17 @@ def _model_item(title: str, icon: str, app_label: str, model: str) -> dict:
         "icon": icon,
         "link": reverse_lazy(f"admin:{app_label}_{model}_changelist"),
         "permission": lambda request: request.user.has_perm(f"{app_label}.view_{model}"),
+    }
+
+
+def _flower_item() -> dict:
+    return {
+        "title": "Queues & workers",
+        "icon": "monitoring",
+        "link": getattr(settings, "FLOWER_URL", "http://127.0.0.1:5555/"),
+        # Flower lives on another host: unfold would match its "/" path against every page.
+        "active": False,
+        "permission": lambda request: request.user.has_perm("django_celery_beat.view_periodictask"),
     }
 
 
@@ -35,6 +47,10 @@ def sidebar(request) -> list[dict]:
             "items": [
                 _model_item("Users", "person", "auth", "user"),
                 _model_item("Groups", "group", "auth", "group"),
+                _model_item("Periodic tasks", "schedule", "django_celery_beat", "periodictask"),
+                _model_item("Intervals", "timer", "django_celery_beat", "intervalschedule"),
+                _model_item("Crontabs", "event_repeat", "django_celery_beat", "crontabschedule"),
+                _flower_item(),
             ],
         },
     ]

@@ -16,3 +16,18 @@ STORAGES = {
 }
 # Close each request's connection, so that live-server threads leave none open at teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Tasks queued on commit run in the test process; integration tests start real workers.
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The suite's own filesystem broker, and a SQLite test database in a file, so that the worker
+# processes of the integration tests share both with the test process.
+BROKER_DIR = VAR_DIR / "test-broker"  # noqa: F405
+if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "data_folder_in": str(BROKER_DIR / "messages"),
+        "data_folder_out": str(BROKER_DIR / "messages"),
+        "control_folder": str(BROKER_DIR / "control"),
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405

@@ -121,3 +121,30 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.message}"
+
+
+class OrderEmail(models.Model):
+    """An email the customer is owed: written with the change that owes it, sent exactly once."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Order confirmation"
+        PAYMENT = "payment", "Payment received"
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="emails", verbose_name="order"
+    )
+    kind = models.CharField("kind", max_length=20, choices=Kind.choices)
+    created = models.DateTimeField("created", auto_now_add=True)
+    sent_at = models.DateTimeField("sent at", null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = "order email"
+        verbose_name_plural = "order emails"
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="order_email_once_per_kind")
+        ]
+        indexes = [models.Index(fields=["sent_at", "created"], name="order_email_unsent_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.order}"

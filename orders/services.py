@@ -3,6 +3,7 @@
 import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,8 +12,9 @@ from django.db.models import Case, F, When
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from orders.emails import queue_order_email
 from orders.exceptions import CartChanged, EmptyCart, InvalidTransition, OutOfStock, WineUnavailable
-from orders.models import Order, OrderEvent, OrderItem
+from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from shop.catalog_cache import catalog_changed
 from shop.models import Wine
 from shop.money import quantize
@@ -124,6 +126,7 @@ def place_order(
         item.order = order
     OrderItem.objects.bulk_create(items)
     _move_stock({wine_id: -quantity for wine_id, quantity in quantities.items()})
+    queue_order_email(order_id=order.pk, kind=OrderEmail.Kind.CONFIRMATION)
     OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.PLACED,
@@ -189,6 +192,34 @@ def cancel_order(*, order_id: int, actor=None, reason: str = "") -> Order:
     )
     _release_stock(order, actor=actor, reason="order canceled")
     return order
+
+
+@transaction.atomic
+def expire_order(*, order_id: int) -> Order:
+    """Expire an order left unpaid and put its bottles back in stock."""
+    order = _change_status(
+        order_id,
+        allowed_from={Order.Status.PENDING},
+        to=Order.Status.EXPIRED,
+        actor=None,
+        message="Order expired: it was not paid in time.",
+    )
+    _release_stock(order, actor=None, reason="order expired")
+    return order
+
+
+def expire_unpaid_orders(*, older_than_minutes: int) -> int:
+    """Expire every order pending for longer than older_than_minutes; return how many."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stale = Order.objects.filter(status=Order.Status.PENDING, created__lt=cutoff)
+    expired = 0
+    for order_id in stale.values_list("pk", flat=True).iterator():
+        try:
+            expire_order(order_id=order_id)
+        except InvalidTransition:  # paid or canceled meanwhile
+            continue
+        expired += 1
+    return expired
 
 
 @transaction.atomic

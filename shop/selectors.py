@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from shop.models import Category, Country, Region, Wine
 
@@ -75,4 +75,13 @@ def wine_get(*, slug: str) -> Wine | None:
         Wine.objects.select_related("country", "region", "category")
         .filter(slug=slug, available=True)
         .first()
+    )
+
+
+def low_stock_wines() -> QuerySet[Wine]:
+    """Return the wines on sale whose stock is at or below their low-stock threshold."""
+    return (
+        Wine.objects.filter(available=True, stock__lte=F("low_stock_threshold"))
+        .select_related("country", "region", "category")
+        .order_by("stock", "name")
     )

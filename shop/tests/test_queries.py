@@ -15,9 +15,9 @@ LIST_COLD = 5
 CART_PAGE = 2
 CHECKOUT_PAGE = 2
 # Session and cart wines (2); savepoint, locking the wines (2); the order in its own savepoint
-# (3); its items, the stock update, the placed event (3); release (1); the session saved in a
-# savepoint (3).
-CHECKOUT_POST = 14
+# (3); its items, the stock update, the confirmation owed, the placed event (4); release (1); the
+# session saved in a savepoint (3).
+CHECKOUT_POST = 15
 
 
 def fill_cart(client, lines: int) -> None:

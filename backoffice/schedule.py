@@ -1,0 +1,100 @@
+"""The shop's periodic jobs, kept in django-celery-beat's tables under their unique names."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+
+@dataclass(frozen=True)
+class Every:
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Daily:
+    hour: int
+    minute: int = 0
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: str
+    when: Every | Daily
+    description: str
+
+
+JOBS = [
+    Job(
+        name="Expire unpaid orders",
+        task="orders.tasks.expire_unpaid_orders",
+        when=Every(minutes=15),
+        description="Expire orders left unpaid past their payment window and release their stock.",
+    ),
+    Job(
+        name="Send unsent order emails",
+        task="orders.tasks.send_pending_emails",
+        when=Every(minutes=5),
+        description="Queue the order emails that could not be queued when the order changed.",
+    ),
+    Job(
+        name="Low-stock alert",
+        task="shop.tasks.low_stock_alert",
+        when=Daily(hour=7, minute=30),
+        description="Email the shop the wines that are running out of stock.",
+    ),
+    Job(
+        name="Clear expired sessions",
+        task="backoffice.tasks.clear_sessions",
+        when=Daily(hour=4),
+        description="Delete expired sessions from the database.",
+    ),
+]
+
+
+def _reuse_or_create(model, **fields):
+    # Schedule tables have no unique constraint, so an operator may already have added
+    # duplicates by hand: reuse the oldest rather than fail on get().
+    return model.objects.filter(**fields).order_by("pk").first() or model.objects.create(**fields)
+
+
+def _schedule_fields(when: Every | Daily) -> dict:
+    fields = {"interval": None, "crontab": None, "solar": None, "clocked": None}
+    if isinstance(when, Every):
+        fields["interval"] = _reuse_or_create(
+            IntervalSchedule, every=when.minutes, period=IntervalSchedule.MINUTES
+        )
+    else:
+        fields["crontab"] = _reuse_or_create(
+            CrontabSchedule,
+            minute=str(when.minute),
+            hour=str(when.hour),
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.TIME_ZONE,
+        )
+    return fields
+
+
+@transaction.atomic
+def setup_schedule() -> list[tuple[str, bool]]:
+    """Create or update each job's periodic task; return (name, created) for each.
+
+    A job that already exists keeps its enabled flag: an operator may have turned it off.
+    """
+    results = []
+    for job in JOBS:
+        _, created = PeriodicTask.objects.update_or_create(
+            name=job.name,
+            defaults={
+                "task": job.task,
+                "description": job.description,
+                "one_off": False,
+                **_schedule_fields(job.when),
+            },
+        )
+        results.append((job.name, created))
+    return results

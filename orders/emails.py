@@ -1,0 +1,87 @@
+"""Customer emails about orders, kept as an outbox so that each is sent exactly once.
+
+The row that owes an email is written in the same transaction as the change that owes it; the
+worker sends it under a row lock and stamps it, so a task delivered twice sends once, and a task
+that never reached the broker is queued again by the sweep.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from orders.models import OrderEmail, OrderEvent
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = {
+    OrderEmail.Kind.CONFIRMATION: ("emails/order_confirmation", "Your order {number}"),
+    OrderEmail.Kind.PAYMENT: ("emails/payment_received", "Payment received for order {number}"),
+}
+
+
+def queue_order_email(*, order_id: int, kind: str) -> OrderEmail:
+    """Owe the customer an email; it is queued for a worker once the transaction commits.
+
+    Each kind is owed once per order (a unique constraint): call it from the one state change
+    that owes it.
+    """
+    email = OrderEmail.objects.create(order_id=order_id, kind=kind)
+    transaction.on_commit(lambda: enqueue(email.pk))
+    return email
+
+
+def enqueue(email_id: int) -> bool:
+    """Hand the email to the broker; when it is away, leave it to the sweep."""
+    from orders.tasks import send_order_email
+
+    try:
+        send_order_email.apply_async(args=[email_id], retry=False)
+    except Exception:  # any broker or network failure: the outbox row is the safety net
+        logger.warning("Broker unavailable: email %s will be sent by the sweep.", email_id)
+        return False
+    return True
+
+
+def build_message(email: OrderEmail) -> EmailMultiAlternatives:
+    order = email.order
+    template, subject = TEMPLATES[email.kind]
+    context = {"order": order, "items": list(order.items.all()), "shop_name": settings.SHOP_NAME}
+    message = EmailMultiAlternatives(
+        subject=subject.format(number=order.number),
+        body=render_to_string(f"{template}.txt", context),
+        to=[f"{order.customer_name} <{order.email}>"],
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    return message
+
+
+def send_order_email(*, email_id: int) -> bool:
+    """Send the email unless it was sent already; return whether this call sent it."""
+    with transaction.atomic():
+        email = (
+            OrderEmail.objects.select_for_update().select_related("order").filter(pk=email_id)
+        ).first()
+        if email is None or email.sent_at is not None:  # gone with its order, or already sent
+            return False
+        build_message(email).send()
+        email.sent_at = timezone.now()
+        email.save(update_fields=["sent_at"])
+        OrderEvent.objects.create(
+            order=email.order,
+            kind=OrderEvent.Kind.EMAIL,
+            message=f"{email.get_kind_display()} sent to {email.order.email}.",
+        )
+    return True
+
+
+def send_pending_emails(*, limit: int = 500) -> int:
+    """Queue again the emails still unsent a while after they were owed; return how many."""
+    cutoff = timezone.now() - timedelta(minutes=settings.EMAIL_RETRY_AFTER_MINUTES)
+    pending = OrderEmail.objects.filter(sent_at__isnull=True, created__lt=cutoff)
+    ids = list(pending.order_by("created").values_list("pk", flat=True)[:limit])
+    return sum(enqueue(email_id) for email_id in ids)

@@ -1,0 +1,33 @@
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.conf import settings
+
+from orders import emails, services
+
+# Network and SMTP failures pass; retrying them with growing pauses is safe because sending is
+# idempotent (see orders.emails).
+TRANSIENT = (SMTPException, ConnectionError, TimeoutError, OSError)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=10,
+)
+def send_order_email(email_id: int) -> bool:
+    return emails.send_order_email(email_id=email_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_pending_emails() -> int:
+    return emails.send_pending_emails()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def expire_unpaid_orders() -> int:
+    return services.expire_unpaid_orders(older_than_minutes=settings.ORDER_UNPAID_EXPIRY_MINUTES)

@@ -1,0 +1,41 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders.models import Order, OrderEvent
+from orders.services import expire_unpaid_orders, place_order
+from orders.tasks import expire_unpaid_orders as expire_task
+from orders.tests.factories import customer
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def aged(order, minutes):
+    Order.objects.filter(pk=order.pk).update(created=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_expiry_releases_stock_of_old_unpaid_orders_exactly_once():
+    wine = WineFactory(stock=10)
+    old = place_order(lines=[(wine.pk, 3)], customer=customer())
+    recent = place_order(lines=[(wine.pk, 2)], customer=customer())
+    paid = place_order(lines=[(wine.pk, 1)], customer=customer())
+    aged(old, 90)
+    aged(paid, 90)
+    Order.objects.filter(pk=paid.pk).update(status=Order.Status.PAID)
+
+    assert expire_unpaid_orders(older_than_minutes=60) == 1
+    assert expire_unpaid_orders(older_than_minutes=60) == 0
+    wine.refresh_from_db()
+    assert wine.stock == 10 - 2 - 1
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {old.pk: "expired", recent.pk: "pending", paid.pk: "paid"}
+    assert old.events.filter(kind=OrderEvent.Kind.STOCK_RELEASED).count() == 1
+
+
+def test_expiry_task_uses_the_configured_age(settings):
+    settings.ORDER_UNPAID_EXPIRY_MINUTES = 30
+    order = place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
+    aged(order, 31)
+    assert expire_task.delay().get() == 1
