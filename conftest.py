@@ -22,3 +22,24 @@ def admin_client(client, django_user_model):
     client.force_login(user)
     client.user = user
     return client
+
+
+@pytest.fixture
+def real_broker():
+    """Publish tasks to the run's broker for a real worker (the suite otherwise runs them
+    in-process), with its queues emptied first."""
+    from backoffice.celery import app as celery_app
+    from backoffice.tests.workers import purge_queues, use_real_broker
+
+    use_real_broker()
+    purge_queues()
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def mail_dir(tmp_path):
+    """A folder where the worker processes of a test write the emails they send."""
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    return folder

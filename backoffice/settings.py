@@ -143,6 +143,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Fanout exchanges (events, remote control) keep their bindings here.
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # Seconds between two looks at the folders: tasks and remote-control replies wait that long.
+        "polling_interval": 0.2,
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -162,6 +164,8 @@ CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Flower, linked from the admin sidebar and the workers card on the admin index.
+FLOWER_URL = env("FLOWER_URL", default="http://127.0.0.1:5555/")
 
 # --- Email -----------------------------------------------------------------------------------
 # smtp+tls://user:password@host:587 in production; files under var/mail by default.
@@ -216,6 +220,7 @@ UNFOLD = {
     "SITE_URL": "/",
     "SITE_SYMBOL": "wine_bar",
     "SHOW_HISTORY": True,
+    "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "COLORS": {
         "primary": {
             "50": "oklch(97.1% .013 17.38)",

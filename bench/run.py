@@ -1,7 +1,9 @@
-"""Benchmark the shop's public pages under gunicorn with wrk; print figures, never assert them.
+"""Benchmark the shop's public pages under gunicorn with wrk, and its Celery tasks through
+RabbitMQ; print figures, never assert them.
 
-``make bench`` runs it; bench/README.md says what it measures. Run as ``run.py seed`` or
-``run.py queries ...`` it is the Django side of the run, in a subprocess with the bench's env.
+``make bench`` runs it; bench/README.md says what it measures. Run as ``run.py seed``,
+``run.py queries ...`` or ``run.py tasks ...`` it is the Django side of the run, in a subprocess
+with the bench's env.
 """
 
 import http.client
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -33,6 +36,14 @@ COUNTRIES = ["France", "Italy", "Spain", "Portugal", "Germany", "Austria", "Gree
 COUNTRIES += ["USA", "Chile", "Argentina", "South Africa", "Australia", "New Zealand", "Lebanon"]
 HOUSES = ["Domaine", "Château", "Bodega", "Weingut", "Tenuta", "Quinta"]
 NAME_WORDS = "Vieilles Vignes Clos Réserve Grand Cru Terroir Colline Sorì Pago Lieu-dit Cuvée"
+BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+TASKS = 1_000  # of each kind
+TASK_POOL = 2  # pool processes of the one worker
+TASK_WARMUP = 20  # no-op tasks that start the pool before anything is timed
+TASK_TIMEOUT = 180  # seconds each kind of task may take in all
+# The production worker's queues under names of the bench's own: the tests' workers share the
+# broker, purge "default", "emails" and "reports", and would take the bench's tasks.
+TASK_QUEUES = ("bench.default", "bench.emails", "bench.reports")
 
 # Each wrk thread runs its own copy; the harness prepends wine_ids, sessions and csrftoken.
 ADD_TO_CART_LUA = """
@@ -82,6 +93,18 @@ class Result:
     requests: int
     errors: int
     refused: int = 0
+
+
+@dataclass
+class TaskResult:
+    task: str
+    count: int
+    done: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
 
 
 # --- The Django side (run in a subprocess) ---------------------------------------------------
@@ -184,12 +207,120 @@ def count_queries(slug: str, wine_ids: str) -> dict:
     }
 
 
+def create_orders(count: int) -> list[int]:
+    """Create orders of one item that each owe a confirmation email; return the emails' ids."""
+    from decimal import Decimal
+
+    from django.conf import settings
+
+    from orders.models import Order, OrderEmail, OrderItem
+
+    price, quantity = Decimal("18.50"), 2
+    orders = Order.objects.bulk_create(
+        (
+            Order(
+                number=f"WS-BNCH-{i:04d}",
+                first_name="Bench",
+                last_name=f"Customer {i}",
+                email=f"customer{i}@bench.example.com",
+                address="1 Rue du Banc",
+                postal_code="75001",
+                city="Paris",
+                currency=settings.SHOP_CURRENCY,
+                subtotal=price * quantity,
+                total=price * quantity,
+            )
+            for i in range(count)
+        ),
+        batch_size=500,
+    )
+    OrderItem.objects.bulk_create(
+        (
+            OrderItem(
+                order=order,
+                sku="B00000",
+                wine_name="Clos Réserve",
+                vintage=2019,
+                unit_price=price,
+                quantity=quantity,
+                line_total=price * quantity,
+            )
+            for order in orders
+        ),
+        batch_size=500,
+    )
+    emails = OrderEmail.objects.bulk_create(
+        (OrderEmail(order=order, kind=OrderEmail.Kind.CONFIRMATION) for order in orders),
+        batch_size=500,
+    )
+    return [email.pk for email in emails]
+
+
+def started(app, hostname: str, task: str) -> int | None:
+    """Return how many `task` tasks the worker has handed to its pool; None if it is silent."""
+    stats = app.control.inspect(destination=[hostname], timeout=1).stats() or {}
+    return stats[hostname]["total"].get(task, 0) if hostname in stats else None
+
+
+def run_noops(app, hostname: str, count: int) -> tuple[int, float]:
+    """Send `count` no-op tasks; return how many ran and the seconds until the last one did."""
+    from backoffice.tasks import noop
+
+    before = started(app, hostname, noop.name)
+    if before is None:
+        raise BenchError(f"the worker {hostname} did not answer")
+    start = last = time.time()
+    for _ in range(count):
+        noop.apply_async(queue="bench.default")
+    done = 0
+    # No-op tasks leave no trace but the worker's own count, which grows as the pool starts
+    # each one; a no-op ends as soon as it starts.
+    while done < count and time.time() < start + TASK_TIMEOUT:
+        time.sleep(0.05)
+        total = started(app, hostname, noop.name)
+        if total is not None and total - before > done:
+            done, last = total - before, time.time()
+    return done, last - start
+
+
+def run_emails(email_ids: list[int]) -> tuple[int, float]:
+    """Queue the emails; return how many were sent and the seconds until the last one was."""
+    from django.db.models import Count, Max
+
+    from orders.models import OrderEmail
+    from orders.tasks import send_order_email
+
+    start = time.time()
+    for email_id in email_ids:
+        send_order_email.apply_async(args=[email_id], queue="bench.emails")
+    done, last = 0, None
+    while done < len(email_ids) and time.time() < start + TASK_TIMEOUT:
+        time.sleep(0.2)
+        sent = OrderEmail.objects.filter(pk__in=email_ids)
+        sent = sent.aggregate(done=Count("sent_at"), last=Max("sent_at"))
+        done, last = sent["done"], sent["last"]
+    return done, last.timestamp() - start if last else 0.0
+
+
+def run_tasks(count: str, hostname: str) -> dict:
+    """Time `count` no-op tasks, then `count` confirmation emails, through the worker."""
+    from backoffice.celery import app
+
+    email_ids = create_orders(int(count))
+    run_noops(app, hostname, TASK_WARMUP)
+    return {
+        "no-op": run_noops(app, hostname, int(count)),
+        "order confirmation email": run_emails(email_ids),
+    }
+
+
 def django_main(command: str, *args: str) -> None:
     sys.path.insert(0, str(BASE_DIR))
     import django
 
     django.setup()
-    print(json.dumps({"seed": seed, "queries": count_queries}[command](*args)))
+    commands = {"seed": seed, "queries": count_queries, "tasks": run_tasks}
+    print(json.dumps(commands[command](*args)))
 
 
 # --- The driver ------------------------------------------------------------------------------
@@ -326,6 +457,70 @@ def wait_ready(server: subprocess.Popen, port: int) -> None:
     raise BenchError("gunicorn did not answer /ping/ within 30 s")
 
 
+def open_queues(url: str) -> str | None:
+    """Declare the bench's queues as Celery does and empty them.
+
+    Return why the task benchmark can't run: the broker does not answer, or another worker (a
+    concurrent bench's) consumes the queues.
+    """
+    from kombu import Connection
+    from kombu.exceptions import OperationalError
+
+    with Connection(url, connect_timeout=2) as conn:
+        try:
+            channel = conn.default_channel
+            for queue in TASK_QUEUES:
+                declared = channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+                if declared.consumer_count:
+                    return f"another worker consumes {queue} at {conn.as_uri()}"
+                channel.queue_purge(queue)
+        except (OperationalError, *conn.connection_errors) as error:
+            return f"the broker at {conn.as_uri()} does not answer ({error})"
+        except conn.channel_errors as error:
+            return f"the broker at {conn.as_uri()} refused ({type(error).__name__}: {error})"
+    return None
+
+
+def drop_queues(url: str) -> None:
+    """Delete the bench's queues and the exchanges Celery made for them, tasks left included."""
+    from kombu import Connection
+    from kombu.exceptions import OperationalError
+
+    with Connection(url, connect_timeout=2) as conn:
+        try:
+            channel = conn.default_channel
+            for name in TASK_QUEUES:
+                channel.queue_delete(name)
+                channel.exchange_delete(name)
+        except (OperationalError, *conn.connection_errors, *conn.channel_errors):
+            pass  # the broker went away: the next run empties the queues before it starts
+
+
+def start_worker(env: dict, hostname: str, log) -> subprocess.Popen:
+    args = [sys.executable, "-m", "celery", "--app", "backoffice", "worker"]
+    args += ["--hostname", hostname, "--queues", ",".join(TASK_QUEUES)]
+    args += ["--concurrency", str(TASK_POOL), "--without-gossip", "--without-mingle"]
+    args += ["--loglevel", "WARNING"]
+    # Its own session, as gunicorn's: stop() ends the worker and its pool together.
+    return subprocess.Popen(
+        args, env=env, cwd=BASE_DIR, stdout=log, stderr=log, start_new_session=True
+    )
+
+
+def wait_worker(worker: subprocess.Popen, url: str, hostname: str) -> None:
+    from celery import Celery
+
+    # Pinging needs no Django: a bare app on the same broker reaches the worker's mailbox.
+    with Celery(broker=url) as app:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise BenchError("the Celery worker exited at start")
+            if app.control.ping(destination=[hostname], timeout=0.5):
+                return
+    raise BenchError("the Celery worker did not answer a ping within 60 s")
+
+
 def to_ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
@@ -421,14 +616,56 @@ def report(results: list[Result], queries: dict, title: str) -> None:
     print(f"The wine list {verdict} half of the trivial view's throughput ({ratio:.2f}).")
 
 
-def main() -> int:
-    seconds = int(os.environ.get("BENCH_SECONDS", 8))
-    connections = int(os.environ.get("BENCH_CONNECTIONS", 32))
-    if not shutil.which("wrk"):
-        raise BenchError("wrk is not installed (apt-get install wrk)")
-    env, backends = bench_env()
-    print("bench: migrate, collectstatic", file=sys.stderr)
-    run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=300)
+def report_tasks(results: list[TaskResult], mails: int, title: str) -> None:
+    print(title)
+    print(f"{'task':<28}{'count':>5}{'seconds':>10}{'tasks/s':>10}{'vs no-op':>11}", end="")
+    print(f"{'not done':>11}")
+    baseline = results[0].rate
+    for result in results:
+        ratio = result.rate / baseline if baseline else float("nan")
+        print(f"{result.task:<28}{result.count:>5}{result.seconds:>10.2f}", end="")
+        print(f"{result.rate:>10.1f}{ratio:>11.2f}{result.count - result.done:>11}")
+    print(f"The worker wrote {mails:,} emails to var/bench/mail/.")
+
+
+def bench_tasks(env: dict, backends: str) -> None:
+    url = os.environ.get("BENCH_BROKER_URL", BROKER_URL)
+    problem = open_queues(url)
+    if problem:
+        print(f"Tasks: skipped, {problem}.")
+        return
+    mail_dir = WORK_DIR / "mail"
+    shutil.rmtree(mail_dir, ignore_errors=True)
+    mail_dir.mkdir(parents=True)
+    env = env | {
+        "CELERY_BROKER_URL": url,
+        "EMAIL_URL": "filemail://",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "DJANGO_DEBUG": "0",
+    }
+    hostname = f"bench-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
+    log_path = WORK_DIR / "worker.log"
+    print(f"bench: {TASKS:,} no-op tasks, then {TASKS:,} emails", file=sys.stderr)
+    with log_path.open("w") as log:
+        worker = start_worker(env, hostname, log)
+        try:
+            wait_worker(worker, url, hostname)
+            figures = django(env, "tasks", str(TASKS), hostname, timeout=2 * TASK_TIMEOUT + 120)
+        except BenchError as error:
+            raise BenchError(f"{error}\n--- {log_path}:\n{log_path.read_text()[-3000:]}") from None
+        finally:
+            stop(worker)
+            drop_queues(url)
+    report_tasks(
+        [TaskResult(task, TASKS, done, seconds) for task, (done, seconds) in figures.items()],
+        sum(path.read_text("utf-8").count("\nMessage-ID: ") for path in mail_dir.iterdir()),
+        f"Tasks — 1 worker process × {TASK_POOL} pool processes, RabbitMQ, {backends}, "
+        f"{TASKS:,} tasks of each kind",
+    )
+
+
+def bench_web(env: dict, backends: str, seconds: int, connections: int) -> None:
+    print("bench: collectstatic", file=sys.stderr)
     run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env, timeout=300)
     print(f"bench: seeding {WINES:,} wines", file=sys.stderr)
     data = django(env, "seed")
@@ -453,6 +690,23 @@ def main() -> int:
         f"wrk {min(THREADS, connections)} threads {connections} connections {seconds} s per run "
         f"(baseline and wine list: median of {ROUNDS} alternating runs)",
     )
+
+
+def main() -> int:
+    seconds = int(os.environ.get("BENCH_SECONDS", 8))
+    connections = int(os.environ.get("BENCH_CONNECTIONS", 32))
+    only = os.environ.get("BENCH_ONLY", "")
+    if only not in ("", "tasks"):
+        raise BenchError(f"BENCH_ONLY={only}: the only part that runs alone is 'tasks'")
+    if not only and not shutil.which("wrk"):
+        raise BenchError("wrk is not installed (apt-get install wrk)")
+    env, backends = bench_env()
+    print("bench: migrate", file=sys.stderr)
+    run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=300)
+    if not only:
+        bench_web(env, backends, seconds, connections)
+        print()
+    bench_tasks(env, backends)
     return 0
 
 

@@ -2,12 +2,15 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
+import kombu.pools
 from django.conf import settings
 from django.db import connection
 
@@ -25,48 +28,30 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-class Worker:
-    def __init__(self, mail_dir: Path, *, mail_pause: float = 0):
-        self.mail_dir = mail_dir
-        self.log = mail_dir.parent / f"worker-{uuid.uuid4().hex[:8]}.log"
-        env = {
+class CeleryProcess:
+    """A `celery --app backoffice ...` process of the test run, in its own process group."""
+
+    def __init__(self, args: list[str], *, log: Path, mail_dir: Path, env: dict | None = None):
+        self.log = log
+        environment = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "backoffice.tests.worker_settings",
             "DATABASE_URL": database_url(),
             "TEST_MAIL_DIR": str(mail_dir),
-            "TEST_MAIL_PAUSE": str(mail_pause),
+            **(env or {}),
         }
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "--app",
-            "backoffice",
-            "worker",
-            "--queues",
-            "default,emails,reports",
-            "--concurrency",
-            "1",
-            "--hostname",
-            f"test-{uuid.uuid4().hex[:8]}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ]
-        with self.log.open("w") as log:
+        with log.open("w") as output:
             self.process = subprocess.Popen(
-                command,
-                env=env,
+                [sys.executable, "-m", "celery", "--app", "backoffice", *args],
+                env=environment,
                 cwd=settings.BASE_DIR,
-                stdout=log,
+                stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_for(lambda: "ready." in self.log.read_text(), timeout=60, what="the worker to start")
 
     def kill(self) -> None:
-        """Kill the worker and its pool at once, as a crashed machine would."""
+        """Kill the process and its children at once, as a crashed machine would."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
@@ -80,6 +65,21 @@ class Worker:
 
     def output(self) -> str:
         return self.log.read_text()
+
+
+class Worker(CeleryProcess):
+    def __init__(self, mail_dir: Path, *, mail_pause: float = 0):
+        tag = uuid.uuid4().hex[:8]
+        self.name = f"test-{tag}@{socket.gethostname()}"
+        args = ["worker", "--queues", "default,emails,reports", "--concurrency", "1"]
+        args += ["--hostname", self.name, "--without-gossip", "--without-mingle"]
+        super().__init__(
+            [*args, "--loglevel", "INFO"],
+            log=mail_dir.parent / f"worker-{tag}.log",
+            mail_dir=mail_dir,
+            env={"TEST_MAIL_PAUSE": str(mail_pause)},
+        )
+        wait_for(lambda: "ready." in self.output(), timeout=60, what="the worker to start")
 
 
 def wait_for(condition, *, timeout: float, what: str) -> None:
@@ -96,6 +96,34 @@ def use_real_broker() -> None:
     ensure_folders()
     clear_stale_fanout()
     celery_app.conf.task_always_eager = False
+
+
+# A port where no broker listens: connecting is refused at once.
+UNREACHABLE_BROKER_URL = "amqp://guest:guest@127.0.0.1:1//"
+
+
+def reset_broker_connections() -> None:
+    """Drop the pooled broker connections, so that the next publish uses the current URL."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    kombu.pools.reset()
+
+
+@contextmanager
+def broker_away(url: str = UNREACHABLE_BROKER_URL):
+    """Point Celery away from the run's broker, by default to none at all, and stop running
+    tasks in-process."""
+    conf = celery_app.conf
+    # A CELERY_BROKER_URL variable wins over conf.broker_url; the read and write URLs win over it.
+    names = ("broker_read_url", "broker_write_url", "task_always_eager")
+    saved = {name: conf.get(name) for name in names}
+    conf.update(broker_read_url=url, broker_write_url=url, task_always_eager=False)
+    reset_broker_connections()
+    try:
+        yield
+    finally:
+        conf.update(saved)
+        reset_broker_connections()
 
 
 def purge_queues() -> None:

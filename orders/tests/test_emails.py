@@ -1,11 +1,11 @@
 from datetime import timedelta
 
-import kombu.pools
 import pytest
 from django.core import mail
 from django.utils import timezone
 
 from backoffice.celery import app as celery_app
+from backoffice.tests import workers
 from orders import emails
 from orders.models import OrderEmail, OrderEvent
 from orders.services import place_order
@@ -15,22 +15,10 @@ from shop.tests.factories import WineFactory
 pytestmark = pytest.mark.django_db
 
 
-def reset_broker_connections():
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    kombu.pools.reset()
-
-
 @pytest.fixture
 def broker_away():
-    """Point Celery at a port where no broker listens, and stop running tasks in-process."""
-    conf = celery_app.conf
-    saved = conf.broker_url, conf.task_always_eager
-    conf.broker_url, conf.task_always_eager = "amqp://guest:guest@127.0.0.1:1//", False
-    reset_broker_connections()
-    yield
-    conf.broker_url, conf.task_always_eager = saved
-    reset_broker_connections()
+    with workers.broker_away():
+        yield
 
 
 def place(wine, **overrides):

@@ -1,10 +1,14 @@
 """A real worker process on the run's broker (RabbitMQ in CI, files on the embedded default)."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from backoffice.celery import app as celery_app
-from backoffice.tests.workers import Worker, purge_queues, use_real_broker, wait_for
+from backoffice.tests.workers import Worker, broker_away, wait_for
+from orders.emails import send_pending_emails
 from orders.models import OrderEmail, OrderEvent
 from orders.services import place_order
 from orders.tests.factories import customer
@@ -13,19 +17,10 @@ from shop.tests.factories import WineFactory
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
-@pytest.fixture
-def real_broker():
-    use_real_broker()
-    purge_queues()
-    yield
-    celery_app.conf.task_always_eager = True
-
-
-@pytest.fixture
-def mail_dir(tmp_path):
-    folder = tmp_path / "mail"
-    folder.mkdir()
-    return folder
+def queued(queue: str) -> int:
+    with celery_app.connection_for_write() as conn:
+        declared = conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+    return declared.message_count
 
 
 def sent_mails(mail_dir) -> list[str]:
@@ -70,6 +65,34 @@ def test_a_task_of_a_killed_worker_is_redelivered_and_sent_once(real_broker, mai
             lambda: order.emails.get().sent_at is not None,
             timeout=60,
             what="the redelivered task",
+        )
+    finally:
+        worker.stop()
+    assert len(sent_mails(mail_dir)) == 1
+    assert order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 1
+
+
+def test_an_order_placed_while_the_broker_is_down_is_confirmed_once_it_is_back(
+    real_broker, mail_dir
+):
+    # The broker is unreachable: queuing the confirmation fails at once, the order stands.
+    with broker_away():
+        order = place_order(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
+    email = order.emails.get()
+    assert email.sent_at is None
+    assert queued("emails") == 0
+
+    # The broker is back: the sweep Beat runs every few minutes queues what is still owed.
+    worker = Worker(mail_dir)
+    try:
+        OrderEmail.objects.filter(pk=email.pk).update(
+            created=timezone.now() - timedelta(minutes=settings.EMAIL_RETRY_AFTER_MINUTES + 1)
+        )
+        assert send_pending_emails() == 1
+        wait_for(
+            lambda: OrderEmail.objects.get(pk=email.pk).sent_at is not None,
+            timeout=30,
+            what="the swept confirmation",
         )
     finally:
         worker.stop()
