@@ -7,7 +7,7 @@ from django.db import connection
 
 from orders.exceptions import InvalidTransition, OutOfStock
 from orders.models import Order, OrderEvent
-from orders.services import cancel_order, place_order
+from orders.services import cancel_order, expire_order, place_order
 from orders.tests.factories import customer
 from shop.models import Wine
 from shop.tests.factories import WineFactory
@@ -73,5 +73,18 @@ def test_concurrent_cancels_release_stock_once(postgres_only):
     results = run_together(4, lambda i: cancel_order(order_id=order.pk))
     assert sum(isinstance(r, Order) for r in results) == 1
     assert sum(isinstance(r, InvalidTransition) for r in results) == 3
+    assert Wine.objects.get(pk=wine.pk).stock == 10
+    assert order.events.filter(kind=OrderEvent.Kind.STOCK_RELEASED).count() == 1
+
+
+def test_expiry_racing_a_cancel_releases_stock_once(postgres_only):
+    wine = WineFactory(stock=10)
+    order = place_order(lines=[(wine.pk, 4)], customer=customer())
+    results = run_together(
+        2,
+        lambda i: expire_order(order_id=order.pk) if i else cancel_order(order_id=order.pk),
+    )
+    assert sum(isinstance(r, Order) for r in results) == 1
+    assert sum(isinstance(r, InvalidTransition) for r in results) == 1
     assert Wine.objects.get(pk=wine.pk).stock == 10
     assert order.events.filter(kind=OrderEvent.Kind.STOCK_RELEASED).count() == 1
