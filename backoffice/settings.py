@@ -214,6 +214,10 @@ ORDER_UNPAID_EXPIRY_MINUTES = env.int("ORDER_UNPAID_EXPIRY_MINUTES", default=24 
 EMAIL_RETRY_AFTER_MINUTES = env.int("EMAIL_RETRY_AFTER_MINUTES", default=2)
 MONEY_PLACES = Decimal("0.01")
 
+# --- Stripe ----------------------------------------------------------------------------------
+# The signing secret of the webhook endpoint (whsec_...): Stripe's dashboard or `stripe listen`.
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+
 # --- Admin (django-unfold: https://unfoldadmin.com/docs/configuration/settings/) --------------
 UNFOLD = {
     "SITE_TITLE": f"{SHOP_NAME} back office",

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from orders.models import OrderEmail, OrderEvent
+from orders.models import Order, OrderEmail, OrderEvent
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +39,21 @@ def enqueue(email_id: int) -> bool:
     """Hand the email to the broker; when it is away, leave it to the sweep."""
     from orders.tasks import send_order_email
 
+    return _publish(send_order_email, email_id)
+
+
+def queue_payment_alert(*, order_id: int) -> None:
+    """Alert staff about the order's payment once the transaction commits."""
+    from orders.tasks import alert_payment_flagged
+
+    transaction.on_commit(lambda: _publish(alert_payment_flagged, order_id))
+
+
+def _publish(task, *args) -> bool:
     try:
-        send_order_email.apply_async(args=[email_id], retry=False)
-    except Exception:  # any broker or network failure: the outbox row is the safety net
-        logger.warning("Broker unavailable: email %s will be sent by the sweep.", email_id)
+        task.apply_async(args=list(args), retry=False)
+    except Exception:  # any broker or network failure: the order's state is already saved
+        logger.warning("Broker unavailable: %s%s was not queued.", task.name, args)
         return False
     return True
 
@@ -85,3 +96,15 @@ def send_pending_emails(*, limit: int = 500) -> int:
     pending = OrderEmail.objects.filter(sent_at__isnull=True, created__lt=cutoff)
     ids = list(pending.order_by("created").values_list("pk", flat=True)[:limit])
     return sum(enqueue(email_id) for email_id in ids)
+
+
+def alert_payment_flagged(*, order_id: int) -> int:
+    """Tell staff that an order's payment needs attention; return the number of recipients."""
+    from backoffice.alerts import send_staff_alert
+
+    order = Order.objects.get(pk=order_id)
+    return send_staff_alert(
+        subject=f"Payment of order {order.number} needs attention",
+        template="emails/payment_flagged",
+        context={"order": order},
+    )

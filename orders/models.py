@@ -31,6 +31,14 @@ class Order(models.Model):
     paid_at = models.DateTimeField("paid at", null=True, blank=True)
     shipped_at = models.DateTimeField("shipped at", null=True, blank=True)
     canceled_at = models.DateTimeField("canceled at", null=True, blank=True)
+    stripe_session_id = models.CharField("Stripe Checkout Session", max_length=255, blank=True)
+    payment_intent = models.CharField("Stripe payment", max_length=255, blank=True)
+    payment_flagged = models.BooleanField(
+        "payment needs attention",
+        default=False,
+        help_text="Stripe reported a payment that does not match the order.",
+    )
+    payment_flag_reason = models.TextField("why the payment needs attention", blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -40,6 +48,8 @@ class Order(models.Model):
             models.Index(fields=["status", "-created"], name="order_status_idx"),
             models.Index(fields=["-created"], name="order_created_idx"),
             models.Index(fields=["email"], name="order_email_idx"),
+            models.Index(fields=["stripe_session_id"], name="order_stripe_session_idx"),
+            models.Index(fields=["payment_intent"], name="order_payment_intent_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),

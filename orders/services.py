@@ -12,12 +12,12 @@ from django.db.models import Case, F, When
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from orders.emails import queue_order_email
+from orders.emails import queue_order_email, queue_payment_alert
 from orders.exceptions import CartChanged, EmptyCart, InvalidTransition, OutOfStock, WineUnavailable
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from shop.catalog_cache import catalog_changed
 from shop.models import Wine
-from shop.money import quantize
+from shop.money import quantize, to_minor_units
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud without doubt
 
@@ -256,3 +256,81 @@ def update_order_contact(*, order_id: int, actor, changes: dict[str, str]) -> No
         message="Customer details changed: " + ", ".join(sorted(fields)).replace("_", " ") + ".",
         actor=actor,
     )
+
+
+@transaction.atomic
+def mark_paid(*, order_id: int, payment_intent: str, amount_minor: int, currency: str) -> bool:
+    """Record Stripe's word that the order was paid; return whether it became paid now.
+
+    The order is paid once, for exactly its total in its currency: another amount or currency
+    flags it for staff instead, and so does a payment for an order that is no longer pending.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status in {Order.Status.PAID, Order.Status.SHIPPED, Order.Status.REFUNDED}:
+        return False  # told before: paid exactly once
+    expected = to_minor_units(order.total, order.currency)
+    if currency.lower() != order.currency.lower() or amount_minor != expected:
+        flag_payment(
+            order=order,
+            reason=f"Stripe reported {amount_minor} {currency.upper()} (minor units) for an "
+            f"order of {expected} {order.currency}; the order was not marked paid.",
+        )
+        return False
+    if order.status != Order.Status.PENDING:
+        flag_payment(
+            order=order,
+            reason=f"Stripe reported a payment for an order that is {order.get_status_display()}"
+            f" (payment {payment_intent}): refund it or restore the order.",
+        )
+        return False
+    order.status, order.paid_at, order.payment_intent = (
+        Order.Status.PAID,
+        timezone.now(),
+        payment_intent,
+    )
+    order.save(update_fields=["status", "paid_at", "payment_intent", "updated"])
+    OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.PAYMENT,
+        message=f"Paid {order.total} {order.currency} (Stripe {payment_intent}).",
+        from_status=Order.Status.PENDING,
+        to_status=Order.Status.PAID,
+    )
+    queue_order_email(order_id=order.pk, kind=OrderEmail.Kind.PAYMENT)
+    return True
+
+
+def flag_payment(*, order: Order, reason: str) -> None:
+    """Mark the order's payment for staff attention, once per reason, and alert them."""
+    if order.payment_flagged and order.payment_flag_reason == reason:
+        return
+    Order.objects.filter(pk=order.pk).update(
+        payment_flagged=True, payment_flag_reason=reason, updated=timezone.now()
+    )
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PAYMENT, message=reason)
+    queue_payment_alert(order_id=order.pk)
+
+
+def release_unpaid(*, order_id: int) -> bool:
+    """Expire the order if Stripe says it will not be paid; a paid order stays paid."""
+    try:
+        expire_order(order_id=order_id)
+    except InvalidTransition:
+        return False
+    return True
+
+
+@transaction.atomic
+def mark_refunded(*, order_id: int, payment_intent: str) -> bool:
+    """Record a refund of a paid or shipped order; return whether the status changed."""
+    try:
+        _change_status(
+            order_id,
+            allowed_from={Order.Status.PAID, Order.Status.SHIPPED},
+            to=Order.Status.REFUNDED,
+            actor=None,
+            message=f"Refunded in Stripe ({payment_intent}).",
+        )
+    except InvalidTransition:
+        return False
+    return True

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from payments import webhooks
+
+app_name = "payments"
+
+urlpatterns = [
+    path("webhook/", webhooks.stripe_webhook, name="webhook"),
+]

@@ -1,0 +1,44 @@
+"""Stripe's webhook: verify the signature, then store and apply the event once."""
+
+import json
+
+import stripe
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from payments.services import payment_apply
+
+
+@csrf_exempt  # Stripe signs its requests instead
+@require_POST
+def stripe_webhook(request):
+    payload = request.body
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload,
+            request.headers.get("Stripe-Signature"),
+            settings.STRIPE_WEBHOOK_SECRET,
+            # Without a tolerance the SDK accepts any age: a replayed old event would pass.
+            tolerance=stripe.Webhook.DEFAULT_TOLERANCE,
+        )
+        event = json.loads(payload)
+        if not _is_event(event):
+            raise ValueError("not a Stripe event")
+    except stripe.SignatureVerificationError:
+        return HttpResponseBadRequest("Invalid signature.")
+    except ValueError:  # also a body that is not UTF-8 or not JSON
+        return HttpResponseBadRequest("Invalid payload.")
+    stored = payment_apply(event=event)
+    return HttpResponse("Duplicate." if stored is None else stored.get_outcome_display())
+
+
+def _is_event(event) -> bool:
+    return (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+    )
