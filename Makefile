@@ -31,6 +31,8 @@ run: export DJANGO_DEBUG ?= 1
 run: export GUNICORN_BIND ?= $(HOST):$(PORT)
 run: export FLOWER_ADDRESS ?= $(HOST)
 run: export FLOWER_BASIC_AUTH ?= admin:wine-shop-demo
+# Signs the local Stripe sandbox's events; real keys come with their own secret.
+run: export STRIPE_WEBHOOK_SECRET ?= whsec_wine_shop_sandbox
 run: seed
 	$(PY) manage.py setup_schedule
 	$(PY) manage.py prepare_broker
@@ -38,8 +40,10 @@ run: seed
 	@echo "  Shop:    http://$(HOST):$(PORT)/"
 	@echo "  Admin:   http://$(HOST):$(PORT)/admin/   (admin / wine-shop-demo)"
 	@echo "  Flower:  http://$(HOST):5555/            ($$FLOWER_BASIC_AUTH)"
+	@echo "  Stripe:  $(if $(STRIPE_SECRET_KEY),your Stripe account,local sandbox at http://127.0.0.1:12111/)"
 	@echo
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start \
+		web worker beat flower $(if $(STRIPE_SECRET_KEY),,stripe)
 
 web: $(VENV)/.runtime
 	$(VENV)/bin/gunicorn backoffice.wsgi:application --config backoffice/gunicorn.conf.py

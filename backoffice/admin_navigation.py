@@ -40,6 +40,7 @@ def sidebar(request) -> list[dict]:
             "title": "Sales",
             "items": [
                 _model_item("Orders", "receipt_long", "orders", "order"),
+                _model_item("Stripe events", "webhook", "payments", "stripeevent"),
             ],
         },
         {

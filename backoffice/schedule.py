@@ -34,6 +34,13 @@ JOBS = [
         description="Expire orders left unpaid past their payment window and release their stock.",
     ),
     Job(
+        name="Reconcile payments",
+        task="payments.tasks.reconcile_payments",
+        when=Every(minutes=10),
+        description="Ask Stripe about pending orders whose webhook has not arrived, and apply "
+        "its answer: paid orders become paid, expired sessions release their stock.",
+    ),
+    Job(
         name="Send unsent order emails",
         task="orders.tasks.send_pending_emails",
         when=Every(minutes=5),

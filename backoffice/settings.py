@@ -215,8 +215,17 @@ EMAIL_RETRY_AFTER_MINUTES = env.int("EMAIL_RETRY_AFTER_MINUTES", default=2)
 MONEY_PLACES = Decimal("0.01")
 
 # --- Stripe ----------------------------------------------------------------------------------
+# sk_test_... or sk_live_...; without one, the SDK talks to the local sandbox (development only).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 # The signing secret of the webhook endpoint (whsec_...): Stripe's dashboard or `stripe listen`.
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# The local Stripe stand-in (payments/sandbox), allowed only with DEBUG on.
+STRIPE_SANDBOX_URL = env("STRIPE_SANDBOX_URL", default="http://127.0.0.1:12111")
+STRIPE_SANDBOX_ALLOWED = DEBUG
+# How long a Checkout Session stays payable: Stripe accepts 30 minutes to 24 hours.
+STRIPE_CHECKOUT_EXPIRY_MINUTES = min(
+    max(env.int("STRIPE_CHECKOUT_EXPIRY_MINUTES", default=60), 30), 24 * 60
+)
 
 # --- Admin (django-unfold: https://unfoldadmin.com/docs/configuration/settings/) --------------
 UNFOLD = {

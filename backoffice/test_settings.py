@@ -32,3 +32,4 @@ if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
 STRIPE_WEBHOOK_SECRET = "whsec_test_suite"  # noqa: S105 - signs the tests' own payloads
+STRIPE_SANDBOX_ALLOWED = True

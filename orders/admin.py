@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
@@ -11,6 +12,7 @@ from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import EXPORT_HEADER, order_export_rows
 from orders.services import add_order_note, cancel_order, ship_order, update_order_contact
+from payments.stripe_client import dashboard_url
 
 STATUS_LABELS = {
     Order.Status.PENDING.label: "warning",
@@ -96,10 +98,11 @@ class OrderAdmin(ModelAdmin):
         "customer",
         "email",
         "status_label",
+        "payment",
         "item_count",
         "total",
     ]
-    list_filter = ["status", ("created", RangeDateFilter)]
+    list_filter = ["status", "payment_flagged", ("created", RangeDateFilter)]
     list_filter_submit = True
     search_fields = ["number", "email", "first_name", "last_name"]
     date_hierarchy = "created"
@@ -115,6 +118,10 @@ class OrderAdmin(ModelAdmin):
         "paid_at",
         "shipped_at",
         "canceled_at",
+        "payment",
+        "stripe_payment",
+        "stripe_session_id",
+        "payment_flag_reason",
     ]
     fieldsets = [
         ("Order", {"fields": ["number", "status_label", "created"]}),
@@ -123,6 +130,10 @@ class OrderAdmin(ModelAdmin):
             {"fields": ["first_name", "last_name", "email", "address", "postal_code", "city"]},
         ),
         ("Amounts", {"fields": ["currency", "subtotal", "discount", "total"]}),
+        (
+            "Payment",
+            {"fields": ["payment", "stripe_payment", "stripe_session_id", "payment_flag_reason"]},
+        ),
         ("Dates", {"fields": ["paid_at", "shipped_at", "canceled_at"]}),
         ("Note", {"fields": ["note"]}),
     ]
@@ -145,6 +156,25 @@ class OrderAdmin(ModelAdmin):
     @display(description="status", ordering="status", label=STATUS_LABELS)
     def status_label(self, order):
         return order.get_status_display()
+
+    @display(
+        description="payment",
+        label={"needs attention": "danger", "paid": "success", "awaiting": "warning"},
+    )
+    def payment(self, order):
+        if order.payment_flagged:
+            return "needs attention"
+        return "paid" if order.paid_at else ("awaiting" if order.status == "pending" else "—")
+
+    @display(description="Stripe payment")
+    def stripe_payment(self, order):
+        if not order.payment_intent:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            dashboard_url(order.payment_intent),
+            order.payment_intent,
+        )
 
     @display(description="items", ordering="item_count")
     def item_count(self, order):

@@ -267,6 +267,12 @@ def mark_paid(*, order_id: int, payment_intent: str, amount_minor: int, currency
     """
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status in {Order.Status.PAID, Order.Status.SHIPPED, Order.Status.REFUNDED}:
+        if payment_intent and order.payment_intent and payment_intent != order.payment_intent:
+            flag_payment(
+                order=order,
+                reason=f"Stripe reported a second payment ({payment_intent}) for an order "
+                f"already paid with {order.payment_intent}: refund one of them.",
+            )
         return False  # told before: paid exactly once
     expected = to_minor_units(order.total, order.currency)
     if currency.lower() != order.currency.lower() or amount_minor != expected:

@@ -23,6 +23,16 @@ def _placed_orders(session) -> list[str]:
     return [n for n in numbers if isinstance(n, str)][-10:]
 
 
+def placed_order(request, number: str) -> Order:
+    """Return the order of that number if this visitor's session placed it, else raise 404."""
+    if not ORDER_NUMBER.fullmatch(number) or number not in _placed_orders(request.session):
+        raise Http404("No such order.")
+    order = Order.objects.prefetch_related("items").filter(number=number).first()
+    if order is None:
+        raise Http404("No such order.")
+    return order
+
+
 @require_http_methods(["GET", "POST"])
 def checkout(request):
     cart = Cart.for_request(request)
@@ -46,16 +56,10 @@ def checkout(request):
             return redirect("shop:cart_detail")
         cart.clear()
         request.session[PLACED_ORDERS_KEY] = [*_placed_orders(request.session)[-9:], order.number]
-        return redirect("orders:order_placed", number=order.number)
+        return redirect("payments:process", number=order.number)
     return render(request, "orders/checkout.html", {"cart": cart, "form": form})
 
 
 @require_GET
 def order_placed(request, number):
-    # Only the session that placed an order may see it.
-    if not ORDER_NUMBER.fullmatch(number) or number not in _placed_orders(request.session):
-        raise Http404("No such order.")
-    order = Order.objects.prefetch_related("items").filter(number=number).first()
-    if order is None:
-        raise Http404("No such order.")
-    return render(request, "orders/order_placed.html", {"order": order})
+    return render(request, "orders/order_placed.html", {"order": placed_order(request, number)})

@@ -2,11 +2,14 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from orders.services import mark_paid, mark_refunded, release_unpaid
+from payments import stripe_client
 from payments.models import StripeEvent
 
 logger = logging.getLogger(__name__)
@@ -92,3 +95,50 @@ def _order_of_session(session: dict) -> Order | None:
     if order is None or (number and number != order.number):
         return None
     return order
+
+
+def checkout_session_for(*, order: Order, success_url: str, cancel_url: str) -> str:
+    """Return the address of a payable Checkout Session for the pending order.
+
+    An order keeps one open session: paying twice must not be possible, so an open session is
+    reused, and a new one is made only when the last one can no longer be paid.
+    """
+    if order.stripe_session_id:
+        session = stripe_client.retrieve_checkout_session(order.stripe_session_id)
+        if session.status == "open":
+            return session.url
+        if session.status == "complete":
+            return success_url  # paid; the webhook or reconciliation records it
+    session = stripe_client.create_checkout_session(
+        order=order, success_url=success_url, cancel_url=cancel_url
+    )
+    Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
+    OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.PAYMENT,
+        message=f"Customer sent to Stripe Checkout ({session.id}).",
+    )
+    return session.url
+
+
+def reconcile_pending(*, older_than_minutes: int = 10, limit: int = 200) -> int:
+    """Ask Stripe about pending orders whose webhook has not come; return how many changed.
+
+    The answer goes through the same path as the webhook's, so a missed event never leaves a
+    paid order pending, nor an expired session's bottles held.
+    """
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    pending = Order.objects.filter(status=Order.Status.PENDING, created__lt=cutoff).exclude(
+        stripe_session_id=""
+    )
+    changed = 0
+    for session_id in pending.values_list("stripe_session_id", flat=True)[:limit]:
+        session = stripe_client.retrieve_checkout_session(session_id).to_dict()
+        if session.get("status") == "complete" and session.get("payment_status") == "paid":
+            result = _apply("checkout.session.completed", session)
+        elif session.get("status") == "expired":
+            result = _apply("checkout.session.expired", session)
+        else:
+            continue
+        changed += result.outcome == StripeEvent.Outcome.APPLIED
+    return changed

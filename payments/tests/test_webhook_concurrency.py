@@ -34,6 +34,7 @@ def test_different_events_for_one_order_racing_pay_it_once(postgres_only):
     order = place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
     session = checkout_session(order)
     kinds = ["checkout.session.completed", "checkout.session.async_payment_succeeded"] * 2
+    # Four events about one payment (one payment intent), racing.
     bodies = [signed(event(kind, session)) for kind in kinds]
     url = reverse("payments:webhook")
 

@@ -57,12 +57,25 @@ def test_the_same_event_delivered_five_times_changes_the_order_once(
     assert len([m for m in mail.outbox if m.subject.startswith("Payment received")]) == 1
 
 
-def test_a_second_completed_event_for_a_paid_order_changes_nothing(client, order):
-    deliver(client, event("checkout.session.completed", checkout_session(order)))
-    deliver(client, event("checkout.session.async_payment_succeeded", checkout_session(order)))
+def test_a_second_event_about_the_same_payment_changes_nothing(client, order):
+    session = checkout_session(order)
+    deliver(client, event("checkout.session.completed", session))
+    deliver(client, event("checkout.session.async_payment_succeeded", session))
     assert order.events.filter(to_status=Order.Status.PAID).count() == 1
     outcomes = list(StripeEvent.objects.order_by("id").values_list("outcome", flat=True))
     assert outcomes == [StripeEvent.Outcome.APPLIED, StripeEvent.Outcome.NO_CHANGE]
+    order.refresh_from_db()
+    assert not order.payment_flagged
+
+
+def test_a_second_payment_for_a_paid_order_is_flagged(client, order):
+    deliver(client, event("checkout.session.completed", checkout_session(order)))
+    deliver(client, event("checkout.session.completed", checkout_session(order)))
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.payment_flagged
+    assert "second payment" in order.payment_flag_reason
+    assert order.events.filter(to_status=Order.Status.PAID).count() == 1
 
 
 def test_expired_after_completed_leaves_the_order_paid(client, order):

@@ -295,7 +295,7 @@ def test_checkout_places_an_order_only_when_every_field_is_valid(client, wine, d
         assert placed == 1
     if placed:
         order = Order.objects.latest("id")
-        assert response.url == reverse("orders:order_placed", args=[order.number])
+        assert response.url == reverse("payments:process", args=[order.number])
         assert all(posted.get(name, "").strip() for name in CUSTOMER)
         assert "\x00" not in "".join(posted.values())
         assert "@" in posted["email"]

@@ -8,7 +8,10 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from backoffice.tests.workers import Worker, wait_for
 from orders.models import Order
+from payments import stripe_client
+from payments.sandbox import start_in_thread
 from shop.tests.factories import WineFactory
 
 CHROMIUM = shutil.which("chromium")
@@ -37,18 +40,13 @@ def page():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def test_customer_browses_fills_cart_and_checks_out(live_server, page):
-    wine = WineFactory(name="Château Lagrézette", price=Decimal("24.90"), stock=6)
-    WineFactory(name="Barolo Monfalletto", price=Decimal("48.00"))
-
-    page.goto(live_server.url + "/")
-    assert page.get_by_test_id("cart-summary").inner_text().strip() == "Your cart is empty"
-    page.get_by_role("link", name="Château Lagrézette").click()
-    page.get_by_label("Bottles").fill("2")
+def add_to_cart(page, name: str, bottles: int) -> None:
+    page.get_by_role("link", name=name).click()
+    page.get_by_label("Bottles").fill(str(bottles))
     page.get_by_role("button", name="Add to cart").click()
 
-    assert "2 bottles" in page.get_by_test_id("cart-summary").inner_text()
-    assert "49.80" in page.get_by_test_id("cart-summary").inner_text()
+
+def fill_checkout(page) -> None:
     page.get_by_role("link", name="Checkout").click()
     page.get_by_label("First name").fill("Camille")
     page.get_by_label("Last name").fill("Rodríguez")
@@ -56,14 +54,80 @@ def test_customer_browses_fills_cart_and_checks_out(live_server, page):
     page.get_by_label("Address").fill("12 rue des Vignes")
     page.get_by_label("Postal code").fill("33000")
     page.get_by_label("City").fill("Bordeaux")
-    page.get_by_role("button", name="Place order").click()
 
-    assert page.get_by_role("heading", name="Thank you, Camille").is_visible()
-    assert page.get_by_test_id("cart-summary").inner_text().strip() == "Your cart is empty"
-    order = Order.objects.get()
-    assert order.total == Decimal("49.80")
-    wine.refresh_from_db()
-    assert wine.stock == 4
+
+@pytest.fixture
+def sandbox(live_server, settings):
+    """The local Stripe stand-in, delivering its events to the live server's webhook."""
+    server, _ = start_in_thread(
+        webhook_url=f"{live_server.url}/payment/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET
+    )
+    settings.STRIPE_SANDBOX_URL = server.base_url
+    stripe_client._client.cache_clear()
+    yield server
+    server.stop()
+    stripe_client._client.cache_clear()
+
+
+@pytest.mark.worker
+def test_customer_buys_two_wines_and_pays_on_the_checkout_page(
+    live_server, page, sandbox, real_broker, mail_dir, admin_user
+):
+    lagrezette = WineFactory(name="Château Lagrézette", price=Decimal("24.90"), stock=6)
+    WineFactory(name="Barolo Monfalletto", price=Decimal("48.00"), stock=3)
+    worker = Worker(mail_dir)
+    try:
+        page.goto(live_server.url + "/")
+        assert page.get_by_test_id("cart-summary").inner_text().strip() == "Your cart is empty"
+        add_to_cart(page, "Château Lagrézette", 2)
+        page.goto(live_server.url + "/")
+        add_to_cart(page, "Barolo Monfalletto", 1)
+        summary = page.get_by_test_id("cart-summary").inner_text()
+        assert "3 bottles" in summary and "97.80" in summary
+
+        fill_checkout(page)
+        page.get_by_role("button", name="Place order").click()
+        assert page.url.startswith(sandbox.base_url)  # Stripe's hosted page, here the sandbox
+        page.get_by_role("button", name="Pay").click()
+        assert page.get_by_role("heading", name="Thank you, Camille").is_visible()
+        assert page.get_by_test_id("cart-summary").inner_text().strip() == "Your cart is empty"
+
+        order = Order.objects.get()
+        wait_for(
+            lambda: Order.objects.get(pk=order.pk).status == Order.Status.PAID,
+            timeout=30,
+            what="the webhook to mark the order paid",
+        )
+        wait_for(
+            lambda: (
+                not order.emails.filter(sent_at__isnull=True).exists() and order.emails.count() == 2
+            ),
+            timeout=60,
+            what="the confirmation and payment emails",
+        )
+    finally:
+        worker.stop()
+    subjects = sorted(
+        line
+        for m in mail_dir.glob("*.log")
+        for line in m.read_text().splitlines()
+        if line.startswith("Subject:")
+    )
+    assert subjects == [
+        f"Subject: Payment received for order {order.number}",
+        f"Subject: Your order {order.number}",
+    ]
+    assert order.total == Decimal("97.80")
+    lagrezette.refresh_from_db()
+    assert lagrezette.stock == 4
+
+    # The merchant sees the order paid in the admin.
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill(admin_user.username)
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/admin/orders/order/{order.pk}/change/")
+    assert page.get_by_text("Paid", exact=True).first.is_visible()
     folder = settings.VAR_DIR / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / "order-placed.png"), full_page=True)
+    page.screenshot(path=str(folder / "admin-order-paid.png"), full_page=True)

@@ -91,5 +91,5 @@ def test_placing_order_query_count_does_not_grow_with_lines(
         )
 
     order = Order.objects.get()
-    assert response.url == reverse("orders:order_placed", args=[order.number])
+    assert response.url == reverse("payments:process", args=[order.number])
     assert order.items.count() == lines

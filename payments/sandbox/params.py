@@ -1,0 +1,138 @@
+"""Check a Checkout Session's creation parameters the way Stripe does, for the subset we mimic.
+
+Unknown parameters are refused, as Stripe refuses them: a call the sandbox accepts is one that
+Stripe would accept too.
+"""
+
+import re
+
+from payments.sandbox.wire import StripeError
+
+MIN_EXPIRY = 30 * 60
+MAX_EXPIRY = 24 * 60 * 60
+_SESSION_KEYS = {
+    "mode",
+    "line_items",
+    "client_reference_id",
+    "metadata",
+    "customer_email",
+    "success_url",
+    "cancel_url",
+    "expires_at",
+}
+_LINE_ITEM_KEYS = {"price_data", "quantity"}
+_PRICE_DATA_KEYS = {"currency", "unit_amount", "product_data"}
+_PRODUCT_DATA_KEYS = {"name", "description", "metadata"}
+_CURRENCY = re.compile(r"[a-z]{3}")
+
+
+def session_params(params: dict, *, now: int) -> dict:
+    """Return the cleaned parameters of a new Checkout Session, or raise StripeError."""
+    _known(params, _SESSION_KEYS, "")
+    if params.get("mode") != "payment":
+        if "mode" not in params:
+            raise StripeError("Missing required param: mode.", param="mode")
+        raise StripeError(
+            f"Invalid mode: {params['mode']!r}. The sandbox supports only `payment`.",
+            param="mode",
+        )
+    items = params.get("line_items")
+    if not items:
+        raise StripeError("You must specify `line_items` in `payment` mode.", param="line_items")
+    if not isinstance(items, list):
+        raise StripeError("Invalid array", param="line_items")
+    line_items = [_line_item(item, f"line_items[{i}]") for i, item in enumerate(items)]
+    currencies = {item["currency"] for item in line_items}
+    if len(currencies) > 1:
+        raise StripeError("All line items must use the same currency.", param="line_items")
+    expires_at = _integer(params.get("expires_at", now + MAX_EXPIRY), "expires_at")
+    if expires_at < now + MIN_EXPIRY:
+        raise StripeError(
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
+            "creation.",
+            param="expires_at",
+        )
+    if expires_at > now + MAX_EXPIRY:
+        raise StripeError(
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            param="expires_at",
+        )
+    email = params.get("customer_email") or None
+    if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise StripeError(f"Invalid email address: {email}", param="customer_email")
+    reference = params.get("client_reference_id") or None
+    if reference is not None and len(reference) > 200:
+        raise StripeError("client_reference_id is too long.", param="client_reference_id")
+    return {
+        "mode": "payment",
+        "line_items": line_items,
+        "currency": currencies.pop(),
+        "client_reference_id": reference,
+        "customer_email": email,
+        "metadata": _metadata(params.get("metadata") or {}, "metadata"),
+        "success_url": _url(params, "success_url"),
+        "cancel_url": _url(params, "cancel_url"),
+        "expires_at": expires_at,
+    }
+
+
+def _line_item(item, where: str) -> dict:
+    if not isinstance(item, dict):
+        raise StripeError(f"Invalid object: {where}", param=where)
+    _known(item, _LINE_ITEM_KEYS, where)
+    price = _required(item, "price_data", where)
+    _known(price, _PRICE_DATA_KEYS, f"{where}[price_data]")
+    product = _required(price, "product_data", f"{where}[price_data]")
+    _known(product, _PRODUCT_DATA_KEYS, f"{where}[price_data][product_data]")
+    currency = _required(price, "currency", f"{where}[price_data]").lower()
+    if not _CURRENCY.fullmatch(currency):
+        raise StripeError(f"Invalid currency: {currency}", param=f"{where}[price_data][currency]")
+    unit_amount = _integer(
+        _required(price, "unit_amount", f"{where}[price_data]"), f"{where}[price_data][unit_amount]"
+    )
+    quantity = _integer(_required(item, "quantity", where), f"{where}[quantity]")
+    if unit_amount < 0 or quantity < 1:
+        raise StripeError(f"Invalid amount or quantity in {where}.", param=where)
+    name = _required(product, "name", f"{where}[price_data][product_data]")
+    _metadata(product.get("metadata") or {}, f"{where}[price_data][product_data][metadata]")
+    return {"name": name, "currency": currency, "unit_amount": unit_amount, "quantity": quantity}
+
+
+def _known(params, allowed: set, where: str) -> None:
+    if not isinstance(params, dict):
+        raise StripeError(f"Invalid object: {where}", param=where)
+    for key in params:
+        if key not in allowed:
+            name = f"{where}[{key}]" if where else key
+            raise StripeError(f"Received unknown parameter: {name}", param=name)
+
+
+def _required(params: dict, key: str, where: str):
+    value = params.get(key)
+    if value in (None, "", {}):
+        raise StripeError(f"Missing required param: {where}[{key}].", param=f"{where}[{key}]")
+    return value
+
+
+def _integer(value, param: str) -> int:
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
+        raise StripeError(f"Invalid integer: {value}", param=param)
+    return int(value)
+
+
+def _metadata(metadata, where: str) -> dict:
+    if not isinstance(metadata, dict):
+        raise StripeError("Invalid object", param=where)
+    for key, value in metadata.items():
+        if len(key) > 40 or not isinstance(value, str) or len(value) > 500:
+            raise StripeError(f"Invalid metadata entry: {key}", param=f"{where}[{key}]")
+    return {key: value for key, value in metadata.items() if value != ""}
+
+
+def _url(params: dict, key: str) -> str | None:
+    url = params.get(key) or None
+    if url is not None and not re.match(r"https?://[^/\s]+", url):
+        raise StripeError("Not a valid URL", param=key)
+    return url

@@ -1,0 +1,241 @@
+"""The sandbox's memory: Checkout Sessions, idempotent replies and the requests it was sent.
+
+One lock guards it all, since the server answers each request in a thread of its own; with a
+path it is also kept in a JSON file, so that a restarted sandbox still knows its sessions.
+"""
+
+import copy
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+
+from payments.sandbox import params as session_params
+from payments.sandbox.wire import StripeError, random_id
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_TTL = 24 * 60 * 60  # Stripe forgets a key after 24 hours
+NO_REQUEST = {"id": None, "idempotency_key": None}
+
+OnEvent = Callable[[str, dict, str, dict], None]
+
+
+class Store:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        on_event: OnEvent,
+        path: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.base_url = base_url
+        self._clock = clock
+        self._on_event = on_event
+        self._path = path
+        self._lock = threading.RLock()
+        self._sessions: dict[str, dict] = {}
+        self._idempotency: dict[str, dict] = {}
+        self._requests: list[dict] = []
+        if path and os.path.exists(path):
+            with open(path, encoding="utf-8") as file:
+                saved = json.load(file)
+            self._sessions, self._idempotency = saved["sessions"], saved["idempotency"]
+            logger.info("Loaded %d Checkout Sessions from %s.", len(self._sessions), path)
+
+    # -- the API ---------------------------------------------------------------------------
+
+    def idempotent(self, key: str | None, fingerprint: str, action: Callable[[], dict]) -> tuple:
+        """Run a POST's action once per Idempotency-Key; return (body, replayed).
+
+        As at Stripe, a key reused with other parameters is an error, and only requests that
+        passed validation are remembered.
+        """
+        with self._lock:
+            now = self._clock()
+            self._idempotency = {
+                k: v for k, v in self._idempotency.items() if v["at"] > now - IDEMPOTENCY_TTL
+            }
+            saved = self._idempotency.get(key) if key else None
+            if saved is not None:
+                if saved["fingerprint"] != fingerprint:
+                    raise StripeError(
+                        "Keys for idempotent requests can only be used with the same parameters "
+                        f"they were first used with. Try using a key other than '{key}' if you "
+                        "meant to execute a different request.",
+                        type="idempotency_error",
+                    )
+                return copy.deepcopy(saved["body"]), True
+            body = action()
+            if key:
+                self._idempotency[key] = {"fingerprint": fingerprint, "body": body, "at": now}
+            self._save()
+            return copy.deepcopy(body), False
+
+    def create_session(self, params: dict, *, api_version: str) -> dict:
+        with self._lock:
+            now = int(self._clock())
+            clean = session_params.session_params(params, now=now)
+            session_id = random_id("cs_test_", 58)
+            amount = sum(item["unit_amount"] * item["quantity"] for item in clean["line_items"])
+            session = _session_object(session_id, clean, amount=amount, now=now)
+            session["url"] = f"{self.base_url}/pay/{session_id}"
+            self._sessions[session_id] = {
+                "session": session,
+                "line_items": clean["line_items"],
+                "api_version": api_version,
+            }
+            return copy.deepcopy(session)
+
+    def get_session(self, session_id: str) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._record(session_id)["session"])
+
+    def expire_session(self, session_id: str, *, request: dict) -> dict:
+        with self._lock:
+            record = self._record(session_id)
+            status = record["session"]["status"]
+            if status != "open":
+                raise StripeError(
+                    'Only Checkout Sessions with a status in ["open"] can be expired. This '
+                    f'Checkout Session has a status of "{status}".'
+                )
+            self._expire(record, request=request)
+            return copy.deepcopy(record["session"])
+
+    # -- the hosted page -------------------------------------------------------------------
+
+    def page(self, session_id: str) -> tuple[dict, list] | None:
+        """Return (session, line items) for the payment page, or None for an unknown id."""
+        with self._lock:
+            if session_id not in self._sessions:
+                return None
+            record = self._record(session_id)
+            return copy.deepcopy(record["session"]), copy.deepcopy(record["line_items"])
+
+    def pay(self, session_id: str) -> bool:
+        """Complete an open session as paid by card; return False if it was not open."""
+        with self._lock:
+            record = self._record(session_id)
+            session = record["session"]
+            if session["status"] != "open":
+                return False
+            session.update(
+                status="complete",
+                payment_status="paid",
+                payment_intent=random_id("pi_"),
+                url=None,
+                customer_details={
+                    "address": None,
+                    "email": session["customer_email"],
+                    "name": None,
+                    "phone": None,
+                    "tax_exempt": "none",
+                    "tax_ids": [],
+                },
+            )
+            self._emit("checkout.session.completed", record, NO_REQUEST)
+            self._save()
+            return True
+
+    def expire_due(self) -> int:
+        """Expire the open sessions whose time is up, as Stripe does on its own; return how many."""
+        with self._lock:
+            due = [r for r in self._sessions.values() if self._is_due(r["session"])]
+            for record in due:
+                self._expire(record, request=NO_REQUEST)
+            if due:
+                self._save()
+            return len(due)
+
+    # -- the request log -------------------------------------------------------------------
+
+    def log_request(self, entry: dict) -> None:
+        with self._lock:
+            self._requests.append(entry)
+
+    def requests(self) -> list[dict]:
+        with self._lock:
+            return copy.deepcopy(self._requests)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    # -- inside the lock -------------------------------------------------------------------
+
+    def _record(self, session_id: str) -> dict:
+        record = self._sessions.get(session_id)
+        if record is None:
+            raise StripeError(
+                f"No such checkout.session: '{session_id}'",
+                status=404,
+                param="session",
+                code="resource_missing",
+            )
+        if self._is_due(record["session"]):
+            self._expire(record, request=NO_REQUEST)
+            self._save()
+        return record
+
+    def _is_due(self, session: dict) -> bool:
+        return session["status"] == "open" and session["expires_at"] <= self._clock()
+
+    def _expire(self, record: dict, *, request: dict) -> None:
+        record["session"].update(status="expired", url=None)
+        self._emit("checkout.session.expired", record, request)
+
+    def _emit(self, event_type: str, record: dict, request: dict) -> None:
+        self._on_event(
+            event_type, copy.deepcopy(record["session"]), record["api_version"], dict(request)
+        )
+
+    def _save(self) -> None:
+        if not self._path:
+            return
+        folder = os.path.dirname(os.path.abspath(self._path))
+        with tempfile.NamedTemporaryFile(
+            "w", dir=folder, delete=False, suffix=".tmp", encoding="utf-8"
+        ) as file:
+            json.dump({"sessions": self._sessions, "idempotency": self._idempotency}, file)
+        os.replace(file.name, self._path)  # a crash mid-write leaves the old file whole
+
+
+def _session_object(session_id: str, clean: dict, *, amount: int, now: int) -> dict:
+    """Return a checkout.session as Stripe shapes it (the fields a payment-mode session uses)."""
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "amount_subtotal": amount,
+        "amount_total": amount,
+        "cancel_url": clean["cancel_url"],
+        "client_reference_id": clean["client_reference_id"],
+        "client_secret": None,
+        "created": now,
+        "currency": clean["currency"],
+        "customer": None,
+        "customer_creation": "if_required",
+        "customer_details": None,
+        "customer_email": clean["customer_email"],
+        "expires_at": clean["expires_at"],
+        "invoice": None,
+        "livemode": False,
+        "locale": None,
+        "metadata": clean["metadata"],
+        "mode": clean["mode"],
+        "payment_intent": None,
+        "payment_link": None,
+        "payment_method_collection": "if_required",
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "status": "open",
+        "submit_type": None,
+        "success_url": clean["success_url"],
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "ui_mode": "hosted",
+        "url": None,
+    }
