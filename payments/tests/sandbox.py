@@ -1,0 +1,18 @@
+"""The local Stripe stand-in for tests: the SDK talks to it over HTTP, as it would to Stripe."""
+
+from contextlib import contextmanager
+
+from payments import stripe_client
+from payments.sandbox import start_in_thread
+
+
+@contextmanager
+def running_sandbox(settings, *, webhook_url: str | None = None):
+    server, _ = start_in_thread(webhook_url=webhook_url, secret=settings.STRIPE_WEBHOOK_SECRET)
+    settings.STRIPE_SANDBOX_URL = server.base_url
+    stripe_client._client.cache_clear()
+    try:
+        yield server
+    finally:
+        server.stop()
+        stripe_client._client.cache_clear()

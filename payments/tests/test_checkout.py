@@ -1,0 +1,154 @@
+"""The payment views and reconciliation, with the SDK talking to the local Stripe sandbox."""
+
+import http.client
+import json
+import time
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order
+from orders.views import PLACED_ORDERS_KEY
+from payments.services import reconcile_pending
+from payments.tests.sandbox import running_sandbox
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sandbox(settings):
+    with running_sandbox(settings) as server:  # no webhook: only what our code asks counts
+        yield server
+
+
+def sandbox_get(server, path: str):
+    parts = urlsplit(server.base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request("GET", path)
+    return json.loads(conn.getresponse().read())
+
+
+def sandbox_pay(server, session_id: str) -> None:
+    parts = urlsplit(server.base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    body = urlencode({"action": "pay"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    conn.request("POST", f"/pay/{session_id}", body, headers)
+    assert conn.getresponse().status == 303
+
+
+@pytest.fixture
+def placed(client):
+    """A pending order this client's session placed: 2 bottles at 12.90 and 1 at 7.35."""
+    a, b = WineFactory(price="12.90", stock=5), WineFactory(price="7.35", stock=5)
+    client.post(reverse("shop:cart_add", args=[a.pk]), {"quantity": 2})
+    client.post(reverse("shop:cart_add", args=[b.pk]), {"quantity": 1})
+    response = client.post(
+        reverse("orders:checkout"),
+        {
+            "first_name": "Camille",
+            "last_name": "Rodríguez",
+            "email": "camille@example.com",
+            "address": "12 rue des Vignes",
+            "postal_code": "33000",
+            "city": "Bordeaux",
+            "expected_total": "33.15",
+        },
+    )
+    order = Order.objects.get()
+    assert response.url == reverse("payments:process", args=[order.number])
+    return order
+
+
+def test_payment_process_opens_a_checkout_session_with_the_orders_lines(client, placed, sandbox):
+    response = client.get(reverse("payments:process", args=[placed.number]))
+    assert response.status_code == 303
+    placed.refresh_from_db()
+    assert response["Location"] == f"{sandbox.base_url}/pay/{placed.stripe_session_id}"
+
+    (call,) = sandbox_get(sandbox, "/_sandbox/requests")
+    assert (call["method"], call["path"]) == ("POST", "/v1/checkout/sessions")
+    params = call["params"]
+    assert params["mode"] == "payment"
+    assert params["client_reference_id"] == str(placed.pk)
+    assert params["metadata"] == {"order_number": placed.number}
+    assert params["customer_email"] == "camille@example.com"
+    lines = sorted(
+        (
+            int(item["price_data"]["unit_amount"]),
+            int(item["quantity"]),
+            item["price_data"]["currency"],
+        )
+        for item in params["line_items"]
+    )
+    assert lines == [(735, 1, "eur"), (1290, 2, "eur")]
+    assert params["success_url"].endswith(reverse("payments:completed", args=[placed.number]))
+    assert params["cancel_url"].endswith(reverse("payments:canceled", args=[placed.number]))
+    assert 30 * 60 <= int(params["expires_at"]) - time.time() <= 24 * 3600
+    assert call["headers"]["Idempotency-Key"].startswith(f"checkout-{placed.number}-")
+
+
+def test_an_open_session_is_reused_not_doubled(client, placed, sandbox):
+    first = client.get(reverse("payments:process", args=[placed.number]))["Location"]
+    second = client.get(reverse("payments:process", args=[placed.number]))["Location"]
+    assert first == second
+    calls = [(c["method"], c["path"]) for c in sandbox_get(sandbox, "/_sandbox/requests")]
+    assert calls.count(("POST", "/v1/checkout/sessions")) == 1
+
+
+def test_the_completed_page_never_marks_the_order_paid(client, placed, sandbox):
+    client.get(reverse("payments:process", args=[placed.number]))
+    response = client.get(reverse("payments:completed", args=[placed.number]))
+    assert "We are confirming your payment" in response.content.decode()
+    placed.refresh_from_db()
+    assert placed.status == Order.Status.PENDING
+
+
+def test_someone_elses_order_cannot_be_paid_or_seen(client, placed, sandbox):
+    client.session  # noqa: B018 - load, then forget the order
+    session = client.session
+    session[PLACED_ORDERS_KEY] = []
+    session.save()
+    for name in ("payments:process", "payments:completed", "payments:canceled"):
+        assert client.get(reverse(name, args=[placed.number])).status_code == 404
+
+
+def test_stripe_unreachable_gives_a_clear_message_and_the_order_stays_pending(
+    client, placed, settings
+):
+    settings.STRIPE_SANDBOX_URL = "http://127.0.0.1:1"  # nothing listens there
+    from payments import stripe_client
+
+    stripe_client._client.cache_clear()
+    response = client.get(reverse("payments:process", args=[placed.number]))
+    stripe_client._client.cache_clear()
+    assert response.status_code == 503
+    assert "Our payment provider did not answer" in response.content.decode()
+    assert "Try the payment again" in response.content.decode()
+    placed.refresh_from_db()
+    assert placed.status == Order.Status.PENDING
+
+
+def test_reconciliation_marks_paid_an_order_whose_webhook_never_came(client, placed, sandbox):
+    client.get(reverse("payments:process", args=[placed.number]))
+    placed.refresh_from_db()
+    sandbox_pay(sandbox, placed.stripe_session_id)  # paid at Stripe; no webhook reaches us
+    assert reconcile_pending(older_than_minutes=0) == 1
+    placed.refresh_from_db()
+    assert placed.status == Order.Status.PAID
+    assert placed.payment_intent.startswith("pi_")
+    assert reconcile_pending(older_than_minutes=0) == 0
+
+
+def test_reconciliation_releases_the_stock_of_an_expired_session(client, placed, sandbox):
+    client.get(reverse("payments:process", args=[placed.number]))
+    placed.refresh_from_db()
+    from payments import stripe_client
+
+    stripe_client.client().v1.checkout.sessions.expire(placed.stripe_session_id)
+    assert reconcile_pending(older_than_minutes=0) == 1
+    placed.refresh_from_db()
+    assert placed.status == Order.Status.EXPIRED
+    assert {item.wine.stock for item in placed.items.all()} == {5}
