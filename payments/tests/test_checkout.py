@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Order
+from orders.tests.factories import CHECKOUT_FIELDS
 from orders.views import PLACED_ORDERS_KEY
 from payments.services import reconcile_pending
 from payments.tests.sandbox import running_sandbox
@@ -46,16 +47,7 @@ def placed(client):
     client.post(reverse("shop:cart_add", args=[a.pk]), {"quantity": 2})
     client.post(reverse("shop:cart_add", args=[b.pk]), {"quantity": 1})
     response = client.post(
-        reverse("orders:checkout"),
-        {
-            "first_name": "Camille",
-            "last_name": "Rodríguez",
-            "email": "camille@example.com",
-            "address": "12 rue des Vignes",
-            "postal_code": "33000",
-            "city": "Bordeaux",
-            "expected_total": "33.15",
-        },
+        reverse("orders:checkout"), {**CHECKOUT_FIELDS, "expected_total": "33.15"}
     )
     order = Order.objects.get()
     assert response.url == reverse("payments:process", args=[order.number])
