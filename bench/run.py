@@ -1,9 +1,9 @@
-"""Benchmark the shop's public pages under gunicorn with wrk, and its Celery tasks through
-RabbitMQ; print figures, never assert them.
+"""Benchmark the shop's public pages and Stripe's webhook under gunicorn with wrk, and its
+Celery tasks through RabbitMQ; print figures, never assert them.
 
 ``make bench`` runs it; bench/README.md says what it measures. Run as ``run.py seed``,
-``run.py queries ...`` or ``run.py tasks ...`` it is the Django side of the run, in a subprocess
-with the bench's env.
+``run.py queries ...``, ``run.py webhooks ...``, ``run.py paid`` or ``run.py tasks ...`` it is
+the Django side of the run, in a subprocess with the bench's env.
 """
 
 import http.client
@@ -44,6 +44,67 @@ TASK_TIMEOUT = 180  # seconds each kind of task may take in all
 # The production worker's queues under names of the bench's own: the tests' workers share the
 # broker, purge "default", "emails" and "reports", and would take the bench's tasks.
 TASK_QUEUES = ("bench.default", "bench.emails", "bench.reports")
+WEBHOOK_SECRET = "whsec_bench"  # noqa: S105 - the bench signs its own events with it
+# Unique checkout.session.completed events: more than a run sends at ~600/s, so that the list
+# is not used up and the duplicate share holds for whatever part of it a run sends.
+WEBHOOK_EVENTS = 4_000
+WEBHOOK_WARMUP_EVENTS = 300
+DUPLICATE_SHARE = 0.3  # of the deliveries: re-sends of an event delivered before
+
+# Each wrk thread runs its own copy; the harness prepends deliveries (body, Stripe-Signature)
+# and nthreads. Thread k sends deliveries k, k + nthreads, ...: each request takes the next one,
+# and past the end the list starts again (then every delivery is a duplicate).
+WEBHOOK_LUA = """
+local threads = {}
+local counter = 0
+applied = 0
+duplicate = 0
+other = 0
+
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  nxt = id + 1
+end
+
+function request()
+  local delivery = deliveries[nxt]
+  nxt = nxt + nthreads
+  if nxt > #deliveries then nxt = (nxt - 1) % #deliveries + 1 end
+  local headers = {
+    ["Host"] = wrk.headers["Host"],
+    ["Content-Type"] = "application/json",
+    ["Stripe-Signature"] = delivery[2],
+  }
+  return wrk.format("POST", "/payment/webhook/", headers, delivery[1])
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    other = other + 1
+  elseif body == "Duplicate." then
+    duplicate = duplicate + 1
+  elseif body == "Applied" then
+    applied = applied + 1
+  else
+    other = other + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local a, d, o = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    a = a + thread:get("applied")
+    d = d + thread:get("duplicate")
+    o = o + thread:get("other")
+  end
+  io.write(string.format("Webhook answers: applied %d, duplicate %d, other %d\\n", a, d, o))
+end
+"""
 
 # Each wrk thread runs its own copy; the harness prepends wine_ids, sessions and csrftoken.
 ADD_TO_CART_LUA = """
@@ -93,6 +154,7 @@ class Result:
     requests: int
     errors: int
     refused: int = 0
+    answers: tuple[int, int, int] = (0, 0, 0)  # webhook: applied, duplicate, other
 
 
 @dataclass
@@ -314,12 +376,97 @@ def run_tasks(count: str, hostname: str) -> dict:
     }
 
 
+def webhook_deliveries(count: str, start: str, seed: str) -> list[list[str]]:
+    """Create `count` pending orders of one item; return signed checkout.session.completed
+    deliveries for them, DUPLICATE_SHARE of which re-send an event delivered earlier in the list.
+
+    Signed now: Stripe's tolerance is 300 s, so run this right before the deliveries are sent.
+    """
+    import random
+    from decimal import Decimal
+
+    from django.conf import settings
+
+    from orders.models import Order, OrderItem
+    from payments.tests.factories import checkout_session, event, signed
+
+    count, start, rng = int(count), int(start), random.Random(int(seed))
+    price, quantity = Decimal("23.40"), 3
+    orders = Order.objects.bulk_create(
+        (
+            Order(
+                number=f"WS-HOOK-{i:04d}",
+                first_name="Hook",
+                last_name=f"Customer {i}",
+                email=f"hook{i}@bench.example.com",
+                address="1 Rue du Banc",
+                postal_code="75001",
+                city="Paris",
+                currency=settings.SHOP_CURRENCY,
+                subtotal=price * quantity,
+                total=price * quantity,
+                stripe_session_id=f"cs_bench_{i:04d}",
+            )
+            for i in range(start, start + count)
+        ),
+        batch_size=500,
+    )
+    OrderItem.objects.bulk_create(
+        (
+            OrderItem(
+                order=order,
+                sku="B00001",
+                wine_name="Clos Réserve",
+                vintage=2020,
+                unit_price=price,
+                quantity=quantity,
+                line_total=price * quantity,
+            )
+            for order in orders
+        ),
+        batch_size=500,
+    )
+    unique = []
+    for order in orders:
+        session = checkout_session(order, id=order.stripe_session_id)
+        body, headers = signed(event("checkout.session.completed", session))
+        unique.append([body, headers["HTTP_STRIPE_SIGNATURE"]])
+    rng.shuffle(unique)
+    # Any stretch of the list holds about DUPLICATE_SHARE re-sends, each after its original.
+    deliveries, sent = [], 0
+    while sent < len(unique):
+        if deliveries and rng.random() < DUPLICATE_SHARE:
+            deliveries.append(deliveries[rng.randrange(len(deliveries))])
+        else:
+            deliveries.append(unique[sent])
+            sent += 1
+    return deliveries
+
+
+def count_paid() -> dict:
+    """Return how many of the webhook bench's orders are paid, and how many were paid twice."""
+    from django.db.models import Count, Q
+
+    from orders.models import Order
+
+    orders = Order.objects.filter(number__startswith="WS-HOOK-")
+    paid_events = Count("events", filter=Q(events__to_status=Order.Status.PAID))
+    twice = orders.annotate(paid_events=paid_events).filter(paid_events__gt=1).count()
+    return {
+        "orders": orders.count(),
+        "paid": orders.filter(status=Order.Status.PAID).count(),
+        "paid_twice": twice,
+        "flagged": orders.filter(payment_flagged=True).count(),
+    }
+
+
 def django_main(command: str, *args: str) -> None:
     sys.path.insert(0, str(BASE_DIR))
     import django
 
     django.setup()
     commands = {"seed": seed, "queries": count_queries, "tasks": run_tasks}
+    commands |= {"webhooks": webhook_deliveries, "paid": count_paid}
     print(json.dumps(commands[command](*args)))
 
 
@@ -368,6 +515,12 @@ def bench_env() -> tuple[dict, str]:
         for path in WORK_DIR.glob("db.sqlite3*"):
             path.unlink()
         database_url = f"sqlite:///{WORK_DIR / 'db.sqlite3'}"
+    # The paid webhook queues an email: the web part's gunicorn publishes it to a folder of the
+    # bench's own that no worker reads, never to the dev broker's.
+    broker_dir = WORK_DIR / "broker"
+    shutil.rmtree(broker_dir, ignore_errors=True)
+    for folder in ("messages", "control"):
+        (broker_dir / folder).mkdir(parents=True)
     cache_url = os.environ.get("BENCH_CACHE_URL")
     if not cache_url:
         shutil.rmtree(WORK_DIR / "cache", ignore_errors=True)
@@ -383,6 +536,9 @@ def bench_env() -> tuple[dict, str]:
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
         "LOG_LEVEL": "WARNING",
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_DIR": str(broker_dir),
     }
     database = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
     cache = cache_url.split(":")[0].removesuffix("cache").replace("redis", "Redis") or "file"
@@ -545,6 +701,7 @@ def wrk(page: str, url: str, seconds: int, connections: int, *extra: str) -> Res
         requests=int(number(r"(\d+) requests in")[0]),
         errors=errors,
         refused=int((number(r"Refused adds: (\d+)") or [0])[0]),
+        answers=tuple(map(int, number(r"applied (\d+), duplicate (\d+), other (\d+)") or [0] * 3)),
     )
 
 
@@ -554,6 +711,33 @@ def lua_script(directory: str, name: str, wine_ids: list, sessions: list, token:
     head = f"wine_ids = {{{', '.join(map(str, wine_ids))}}}\nsessions = {{{keys}}}\n"
     path.write_text(f'{head}csrftoken = "{token}"\n{ADD_TO_CART_LUA}')
     return str(path)
+
+
+def webhook_script(directory: str, name: str, deliveries: list) -> str:
+    def quote(text: str) -> str:
+        if "]==]" in text:
+            raise BenchError("a webhook body holds ]==]")
+        return f"[==[{text}]==]"
+
+    rows = ",\n".join(f"{{{quote(body)}, {quote(header)}}}" for body, header in deliveries)
+    path = Path(directory) / f"{name}.lua"
+    path.write_text(f"nthreads = {THREADS}\ndeliveries = {{\n{rows}\n}}\n{WEBHOOK_LUA}")
+    return str(path)
+
+
+def measure_webhooks(env: dict, port: int, seconds: int, connections: int) -> Result:
+    """Sign deliveries for fresh orders, then send them to the running gunicorn with wrk."""
+    print(f"bench: webhook, {WEBHOOK_EVENTS:,} events signed", file=sys.stderr)
+    warm = django(env, "webhooks", str(WEBHOOK_WARMUP_EVENTS), str(WEBHOOK_EVENTS), "1")
+    deliveries = django(env, "webhooks", str(WEBHOOK_EVENTS), "0", "2")
+    url = f"http://127.0.0.1:{port}/payment/webhook/"
+    with tempfile.TemporaryDirectory() as tmp:
+        warm_script = ("-s", webhook_script(tmp, "warm", warm))
+        run_script = ("-s", webhook_script(tmp, "run", deliveries))
+        wrk("webhook", url, WARMUP_SECONDS, connections, *warm_script)
+        result = wrk("webhook", url, seconds, connections, *run_script)
+    result.page = "stripe webhook"
+    return result
 
 
 def measure(port: int, data: dict, seconds: int, connections: int) -> list[Result]:
@@ -614,6 +798,25 @@ def report(results: list[Result], queries: dict, title: str) -> None:
     ratio = results[1].rps / trivial if trivial else 0
     verdict = "reached" if ratio >= 0.5 else "did not reach"
     print(f"The wine list {verdict} half of the trivial view's throughput ({ratio:.2f}).")
+
+
+def report_webhooks(result: Result, trivial: float, paid: dict) -> None:
+    print()
+    print(f"{'webhook':<16}{'req/s':>8}{'p50 ms':>10}{'p99 ms':>9}{'vs trivial':>13}", end="")
+    print(f"{'errors':>9}   duplicates")
+    ratio = result.rps / trivial if trivial else float("nan")
+    applied, duplicate, other = result.answers
+    share = duplicate / (applied + duplicate) if applied + duplicate else 0.0
+    print(f"{result.page:<16}{result.rps:>8.1f}{result.p50:>10.1f}{result.p99:>9.1f}", end="")
+    print(f"{ratio:>13.2f}{result.errors:>9}   {share:.0%}")
+    print(
+        f"stripe webhook: signed checkout.session.completed, {DUPLICATE_SHARE:.0%} re-sends; "
+        f"the run's answers: {applied:,} applied, {duplicate:,} duplicate, {other:,} other."
+    )
+    print(
+        f"paid: {paid['paid']:,} of {paid['orders']:,}, paid twice: {paid['paid_twice']}, "
+        f"flagged: {paid['flagged']} (the unpaid orders' events were not sent)."
+    )
 
 
 def report_tasks(results: list[TaskResult], mails: int, title: str) -> None:
@@ -679,6 +882,7 @@ def bench_web(env: dict, backends: str, seconds: int, connections: int) -> None:
         try:
             wait_ready(server, port)
             results = measure(port, data, seconds, connections)
+            webhook = measure_webhooks(env, port, seconds, connections)
         except BenchError as error:
             raise BenchError(f"{error}\n--- {log_path}:\n{log_path.read_text()[-3000:]}") from None
         finally:
@@ -690,6 +894,7 @@ def bench_web(env: dict, backends: str, seconds: int, connections: int) -> None:
         f"wrk {min(THREADS, connections)} threads {connections} connections {seconds} s per run "
         f"(baseline and wine list: median of {ROUNDS} alternating runs)",
     )
+    report_webhooks(webhook, results[0].rps, django(env, "paid"))
 
 
 def main() -> int:
