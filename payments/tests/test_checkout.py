@@ -144,3 +144,15 @@ def test_reconciliation_releases_the_stock_of_an_expired_session(client, placed,
     placed.refresh_from_db()
     assert placed.status == Order.Status.EXPIRED
     assert {item.wine.stock for item in placed.items.all()} == {5}
+
+
+def test_a_canceled_payment_can_be_tried_again_while_the_order_is_pending(client, placed, sandbox):
+    client.get(reverse("payments:process", args=[placed.number]))
+    page = client.get(reverse("payments:canceled", args=[placed.number])).content.decode()
+    assert reverse("payments:process", args=[placed.number]) in page
+    Order.objects.filter(pk=placed.pk).update(status=Order.Status.EXPIRED)
+    page = client.get(reverse("payments:canceled", args=[placed.number])).content.decode()
+    assert reverse("payments:process", args=[placed.number]) not in page
+    assert "expired" in page
+    retry = client.get(reverse("payments:process", args=[placed.number]))
+    assert retry.url == reverse("orders:order_placed", args=[placed.number])
