@@ -269,30 +269,28 @@ def count_queries(slug: str, wine_ids: str) -> dict:
     }
 
 
-def create_orders(count: int) -> list[int]:
-    """Create orders of one item that each owe a confirmation email; return the emails' ids."""
-    from decimal import Decimal
-
+def bulk_orders(prefix: str, numbers: range, price, quantity: int) -> list:
+    """Create pending orders of one item each, numbered f"{prefix}-{n:04d}", in bulk."""
     from django.conf import settings
 
-    from orders.models import Order, OrderEmail, OrderItem
+    from orders.models import Order, OrderItem
 
-    price, quantity = Decimal("18.50"), 2
     orders = Order.objects.bulk_create(
         (
             Order(
-                number=f"WS-BNCH-{i:04d}",
+                number=f"{prefix}-{n:04d}",
                 first_name="Bench",
-                last_name=f"Customer {i}",
-                email=f"customer{i}@bench.example.com",
+                last_name=f"Customer {n}",
+                email=f"{prefix.lower()}{n}@bench.example.com",
                 address="1 Rue du Banc",
                 postal_code="75001",
                 city="Paris",
                 currency=settings.SHOP_CURRENCY,
                 subtotal=price * quantity,
                 total=price * quantity,
+                stripe_session_id=f"cs_bench_{prefix.lower()}_{n:04d}",
             )
-            for i in range(count)
+            for n in numbers
         ),
         batch_size=500,
     )
@@ -311,6 +309,16 @@ def create_orders(count: int) -> list[int]:
         ),
         batch_size=500,
     )
+    return orders
+
+
+def create_orders(count: int) -> list[int]:
+    """Create orders of one item that each owe a confirmation email; return the emails' ids."""
+    from decimal import Decimal
+
+    from orders.models import OrderEmail
+
+    orders = bulk_orders("WS-BNCH", range(count), Decimal("18.50"), 2)
     emails = OrderEmail.objects.bulk_create(
         (OrderEmail(order=order, kind=OrderEmail.Kind.CONFIRMATION) for order in orders),
         batch_size=500,
@@ -385,47 +393,10 @@ def webhook_deliveries(count: str, start: str, seed: str) -> list[list[str]]:
     import random
     from decimal import Decimal
 
-    from django.conf import settings
-
-    from orders.models import Order, OrderItem
     from payments.tests.factories import checkout_session, event, signed
 
     count, start, rng = int(count), int(start), random.Random(int(seed))
-    price, quantity = Decimal("23.40"), 3
-    orders = Order.objects.bulk_create(
-        (
-            Order(
-                number=f"WS-HOOK-{i:04d}",
-                first_name="Hook",
-                last_name=f"Customer {i}",
-                email=f"hook{i}@bench.example.com",
-                address="1 Rue du Banc",
-                postal_code="75001",
-                city="Paris",
-                currency=settings.SHOP_CURRENCY,
-                subtotal=price * quantity,
-                total=price * quantity,
-                stripe_session_id=f"cs_bench_{i:04d}",
-            )
-            for i in range(start, start + count)
-        ),
-        batch_size=500,
-    )
-    OrderItem.objects.bulk_create(
-        (
-            OrderItem(
-                order=order,
-                sku="B00001",
-                wine_name="Clos Réserve",
-                vintage=2020,
-                unit_price=price,
-                quantity=quantity,
-                line_total=price * quantity,
-            )
-            for order in orders
-        ),
-        batch_size=500,
-    )
+    orders = bulk_orders("WS-HOOK", range(start, start + count), Decimal("23.40"), 3)
     unique = []
     for order in orders:
         session = checkout_session(order, id=order.stripe_session_id)
