@@ -23,6 +23,14 @@ def queued(queue: str) -> int:
     return declared.message_count
 
 
+def wait_until_sent(email_id: int, *, what: str, timeout: float = 30) -> None:
+    wait_for(
+        lambda: OrderEmail.objects.get(pk=email_id).sent_at is not None,
+        timeout=timeout,
+        what=f"{what} to be sent",
+    )
+
+
 def sent_mails(mail_dir) -> list[str]:
     return [path.read_text() for path in mail_dir.glob("*.log")]
 
@@ -32,11 +40,7 @@ def test_placing_an_order_sends_exactly_one_confirmation(real_broker, mail_dir):
     try:
         order = place_order(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
         email = order.emails.get()
-        wait_for(
-            lambda: OrderEmail.objects.get(pk=email.pk).sent_at is not None,
-            timeout=30,
-            what="the confirmation to be sent",
-        )
+        wait_until_sent(email.pk, what="the confirmation")
     finally:
         worker.stop()
     mails = sent_mails(mail_dir)
@@ -61,11 +65,7 @@ def test_a_task_of_a_killed_worker_is_redelivered_and_sent_once(real_broker, mai
 
     worker = Worker(mail_dir)
     try:
-        wait_for(
-            lambda: order.emails.get().sent_at is not None,
-            timeout=60,
-            what="the redelivered task",
-        )
+        wait_until_sent(order.emails.get().pk, what="the redelivered task", timeout=60)
     finally:
         worker.stop()
     assert len(sent_mails(mail_dir)) == 1
@@ -89,11 +89,7 @@ def test_an_order_placed_while_the_broker_is_down_is_confirmed_once_it_is_back(
             created=timezone.now() - timedelta(minutes=settings.EMAIL_RETRY_AFTER_MINUTES + 1)
         )
         assert send_pending_emails() == 1
-        wait_for(
-            lambda: OrderEmail.objects.get(pk=email.pk).sent_at is not None,
-            timeout=30,
-            what="the swept confirmation",
-        )
+        wait_until_sent(email.pk, what="the swept confirmation")
     finally:
         worker.stop()
     assert len(sent_mails(mail_dir)) == 1
