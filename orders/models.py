@@ -24,6 +24,7 @@ class Order(models.Model):
     city = models.CharField("city", max_length=100)
     currency = models.CharField("currency", max_length=3)
     subtotal = models.DecimalField("subtotal", max_digits=12, decimal_places=2)
+    coupon_code = models.CharField("coupon", max_length=40, blank=True)
     discount = models.DecimalField("discount", max_digits=12, decimal_places=2, default=0)
     total = models.DecimalField("total", max_digits=12, decimal_places=2)
     created = models.DateTimeField("placed", auto_now_add=True)
