@@ -1,0 +1,39 @@
+import pytest
+from django.core.files.base import ContentFile
+
+from backoffice.models import StoredFile
+from backoffice.storage import private_storage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_saved_file_reads_back_and_names_never_collide():
+    storage = private_storage()
+    first = storage.save("invoices/WS-1.pdf", ContentFile(b"%PDF-one"))
+    second = storage.save("invoices/WS-1.pdf", ContentFile(b"%PDF-two"))
+
+    assert first == "invoices/WS-1.pdf"
+    assert second != first and second.startswith("invoices/WS-1_")
+    assert storage.open(first).read() == b"%PDF-one"
+    assert storage.open(second).read() == b"%PDF-two"
+    assert storage.size(second) == 8
+    assert StoredFile.objects.count() == 2
+
+
+def test_missing_file_and_delete():
+    storage = private_storage()
+    name = storage.save("reports/day.csv", ContentFile("date,revenue\n"))
+    assert storage.exists(name)
+
+    storage.delete(name)
+
+    assert not storage.exists(name)
+    with pytest.raises(FileNotFoundError):
+        storage.open(name)
+    with pytest.raises(FileNotFoundError):
+        storage.size(name)
+
+
+def test_private_files_have_no_url():
+    with pytest.raises(NotImplementedError):
+        private_storage().url("invoices/WS-1.pdf")
