@@ -40,6 +40,8 @@ def sidebar(request) -> list[dict]:
             "title": "Sales",
             "items": [
                 _model_item("Orders", "receipt_long", "orders", "order"),
+                _model_item("Coupons", "sell", "coupons", "coupon"),
+                _model_item("Coupon batches", "stacks", "coupons", "couponbatch"),
                 _model_item("Stripe events", "webhook", "payments", "stripeevent"),
             ],
         },

@@ -156,6 +156,7 @@ CELERY_TASK_ROUTES = {
     "orders.tasks.send_order_email": {"queue": "emails"},
     "shop.tasks.low_stock_alert": {"queue": "emails"},
     "reports.tasks.*": {"queue": "reports"},
+    "coupons.tasks.generate_batch": {"queue": "reports"},
 }
 # Emails take about a second; reports set longer limits of their own.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
@@ -212,6 +213,17 @@ WINES_PER_PAGE = 24
 CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=120)
 # Unpaid orders older than this are expired and their bottles go back on sale.
 ORDER_UNPAID_EXPIRY_MINUTES = env.int("ORDER_UNPAID_EXPIRY_MINUTES", default=24 * 60)
+
+# --- Coupons ---------------------------------------------------------------------------------
+# Batches up to this many codes are generated while the merchant waits; larger ones by a worker.
+COUPON_BATCH_SYNC_MAX = env.int("COUPON_BATCH_SYNC_MAX", default=2_000)
+# Failed coupon attempts allowed per visitor's session and per client address in the window.
+COUPON_ATTEMPTS_PER_SESSION = env.int("COUPON_ATTEMPTS_PER_SESSION", default=10)
+COUPON_ATTEMPTS_PER_ADDRESS = env.int("COUPON_ATTEMPTS_PER_ADDRESS", default=50)
+COUPON_ATTEMPTS_WINDOW_MINUTES = env.int("COUPON_ATTEMPTS_WINDOW_MINUTES", default=15)
+# Reverse proxies in front of the web processes: the client's address is that many entries
+# from the right of X-Forwarded-For (0: REMOTE_ADDR, no proxy).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Emails still unsent this long after their order are queued again by the sweep.
 EMAIL_RETRY_AFTER_MINUTES = env.int("EMAIL_RETRY_AFTER_MINUTES", default=2)
 MONEY_PLACES = Decimal("0.01")

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("orders/", include("orders.urls")),
+    path("coupons/", include("coupons.urls")),
     path("payment/", include("payments.urls")),
     path("", include("shop.urls")),
 ]

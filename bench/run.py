@@ -438,6 +438,9 @@ def django_main(command: str, *args: str) -> None:
     django.setup()
     commands = {"seed": seed, "queries": count_queries, "tasks": run_tasks}
     commands |= {"webhooks": webhook_deliveries, "paid": count_paid}
+    from bench.coupon_codes import generate_coupons
+
+    commands |= {"coupons": generate_coupons}
     print(json.dumps(commands[command](*args)))
 
 
@@ -868,12 +871,31 @@ def bench_web(env: dict, backends: str, seconds: int, connections: int) -> None:
     report_webhooks(webhook, results[0].rps, django(env, "paid"))
 
 
+def bench_coupons(env: dict, backends: str) -> None:
+    figures = django(env, "coupons", timeout=600)
+    ratio = figures["batch"] / figures["plain"]
+    unique = all(d == figures["codes"] for d in figures["made"] + figures["distinct"])
+    print(f"Coupon generation ({backends}), median of {len(figures['made'])} alternating runs")
+    print(f"{'run':28} {'codes':>8} {'seconds':>9} {'codes/s':>9} {'vs plain':>9}")
+    for name, seconds in [("plain bulk_create", figures["plain"]), ("batch", figures["batch"])]:
+        rate = figures["codes"] / seconds
+        print(
+            f"{name:28} {figures['codes']:>8,} {seconds:>9.2f} {rate:>9,.0f} "
+            f"{seconds / figures['plain']:>9.2f}"
+        )
+    verdict = "within" if ratio <= 2 else "outside"
+    print(
+        f"Every batch made {figures['codes']:,} distinct codes: {'yes' if unique else 'NO'}. "
+        f"The batch took {ratio:.2f}x the plain insert ({verdict} the 2x target)."
+    )
+
+
 def main() -> int:
     seconds = int(os.environ.get("BENCH_SECONDS", 8))
     connections = int(os.environ.get("BENCH_CONNECTIONS", 32))
     only = os.environ.get("BENCH_ONLY", "")
-    if only not in ("", "tasks"):
-        raise BenchError(f"BENCH_ONLY={only}: the only part that runs alone is 'tasks'")
+    if only not in ("", "tasks", "coupons"):
+        raise BenchError(f"BENCH_ONLY={only}: the parts that run alone are 'tasks' and 'coupons'")
     if not only and not shutil.which("wrk"):
         raise BenchError("wrk is not installed (apt-get install wrk)")
     env, backends = bench_env()
@@ -882,7 +904,11 @@ def main() -> int:
     if not only:
         bench_web(env, backends, seconds, connections)
         print()
-    bench_tasks(env, backends)
+    if only in ("", "coupons"):
+        bench_coupons(env, backends)
+        print()
+    if only in ("", "tasks"):
+        bench_tasks(env, backends)
     return 0
 
 

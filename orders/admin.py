@@ -112,6 +112,7 @@ class OrderAdmin(ModelAdmin):
         "status_label",
         "currency",
         "subtotal",
+        "coupon_code",
         "discount",
         "total",
         "created",
@@ -129,7 +130,7 @@ class OrderAdmin(ModelAdmin):
             "Customer",
             {"fields": ["first_name", "last_name", "email", "address", "postal_code", "city"]},
         ),
-        ("Amounts", {"fields": ["currency", "subtotal", "discount", "total"]}),
+        ("Amounts", {"fields": ["currency", "subtotal", "coupon_code", "discount", "total"]}),
         (
             "Payment",
             {"fields": ["payment", "stripe_payment", "stripe_session_id", "payment_flag_reason"]},

@@ -1,6 +1,5 @@
 """Order placement and every status change: the only code that writes orders or their stock."""
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -12,14 +11,14 @@ from django.db.models import Case, F, When
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from backoffice.codes import random_code
+from coupons.services import coupon_redeem, coupon_release
 from orders.emails import queue_order_email, queue_payment_alert
 from orders.exceptions import CartChanged, EmptyCart, InvalidTransition, OutOfStock, WineUnavailable
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from shop.catalog_cache import catalog_changed
 from shop.models import Wine
 from shop.money import quantize, to_minor_units
-
-NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud without doubt
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class Customer:
 
 def order_number() -> str:
     """Return a fresh order number such as WS-7K3F-9QH2."""
-    chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+    chars = random_code(8)
     return f"WS-{chars[:4]}-{chars[4:]}"
 
 
@@ -70,11 +69,13 @@ def place_order(
     lines: Sequence[tuple[int, int]],
     customer: Customer,
     expected_total: Decimal | None = None,
+    coupon_code: str = "",
 ) -> Order:
     """Turn (wine id, quantity) lines into a pending order, reserving the stock.
 
     Prices come from the database as it is now; when expected_total (what the customer was
-    shown) differs from the new total the order is refused with CartChanged.
+    shown) differs from the new total the order is refused with CartChanged. A coupon code
+    takes one of the coupon's uses (CouponNotValid when none is left) and discounts the order.
     """
     quantities: dict[int, int] = {}
     for wine_id, quantity in lines:
@@ -111,9 +112,6 @@ def place_order(
         for wine_id, quantity in sorted(quantities.items())
     ]
     subtotal = quantize(sum((item.line_total for item in items), Decimal(0)))
-    if expected_total is not None and quantize(expected_total) != subtotal:
-        raise CartChanged("Prices in your cart have changed. Please check the new total.")
-
     order = _create_with_number(
         status=Order.Status.PENDING,
         currency=settings.SHOP_CURRENCY,
@@ -122,6 +120,10 @@ def place_order(
         total=subtotal,
         **asdict(customer),
     )
+    if coupon_code:
+        coupon_redeem(code=coupon_code, order=order)
+    if expected_total is not None and quantize(expected_total) != order.total:
+        raise CartChanged("Prices in your cart have changed. Please check the new total.")
     for item in items:
         item.order = order
     OrderItem.objects.bulk_create(items)
@@ -131,9 +133,12 @@ def place_order(
         order=order,
         kind=OrderEvent.Kind.PLACED,
         message=f"Order placed by {order.customer_name}: {len(items)} "
-        f"line{pluralize(len(items))}, {order.total} {order.currency}.",
+        f"line{pluralize(len(items))}, {order.total} {order.currency}"
+        + (f" with coupon {order.coupon_code} (−{order.discount})." if order.coupon_code else "."),
         to_status=Order.Status.PENDING,
     )
+    if order.total == 0:  # a coupon covers it all: nothing for Stripe to charge
+        mark_paid(order_id=order.pk, payment_intent="", amount_minor=0, currency=order.currency)
     return order
 
 
@@ -191,6 +196,8 @@ def cancel_order(*, order_id: int, actor=None, reason: str = "") -> Order:
         canceled_at=timezone.now(),
     )
     _release_stock(order, actor=actor, reason="order canceled")
+    if order.paid_at is None:
+        coupon_release(order=order, actor=actor)
     return order
 
 
@@ -205,6 +212,7 @@ def expire_order(*, order_id: int) -> Order:
         message="Order expired: it was not paid in time.",
     )
     _release_stock(order, actor=None, reason="order expired")
+    coupon_release(order=order)
     return order
 
 
@@ -298,7 +306,8 @@ def mark_paid(*, order_id: int, payment_intent: str, amount_minor: int, currency
     OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.PAYMENT,
-        message=f"Paid {order.total} {order.currency} (Stripe {payment_intent}).",
+        message=f"Paid {order.total} {order.currency} "
+        + (f"(Stripe {payment_intent})." if payment_intent else "(nothing to charge)."),
         from_status=Order.Status.PENDING,
         to_status=Order.Status.PAID,
     )

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from coupons.exceptions import CouponNotValid
 from orders.exceptions import OrderError
 from orders.forms import CheckoutForm
 from orders.models import Order
@@ -50,7 +51,14 @@ def checkout(request):
                 lines=[(line.wine.pk, line.quantity) for line in cart],
                 customer=Customer(**{name: data[name] for name in CheckoutForm.Meta.fields}),
                 expected_total=data["expected_total"],
+                coupon_code=cart.coupon_code,
             )
+        except CouponNotValid as error:
+            # Used up or expired since it was applied: the cart shows the full price again.
+            code = cart.coupon_code
+            cart.remove_coupon()
+            messages.error(request, f"Coupon {code}: {error} It was removed from your cart.")
+            return redirect("shop:cart_detail")
         except OrderError as error:
             messages.error(request, str(error))
             return redirect("shop:cart_detail")

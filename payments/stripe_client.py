@@ -38,7 +38,7 @@ def client() -> stripe.StripeClient:
 
 
 def line_items(order: Order) -> list[dict]:
-    """Return the order's items as Stripe line items, which must add up to the order's total."""
+    """Return the order's items as Stripe line items, at their full prices."""
     currency = order.currency.lower()
     items = [
         {
@@ -54,20 +54,51 @@ def line_items(order: Order) -> list[dict]:
         }
         for item in order.items.all()
     ]
-    charged = sum(i["price_data"]["unit_amount"] * i["quantity"] for i in items)
-    if charged != to_minor_units(order.total, currency):
-        raise ValueError(f"Line items of order {order.number} do not add up to its total.")
     return items
+
+
+def amount_off(order: Order, items: list[dict]) -> int:
+    """Return the discount to send, in minor units: exactly what takes the items to the total."""
+    listed = sum(i["price_data"]["unit_amount"] * i["quantity"] for i in items)
+    off = listed - to_minor_units(order.total, order.currency)
+    if off < 0 or (off > 0) != (order.discount > 0):
+        raise ValueError(f"Line items of order {order.number} do not add up to its total.")
+    return off
+
+
+def _discounts(order: Order, off: int, attempt: str) -> list[dict]:
+    """Create a one-off Stripe coupon for the order's discount; Checkout shows it as a line."""
+    if not off:
+        return []
+    coupon = client().v1.coupons.create(
+        {
+            "amount_off": off,
+            "currency": order.currency.lower(),
+            "duration": "once",
+            "max_redemptions": 1,
+            "name": f"Coupon {order.coupon_code}"[:40],
+            "metadata": {"order_number": order.number},
+        },
+        {"idempotency_key": f"coupon-{order.number}-{attempt}"},
+    )
+    return [{"coupon": coupon.id}]
 
 
 def create_checkout_session(
     *, order: Order, success_url: str, cancel_url: str
 ) -> stripe.checkout.Session:
-    """Create a Checkout Session for a pending order (one attempt, one idempotency key)."""
+    """Create a Checkout Session for a pending order (one attempt, one idempotency key).
+
+    Stripe charges the items less the discount, which add up to the order's total to the cent.
+    """
+    attempt = uuid.uuid4().hex
+    items = line_items(order)
+    discounts = _discounts(order, amount_off(order, items), attempt)
     return client().v1.checkout.sessions.create(
         {
             "mode": "payment",
-            "line_items": line_items(order),
+            "line_items": items,
+            **({"discounts": discounts} if discounts else {}),
             "client_reference_id": str(order.pk),
             "metadata": {"order_number": order.number},
             "customer_email": order.email,
@@ -75,7 +106,7 @@ def create_checkout_session(
             "cancel_url": cancel_url,
             "expires_at": int(time.time()) + settings.STRIPE_CHECKOUT_EXPIRY_MINUTES * 60,
         },
-        {"idempotency_key": f"checkout-{order.number}-{uuid.uuid4().hex}"},
+        {"idempotency_key": f"checkout-{order.number}-{attempt}"},
     )
 
 

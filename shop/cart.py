@@ -12,9 +12,10 @@ from django.conf import settings
 
 from shop.exceptions import CartError
 from shop.models import Wine
-from shop.money import quantize
+from shop.money import percent_of, quantize
 
 SESSION_KEY = "cart"
+COUPON_KEY = "coupon"
 
 
 @dataclass(frozen=True)
@@ -100,15 +101,61 @@ class Cart:
         return self._checked[0]
 
     @property
-    def total(self) -> Decimal:
+    def subtotal(self) -> Decimal:
         return quantize(sum((line.total for line in self.lines), Decimal(0)))
+
+    @property
+    def coupon_code(self) -> str:
+        code = self.session.get(COUPON_KEY)
+        return code if isinstance(code, str) else ""
+
+    @cached_property
+    def _coupon(self):
+        """Return (the session's coupon if usable now, why not); one query, only with a code."""
+        from coupons.exceptions import CouponNotValid
+        from coupons.selectors import coupon_check
+
+        if not self.coupon_code or not self.lines:
+            return None, ""
+        try:
+            return coupon_check(code=self.coupon_code), ""
+        except CouponNotValid as error:
+            return None, str(error)
+
+    @property
+    def coupon(self):
+        return self._coupon[0]
+
+    @property
+    def discount(self) -> Decimal:
+        """Return the coupon's discount on the subtotal (see shop.money.percent_of)."""
+        return (
+            percent_of(self.subtotal, self.coupon.percent_off) if self.coupon else Decimal("0.00")
+        )
+
+    @property
+    def total(self) -> Decimal:
+        """Return what the customer pays: the subtotal less the coupon's discount."""
+        return self.subtotal - self.discount
 
     def sync(self) -> list[str]:
         """Store the checked lines in the session; return what had to change, for the customer."""
-        problems = self._checked[1]
+        problems = list(self._checked[1])
         if problems:
             self._save({line.wine.pk: line.quantity for line in self.lines})
+        refusal = self._coupon[1]
+        if refusal:
+            problems.append(f"Coupon {self.coupon_code}: {refusal} It was removed.")
+            self.remove_coupon()
         return problems
+
+    def apply_coupon(self, code: str) -> None:
+        self.session[COUPON_KEY] = code
+        self.__dict__.pop("_coupon", None)
+
+    def remove_coupon(self) -> None:
+        self.session.pop(COUPON_KEY, None)
+        self.__dict__.pop("_coupon", None)
 
     def add(self, wine: Wine, quantity: int, *, replace: bool = False) -> int:
         """Put quantity bottles of wine in the cart (on top of those there unless replace)."""
@@ -134,6 +181,7 @@ class Cart:
     def clear(self) -> None:
         if SESSION_KEY in self.session:
             del self.session[SESSION_KEY]
+        self.remove_coupon()
         self.quantities = {}
         self.__dict__.pop("_checked", None)
 

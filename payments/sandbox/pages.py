@@ -67,7 +67,7 @@ def checkout_page(session: dict, line_items: list, *, error: str = "") -> str:
     )
     parts = [
         f"<p class=order>Order <strong>{escape(number)}</strong></p>" if number else "",
-        f"<table><tbody>{rows}</tbody><tfoot><tr><td>Total</td>"
+        f"<table><tbody>{rows}</tbody><tfoot>{_discount_row(session)}<tr><td>Total</td>"
         f"<td class=amount>{money(session['amount_total'], currency)}</td></tr></tfoot></table>",
         (
             f"<p class=email>Receipt to {escape(session['customer_email'])}</p>"
@@ -94,6 +94,13 @@ def checkout_page(session: dict, line_items: list, *, error: str = "") -> str:
         if back:
             parts.append(f'<p><a href="{escape(back)}">Back to the shop</a></p>')
     return _document("Pay Wine-Shop", "".join(parts))
+
+
+def _discount_row(session: dict) -> str:
+    off = session["total_details"]["amount_discount"]
+    if not off:
+        return ""
+    return f"<tr><td>Discount</td><td class=amount>−{money(off, session['currency'])}</td></tr>"
 
 
 def not_found_page(session_id: str) -> str:

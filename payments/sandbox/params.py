@@ -19,7 +19,9 @@ _SESSION_KEYS = {
     "success_url",
     "cancel_url",
     "expires_at",
+    "discounts",
 }
+_COUPON_KEYS = {"amount_off", "currency", "duration", "max_redemptions", "name", "metadata"}
 _LINE_ITEM_KEYS = {"price_data", "quantity"}
 _PRICE_DATA_KEYS = {"currency", "unit_amount", "product_data"}
 _PRODUCT_DATA_KEYS = {"name", "description", "metadata"}
@@ -63,9 +65,16 @@ def session_params(params: dict, *, now: int) -> dict:
     reference = params.get("client_reference_id") or None
     if reference is not None and len(reference) > 200:
         raise StripeError("client_reference_id is too long.", param="client_reference_id")
+    discounts = params.get("discounts") or []
+    if not isinstance(discounts, list) or len(discounts) > 1:
+        raise StripeError("You may only specify one discount.", param="discounts")
+    for i, discount in enumerate(discounts):
+        _known(discount, {"coupon"}, f"discounts[{i}]")
+        _required(discount, "coupon", f"discounts[{i}]")
     return {
         "mode": "payment",
         "line_items": line_items,
+        "coupon_ids": [discount["coupon"] for discount in discounts],
         "currency": currencies.pop(),
         "client_reference_id": reference,
         "customer_email": email,
@@ -73,6 +82,35 @@ def session_params(params: dict, *, now: int) -> dict:
         "success_url": _url(params, "success_url"),
         "cancel_url": _url(params, "cancel_url"),
         "expires_at": expires_at,
+    }
+
+
+def coupon_params(params: dict) -> dict:
+    """Return the cleaned parameters of a new amount-off coupon, or raise StripeError."""
+    _known(params, _COUPON_KEYS, "")
+    amount_off = _integer(_required(params, "amount_off", ""), "amount_off")
+    if amount_off < 1:
+        raise StripeError("Invalid positive integer", param="amount_off")
+    currency = str(_required(params, "currency", "")).lower()
+    if not _CURRENCY.fullmatch(currency):
+        raise StripeError(f"Invalid currency: {currency}", param="currency")
+    duration = params.get("duration", "once")
+    if duration not in ("once", "forever", "repeating"):
+        raise StripeError(f"Invalid duration: {duration}", param="duration")
+    name = params.get("name") or None
+    if name is not None and len(name) > 40:
+        raise StripeError("Name must be 40 characters or fewer.", param="name")
+    limit = params.get("max_redemptions")
+    limit = None if limit in (None, "") else _integer(limit, "max_redemptions")
+    if limit is not None and limit < 1:
+        raise StripeError("Invalid positive integer", param="max_redemptions")
+    return {
+        "amount_off": amount_off,
+        "currency": currency,
+        "duration": duration,
+        "max_redemptions": limit,
+        "name": name,
+        "metadata": _metadata(params.get("metadata") or {}, "metadata"),
     }
 
 
@@ -110,7 +148,8 @@ def _known(params, allowed: set, where: str) -> None:
 def _required(params: dict, key: str, where: str):
     value = params.get(key)
     if value in (None, "", {}):
-        raise StripeError(f"Missing required param: {where}[{key}].", param=f"{where}[{key}]")
+        name = f"{where}[{key}]" if where else key
+        raise StripeError(f"Missing required param: {name}.", param=name)
     return value
 
 

@@ -171,6 +171,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return store.idempotent(
                 key, fingerprint, lambda: store.create_session(params, api_version=version)
             )
+        if method == "POST" and path == "/v1/coupons":
+            return store.idempotent(key, fingerprint, lambda: store.create_coupon(params))
         if method == "GET" and (match := SESSION.fullmatch(path)):
             _no_params(params)
             return store.get_session(match["id"]), False
@@ -182,7 +184,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             )
         raise StripeError(
             f"Unrecognized request URL ({method}: {path}). The Stripe sandbox implements only "
-            "creating, retrieving and expiring Checkout Sessions.",
+            "creating amount-off coupons and creating, retrieving and expiring Checkout Sessions.",
             status=404,
         )
 

@@ -39,12 +39,14 @@ class Store:
         self._path = path
         self._lock = threading.RLock()
         self._sessions: dict[str, dict] = {}
+        self._coupons: dict[str, dict] = {}
         self._idempotency: dict[str, dict] = {}
         self._requests: list[dict] = []
         if path and os.path.exists(path):
             with open(path, encoding="utf-8") as file:
                 saved = json.load(file)
             self._sessions, self._idempotency = saved["sessions"], saved["idempotency"]
+            self._coupons = saved.get("coupons", {})
             logger.info("Loaded %d Checkout Sessions from %s.", len(self._sessions), path)
 
     # -- the API ---------------------------------------------------------------------------
@@ -76,20 +78,56 @@ class Store:
             self._save()
             return copy.deepcopy(body), False
 
+    def create_coupon(self, params: dict) -> dict:
+        with self._lock:
+            clean = session_params.coupon_params(params)
+            coupon = {
+                "id": random_id("", 8),
+                "object": "coupon",
+                "created": int(self._clock()),
+                "livemode": False,
+                "percent_off": None,
+                "times_redeemed": 0,
+                "valid": True,
+                **clean,
+            }
+            self._coupons[coupon["id"]] = coupon
+            return copy.deepcopy(coupon)
+
     def create_session(self, params: dict, *, api_version: str) -> dict:
         with self._lock:
             now = int(self._clock())
             clean = session_params.session_params(params, now=now)
             session_id = random_id("cs_test_", 58)
             amount = sum(item["unit_amount"] * item["quantity"] for item in clean["line_items"])
+            discount = sum(self._discount(cid, clean["currency"]) for cid in clean["coupon_ids"])
+            # As at Stripe, an amount-off coupon takes the total down to zero, never below.
+            discount = min(discount, amount)
             session = _session_object(session_id, clean, amount=amount, now=now)
+            session["amount_total"] = amount - discount
+            session["total_details"]["amount_discount"] = discount
             session["url"] = f"{self.base_url}/pay/{session_id}"
             self._sessions[session_id] = {
                 "session": session,
                 "line_items": clean["line_items"],
+                "coupon_ids": clean["coupon_ids"],
                 "api_version": api_version,
             }
             return copy.deepcopy(session)
+
+    def _discount(self, coupon_id: str, currency: str) -> int:
+        coupon = self._coupons.get(coupon_id)
+        if coupon is None:
+            raise StripeError(f"No such coupon: '{coupon_id}'", param="discounts[0][coupon]")
+        if coupon["currency"] != currency:
+            raise StripeError(
+                f"The coupon's currency ({coupon['currency']}) does not match the session's.",
+                param="discounts[0][coupon]",
+            )
+        limit = coupon["max_redemptions"]
+        if limit is not None and coupon["times_redeemed"] >= limit:
+            raise StripeError(f"Coupon {coupon_id} has been used up.", param="discounts[0][coupon]")
+        return coupon["amount_off"]
 
     def get_session(self, session_id: str) -> dict:
         with self._lock:
@@ -138,6 +176,8 @@ class Store:
                     "tax_ids": [],
                 },
             )
+            for coupon_id in record.get("coupon_ids", []):
+                self._coupons[coupon_id]["times_redeemed"] += 1
             self._emit("checkout.session.completed", record, NO_REQUEST)
             self._save()
             return True
@@ -201,7 +241,14 @@ class Store:
         with tempfile.NamedTemporaryFile(
             "w", dir=folder, delete=False, suffix=".tmp", encoding="utf-8"
         ) as file:
-            json.dump({"sessions": self._sessions, "idempotency": self._idempotency}, file)
+            json.dump(
+                {
+                    "sessions": self._sessions,
+                    "coupons": self._coupons,
+                    "idempotency": self._idempotency,
+                },
+                file,
+            )
         os.replace(file.name, self._path)  # a crash mid-write leaves the old file whole
 
 

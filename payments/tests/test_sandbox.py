@@ -457,3 +457,48 @@ def test_customer_is_declined_then_pays_on_the_hosted_page(api, sandbox, receive
     assert declined == "Your card was declined."
     assert landed.endswith(f"?session={session.id}")
     assert [e["type"] for e in events(sandbox, receiver)] == ["checkout.session.completed"]
+
+
+def test_an_amount_off_coupon_discounts_the_session_and_shows_on_the_page(api, sandbox):
+    coupon = api.v1.coupons.create(
+        {"amount_off": 989, "currency": "eur", "duration": "once", "max_redemptions": 1}
+    )
+    session = api.v1.checkout.sessions.create(session_params(discounts=[{"coupon": coupon.id}]))
+    assert (session.amount_subtotal, session.amount_total) == (7380, 6391)
+    assert session.total_details.amount_discount == 989
+    status, _, page = get(session.url)
+    assert status == 200 and "Discount" in page and "−€9.89" in page and "€63.91" in page
+
+
+def test_a_coupon_takes_a_total_to_zero_never_below(api):
+    coupon = api.v1.coupons.create({"amount_off": 99_999, "currency": "eur"})
+    session = api.v1.checkout.sessions.create(session_params(discounts=[{"coupon": coupon.id}]))
+    assert session.amount_total == 0
+
+
+def test_unknown_used_up_or_foreign_currency_coupons_are_refused(api, sandbox):
+    with pytest.raises(stripe.InvalidRequestError, match="No such coupon"):
+        api.v1.checkout.sessions.create(session_params(discounts=[{"coupon": "nope"}]))
+    dollars = api.v1.coupons.create({"amount_off": 100, "currency": "usd"})
+    with pytest.raises(stripe.InvalidRequestError, match="currency"):
+        api.v1.checkout.sessions.create(session_params(discounts=[{"coupon": dollars.id}]))
+    once = api.v1.coupons.create({"amount_off": 100, "currency": "eur", "max_redemptions": 1})
+    paid = api.v1.checkout.sessions.create(session_params(discounts=[{"coupon": once.id}]))
+    post_form(f"{sandbox.base_url}/pay/{paid.id}", {"action": "pay"})
+    with pytest.raises(stripe.InvalidRequestError, match="used up"):
+        api.v1.checkout.sessions.create(session_params(discounts=[{"coupon": once.id}]))
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"currency": "eur"}, "amount_off"),
+        ({"amount_off": 0, "currency": "eur"}, "positive"),
+        ({"amount_off": 10, "currency": "euro"}, "currency"),
+        ({"amount_off": 10, "currency": "eur", "percent_of": 5}, "unknown parameter"),
+        ({"amount_off": 10, "currency": "eur", "name": "x" * 41}, "40 characters"),
+    ],
+)
+def test_bad_coupon_parameters_are_refused(api, params, match):
+    with pytest.raises(stripe.InvalidRequestError, match=match):
+        api.v1.coupons.create(params)

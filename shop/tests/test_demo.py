@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
+from coupons.models import Coupon
 from shop.demo import ADMIN_PASSWORD, ADMIN_USERNAME, AdminOutcome, demo_wines, seed_demo
 from shop.models import Category, Country, Region, Wine
 
@@ -104,3 +105,6 @@ def test_command_prints_the_summary_and_credentials(debug):
     count = Wine.objects.count()
     assert f"Catalog: {count} wines ({count} new), 6 categories" in output
     assert f"user {ADMIN_USERNAME}  password {ADMIN_PASSWORD}" in output
+    assert "Coupons: WELCOME10 (10 % off), VIP25 (25 % off)." in output
+    call_command("seed_demo", stdout=StringIO())  # again: nothing doubles
+    assert Coupon.objects.count() == 2

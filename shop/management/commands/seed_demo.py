@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 
+from coupons.demo import seed_demo_coupons
 from shop.demo import ADMIN_PASSWORD, ADMIN_USERNAME, AdminOutcome, seed_demo
 
 # Where `manage.py runserver` listens by default.
@@ -24,6 +25,10 @@ class Command(BaseCommand):
             f"Catalog: {result.wines} wines ({result.wines_created} new), "
             f"{result.categories} categories, {result.countries} countries, "
             f"{result.regions} regions."
+        )
+        coupons = seed_demo_coupons()
+        self.stdout.write(
+            "Coupons: " + ", ".join(f"{c.code} ({c.percent_off} % off)" for c in coupons) + "."
         )
         url = f"{DEV_SERVER}{reverse('admin:index')}"
         if result.admin is AdminOutcome.CREATED:

@@ -1,0 +1,180 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, F, Q, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+
+from backoffice.spreadsheet import csv_response
+from coupons.forms import CouponAdminForm, CouponBatchForm
+from coupons.models import Coupon, CouponBatch, CouponRedemption
+from coupons.selectors import batch_stats, valid_now
+from coupons.services import batch_create
+
+
+class _YesNoFilter(admin.SimpleListFilter):
+    def condition(self) -> Q:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(self.condition())
+        if self.value() == "no":
+            return queryset.exclude(self.condition())
+        return queryset
+
+
+class ValidNowFilter(_YesNoFilter):
+    title = "valid now"
+    parameter_name = "valid_now"
+
+    def condition(self) -> Q:
+        return valid_now()
+
+
+class UsedUpFilter(_YesNoFilter):
+    title = "used up"
+    parameter_name = "used_up"
+
+    def condition(self) -> Q:
+        return Q(max_uses__isnull=False, uses__gte=F("max_uses"))
+
+
+class RedemptionInline(TabularInline):
+    model = CouponRedemption
+    fields = ["order_link", "percent_off", "discount", "created", "released_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    hide_title = True
+    verbose_name_plural = "orders that used the code"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @display(description="order")
+    def order_link(self, redemption):
+        return format_html(
+            '<a href="/admin/orders/order/{}/change/">{}</a>',
+            redemption.order_id,
+            redemption.order.number,
+        )
+
+
+@admin.register(Coupon)
+class CouponAdmin(ModelAdmin):
+    form = CouponAdminForm
+    inlines = [RedemptionInline]
+    list_display = ["code", "percent_label", "valid_from", "valid_to", "usage", "active", "batch"]
+    list_filter = ["active", ValidNowFilter, UsedUpFilter, "batch"]
+    list_filter_submit = True
+    search_fields = ["code"]
+    list_select_related = ["batch"]
+    list_per_page = 100
+    readonly_fields = ["uses", "batch", "created"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Codes are stored in capitals; whatever case the merchant types finds them.
+        return super().get_search_results(request, queryset, search_term.strip().upper())
+
+    @display(description="discount", ordering="percent_off")
+    def percent_label(self, coupon):
+        return f"{coupon.percent_off} %"
+
+    @display(description="uses", ordering="uses")
+    def usage(self, coupon):
+        return f"{coupon.uses} / {coupon.max_uses if coupon.max_uses is not None else '∞'}"
+
+
+@admin.register(CouponBatch)
+class CouponBatchAdmin(ModelAdmin):
+    form = CouponBatchForm
+    list_display = ["name", "created", "progress", "percent_off", "codes_used", "orders", "given"]
+    list_select_related = ["created_by"]
+    search_fields = ["name", "prefix"]
+    actions_detail = ["export_codes"]
+    change_form_before_template = "admin/coupons/couponbatch/progress.html"
+
+    def get_queryset(self, request):
+        kept = Q(coupons__redemptions__released_at__isnull=True) & Q(
+            coupons__redemptions__isnull=False
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                used_codes=Count("coupons", filter=Q(coupons__uses__gt=0), distinct=True),
+                order_count=Count("coupons__redemptions", filter=kept, distinct=True),
+                discount_given=Sum("coupons__redemptions__discount", filter=kept),
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # A batch's codes exist with these settings; only its name can change.
+        return [
+            *(name for name in CouponBatchForm.Meta.fields if name != "name"),
+            "status",
+            "generated",
+            "error",
+            "created_by",
+            "created",
+        ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:
+            kwargs["form"] = forms.ModelForm
+            kwargs["fields"] = ["name"]
+        return super().get_form(request, obj, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        return {"valid_from": timezone.now(), **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        fields = {name: form.cleaned_data[name] for name in CouponBatchForm.Meta.fields}
+        batch = batch_create(**fields, created_by=request.user)
+        obj.pk, obj._state.adding = batch.pk, False
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["batch_stats"] = batch_stats(batch=obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @display(description="codes")
+    def progress(self, batch):
+        if batch.status == CouponBatch.Status.DONE:
+            return f"{batch.count:,}"
+        return f"{batch.get_status_display()}: {batch.generated:,} / {batch.count:,}"
+
+    @display(description="codes used", ordering="used_codes")
+    def codes_used(self, batch):
+        return batch.used_codes
+
+    @display(description="orders", ordering="order_count")
+    def orders(self, batch):
+        return batch.order_count
+
+    @display(description="discount given", ordering="discount_given")
+    def given(self, batch):
+        return batch.discount_given or "0.00"
+
+    @action(description="Export codes (CSV)", url_path="export-codes", permissions=["view"])
+    def export_codes(self, request, object_id):
+        batch = get_object_or_404(CouponBatch, pk=object_id)
+        rows = batch.coupons.order_by("code").values_list(
+            "code", "percent_off", "valid_from", "valid_to", "max_uses", "uses", "active"
+        )
+        header = ["code", "percent_off", "valid_from", "valid_to", "max_uses", "uses", "active"]
+        return csv_response(f"coupons-{batch.pk}-{batch.prefix or 'batch'}.csv", header, rows)

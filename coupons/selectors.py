@@ -1,0 +1,62 @@
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from coupons.exceptions import CouponNotValid
+from coupons.models import Coupon, CouponBatch, CouponRedemption
+
+# The same words for a code that never existed, one that expired and one that was switched off,
+# so that trying codes tells a guesser nothing.
+NOT_VALID = "This coupon code is not valid or has expired."
+USED_UP = "This coupon code has reached its usage limit."
+
+
+def normalize_code(raw: str) -> str:
+    """Return the code as stored: surrounding spaces dropped, in capitals."""
+    return raw.strip().upper()
+
+
+def valid_now(now=None) -> Q:
+    """Return the condition of coupons that are switched on and within their dates."""
+    now = now or timezone.now()
+    return Q(active=True, valid_from__lte=now) & (Q(valid_to__isnull=True) | Q(valid_to__gt=now))
+
+
+def usable_coupons(*, now=None) -> QuerySet[Coupon]:
+    """Return the coupons a customer can use right now: valid, with uses left."""
+    return Coupon.objects.filter(
+        valid_now(now), Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))
+    )
+
+
+def refusal(coupon: Coupon | None, *, now=None) -> str:
+    """Return why coupon can't be used now, or "" when it can."""
+    now = now or timezone.now()
+    if coupon is None or not coupon.active or (coupon.valid_to and coupon.valid_to <= now):
+        return NOT_VALID
+    if coupon.valid_from > now:
+        local = timezone.localtime(coupon.valid_from)
+        return f"This coupon code can be used from {date_format(local, 'DATETIME_FORMAT')}."
+    if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
+        return USED_UP
+    return ""
+
+
+def coupon_check(*, code: str) -> Coupon:
+    """Return the coupon of that code if it can be used now, else raise CouponNotValid."""
+    coupon = Coupon.objects.filter(code=normalize_code(code)).first() if code.strip() else None
+    problem = refusal(coupon)
+    if problem:
+        raise CouponNotValid(problem)
+    return coupon
+
+
+def batch_stats(*, batch: CouponBatch) -> dict:
+    """Return codes used, orders and discount given (uses given back don't count)."""
+    kept = CouponRedemption.objects.filter(coupon__batch=batch, released_at__isnull=True)
+    figures = kept.aggregate(orders=Count("id"), discount=Sum("discount"))
+    return {
+        "codes_used": batch.coupons.filter(uses__gt=0).count(),
+        "orders": figures["orders"],
+        "discount": figures["discount"] or 0,
+    }

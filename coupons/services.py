@@ -1,0 +1,184 @@
+"""Coupon use and batch generation: the only code that writes coupons."""
+
+import math
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from backoffice.codes import ALPHABET, random_code
+from coupons.exceptions import CouponNotValid, TooManyAttempts
+from coupons.models import Coupon, CouponBatch, CouponRedemption
+from coupons.selectors import NOT_VALID, coupon_check, normalize_code, usable_coupons
+from orders.models import Order, OrderEvent
+from shop.money import percent_of
+
+BATCH_MAX_CODES = 100_000
+GENERATE_CHUNK = 5_000
+# A code is unguessable when one try in a million at most hits any code of its batch.
+GUESS_ODDS = 1_000_000
+
+
+def coupon_redeem(*, code: str, order: Order) -> CouponRedemption:
+    """Use the coupon on a new order: consume one use and discount the order's subtotal.
+
+    Runs inside the order's transaction. The use is taken by one conditional UPDATE, so of many
+    concurrent orders no more than max_uses get it, whatever the interleaving.
+    """
+    code = normalize_code(code)
+    if not code or not usable_coupons().filter(code=code).update(uses=F("uses") + 1):
+        coupon_check(code=code)  # says why it was refused
+        raise CouponNotValid(NOT_VALID)  # usable again: it changed while we looked
+    coupon = Coupon.objects.get(code=code)
+    discount = percent_of(order.subtotal, coupon.percent_off)
+    order.coupon_code = coupon.code
+    order.discount = discount
+    order.total = order.subtotal - discount
+    order.save(update_fields=["coupon_code", "discount", "total", "updated"])
+    return CouponRedemption.objects.create(
+        coupon=coupon, order=order, percent_off=coupon.percent_off, discount=discount
+    )
+
+
+def coupon_release(*, order: Order, actor=None) -> bool:
+    """Give back the coupon use of an order that went unpaid; True if there was one to give.
+
+    The redemption is marked released by a conditional UPDATE, so the use comes back once even
+    if two processes release the same order.
+    """
+    redemption = order.coupon_redemption if hasattr(order, "coupon_redemption") else None
+    if redemption is None or redemption.released_at is not None:
+        return False
+    released = CouponRedemption.objects.filter(pk=redemption.pk, released_at__isnull=True).update(
+        released_at=timezone.now()
+    )
+    if not released:
+        return False
+    Coupon.objects.filter(pk=redemption.coupon_id).update(uses=F("uses") - 1)
+    OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.NOTE,
+        message=f"Coupon {order.coupon_code}: its use was given back.",
+        actor=actor,
+    )
+    return True
+
+
+def min_code_length(*, count: int, alphabet_size: int) -> int:
+    """Return the shortest random part that keeps count codes unguessable (see GUESS_ODDS)."""
+    return math.ceil(math.log(count * GUESS_ODDS, alphabet_size))
+
+
+def batch_create(
+    *,
+    name: str,
+    count: int,
+    percent_off: int,
+    prefix: str = "",
+    code_length: int = 10,
+    alphabet: str = ALPHABET,
+    valid_from: datetime | None = None,
+    valid_to: datetime | None = None,
+    max_uses: int | None = 1,
+    created_by=None,
+    background: bool | None = None,
+    on_progress=None,
+) -> CouponBatch:
+    """Record a batch and generate its codes, by a worker after commit when background.
+
+    By default, batches above COUPON_BATCH_SYNC_MAX codes go to a worker, the rest are made here.
+    """
+    from coupons.tasks import generate_batch
+
+    batch = CouponBatch.objects.create(
+        name=name,
+        prefix=normalize_code(prefix),
+        count=count,
+        code_length=code_length,
+        alphabet=alphabet,
+        percent_off=percent_off,
+        valid_from=valid_from or timezone.now(),
+        valid_to=valid_to,
+        max_uses=max_uses,
+        created_by=created_by,
+    )
+    if background is None:
+        background = count > settings.COUPON_BATCH_SYNC_MAX
+    if background:
+        transaction.on_commit(lambda: generate_batch.delay(batch.pk))
+        return batch
+    return batch_generate(batch_id=batch.pk, on_progress=on_progress)
+
+
+def batch_generate(*, batch_id: int, on_progress=None) -> CouponBatch:
+    """Create the batch's missing codes in chunks; safe to run again after a crash.
+
+    Codes are random and unique: a chunk is inserted ignoring codes that exist already (in
+    this batch or any other), then counted, and the shortfall drawn again.
+    """
+    batch = CouponBatch.objects.get(pk=batch_id)
+    if batch.status == CouponBatch.Status.DONE:
+        return batch
+    CouponBatch.objects.filter(pk=batch_id).update(status=CouponBatch.Status.RUNNING, error="")
+    made = batch.coupons.count()
+    fruitless = 0
+    while made < batch.count:
+        wanted = min(GENERATE_CHUNK, batch.count - made)
+        codes = set()
+        while len(codes) < wanted:
+            codes.add(batch.prefix + random_code(batch.code_length, batch.alphabet))
+        Coupon.objects.bulk_create(
+            [
+                Coupon(
+                    code=code,
+                    percent_off=batch.percent_off,
+                    valid_from=batch.valid_from,
+                    valid_to=batch.valid_to,
+                    max_uses=batch.max_uses,
+                    batch=batch,
+                )
+                for code in codes
+            ],
+            ignore_conflicts=True,
+            batch_size=1_000,
+        )
+        before, made = made, batch.coupons.count()
+        fruitless = fruitless + 1 if made == before else 0
+        if fruitless == 3:
+            raise RuntimeError("No new codes could be drawn: use longer codes or another prefix.")
+        CouponBatch.objects.filter(pk=batch_id).update(generated=made)
+        if on_progress:
+            on_progress(made, batch.count)
+    CouponBatch.objects.filter(pk=batch_id).update(status=CouponBatch.Status.DONE, generated=made)
+    batch.refresh_from_db()
+    return batch
+
+
+def batch_failed(*, batch_id: int, error: str) -> None:
+    CouponBatch.objects.filter(pk=batch_id).update(status=CouponBatch.Status.FAILED, error=error)
+
+
+def coupon_try(*, code: str, session_key: str, address: str) -> Coupon:
+    """Check a code a visitor typed, counting failures per session and per client address.
+
+    Past either limit no code is looked up at all, so guessing gets nowhere by brute force.
+    """
+    from backoffice.ratelimit import attempts, count_attempt
+
+    limits = [
+        ("coupon-session", session_key, settings.COUPON_ATTEMPTS_PER_SESSION),
+        ("coupon-address", address, settings.COUPON_ATTEMPTS_PER_ADDRESS),
+    ]
+    minutes = settings.COUPON_ATTEMPTS_WINDOW_MINUTES
+    if any(attempts(scope, subject) >= limit for scope, subject, limit in limits):
+        raise TooManyAttempts(
+            f"Too many coupon codes tried. Please wait {minutes} minutes and try again."
+        )
+    try:
+        return coupon_check(code=code)
+    except CouponNotValid:
+        for scope, subject, _ in limits:
+            count_attempt(scope, subject, window_seconds=minutes * 60)
+        raise

@@ -1,0 +1,126 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from coupons.models import Coupon
+from coupons.services import batch_create
+from coupons.tests.factories import CouponFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:coupons_coupon_changelist"
+
+
+def _codes(response) -> set[str]:
+    return {c.code for c in response.context["cl"].result_list}
+
+
+def test_coupon_list_shows_uses_against_the_limit(admin_client):
+    CouponFactory(code="LIMITED", max_uses=10, uses=3)
+    CouponFactory(code="OPEN", max_uses=None, uses=7)
+    page = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert "3 / 10" in page and "7 / ∞" in page
+
+
+def test_coupon_list_filters(admin_client):
+    now = timezone.now()
+    CouponFactory(code="CURRENT")
+    CouponFactory(code="EXPIRED", valid_to=now - timedelta(days=1))
+    CouponFactory(code="OFF", active=False)
+    CouponFactory(code="GONE", max_uses=2, uses=2)
+    batch = batch_create(name="Flyer", count=3, percent_off=5)
+
+    def listed(**query):
+        return _codes(admin_client.get(reverse(CHANGELIST), query))
+
+    batch_codes = set(batch.coupons.values_list("code", flat=True))
+    assert listed(valid_now="yes") == {"CURRENT", "GONE"} | batch_codes
+    assert listed(valid_now="no") == {"EXPIRED", "OFF"}
+    assert listed(used_up="yes") == {"GONE"}
+    assert listed(active__exact="0") == {"OFF"}
+    assert listed(batch__id__exact=str(batch.pk)) == batch_codes
+
+
+def test_coupon_search_ignores_case(admin_client):
+    CouponFactory(code="SUMMER10")
+    CouponFactory(code="WINTER10")
+    assert _codes(admin_client.get(reverse(CHANGELIST), {"q": " summer"})) == {"SUMMER10"}
+
+
+def test_coupon_list_queries_do_not_grow_with_the_rows(admin_client, django_assert_max_num_queries):
+    batch_create(name="Many", count=60, percent_off=5)
+    with django_assert_max_num_queries(8):
+        assert admin_client.get(reverse(CHANGELIST)).status_code == 200
+
+
+def test_merchant_adds_a_coupon_in_any_case(admin_client):
+    response = admin_client.post(
+        reverse("admin:coupons_coupon_add"),
+        {
+            "code": "  easter25 ",
+            "percent_off": "25",
+            "valid_from_0": "2026-04-01",
+            "valid_from_1": "00:00:00",
+            "valid_to_0": "2026-04-30",
+            "valid_to_1": "00:00:00",
+            "max_uses": "100",
+            "active": "on",
+            "redemptions-TOTAL_FORMS": "0",
+            "redemptions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    assert Coupon.objects.get().code == "EASTER25"
+
+
+def test_the_limit_cannot_drop_below_the_uses(admin_client):
+    coupon = CouponFactory(code="BUSY", max_uses=10, uses=6)
+    response = admin_client.post(
+        reverse("admin:coupons_coupon_change", args=[coupon.pk]),
+        {
+            "code": "BUSY",
+            "percent_off": "10",
+            "valid_from_0": "2026-01-01",
+            "valid_from_1": "00:00:00",
+            "max_uses": "5",
+            "active": "on",
+            "redemptions-TOTAL_FORMS": "0",
+            "redemptions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "used 6 times already" in str(response.context["adminform"].form.errors)
+    assert Coupon.objects.get().max_uses == 10
+
+
+def test_duplicate_codes_are_refused_whatever_the_case(admin_client):
+    CouponFactory(code="TWICE")
+    response = admin_client.post(
+        reverse("admin:coupons_coupon_add"),
+        {
+            "code": "twice",
+            "percent_off": "10",
+            "valid_from_0": "2026-01-01",
+            "valid_from_1": "00:00:00",
+            "active": "on",
+            "redemptions-TOTAL_FORMS": "0",
+            "redemptions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert Coupon.objects.count() == 1
+
+
+def test_admin_pages_open(admin_client):
+    coupon = CouponFactory()
+    batch = batch_create(name="Pages", count=5, percent_off=5)
+    for url in [
+        reverse("admin:coupons_coupon_add"),
+        reverse("admin:coupons_coupon_change", args=[coupon.pk]),
+        reverse("admin:coupons_couponbatch_add"),
+        reverse("admin:coupons_couponbatch_change", args=[batch.pk]),
+        reverse("admin:coupons_couponbatch_changelist"),
+    ]:
+        assert admin_client.get(url).status_code == 200, url

@@ -1,0 +1,79 @@
+"""Coupon limits under concurrent checkouts, on PostgreSQL with real connections."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from coupons.exceptions import CouponNotValid
+from coupons.models import Coupon, CouponRedemption
+from coupons.tests.factories import CouponFactory
+from orders.models import Order
+from orders.services import expire_order, place_order
+from orders.tests.factories import CHECKOUT_FIELDS, customer
+from orders.tests.test_concurrency import run_together
+from shop.models import Wine
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_fifty_concurrent_checkouts_use_a_ten_use_coupon_exactly_ten_times(postgres_only):
+    wine = WineFactory(price="20.00", stock=500)
+    coupon = CouponFactory(code="TENONLY", percent_off=25, max_uses=10)
+    clients = []
+    for i in range(50):
+        client = Client()
+        client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 2})
+        client.post(reverse("coupons:apply"), {"code": "tenonly"}, REMOTE_ADDR=f"10.0.0.{i}")
+        assert client.session["coupon"] == "TENONLY"
+        clients.append(client)
+
+    def checkout(i):
+        return clients[i].post(
+            reverse("orders:checkout"),
+            {**CHECKOUT_FIELDS, "email": f"c{i}@example.com", "expected_total": "30.00"},
+        )
+
+    responses = run_together(50, checkout)
+
+    assert all(not isinstance(r, Exception) for r in responses), responses
+    assert sorted({r.status_code for r in responses}) == [302]  # never a 500
+    placed = [r for r in responses if r.url.startswith("/payment/")]
+    refused = [r for r in responses if r.url == reverse("shop:cart_detail")]
+    assert (len(placed), len(refused)) == (10, 40)
+    orders = Order.objects.all()
+    assert orders.count() == 10
+    assert {(o.coupon_code, o.discount, o.total) for o in orders} == {
+        ("TENONLY", Decimal("10.00"), Decimal("30.00"))
+    }
+    coupon.refresh_from_db()
+    assert coupon.uses == 10
+    assert CouponRedemption.objects.count() == 10
+    assert Wine.objects.get(pk=wine.pk).stock == 500 - 20  # refused orders reserved nothing
+    for i, response in enumerate(responses):
+        if response in refused:
+            page = clients[i].get(reverse("shop:cart_detail"))
+            notes = [str(m) for m in page.context["messages"]]
+            assert any("reached its usage limit" in n for n in notes), notes
+
+
+def test_concurrent_expiry_and_cancel_give_a_use_back_once(postgres_only):
+    from orders.services import cancel_order
+
+    wine = WineFactory(stock=10)
+    CouponFactory(code="BACK", max_uses=1)
+    order = place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+
+    results = run_together(
+        2,
+        lambda i: (expire_order if i == 0 else cancel_order)(order_id=order.pk),
+    )
+
+    assert sum(isinstance(r, Order) for r in results) == 1, results
+    assert Coupon.objects.get().uses == 0
+    with pytest.raises(CouponNotValid):  # still one use in all: a second order can't take two
+        place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+        place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+    assert Coupon.objects.get().uses == 1

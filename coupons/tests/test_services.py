@@ -1,0 +1,159 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from coupons.exceptions import CouponNotValid
+from coupons.models import Coupon, CouponRedemption
+from coupons.selectors import NOT_VALID, USED_UP, coupon_check
+from coupons.services import coupon_release
+from coupons.tests.factories import CouponFactory
+from orders.models import Order
+from orders.services import cancel_order, expire_order, mark_paid, place_order
+from orders.tests.factories import customer
+from shop.models import Wine
+from shop.money import percent_of, to_minor_units
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("typed", ["summer10", "  Summer10 ", "SUMMER10\t", "\nsUmMeR10"])
+def test_codes_are_matched_case_insensitively_and_trimmed(typed):
+    CouponFactory(code="SUMMER10")
+    assert coupon_check(code=typed).code == "SUMMER10"
+
+
+def _refusal(**fields) -> str:
+    CouponFactory(code="TRYME", **fields)
+    with pytest.raises(CouponNotValid) as refused:
+        coupon_check(code="tryme")
+    return str(refused.value)
+
+
+def test_unknown_expired_and_inactive_codes_get_the_same_message():
+    now = timezone.now()
+    with pytest.raises(CouponNotValid) as unknown:
+        coupon_check(code="NOSUCHCODE")
+    assert str(unknown.value) == NOT_VALID
+    assert _refusal(valid_to=now - timedelta(minutes=1)) == NOT_VALID
+    Coupon.objects.all().delete()
+    assert _refusal(active=False) == NOT_VALID
+
+
+def test_not_yet_valid_and_used_up_codes_say_why():
+    assert _refusal(valid_from=timezone.now() + timedelta(days=2)).startswith(
+        "This coupon code can be used from "
+    )
+    Coupon.objects.all().delete()
+    assert _refusal(max_uses=3, uses=3) == USED_UP
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_blank_code_is_not_valid(blank):
+    with pytest.raises(CouponNotValid):
+        coupon_check(code=blank)
+
+
+def test_order_with_a_coupon_is_discounted_and_takes_one_use():
+    wine = WineFactory(price="9.99", stock=10)
+    coupon = CouponFactory(code="THIRD", percent_off=33, max_uses=5)
+
+    order = place_order(lines=[(wine.pk, 3)], customer=customer(), coupon_code=" third ")
+
+    assert (order.subtotal, order.discount, order.total) == (
+        Decimal("29.97"),
+        Decimal("9.89"),
+        Decimal("20.08"),
+    )
+    assert order.coupon_code == "THIRD"
+    coupon.refresh_from_db()
+    assert coupon.uses == 1
+    redemption = CouponRedemption.objects.get()
+    assert (redemption.order, redemption.percent_off, redemption.discount) == (
+        order,
+        33,
+        Decimal("9.89"),
+    )
+    assert "with coupon THIRD" in order.events.get(kind="placed").message
+
+
+def test_a_used_up_coupon_refuses_the_order_and_writes_nothing():
+    wine = WineFactory(stock=10)
+    CouponFactory(code="LAST", max_uses=1, uses=1)
+
+    with pytest.raises(CouponNotValid, match="usage limit"):
+        place_order(lines=[(wine.pk, 2)], customer=customer(), coupon_code="LAST")
+
+    assert Order.objects.count() == 0
+    assert Wine.objects.get(pk=wine.pk).stock == 10
+    assert Coupon.objects.get().uses == 1
+
+
+def test_expected_total_is_the_discounted_total():
+    wine = WineFactory(price="20.00", stock=10)
+    CouponFactory(code="TEN", percent_off=10)
+    order = place_order(
+        lines=[(wine.pk, 1)], customer=customer(), coupon_code="TEN", expected_total="18.00"
+    )
+    assert order.total == Decimal("18.00")
+
+
+def _order_with(coupon) -> Order:
+    wine = WineFactory(price="15.00", stock=10)
+    return place_order(lines=[(wine.pk, 2)], customer=customer(), coupon_code=coupon.code)
+
+
+def test_expiring_an_unpaid_order_gives_the_use_back_exactly_once():
+    coupon = CouponFactory(max_uses=2)
+    order = _order_with(coupon)
+    assert Coupon.objects.get().uses == 1
+
+    expire_order(order_id=order.pk)
+    order.refresh_from_db()
+
+    assert Coupon.objects.get().uses == 0
+    assert coupon_release(order=order) is False  # a second release gives nothing back
+    assert Coupon.objects.get().uses == 0
+    assert CouponRedemption.objects.get().released_at is not None
+    assert order.events.filter(message__contains="use was given back").count() == 1
+
+
+def test_canceling_an_unpaid_order_gives_the_use_back():
+    coupon = CouponFactory(max_uses=1)
+    order = _order_with(coupon)
+    cancel_order(order_id=order.pk)
+    assert Coupon.objects.get().uses == 0
+    # The use can be taken again by the next customer.
+    _order_with(coupon)
+    assert Coupon.objects.get().uses == 1
+
+
+def test_canceling_a_paid_order_keeps_the_use():
+    coupon = CouponFactory(max_uses=1)
+    order = _order_with(coupon)
+    mark_paid(
+        order_id=order.pk,
+        payment_intent="pi_1",
+        amount_minor=to_minor_units(order.total, "eur"),
+        currency="eur",
+    )
+    cancel_order(order_id=order.pk)
+    assert Coupon.objects.get().uses == 1
+    assert CouponRedemption.objects.get().released_at is None
+
+
+@pytest.mark.parametrize(
+    ("amount", "percent", "discount"),
+    [
+        ("29.97", 33, "9.89"),  # 9.8901
+        ("0.01", 50, "0.01"),  # half a cent rounds up
+        ("0.03", 50, "0.02"),  # 0.015
+        ("10.05", 10, "1.01"),  # 1.005
+        ("99.99", 100, "99.99"),
+        ("12.34", 1, "0.12"),
+    ],
+)
+def test_the_discount_rounds_half_up_to_cents(amount, percent, discount):
+    assert percent_of(Decimal(amount), percent) == Decimal(discount)

@@ -1,0 +1,141 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from coupons.models import Coupon
+from coupons.tests.factories import CouponFactory
+from orders.models import Order
+from orders.tests.factories import CHECKOUT_FIELDS
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cart(client):
+    wine = WineFactory(price="9.99", stock=10)
+    client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 3})
+    return client
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_applied_coupon_shows_its_discount_in_the_cart_and_the_header(cart):
+    CouponFactory(code="THIRD", percent_off=33)
+
+    response = cart.post(reverse("coupons:apply"), {"code": " third "}, follow=True)
+
+    assert "Coupon THIRD applied: 33 % off." in _messages(response)
+    page = response.content.decode()
+    assert "Coupon THIRD (33 % off)" in page and "−9.89 €" in page
+    assert response.context["cart"].total == Decimal("20.08")
+    assert page.count("20.08 €") >= 2  # the header's cart total and the cart's total
+
+
+def test_checkout_places_the_discounted_order(cart):
+    CouponFactory(code="THIRD", percent_off=33)
+    cart.post(reverse("coupons:apply"), {"code": "third"})
+    page = cart.get(reverse("orders:checkout"))
+    assert "Coupon THIRD (33 % off)" in page.content.decode()
+
+    cart.post(reverse("orders:checkout"), {**CHECKOUT_FIELDS, "expected_total": "20.08"})
+
+    order = Order.objects.get()
+    assert (order.coupon_code, order.discount, order.total) == (
+        "THIRD",
+        Decimal("9.89"),
+        Decimal("20.08"),
+    )
+    assert "coupon" not in cart.session  # used: the next cart starts without it
+
+
+def test_a_coupon_used_up_after_it_was_applied_is_refused_at_checkout(cart):
+    coupon = CouponFactory(code="ONCE", max_uses=1)
+    cart.post(reverse("coupons:apply"), {"code": "once"})
+    Coupon.objects.filter(pk=coupon.pk).update(uses=1)  # another customer took the last use
+
+    response = cart.post(
+        reverse("orders:checkout"), {**CHECKOUT_FIELDS, "expected_total": "26.97"}, follow=True
+    )
+
+    assert Order.objects.count() == 0
+    assert any("usage limit" in m for m in _messages(response))
+    assert response.context["cart"].coupon is None
+
+
+def test_a_coupon_used_up_while_the_order_is_placed_is_refused_cleanly(cart, monkeypatch):
+    coupon = CouponFactory(code="RACE", max_uses=1)
+    cart.post(reverse("coupons:apply"), {"code": "race"})
+    page = cart.get(reverse("orders:checkout"))
+    assert page.context["cart"].coupon == coupon
+    Coupon.objects.filter(pk=coupon.pk).update(uses=1)
+
+    response = cart.post(
+        reverse("orders:checkout"), {**CHECKOUT_FIELDS, "expected_total": "24.27"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize("code", ["NOPE", "x" * 41, ""])
+def test_bad_codes_get_a_message_and_change_nothing(cart, code):
+    response = cart.post(reverse("coupons:apply"), {"code": code}, follow=True)
+    assert response.status_code == 200
+    assert response.context["cart"].coupon is None
+    assert "coupon" not in cart.session
+    assert _messages(response)
+
+
+def test_apply_and_remove_accept_only_post(client):
+    assert client.get(reverse("coupons:apply")).status_code == 405
+    assert client.get(reverse("coupons:remove")).status_code == 405
+
+
+def test_removing_the_coupon_restores_the_full_price(cart):
+    CouponFactory(code="TEN")
+    cart.post(reverse("coupons:apply"), {"code": "TEN"})
+    response = cart.post(reverse("coupons:remove"), follow=True)
+    assert response.context["cart"].total == Decimal("29.97")
+
+
+def test_guessing_is_cut_off_per_session(cart, settings):
+    settings.COUPON_ATTEMPTS_PER_SESSION = 3
+    CouponFactory(code="REAL")
+    for guess in ["AAAA", "BBBB", "CCCC"]:
+        cart.post(reverse("coupons:apply"), {"code": guess})
+
+    response = cart.post(reverse("coupons:apply"), {"code": "REAL"}, follow=True)
+
+    assert any("Too many coupon codes tried" in m for m in _messages(response))
+    assert response.context["cart"].coupon is None
+
+
+def test_guessing_is_cut_off_per_address_across_sessions(client, settings, django_user_model):
+    settings.COUPON_ATTEMPTS_PER_ADDRESS = 4
+    CouponFactory(code="REAL")
+    for guess in range(4):
+        client.cookies.clear()  # a fresh session each time
+        client.post(reverse("coupons:apply"), {"code": f"GUESS{guess}"})
+    client.cookies.clear()
+
+    response = client.post(reverse("coupons:apply"), {"code": "REAL"}, follow=True)
+
+    assert any("Too many coupon codes tried" in m for m in _messages(response))
+
+
+def test_the_client_address_behind_a_proxy_counts(cart, settings):
+    settings.NUM_PROXIES = 1
+    settings.COUPON_ATTEMPTS_PER_ADDRESS = 2
+    settings.COUPON_ATTEMPTS_PER_SESSION = 100
+    CouponFactory(code="REAL")
+    for guess in ["A1", "A2"]:
+        cart.post(reverse("coupons:apply"), {"code": guess}, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    other = cart.post(
+        reverse("coupons:apply"), {"code": "REAL"}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert other.status_code == 302
+    assert "coupon" in cart.session  # another client behind the same proxy is not blocked
