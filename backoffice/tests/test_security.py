@@ -1,8 +1,3 @@
-import os
-import secrets
-import subprocess
-import sys
-
 import pytest
 from django.conf import settings
 from django.test import RequestFactory
@@ -10,37 +5,10 @@ from django.urls import reverse
 
 from backoffice.healthz import BROKER_CACHE_KEY
 from backoffice.login import client_address
+from backoffice.tests.production import manage, production_env
 from backoffice.tests.workers import broker_away
 
 pytestmark = pytest.mark.django_db
-
-
-def production_env(**overrides) -> dict:
-    """The environment of a production process: only variables differ from the embedded default."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("DJANGO_", "SECURE_", "SESSION_", "CSRF_"))
-    }
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "backoffice.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "shop.example.com",
-        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
-    }
-    return env | overrides
-
-
-def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 # --- Production settings ---------------------------------------------------------------------
