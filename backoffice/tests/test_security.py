@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.conf import settings
 from django.test import RequestFactory
@@ -7,6 +9,8 @@ from backoffice.healthz import BROKER_CACHE_KEY
 from backoffice.login import client_address
 from backoffice.tests.production import manage, production_env
 from backoffice.tests.workers import broker_away
+from shop.tests.factories import WineFactory
+from shop.tests.test_browser import CHROMIUM, page  # noqa: F401 - the Chromium page fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +219,42 @@ def test_client_address_trusts_only_the_proxies_it_is_told_of(settings):
     # The proxy appended the address it saw; what the client sent before it can be forged.
     settings.TRUSTED_PROXY_HOPS = 1
     assert client_address(request) == "203.0.113.9"
+
+
+# --- The policy in a real browser ------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed"
+)
+def test_the_policy_blocks_nothing_the_shop_or_unfold_uses(live_server, page, admin_user):  # noqa: F811
+    wine = WineFactory(name="Château Lagrézette")
+    blocked = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.on("pageerror", lambda error: blocked.append(str(error)))
+    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/wine/{wine.slug}/")
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill(admin_user.username)
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    for path in (
+        "/admin/",
+        "/admin/shop/wine/",
+        f"/admin/shop/wine/{wine.pk}/change/",
+        "/admin/orders/order/",
+        "/admin/django_celery_beat/periodictask/add/",
+    ):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        page.wait_for_load_state("networkidle")
+    # Alpine.js ran: unfold's sidebar search box is rendered by it.
+    assert page.evaluate("typeof window.Alpine") == "object"
+    assert blocked == []
