@@ -129,8 +129,8 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 # --- Security (https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security)
-# Production sits behind a TLS-terminating proxy that sets X-Forwarded-Proto; only that proxy may
-# reach gunicorn (GUNICORN_FORWARDED_ALLOW_IPS), so the header can be trusted.
+# Production sits behind a TLS-terminating proxy that sets X-Forwarded-Proto, overwriting what a
+# client sent; gunicorn must be reachable only through it for the header to be trusted.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Stripe signs every webhook event; `stripe listen` (compose's stripe profile) forwards them over
@@ -144,7 +144,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-CSRF_COOKIE_HTTPONLY = True
 # Proxies in front of gunicorn that append to X-Forwarded-For (0: clients connect directly).
 # The login throttle counts failures per client address read this way.
 TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)

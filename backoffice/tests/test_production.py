@@ -19,6 +19,8 @@ from backoffice.tests.production import ProcfileProcess, manage, production_env
 from backoffice.tests.test_flower import free_port
 from backoffice.tests.workers import database_url, wait_for
 from orders.models import Order
+from orders.tests.factories import CHECKOUT_FIELDS
+from orders.tests.test_worker import sent_mails
 from payments.tests.sandbox import running_sandbox
 from shop.tests.factories import WineFactory
 
@@ -182,14 +184,7 @@ def test_a_customer_buys_and_pays_through_the_production_stack(
     placed = customer.submit(
         "/orders/checkout/",
         checkout,
-        {
-            "first_name": "Camille",
-            "last_name": "Rodríguez",
-            "email": "camille@example.com",
-            "address": "12 rue des Vignes",
-            "postal_code": "33000",
-            "city": "Bordeaux",
-        },
+        CHECKOUT_FIELDS,
     )
     assert placed.status_code == 302, placed.text
     to_stripe = customer.page(placed.headers["Location"])
@@ -224,16 +219,8 @@ def test_a_customer_buys_and_pays_through_the_production_stack(
         timeout=60,
         what="the worker to send two emails",
     )
-    subjects = sorted(
-        line
-        for message in mail_dir.glob("*.log")
-        for line in message.read_text().splitlines()
-        if line.startswith("Subject:")
-    )
-    assert subjects == [
-        f"Subject: Payment received for order {order.number}",
-        f"Subject: Your order {order.number}",
-    ]
+    subjects = sorted(re.search(r"^Subject: (.*)$", m, re.M)[1] for m in sent_mails(mail_dir))
+    assert subjects == [f"Payment received for order {order.number}", f"Your order {order.number}"]
     wine.refresh_from_db()
     assert wine.stock == 4
 
