@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench migrate seed web clean-venv browser
+.PHONY: run test lint format bench migrate seed web clean-venv browser stripe-listen
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Wine-Shop needs Python 3.11"'
@@ -35,6 +35,7 @@ run: export FLOWER_BASIC_AUTH ?= admin:wine-shop-demo
 run: export STRIPE_WEBHOOK_SECRET ?= whsec_wine_shop_sandbox
 run: seed
 	$(PY) manage.py setup_schedule
+	$(PY) manage.py setup_roles
 	$(PY) manage.py prepare_broker
 	@echo
 	@echo "  Shop:    http://$(HOST):$(PORT)/"
@@ -47,6 +48,11 @@ run: seed
 
 web: $(VENV)/.runtime
 	$(VENV)/bin/gunicorn backoffice.wsgi:application --config backoffice/gunicorn.conf.py
+
+# With Stripe test keys instead of the sandbox: forward Stripe's events to the webhook (the
+# stripe CLI; docker-compose.yml's stripe service forwards to web:8000 instead).
+stripe-listen:
+	stripe listen --forward-to localhost:$(PORT)/payment/webhook/
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser:

@@ -1,4 +1,7 @@
-"""The admin sidebar: Catalog, Sales and Operations, each link shown to those allowed to use it."""
+"""The admin sidebar: Catalog, Sales and Operations, each link shown to those allowed to use it.
+
+Every item carries a permission; a group none of whose items the user may use is left out.
+"""
 
 from django.conf import settings
 from django.urls import reverse_lazy
@@ -25,7 +28,16 @@ def _flower_item() -> dict:
 
 
 def sidebar(request) -> list[dict]:
-    """Return the sidebar groups for the unfold admin."""
+    """Return the sidebar groups for the unfold admin, with only the items the user may use."""
+    groups = []
+    for group in _groups():
+        items = [item for item in group["items"] if item["permission"](request)]
+        if items:
+            groups.append({**group, "items": items})
+    return groups
+
+
+def _groups() -> list[dict]:
     return [
         {
             "title": "Catalog",

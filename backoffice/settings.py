@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -18,8 +19,17 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core ------------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The embedded default runs without a configured key; production must set one.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-embedded-default-key" if DEBUG else None)
+# The embedded default (DEBUG on) runs without configuration; production must name its secret key
+# and its host names rather than fall back on values anyone can read here.
+_required = [
+    name for name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS") if not env(name, default="")
+]
+if _required and not DEBUG:
+    raise ImproperlyConfigured(
+        f"Set {' and '.join(_required)} in the environment (see .env.example): production "
+        "(DJANGO_DEBUG off) has no default for them. Set DJANGO_DEBUG=1 for local development."
+    )
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-embedded-default-key")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -44,7 +54,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz answers first: load balancers and compose call it over plain HTTP by the
+    # container's address, which the SSL redirect and the host check would turn away.
+    "backoffice.healthz.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "backoffice.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,6 +127,37 @@ SESSION_SAVE_EVERY_REQUEST = env.bool("SESSION_SAVE_EVERY_REQUEST", default=Fals
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 # Flash messages live in a cookie, so showing one never writes a session row.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+
+# --- Security (https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security)
+# Production sits behind a TLS-terminating proxy that sets X-Forwarded-Proto, overwriting what a
+# client sent; gunicorn must be reachable only through it for the header to be trusted.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Stripe signs every webhook event; `stripe listen` (compose's stripe profile) forwards them over
+# the internal network in plain HTTP. /healthz never reaches this far (backoffice/healthz.py).
+SECURE_REDIRECT_EXEMPT = [r"^payment/webhook/$"]
+# Seconds browsers keep to HTTPS only; 0 sends no Strict-Transport-Security header.
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Proxies in front of gunicorn that append to X-Forwarded-For (0: clients connect directly).
+# The login throttle counts failures per client address read this way.
+TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)
+# Admin login throttle: this many failures for one username, or from one client address, within
+# LOGIN_THROTTLE_MINUTES and further attempts are refused until the window has passed.
+LOGIN_THROTTLE_USERNAME_FAILURES = env.int("LOGIN_THROTTLE_USERNAME_FAILURES", default=5)
+LOGIN_THROTTLE_ADDRESS_FAILURES = env.int("LOGIN_THROTTLE_ADDRESS_FAILURES", default=20)
+LOGIN_THROTTLE_MINUTES = env.int("LOGIN_THROTTLE_MINUTES", default=15)
+# Where a customer pays: Stripe's hosted Checkout (the checkout form redirects there, which the
+# Content-Security-Policy's form-action must allow).
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+# Seconds /healthz keeps the broker's answer, so load balancers polling it don't each open an
+# AMQP connection.
+HEALTHZ_BROKER_CACHE_SECONDS = env.int("HEALTHZ_BROKER_CACHE_SECONDS", default=5)
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -250,6 +295,8 @@ UNFOLD = {
     "SITE_SYMBOL": "wine_bar",
     "SHOW_HISTORY": True,
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
+    # The admin login form, throttled against password guessing (backoffice/login.py).
+    "LOGIN": {"form": "backoffice.login.ThrottledAuthenticationForm"},
     "COLORS": {
         "primary": {
             "50": "oklch(97.1% .013 17.38)",
@@ -272,12 +319,19 @@ UNFOLD = {
     },
 }
 
-# --- Logging ---------------------------------------------------------------------------------
+# --- Logging (https://docs.djangoproject.com/en/5.2/topics/logging/) --------------------------
+# Everything goes to stdout, where the container runtime or honcho collects it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -3,12 +3,15 @@
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-only-key")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
 from backoffice.settings import *  # noqa: F403
 from backoffice.settings import DATABASES, cache_config
 
 # A test cache of its own, unless a shared one (Redis in CI) is named for the run.
 CACHES = {"default": cache_config("TEST_CACHE_URL", default="locmemcache://")}
+# The test client and the live server speak plain HTTP; tests of the redirect turn it back on.
+SECURE_SSL_REDIRECT = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

@@ -509,6 +509,8 @@ def bench_env() -> tuple[dict, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
+        # wrk speaks plain HTTP to gunicorn, with no TLS proxy in front to redirect to.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "CELERY_BROKER_URL": "filesystem://",

@@ -1,0 +1,66 @@
+"""Processes started as production starts them: the Procfile's commands with production's
+environment, against the test run's database and broker."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+from backoffice.tests.workers import CeleryProcess
+
+
+def production_env(**overrides) -> dict:
+    """The environment of a production process: only variables differ from the embedded default."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("DJANGO_", "SECURE_", "SESSION_", "CSRF_", "GUNICORN_", "TEST_"))
+    }
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
+        # The virtualenv's commands first, as `make run` puts them for honcho.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    return env | overrides
+
+
+def procfile_command(name: str) -> str:
+    """Return the command the Procfile runs for a process type."""
+    for line in (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    raise LookupError(f"No {name} process in the Procfile.")
+
+
+def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+class ProcfileProcess(CeleryProcess):
+    """A Procfile process run by a shell, as honcho runs it, in its own process group."""
+
+    def __init__(self, name: str, *, env: dict, log: Path):
+        self.log = log
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                ["/bin/sh", "-c", procfile_command(name)],
+                env=env,
+                cwd=settings.BASE_DIR,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
