@@ -266,9 +266,7 @@ COUPON_BATCH_SYNC_MAX = env.int("COUPON_BATCH_SYNC_MAX", default=2_000)
 COUPON_ATTEMPTS_PER_SESSION = env.int("COUPON_ATTEMPTS_PER_SESSION", default=10)
 COUPON_ATTEMPTS_PER_ADDRESS = env.int("COUPON_ATTEMPTS_PER_ADDRESS", default=50)
 COUPON_ATTEMPTS_WINDOW_MINUTES = env.int("COUPON_ATTEMPTS_WINDOW_MINUTES", default=15)
-# Reverse proxies in front of the web processes: the client's address is that many entries
-# from the right of X-Forwarded-For (0: REMOTE_ADDR, no proxy).
-NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 # Emails still unsent this long after their order are queued again by the sweep.
 EMAIL_RETRY_AFTER_MINUTES = env.int("EMAIL_RETRY_AFTER_MINUTES", default=2)
 MONEY_PLACES = Decimal("0.01")

@@ -165,20 +165,19 @@ def coupon_try(*, code: str, session_key: str, address: str) -> Coupon:
 
     Past either limit no code is looked up at all, so guessing gets nowhere by brute force.
     """
-    from backoffice.ratelimit import attempts, count_attempt
+    from backoffice.ratelimit import count_attempt, over_limit
 
     limits = [
         ("coupon-session", session_key, settings.COUPON_ATTEMPTS_PER_SESSION),
         ("coupon-address", address, settings.COUPON_ATTEMPTS_PER_ADDRESS),
     ]
     minutes = settings.COUPON_ATTEMPTS_WINDOW_MINUTES
-    if any(attempts(scope, subject) >= limit for scope, subject, limit in limits):
+    if over_limit(limits):
         raise TooManyAttempts(
             f"Too many coupon codes tried. Please wait {minutes} minutes and try again."
         )
     try:
         return coupon_check(code=code)
     except CouponNotValid:
-        for scope, subject, _ in limits:
-            count_attempt(scope, subject, window_seconds=minutes * 60)
+        count_attempt(limits, window_seconds=minutes * 60)
         raise

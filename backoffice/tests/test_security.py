@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from backoffice.healthz import BROKER_CACHE_KEY
-from backoffice.login import client_address
+from backoffice.ratelimit import client_address
 from backoffice.tests.production import manage, production_env
 from backoffice.tests.workers import broker_away
 from shop.tests.factories import WineFactory

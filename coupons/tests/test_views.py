@@ -128,7 +128,7 @@ def test_guessing_is_cut_off_per_address_across_sessions(client, settings, djang
 
 
 def test_the_client_address_behind_a_proxy_counts(cart, settings):
-    settings.NUM_PROXIES = 1
+    settings.TRUSTED_PROXY_HOPS = 1
     settings.COUPON_ATTEMPTS_PER_ADDRESS = 2
     settings.COUPON_ATTEMPTS_PER_SESSION = 100
     CouponFactory(code="REAL")
