@@ -239,7 +239,7 @@ class OrderAdmin(ModelAdmin):
         description="Download invoice",
         icon="download",
         url_path="download-invoice",
-        permissions=["reports.view_invoice"],
+        permissions=["download_invoice"],
     )
     def download_invoice(self, request, object_id):
         invoice = Invoice.objects.filter(order_id=object_id).exclude(file="").first()
@@ -247,6 +247,9 @@ class OrderAdmin(ModelAdmin):
             self.message_user(request, "This order has no invoice yet.", messages.WARNING)
             return redirect("admin:orders_order_change", object_id)
         return redirect("reports:invoice_download", invoice.pk)
+
+    def has_download_invoice_permission(self, request, object_id=None):
+        return request.user.has_perm("reports.view_invoice")
 
     @action(description="Export selected orders to CSV", permissions=["view"])
     def export_csv(self, request, queryset):

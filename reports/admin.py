@@ -18,9 +18,8 @@ STATUS_LABELS = {
 
 
 def download_link(url: str, text: str):
-    return format_html(
-        '<a class="font-medium text-primary-600 dark:text-primary-500" href="{}">{}</a>', url, text
-    )
+    classes = "font-medium whitespace-nowrap text-primary-600 dark:text-primary-500"
+    return format_html('<a class="{}" href="{}">{}</a>', classes, url, text)
 
 
 @admin.register(Invoice)
