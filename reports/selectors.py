@@ -168,27 +168,21 @@ def sales_summary(*, start: date, end: date) -> SalesSummary:
     )
 
 
-def order_counts(*, today: date) -> dict:
-    """Return the dashboard's counters: sales and revenue today, over 7 and over 30 local days
-    (today included), orders awaiting payment and payments flagged for staff, in one query."""
-    sale = Q(status__in=SALE_STATUSES)
-    figures = {}
-    for name, days in (("today", 1), ("week", 7), ("month", 30)):
-        since = Q(paid_at__gte=local_midnight(today - timedelta(days=days - 1)))
-        figures[f"revenue_{name}"] = Sum("total", filter=sale & since)
-        figures[f"orders_{name}"] = Count("pk", filter=sale & since)
-    figures["awaiting_payment"] = Count("pk", filter=Q(status=Order.Status.PENDING))
-    figures["flagged"] = Count("pk", filter=Q(payment_flagged=True))
-    counts = Order.objects.aggregate(**figures)
-    for name in ("today", "week", "month"):
-        counts[f"revenue_{name}"] = _money(counts[f"revenue_{name}"])
-    return counts
-
-
 def orders_by_status() -> list[dict]:
-    """Return {status, label, orders} for every status, in the order of the status choices."""
-    found = dict(Order.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    """Return {status, label, orders, flagged} for every status, in the order of the choices;
+    flagged counts the orders whose payment needs staff attention."""
+    rows = (
+        Order.objects.order_by()
+        .values("status")
+        .annotate(orders=Count("pk"), flagged=Count("pk", filter=Q(payment_flagged=True)))
+    )
+    found = {row["status"]: row for row in rows}
     return [
-        {"status": value, "label": label, "orders": found.get(value, 0)}
+        {
+            "status": value,
+            "label": label,
+            "orders": found.get(value, {}).get("orders", 0),
+            "flagged": found.get(value, {}).get("flagged", 0),
+        }
         for value, label in Order.Status.choices
     ]

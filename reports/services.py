@@ -107,11 +107,13 @@ def report_period(*, kind: str, day: date) -> date:
 
 
 @transaction.atomic
-def report_request(*, kind: str, start: date, requested_by=None) -> Report:
-    """Queue a sales report for the period of the given kind that contains start."""
+def report_request(*, kind: str, start: date, requested_by=None, queue: bool = True) -> Report:
+    """Ask for a sales report of the period of the given kind that contains start, queued for
+    a worker unless queue is false (the caller then builds it with report_build)."""
     first = report_period(kind=kind, day=start)
     report = Report.objects.create(kind=kind, start=first, requested_by=requested_by)
-    _enqueue_report(report.pk)
+    if queue:
+        _enqueue_report(report.pk)
     return report
 
 
