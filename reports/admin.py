@@ -135,7 +135,7 @@ class ReportAdmin(ModelAdmin):
         )
         obj.pk, obj.start, obj.created = report.pk, report.start, report.created
 
-    @action(description="Build the selected failed reports again", permissions=["add"])
+    @action(description="Build the selected failed or waiting reports again", permissions=["add"])
     def retry_selected(self, request, queryset):
         queued = sum(report_retry(report_id=pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{queued} report(s) queued again.", messages.SUCCESS)

@@ -91,9 +91,17 @@ def invoice_regenerate(*, order_id: int, actor=None) -> Invoice:
 
 
 def _enqueue_report(report_id: int) -> None:
+    """Queue the report's task once the transaction commits. With the broker away the report
+    stays queued, and "Build again" in the admin queues it once the broker is back."""
     from reports.tasks import build_report
 
-    transaction.on_commit(lambda: build_report.delay(report_id))
+    def publish():
+        try:
+            build_report.apply_async(args=[report_id], retry=False)
+        except Exception:  # any broker or network failure: the request is saved, still queued
+            logger.warning("Broker unavailable: report %s was not queued.", report_id)
+
+    transaction.on_commit(publish)
 
 
 def report_period(*, kind: str, day: date) -> date:
@@ -119,8 +127,12 @@ def report_request(*, kind: str, start: date, requested_by=None, queue: bool = T
 
 @transaction.atomic
 def report_retry(*, report_id: int) -> bool:
-    """Queue a failed report again; return whether it was queued."""
-    updated = Report.objects.filter(pk=report_id, status=Report.Status.FAILED).update(
+    """Queue again a report that failed or is still waiting; return whether it was queued.
+
+    A report queued twice is built once: building a report that is done changes nothing.
+    """
+    waiting = [Report.Status.FAILED, Report.Status.QUEUED]
+    updated = Report.objects.filter(pk=report_id, status__in=waiting).update(
         status=Report.Status.QUEUED, error="", started_at=None, finished_at=None
     )
     if updated:

@@ -238,3 +238,24 @@ def test_the_morning_report_is_built_for_yesterday(settings):
     assert report.start == timezone.localdate() - timedelta(days=1)
     assert report.kind == "day" and report.scheduled
     assert mail.outbox == []  # nobody to send it to
+
+
+def test_a_report_requested_while_the_broker_is_away_waits_and_can_be_queued_again(
+    django_capture_on_commit_callbacks,
+):
+    from backoffice.tests.workers import broker_away
+
+    with broker_away(), django_capture_on_commit_callbacks(execute=True):
+        report = report_request(kind="day", start=DAY)
+    assert Report.objects.get(pk=report.pk).status == Report.Status.QUEUED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert report_retry(report_id=report.pk) is True
+    assert Report.objects.get(pk=report.pk).status == Report.Status.DONE
+    assert report_retry(report_id=report.pk) is False
+
+
+def test_the_morning_report_is_scheduled_at_half_past_six():
+    from backoffice.schedule import JOBS, Daily
+
+    [job] = [job for job in JOBS if job.task == "reports.tasks.daily_report"]
+    assert job.when == Daily(hour=6, minute=30)
