@@ -67,6 +67,7 @@ class ReportForm(forms.ModelForm):
     class Meta:
         model = Report
         fields = ["kind", "start"]
+        labels = {"start": "Day"}
         help_texts = {
             "start": "Any day of the period: a week starts on Monday, a month on its first day."
         }

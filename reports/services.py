@@ -75,18 +75,19 @@ def invoice_ensure(*, order_id: int) -> Invoice:
     return invoice
 
 
-@transaction.atomic
 def invoice_regenerate(*, order_id: int, actor=None) -> Invoice:
-    """Render the order's invoice again (after a correction), keeping its number and date."""
-    invoice = _invoice_numbered(order_id)
-    invoice = Invoice.objects.select_for_update().select_related("order").get(pk=invoice.pk)
-    _render(invoice)
-    OrderEvent.objects.create(
-        order_id=order_id,
-        kind=OrderEvent.Kind.NOTE,
-        message=f"Invoice {invoice.number} generated again.",
-        actor=actor,
-    )
+    """Render the order's invoice again (after a correction), keeping its number and date; an
+    order paid but not yet invoiced gets its invoice."""
+    invoice = _invoice_numbered(order_id)  # committed first, as in invoice_ensure
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().select_related("order").get(pk=invoice.pk)
+        _render(invoice)
+        OrderEvent.objects.create(
+            order_id=order_id,
+            kind=OrderEvent.Kind.NOTE,
+            message=f"Invoice {invoice.number} generated again.",
+            actor=actor,
+        )
     return invoice
 
 
