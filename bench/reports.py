@@ -9,6 +9,7 @@ import os
 import statistics
 import sys
 import time
+import warnings
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,6 +54,8 @@ def setup_django() -> None:
         }
     )
     sys.path.insert(0, str(BASE_DIR))
+    # whitenoise looks for collected static files, which this bench does not need.
+    warnings.filterwarnings("ignore", "No directory at")
     import django
 
     django.setup()
