@@ -47,6 +47,13 @@ JOBS = [
         description="Queue the order emails that could not be queued when the order changed.",
     ),
     Job(
+        name="Morning sales report",
+        task="reports.tasks.daily_report",
+        when=Daily(hour=6, minute=30),
+        description="Build yesterday's sales report (PDF and CSV) and email it to REPORT_EMAILS "
+        "and the active staff of the Merchants group.",
+    ),
+    Job(
         name="Low-stock alert",
         task="shop.tasks.low_stock_alert",
         when=Daily(hour=7, minute=30),

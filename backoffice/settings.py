@@ -271,6 +271,28 @@ COUPON_ATTEMPTS_WINDOW_MINUTES = env.int("COUPON_ATTEMPTS_WINDOW_MINUTES", defau
 EMAIL_RETRY_AFTER_MINUTES = env.int("EMAIL_RETRY_AFTER_MINUTES", default=2)
 MONEY_PLACES = Decimal("0.01")
 
+# --- Reports and invoices ------------------------------------------------------------------
+# The seller's identity printed on every invoice: legal name, address lines ("|" between lines),
+# VAT identification number and company registration number (left off the invoice when empty).
+SHOP_LEGAL_NAME = env("SHOP_LEGAL_NAME", default=SHOP_NAME)
+SHOP_ADDRESS = [
+    line.strip()
+    for line in env("SHOP_ADDRESS", default="12 quai des Chartrons|33000 Bordeaux|France").split(
+        "|"
+    )
+    if line.strip()
+]
+SHOP_VAT_NUMBER = env("SHOP_VAT_NUMBER", default="")
+SHOP_COMPANY_NUMBER = env("SHOP_COMPANY_NUMBER", default="")
+SHOP_INVOICE_EMAIL = env("SHOP_INVOICE_EMAIL", default="")
+# Prices include VAT at this rate; invoices show the VAT the total contains.
+VAT_RATE = Decimal(env("VAT_RATE", default="0.20"))
+# Invoice numbers read PREFIX-YEAR-NNNNNN, gap-free within each year.
+INVOICE_NUMBER_PREFIX = env("INVOICE_NUMBER_PREFIX", default="INV")
+# The morning sales report goes to these addresses and to the active staff of the group below.
+REPORT_EMAILS = env.list("REPORT_EMAILS", default=[])
+REPORT_GROUP = env("REPORT_GROUP", default="Merchants")
+
 # --- Stripe ----------------------------------------------------------------------------------
 # sk_test_... or sk_live_...; without one, the SDK talks to the local sandbox (development only).
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

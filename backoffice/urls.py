@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    # Invoice and report downloads, checked against the staff member's permissions.
+    path("admin/files/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("orders/", include("orders.urls")),
     path("coupons/", include("coupons.urls")),

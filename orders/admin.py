@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
@@ -13,6 +15,10 @@ from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import EXPORT_HEADER, order_export_rows
 from orders.services import add_order_note, cancel_order, ship_order, update_order_contact
 from payments.stripe_client import dashboard_url
+from reports.admin import download_link
+from reports.exceptions import NotInvoiceable
+from reports.models import Invoice
+from reports.services import invoice_regenerate
 
 STATUS_LABELS = {
     Order.Status.PENDING.label: "warning",
@@ -101,6 +107,7 @@ class OrderAdmin(ModelAdmin):
         "payment",
         "item_count",
         "total",
+        "invoice_link",
     ]
     list_filter = ["status", "payment_flagged", ("created", RangeDateFilter)]
     list_filter_submit = True
@@ -123,6 +130,7 @@ class OrderAdmin(ModelAdmin):
         "stripe_payment",
         "stripe_session_id",
         "payment_flag_reason",
+        "invoice_link",
     ]
     fieldsets = [
         ("Order", {"fields": ["number", "status_label", "created"]}),
@@ -136,13 +144,20 @@ class OrderAdmin(ModelAdmin):
             {"fields": ["payment", "stripe_payment", "stripe_session_id", "payment_flag_reason"]},
         ),
         ("Dates", {"fields": ["paid_at", "shipped_at", "canceled_at"]}),
+        ("Invoice", {"fields": ["invoice_link"]}),
         ("Note", {"fields": ["note"]}),
     ]
-    actions = ["ship_selected", "cancel_selected", "export_csv"]
+    actions = ["ship_selected", "cancel_selected", "regenerate_invoices", "export_csv"]
     actions_submit_line = ["ship_submit", "cancel_submit"]
+    actions_detail = ["download_invoice"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(item_count=Count("items"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(item_count=Count("items"))
+            .select_related("invoice")
+        )
 
     def has_add_permission(self, request):
         return False  # orders come from the checkout
@@ -181,6 +196,14 @@ class OrderAdmin(ModelAdmin):
     def item_count(self, order):
         return order.item_count
 
+    @display(description="invoice")
+    def invoice_link(self, order):
+        invoice = getattr(order, "invoice", None)
+        if invoice is None or not invoice.file:
+            return "—"
+        url = reverse("reports:invoice_download", args=[invoice.pk])
+        return download_link(url, f"⤓ {invoice.number}")
+
     def save_model(self, request, obj, form, change):
         # Only the customer fields the merchant changed are written: the status and amounts
         # belong to the services, which may have moved them while the form was open.
@@ -200,6 +223,34 @@ class OrderAdmin(ModelAdmin):
     @action(description="Cancel selected orders (puts their stock back)", permissions=["change"])
     def cancel_selected(self, request, queryset):
         _transition(self, request, queryset, cancel_order, "canceled")
+
+    @action(description="Generate the invoices again (same numbers)", permissions=["change"])
+    def regenerate_invoices(self, request, queryset):
+        done = 0
+        for order_id in queryset.values_list("pk", flat=True):
+            try:
+                invoice_regenerate(order_id=order_id, actor=request.user)
+                done += 1
+            except NotInvoiceable as error:
+                self.message_user(request, str(error), messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} invoice(s) generated.", messages.SUCCESS)
+
+    @action(
+        description="Download invoice",
+        icon="download",
+        url_path="download-invoice",
+        permissions=["download_invoice"],
+    )
+    def download_invoice(self, request, object_id):
+        invoice = Invoice.objects.filter(order_id=object_id).exclude(file="").first()
+        if invoice is None:
+            self.message_user(request, "This order has no invoice yet.", messages.WARNING)
+            return redirect("admin:orders_order_change", object_id)
+        return redirect("reports:invoice_download", invoice.pk)
+
+    def has_download_invoice_permission(self, request, object_id=None):
+        return request.user.has_perm("reports.view_invoice")
 
     @action(description="Export selected orders to CSV", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -32,6 +32,12 @@ def queue_order_email(*, order_id: int, kind: str) -> OrderEmail:
     """
     email = OrderEmail.objects.create(order_id=order_id, kind=kind)
     transaction.on_commit(lambda: enqueue(email.pk))
+    if kind == OrderEmail.Kind.PAYMENT:
+        # A paid order owes its invoice as well. Whichever task runs first makes it: the
+        # payment email makes sure it exists before attaching it.
+        from reports.tasks import generate_invoice
+
+        transaction.on_commit(lambda: _publish(generate_invoice, order_id))
     return email
 
 
@@ -58,28 +64,52 @@ def _publish(task, *args) -> bool:
     return True
 
 
-def build_message(email: OrderEmail) -> EmailMultiAlternatives:
+def build_message(email: OrderEmail, *, invoice=None) -> EmailMultiAlternatives:
     order = email.order
     template, subject = TEMPLATES[email.kind]
-    context = {"order": order, "items": list(order.items.all()), "shop_name": settings.SHOP_NAME}
+    context = {
+        "order": order,
+        "items": list(order.items.all()),
+        "invoice": invoice,
+        "shop_name": settings.SHOP_NAME,
+    }
     message = EmailMultiAlternatives(
         subject=subject.format(number=order.number),
         body=render_to_string(f"{template}.txt", context),
         to=[f"{order.customer_name} <{order.email}>"],
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    if invoice is not None:
+        with invoice.file.open("rb") as pdf:
+            message.attach(invoice.filename, pdf.read(), "application/pdf")
     return message
+
+
+def _invoice_for(email_id: int):
+    """Return the invoice a payment email carries, made now if its task has not run yet.
+
+    Made before the email's row is locked, so that the year's invoice counter is never held
+    while a message goes out over SMTP.
+    """
+    from reports.services import invoice_ensure
+
+    email = OrderEmail.objects.filter(pk=email_id, sent_at__isnull=True).select_related("order")
+    email = email.first()
+    if email is None or email.kind != OrderEmail.Kind.PAYMENT or email.order.paid_at is None:
+        return None
+    return invoice_ensure(order_id=email.order_id)
 
 
 def send_order_email(*, email_id: int) -> bool:
     """Send the email unless it was sent already; return whether this call sent it."""
+    invoice = _invoice_for(email_id)
     with transaction.atomic():
         email = (
             OrderEmail.objects.select_for_update().select_related("order").filter(pk=email_id)
         ).first()
         if email is None or email.sent_at is not None:  # gone with its order, or already sent
             return False
-        build_message(email).send()
+        build_message(email, invoice=invoice).send()
         email.sent_at = timezone.now()
         email.save(update_fields=["sent_at"])
         OrderEvent.objects.create(

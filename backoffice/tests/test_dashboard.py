@@ -1,0 +1,95 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from orders.models import Order
+from reports.tests.factories import bulk_orders, paid_order
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+INDEX = "/admin/"
+
+
+def local(days_ago: int, hour: int):
+    day = timezone.localdate() - timedelta(days=days_ago)
+    return timezone.make_aware(timezone.datetime(day.year, day.month, day.day, hour))
+
+
+def kpi(response, title: str):
+    return next(card for card in response.context["kpis"] if card["title"] == title)
+
+
+def test_kpis_count_local_days_and_only_sales(admin_client):
+    paid_order(paid_at=local(0, 0) + timedelta(minutes=1))  # 2 bottles at 25.00, today
+    paid_order(paid_at=local(6, 12), status=Order.Status.SHIPPED)
+    paid_order(paid_at=local(7, 12), coupon_code="HIVER", discount=Decimal("10.00"))
+    paid_order(paid_at=local(29, 12))
+    paid_order(paid_at=local(30, 12))  # before the 30 days
+    paid_order(paid_at=local(1, 12), status=Order.Status.REFUNDED)
+    paid_order(paid_at=None, status=Order.Status.PENDING)
+    paid_order(paid_at=None, status=Order.Status.PENDING, payment_flagged=True)
+
+    response = admin_client.get(INDEX)
+
+    assert response.status_code == 200
+    assert kpi(response, "Revenue today")["money"] == Decimal("50.00")
+    assert kpi(response, "Revenue, 7 days")["money"] == Decimal("100.00")
+    assert kpi(response, "Revenue, 30 days")["money"] == Decimal("190.00")
+    assert kpi(response, "Revenue, 30 days")["detail"] == "4 orders"
+    assert kpi(response, "Average order, 30 days")["money"] == Decimal("47.50")
+    assert kpi(response, "Awaiting payment")["count"] == 2
+    assert kpi(response, "Flagged payments")["count"] == 1
+    statuses = {row["status"]: row["orders"] for row in response.context["status_counts"]}
+    assert statuses == {
+        "pending": 2,
+        "paid": 4,
+        "shipped": 1,
+        "canceled": 0,
+        "expired": 0,
+        "refunded": 1,
+    }
+    assert response.context["coupons"][0]["coupon_code"] == "HIVER"
+    content = response.content.decode()
+    for fragment in ['id="kpis"', 'id="revenue-chart"', "190.00 €", "HIVER", 'class="chart"']:
+        assert fragment in content
+
+
+def test_low_stock_wines_are_listed(admin_client):
+    WineFactory(name="Côte-Rôtie La Landonne", stock=2, low_stock_threshold=6)
+    WineFactory(name="Plenty", stock=50)
+    response = admin_client.get(INDEX)
+    assert [str(wine.name) for wine in response.context["low_stock"]] == ["Côte-Rôtie La Landonne"]
+
+
+def test_staff_without_order_permission_see_no_sales(client, django_user_model):
+    clerk = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_wine"))
+    client.force_login(clerk)
+    response = client.get(INDEX)
+    assert response.status_code == 200
+    assert "kpis" not in response.context
+    assert 'id="sales-dashboard"' not in response.content.decode()
+
+
+def count_queries(client) -> int:
+    client.get(INDEX)  # warm-up: sessions, content types
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(INDEX).status_code == 200
+    return len(captured)
+
+
+def test_dashboard_queries_are_the_same_with_10_and_10000_orders(admin_client):
+    wines = [WineFactory(stock=3, low_stock_threshold=5) for _ in range(12)]
+    bulk_orders(10, wines=wines, prefix="WS-FEW")
+    few = count_queries(admin_client)
+    bulk_orders(9_990, wines=wines, prefix="WS-MANY")
+    assert Order.objects.count() == 10_000
+    many = count_queries(admin_client)
+    assert few == many
+    assert admin_client.get(INDEX).context["kpis"][2]["money"] > 0

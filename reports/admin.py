@@ -1,0 +1,142 @@
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+
+from reports.exceptions import InvalidPeriod
+from reports.models import Invoice, Report
+from reports.services import invoice_regenerate, report_period, report_request, report_retry
+
+STATUS_LABELS = {
+    Report.Status.QUEUED.label: "info",
+    Report.Status.RUNNING.label: "warning",
+    Report.Status.DONE.label: "success",
+    Report.Status.FAILED.label: "danger",
+}
+
+
+def download_link(url: str, text: str):
+    classes = "font-medium whitespace-nowrap text-primary-600 dark:text-primary-500"
+    return format_html('<a class="{}" href="{}">{}</a>', classes, url, text)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ModelAdmin):
+    list_display = ["number", "order", "customer", "total", "issued_at", "download"]
+    list_select_related = ["order"]
+    search_fields = ["number", "order__number", "order__email", "order__last_name"]
+    date_hierarchy = "issued_at"
+    fields = ["number", "order", "issued_at", "rendered_at", "download"]
+    readonly_fields = fields
+    actions = ["regenerate_selected"]
+
+    def has_add_permission(self, request):
+        return False  # an invoice is made when its order is paid
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # invoice numbers are gap-free: an invoice is never deleted
+
+    @display(description="customer")
+    def customer(self, invoice):
+        return invoice.order.customer_name
+
+    @display(description="total")
+    def total(self, invoice):
+        return invoice.order.total
+
+    @display(description="PDF")
+    def download(self, invoice):
+        if not invoice.file:
+            return "being made"
+        return download_link(reverse("reports:invoice_download", args=[invoice.pk]), "Download")
+
+    @action(
+        description="Generate the selected invoices again (same numbers)", permissions=["change"]
+    )
+    def regenerate_selected(self, request, queryset):
+        for order_id in queryset.values_list("order_id", flat=True):
+            invoice_regenerate(order_id=order_id, actor=request.user)
+        self.message_user(
+            request, f"{queryset.count()} invoice(s) generated again.", messages.SUCCESS
+        )
+
+
+class ReportForm(forms.ModelForm):
+    class Meta:
+        model = Report
+        fields = ["kind", "start"]
+        labels = {"start": "Day"}
+        help_texts = {
+            "start": "Any day of the period: a week starts on Monday, a month on its first day."
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") and cleaned.get("start"):
+            try:
+                cleaned["start"] = report_period(kind=cleaned["kind"], day=cleaned["start"])
+            except InvalidPeriod as error:
+                raise forms.ValidationError({"start": str(error)}) from None
+        return cleaned
+
+
+@admin.register(Report)
+class ReportAdmin(ModelAdmin):
+    form = ReportForm
+    list_display = ["__str__", "kind", "start", "status_label", "requested_by", "created", "files"]
+    list_filter = ["status", "kind", "scheduled"]
+    list_select_related = ["requested_by"]
+    date_hierarchy = "start"
+    readonly_fields = [
+        "status_label",
+        "error",
+        "requested_by",
+        "scheduled",
+        "created",
+        "started_at",
+        "finished_at",
+        "emailed_at",
+        "files",
+    ]
+    actions = ["retry_selected"]
+
+    def get_fields(self, request, obj=None):
+        return ["kind", "start"] if obj is None else ["kind", "start", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["kind", "start", *self.readonly_fields]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a report is asked for, then made by a worker; never edited
+
+    @display(description="status", ordering="status", label=STATUS_LABELS)
+    def status_label(self, report):
+        return report.get_status_display()
+
+    @display(description="files")
+    def files(self, report):
+        if report.status != Report.Status.DONE:
+            return report.error or "—"
+        return format_html_join(
+            " · ",
+            "{}",
+            (
+                (download_link(reverse("reports:report_download", args=[report.pk, ext]), label),)
+                for ext, label in (("pdf", "PDF"), ("csv", "CSV"))
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        report = report_request(
+            kind=form.cleaned_data["kind"],
+            start=form.cleaned_data["start"],
+            requested_by=request.user,
+        )
+        obj.pk, obj.start, obj.created = report.pk, report.start, report.created
+
+    @action(description="Build the selected failed or waiting reports again", permissions=["add"])
+    def retry_selected(self, request, queryset):
+        queued = sum(report_retry(report_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{queued} report(s) queued again.", messages.SUCCESS)

@@ -1,0 +1,205 @@
+"""Invoices and sales reports: every write to them goes through here."""
+
+import logging
+from datetime import date, timedelta
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import Order, OrderEvent
+from reports.exceptions import InvalidPeriod, NotInvoiceable
+from reports.invoices import invoice_pdf
+from reports.models import Invoice, InvoiceSequence, Report
+from reports.selectors import period_start
+
+logger = logging.getLogger(__name__)
+
+
+def _next_number(year: int) -> tuple[int, str]:
+    """Take the year's next invoice number under a row lock: gap-free, since the caller's
+    transaction creates the invoice with it or gives it back on rollback."""
+    from django.conf import settings
+
+    InvoiceSequence.objects.bulk_create([InvoiceSequence(year=year)], ignore_conflicts=True)
+    sequence = InvoiceSequence.objects.select_for_update().get(year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return sequence.last, f"{settings.INVOICE_NUMBER_PREFIX}-{year}-{sequence.last:06d}"
+
+
+@transaction.atomic
+def _invoice_numbered(order_id: int) -> Invoice:
+    # The order's lock makes two callers for one order wait for each other: one number each.
+    order = Order.objects.select_for_update().get(pk=order_id)
+    existing = Invoice.objects.filter(order=order).first()
+    if existing:
+        return existing
+    if order.paid_at is None:
+        raise NotInvoiceable(f"Order {order.number} has not been paid: it has no invoice yet.")
+    issued_at = timezone.now()
+    year = timezone.localdate(issued_at).year
+    sequence, number = _next_number(year)
+    invoice = Invoice.objects.create(
+        order=order, number=number, year=year, sequence=sequence, issued_at=issued_at
+    )
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.NOTE, message=f"Invoice {number}.")
+    return invoice
+
+
+def _render(invoice: Invoice) -> None:
+    """Write the invoice's PDF from its order as it is now; the caller holds the invoice's lock."""
+    order = invoice.order
+    old = invoice.file.name if invoice.file else ""
+    pdf = invoice_pdf(invoice, order, list(order.items.all()))
+    invoice.file.save(invoice.filename, ContentFile(pdf), save=False)
+    invoice.rendered_at = timezone.now()
+    invoice.save(update_fields=["file", "rendered_at"])
+    if old:
+        invoice.file.storage.delete(old)
+
+
+def invoice_ensure(*, order_id: int) -> Invoice:
+    """Return the paid order's invoice, numbering and rendering it the first time.
+
+    Idempotent: a second call returns the same invoice, number and file. The number is taken in
+    a short transaction of its own, so the year's counter is never locked while a PDF renders.
+    """
+    invoice = _invoice_numbered(order_id)
+    if invoice.file:
+        return invoice
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().select_related("order").get(pk=invoice.pk)
+        if not invoice.file:  # another process may have rendered it meanwhile
+            _render(invoice)
+    return invoice
+
+
+def invoice_regenerate(*, order_id: int, actor=None) -> Invoice:
+    """Render the order's invoice again (after a correction), keeping its number and date; an
+    order paid but not yet invoiced gets its invoice."""
+    invoice = _invoice_numbered(order_id)  # committed first, as in invoice_ensure
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().select_related("order").get(pk=invoice.pk)
+        _render(invoice)
+        OrderEvent.objects.create(
+            order_id=order_id,
+            kind=OrderEvent.Kind.NOTE,
+            message=f"Invoice {invoice.number} generated again.",
+            actor=actor,
+        )
+    return invoice
+
+
+def _enqueue_report(report_id: int) -> None:
+    """Queue the report's task once the transaction commits. With the broker away the report
+    stays queued, and "Build again" in the admin queues it once the broker is back."""
+    from reports.tasks import build_report
+
+    def publish():
+        try:
+            build_report.apply_async(args=[report_id], retry=False)
+        except Exception:  # any broker or network failure: the request is saved, still queued
+            logger.warning("Broker unavailable: report %s was not queued.", report_id)
+
+    transaction.on_commit(publish)
+
+
+def report_period(*, kind: str, day: date) -> date:
+    """Return the first day of the period of the given kind that contains day, or raise
+    InvalidPeriod when there is no such period to report on."""
+    if kind not in Report.Kind.values:
+        raise InvalidPeriod(f"Unknown period {kind!r}: choose a day, a week or a month.")
+    if not date(2000, 1, 1) <= day <= timezone.localdate():
+        raise InvalidPeriod("Choose a day between 2000 and today: later ones have no sales yet.")
+    return period_start(kind, day)
+
+
+@transaction.atomic
+def report_request(*, kind: str, start: date, requested_by=None, queue: bool = True) -> Report:
+    """Ask for a sales report of the period of the given kind that contains start, queued for
+    a worker unless queue is false (the caller then builds it with report_build)."""
+    first = report_period(kind=kind, day=start)
+    report = Report.objects.create(kind=kind, start=first, requested_by=requested_by)
+    if queue:
+        _enqueue_report(report.pk)
+    return report
+
+
+@transaction.atomic
+def report_retry(*, report_id: int) -> bool:
+    """Queue again a report that failed or is still waiting; return whether it was queued.
+
+    A report queued twice is built once: building a report that is done changes nothing.
+    """
+    waiting = [Report.Status.FAILED, Report.Status.QUEUED]
+    updated = Report.objects.filter(pk=report_id, status__in=waiting).update(
+        status=Report.Status.QUEUED, error="", started_at=None, finished_at=None
+    )
+    if updated:
+        _enqueue_report(report_id)
+    return bool(updated)
+
+
+def _start(report_id: int) -> Report | None:
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_id)
+        if report.status == Report.Status.DONE:
+            return None
+        # A report left running by a worker that died is taken over by the redelivered task.
+        report.status, report.started_at, report.error = Report.Status.RUNNING, timezone.now(), ""
+        report.save(update_fields=["status", "started_at", "error"])
+    return report
+
+
+def report_build(*, report_id: int) -> Report:
+    """Produce the report's PDF and CSV; a report already done is left as it is.
+
+    A failure is recorded on the report with its reason (status failed) rather than raised:
+    the same data would fail the same way on a retry.
+    """
+    from reports.sales import sales_csv, sales_pdf
+    from reports.selectors import sales_summary
+
+    report = _start(report_id)
+    if report is None:
+        return Report.objects.get(pk=report_id)
+    try:
+        summary = sales_summary(start=report.start, end=report.end)
+        pdf, csv = sales_pdf(report, summary), sales_csv(summary)
+    except Exception as error:  # recorded for the merchant, who sees why in the admin
+        logger.exception("Sales report %s failed.", report_id)
+        Report.objects.filter(pk=report_id).update(
+            status=Report.Status.FAILED,
+            error=f"{type(error).__name__}: {error}",
+            finished_at=timezone.now(),
+        )
+        return Report.objects.get(pk=report_id)
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_id)
+        if report.status == Report.Status.DONE:
+            return report
+        report.pdf.save(report.filename("pdf"), ContentFile(pdf), save=False)
+        report.csv.save(report.filename("csv"), ContentFile(csv), save=False)
+        report.status, report.finished_at = Report.Status.DONE, timezone.now()
+        report.save(update_fields=["pdf", "csv", "status", "finished_at"])
+    return report
+
+
+def daily_report(*, day: date | None = None) -> Report:
+    """Build the report of yesterday (or of day) once, and email it to the merchants once."""
+    from reports.sales import email_report
+
+    day = day or timezone.localdate() - timedelta(days=1)
+    with transaction.atomic():
+        report, _ = Report.objects.get_or_create(kind=Report.Kind.DAY, start=day, scheduled=True)
+    report = report_build(report_id=report.pk)
+    if report.status != Report.Status.DONE:
+        return report
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        if report.emailed_at is None:
+            email_report(report)
+            report.emailed_at = timezone.now()
+            report.save(update_fields=["emailed_at"])
+    return report

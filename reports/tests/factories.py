@@ -1,0 +1,106 @@
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from orders.models import Order, OrderItem
+from orders.tests.factories import OrderFactory
+from shop.money import quantize
+
+ACCENTED_WINES = [
+    "Château Lagrézette Cahors",
+    "Bodega Carmen Rodríguez Rioja Reserva",
+    "Cordero di Montezemolo Barolo Monfalletto",
+]
+
+
+def paid_order(
+    lines=(("Château Lagrézette Cahors", Decimal("25.00"), 2),),
+    *,
+    wines=None,
+    coupon_code: str = "",
+    discount: Decimal = Decimal("0.00"),
+    paid_at: datetime | None = None,
+    status: str = Order.Status.PAID,
+    **fields,
+) -> Order:
+    """Return an order of (wine name, unit price, quantity) lines, paid at paid_at (now).
+
+    wines, when given, are the catalog wines of the lines, in the same order.
+    """
+    items = [
+        OrderItem(
+            wine=wines[index] if wines else None,
+            sku=f"SKU-{index:05d}",
+            wine_name=name,
+            vintage=2015 + index % 8,
+            unit_price=price,
+            quantity=quantity,
+            line_total=quantize(price * quantity),
+        )
+        for index, (name, price, quantity) in enumerate(lines)
+    ]
+    subtotal = quantize(sum((item.line_total for item in items), Decimal(0)))
+    order = OrderFactory(
+        status=status,
+        subtotal=subtotal,
+        coupon_code=coupon_code,
+        discount=discount,
+        total=subtotal - discount,
+        paid_at=paid_at or timezone.now(),
+        **fields,
+    )
+    for item in items:
+        item.order = order
+    OrderItem.objects.bulk_create(items)
+    return order
+
+
+def bulk_orders(count: int, *, wines=(), days: int = 40, prefix: str = "WS-BULK") -> None:
+    """Insert count orders of two lines each, spread over the last days and over every status,
+    a few with a coupon or a flagged payment: quickly, with bulk_create."""
+    now = timezone.now()
+    statuses = Order.Status.values
+    orders = []
+    for n in range(count):
+        status = statuses[n % len(statuses)]
+        paid = status in {Order.Status.PAID, Order.Status.SHIPPED, Order.Status.REFUNDED}
+        orders.append(
+            Order(
+                number=f"{prefix}-{n:07d}",
+                status=status,
+                first_name="Zoë",
+                last_name="Rodríguez",
+                email=f"buyer{n}@example.com",
+                address="8 allée des Chênes",
+                postal_code="51200",
+                city="Épernay",
+                currency="EUR",
+                subtotal=Decimal("60.00"),
+                coupon_code="AUTOMNE10" if n % 7 == 0 else "",
+                discount=Decimal("6.00") if n % 7 == 0 else Decimal("0.00"),
+                total=Decimal("54.00") if n % 7 == 0 else Decimal("60.00"),
+                paid_at=now - timedelta(hours=(n * 7) % (days * 24)) if paid else None,
+                payment_flagged=n % 97 == 0,
+            )
+        )
+    created = Order.objects.bulk_create(orders, batch_size=2000)
+    if not created[0].pk:  # backends that return no ids
+        created = list(Order.objects.filter(number__startswith=prefix).order_by("pk"))
+    items = []
+    for n, order in enumerate(created):
+        for line in range(2):
+            wine = wines[(n + line) % len(wines)] if wines else None
+            items.append(
+                OrderItem(
+                    order=order,
+                    wine=wine,
+                    sku=wine.sku if wine else f"GONE-{line}",
+                    wine_name=wine.name if wine else ACCENTED_WINES[line],
+                    vintage=2018,
+                    unit_price=Decimal("15.00"),
+                    quantity=2,
+                    line_total=Decimal("30.00"),
+                )
+            )
+    OrderItem.objects.bulk_create(items, batch_size=4000)

@@ -1,0 +1,143 @@
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.models import Order
+from orders.tests.factories import OrderFactory
+from reports.models import Invoice, Report
+from reports.services import invoice_ensure
+from reports.tests.factories import paid_order
+
+pytestmark = pytest.mark.django_db
+
+REPORT_ADD = reverse("admin:reports_report_add")
+REPORTS = reverse("admin:reports_report_changelist")
+ORDERS = reverse("admin:orders_order_changelist")
+
+
+def test_a_merchant_requests_a_report_for_any_period(
+    admin_client, django_capture_on_commit_callbacks
+):
+    paid_order(paid_at=timezone.make_aware(timezone.datetime(2026, 2, 11, 12)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(REPORT_ADD, {"kind": "month", "start": "2026-02-17"})
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert (report.kind, report.start, report.requested_by) == (
+        "month",
+        date(2026, 2, 1),
+        admin_client.user,
+    )
+    assert report.status == Report.Status.DONE
+
+    listing = admin_client.get(REPORTS).content.decode()
+    pdf_url = reverse("reports:report_download", args=[report.pk, "pdf"])
+    csv_url = reverse("reports:report_download", args=[report.pk, "csv"])
+    assert pdf_url in listing and csv_url in listing
+    pdf = admin_client.get(pdf_url)
+    assert pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    csv = admin_client.get(csv_url)
+    assert 'filename="sales-month-2026-02-01.csv"' in csv["Content-Disposition"]
+    assert (
+        admin_client.get(reverse("admin:reports_report_change", args=[report.pk])).status_code
+        == 200
+    )
+
+
+def test_a_report_for_the_future_is_refused_with_a_message(admin_client):
+    response = admin_client.post(REPORT_ADD, {"kind": "day", "start": "2999-01-01"})
+    assert response.status_code == 200
+    assert "Choose a day between 2000 and today" in response.content.decode()
+    assert not Report.objects.exists()
+    response = admin_client.post(REPORT_ADD, {"kind": "decade", "start": "not a day"})
+    assert response.status_code == 200
+    assert not Report.objects.exists()
+
+
+def test_unfinished_reports_have_nothing_to_download(admin_client):
+    report = Report.objects.create(kind="day", start=date(2026, 1, 5))
+    for extension in ("pdf", "csv", "exe"):
+        url = reverse("reports:report_download", args=[report.pk, extension])
+        assert admin_client.get(url).status_code == 404
+
+
+def test_staff_need_the_report_permission(client, django_user_model):
+    report = Report.objects.create(kind="day", start=date(2026, 1, 5))
+    clerk = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    client.force_login(clerk)
+    url = reverse("reports:report_download", args=[report.pk, "pdf"])
+    assert client.get(url).status_code == 403
+    assert client.post(REPORT_ADD, {"kind": "day", "start": "2026-01-05"}).status_code == 403
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_report", "view_report"])
+    )
+    assert client.post(REPORT_ADD, {"kind": "day", "start": "2026-01-05"}).status_code == 302
+    assert Report.objects.filter(requested_by=clerk).count() == 1
+
+
+def test_orders_list_links_each_invoice(admin_client):
+    invoice = invoice_ensure(order_id=paid_order().pk)
+    OrderFactory(status=Order.Status.PENDING)
+    content = admin_client.get(ORDERS).content.decode()
+    assert reverse("reports:invoice_download", args=[invoice.pk]) in content
+    assert invoice.number in content
+
+
+def test_order_page_has_a_download_invoice_button(admin_client):
+    order = paid_order()
+    change = reverse("admin:orders_order_change", args=[order.pk])
+    button = reverse("admin:orders_order_download_invoice", args=[order.pk])
+    assert button in admin_client.get(change).content.decode()
+    assert admin_client.get(button).url == change  # no invoice yet
+    invoice = invoice_ensure(order_id=order.pk)
+    response = admin_client.get(button)
+    assert response.url == reverse("reports:invoice_download", args=[invoice.pk])
+    assert invoice.number in admin_client.get(change).content.decode()
+
+
+def test_regenerate_action_keeps_numbers_and_skips_unpaid_orders(admin_client):
+    paid = paid_order()
+    number = invoice_ensure(order_id=paid.pk).number
+    fresh = paid_order()  # paid, invoice not made yet
+    pending = OrderFactory(status=Order.Status.PENDING)
+    response = admin_client.post(
+        ORDERS,
+        {"action": "regenerate_invoices", "_selected_action": [paid.pk, fresh.pk, pending.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Invoice.objects.get(order=paid).number == number
+    assert Invoice.objects.get(order=fresh).sequence == 2
+    assert not Invoice.objects.filter(order=pending).exists()
+    assert "has not been paid" in response.content.decode()
+
+
+def test_invoice_admin_lists_and_regenerates(admin_client):
+    invoice = invoice_ensure(order_id=paid_order().pk)
+    old = invoice.file.name
+    listing = reverse("admin:reports_invoice_changelist")
+    assert invoice.number in admin_client.get(listing).content.decode()
+    admin_client.post(listing, {"action": "regenerate_selected", "_selected_action": [invoice.pk]})
+    invoice.refresh_from_db()
+    assert invoice.file.name != old
+    assert Invoice.objects.count() == 1
+
+
+def test_a_viewer_cannot_download_without_the_invoice_permission(django_user_model):
+    invoice = invoice_ensure(order_id=paid_order().pk)
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client = Client()
+    client.force_login(viewer)
+    change = reverse("admin:orders_order_change", args=[invoice.order_id])
+    button = reverse("admin:orders_order_download_invoice", args=[invoice.order_id])
+    page = client.get(change)
+    assert page.status_code == 200
+    assert button not in page.content.decode()
+    assert client.get(button).status_code == 403
+    assert client.get(reverse("reports:invoice_download", args=[invoice.pk])).status_code == 403

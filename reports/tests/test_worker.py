@@ -1,0 +1,56 @@
+"""Reports made by a real worker process on the run's broker."""
+
+from datetime import date
+
+import pytest
+
+from backoffice.tests.workers import Worker, wait_for
+from reports.models import Report
+from reports.services import report_request
+from reports.tasks import build_report
+from reports.tests.factories import paid_order
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+
+def finished(report_id: int, seen: list[str]) -> bool:
+    status = Report.objects.get(pk=report_id).status
+    if not seen or seen[-1] != status:
+        seen.append(status)
+    return status in {Report.Status.DONE, Report.Status.FAILED}
+
+
+def test_a_report_goes_from_queued_to_running_to_done(real_broker, mail_dir):
+    paid_order()
+    report = report_request(kind="week", start=date.today())
+    assert Report.objects.get(pk=report.pk).status == Report.Status.QUEUED
+    worker = Worker(mail_dir)
+    seen: list[str] = []
+    try:
+        wait_for(lambda: finished(report.pk, seen), timeout=60, what="the report")
+    finally:
+        worker.stop()
+    report.refresh_from_db()
+    assert report.status == Report.Status.DONE, (report.error, worker.output())
+    assert seen[0] in {"queued", "running"} and seen[-1] == "done"
+    assert report.created <= report.started_at <= report.finished_at
+    assert report.pdf and report.csv
+    with report.pdf.open("rb") as handle:
+        assert handle.read().startswith(b"%PDF")
+    assert "reports.tasks.build_report" in worker.output()
+
+
+def test_a_report_that_fails_ends_failed_with_its_reason(real_broker, mail_dir):
+    # The month after December 9999 does not exist: building the report fails for good.
+    report = Report.objects.create(kind="month", start=date(9999, 12, 1))
+    build_report.delay(report.pk)
+    worker = Worker(mail_dir)
+    try:
+        wait_for(lambda: finished(report.pk, []), timeout=60, what="the report to fail")
+    finally:
+        worker.stop()
+    report.refresh_from_db()
+    assert report.status == Report.Status.FAILED, worker.output()
+    assert report.error.startswith("OverflowError")
+    assert report.started_at is not None and report.finished_at is not None
+    assert not report.pdf
