@@ -54,6 +54,8 @@ def _groups() -> list[dict]:
                 _model_item("Orders", "receipt_long", "orders", "order"),
                 _model_item("Coupons", "sell", "coupons", "coupon"),
                 _model_item("Coupon batches", "stacks", "coupons", "couponbatch"),
+                _model_item("Invoices", "request_quote", "reports", "invoice"),
+                _model_item("Sales reports", "analytics", "reports", "report"),
                 _model_item("Stripe events", "webhook", "payments", "stripeevent"),
             ],
         },

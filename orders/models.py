@@ -48,6 +48,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["status", "-created"], name="order_status_idx"),
             models.Index(fields=["-created"], name="order_created_idx"),
+            # Sales figures and the dashboard select paid orders by the day they were paid.
+            models.Index(fields=["paid_at"], name="order_paid_at_idx"),
             models.Index(fields=["email"], name="order_email_idx"),
             models.Index(fields=["stripe_session_id"], name="order_stripe_session_idx"),
             models.Index(fields=["payment_intent"], name="order_payment_intent_idx"),
