@@ -1,8 +1,10 @@
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from backoffice.alerts import send_staff_alert
+from shop.imports import import_job_run
 from shop.selectors import low_stock_wines
 
 
@@ -17,3 +19,16 @@ def low_stock_alert() -> int:
             context={"wines": wines},
         )
     return len(wines)
+
+
+# A large catalog file takes minutes, far past the default limits sized for emails.
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=10,
+    max_retries=5,
+    soft_time_limit=30 * 60,
+    time_limit=31 * 60,
+)
+def wine_import_run(job_id: int) -> None:
+    """Check or apply an uploaded catalog file; a job already taken is left alone."""
+    import_job_run(job_id=job_id)
