@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.cache import cache
 from django.core.files.base import File
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -50,6 +52,8 @@ IN_CHUNK = 500
 MAX_ERRORS = 50  # row errors kept in a report; the count covers them all
 MAX_PRICE = Decimal("99999999.99")
 MAX_STOCK = 2_147_483_647
+# A running job that reported no batch for this long has lost its process (batches take seconds).
+STALLED_AFTER_SECONDS = 5 * 60
 TRUE_WORDS = {"yes", "y", "true", "1", "oui"}
 FALSE_WORDS = {"no", "n", "false", "0", "non"}
 NON_VINTAGE = {"nv", "n.v.", "n/v"}
@@ -674,8 +678,18 @@ def job_progress(job: WineImport) -> tuple[int, float | None]:
     which every process sees before the transaction commits.
     """
     if job.status == WineImport.Status.RUNNING:
-        return cache.get(_progress_key(job.pk), (0, None))
+        rows, share, _ = cache.get(_progress_key(job.pk), (0, None, None))
+        return rows, share
     return job.rows_processed, job.progress
+
+
+def _stalled_start(job_id: int):
+    """Return when a running job whose process stopped reporting started, else None."""
+    job = WineImport.objects.filter(pk=job_id, status=WineImport.Status.RUNNING).first()
+    if job is None:
+        return None
+    *_, beat = cache.get(_progress_key(job_id), (0, None, job.started.timestamp()))
+    return job.started if time.time() - beat > STALLED_AFTER_SECONDS else None
 
 
 def import_job_create(*, upload, format_hint: str = "", user=None) -> WineImport:
@@ -717,7 +731,14 @@ def import_job_confirm(*, job_id: int) -> bool:
 def import_job_run(*, job_id: int) -> WineImport | None:
     """Check or apply a queued job's file; None when another process has taken it already."""
     now = timezone.now()
-    claimed = WineImport.objects.filter(pk=job_id, status=WineImport.Status.QUEUED).update(
+    # A job is taken once; a redelivered task (acks late) takes over only a job whose process
+    # died, its transaction rolled back with its connection.
+    takeable = Q(status=WineImport.Status.QUEUED)
+    stalled = _stalled_start(job_id)
+    if stalled:
+        # Conditional on the old start, so that two redeliveries don't both take it over.
+        takeable |= Q(status=WineImport.Status.RUNNING, started=stalled)
+    claimed = WineImport.objects.filter(takeable, pk=job_id).update(
         status=WineImport.Status.RUNNING, started=now, finished=None, error=""
     )
     if not claimed:
@@ -726,7 +747,9 @@ def import_job_run(*, job_id: int) -> WineImport | None:
     key = _progress_key(job_id)
 
     def progress(rows: int, share: float | None) -> None:
-        cache.set(key, (rows, share), timeout=24 * 60 * 60)
+        cache.set(key, (rows, share, time.time()), timeout=24 * 60 * 60)
+
+    progress(0, None)
 
     try:
         with job.file.open("rb") as file:

@@ -23,6 +23,8 @@ def low_stock_alert() -> int:
 
 # A large catalog file takes minutes, far past the default limits sized for emails.
 @shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=10,
     max_retries=5,

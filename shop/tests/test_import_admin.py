@@ -2,12 +2,14 @@ import io
 import random
 import re
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
-from shop.imports import import_job_run
+from shop.imports import STALLED_AFTER_SECONDS, import_job_run
 from shop.models import Category, Wine, WineImport
 from shop.tests.factories import WineFactory
 
@@ -180,3 +182,16 @@ def test_import_jobs_are_listed(admin_client):
     html = admin_client.get(reverse("admin:shop_wineimport_changelist")).content.decode()
     assert "spring.csv" in html
     assert job_url(WineImport.objects.get()) in html
+
+
+def test_a_job_whose_worker_died_is_taken_over_by_the_redelivered_task(admin_client, settings):
+    settings.IMPORT_SYNC_MAX_BYTES = 10
+    upload(admin_client, GOOD)
+    job = WineImport.objects.get()
+    started = timezone.now() - timedelta(minutes=1)
+    WineImport.objects.filter(pk=job.pk).update(status=WineImport.Status.RUNNING, started=started)
+    assert import_job_run(job_id=job.pk) is None  # still running, for all anyone knows
+    long_ago = timezone.now() - timedelta(seconds=STALLED_AFTER_SECONDS + 1)
+    WineImport.objects.filter(pk=job.pk).update(started=long_ago)
+    taken = import_job_run(job_id=job.pk)
+    assert (taken.status, taken.summary["new"]) == ("done", 1)
