@@ -67,6 +67,10 @@ class ImportFileError(Exception):
     """The file as a whole can't be read; the message is safe to show to the merchant."""
 
 
+class ImportJobBusy(Exception):
+    """Another process is running the job; ask again later."""
+
+
 @dataclass
 class RowError:
     row: int
@@ -729,7 +733,10 @@ def import_job_confirm(*, job_id: int) -> bool:
 
 
 def import_job_run(*, job_id: int) -> WineImport | None:
-    """Check or apply a queued job's file; None when another process has taken it already."""
+    """Check or apply a queued job's file; None when it has been run already.
+
+    Raise ImportJobBusy while another process runs it and still reports progress.
+    """
     now = timezone.now()
     # A job is taken once; a redelivered task (acks late) takes over only a job whose process
     # died, its transaction rolled back with its connection.
@@ -742,6 +749,8 @@ def import_job_run(*, job_id: int) -> WineImport | None:
         status=WineImport.Status.RUNNING, started=now, finished=None, error=""
     )
     if not claimed:
+        if WineImport.objects.filter(pk=job_id, status=WineImport.Status.RUNNING).exists():
+            raise ImportJobBusy(job_id)
         return None
     job = WineImport.objects.get(pk=job_id)
     key = _progress_key(job_id)

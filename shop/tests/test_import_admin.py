@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from shop.imports import STALLED_AFTER_SECONDS, import_job_run
+from shop.imports import STALLED_AFTER_SECONDS, ImportJobBusy, import_job_run
 from shop.models import Category, Wine, WineImport
 from shop.tests.factories import WineFactory
 
@@ -190,7 +190,8 @@ def test_a_job_whose_worker_died_is_taken_over_by_the_redelivered_task(admin_cli
     job = WineImport.objects.get()
     started = timezone.now() - timedelta(minutes=1)
     WineImport.objects.filter(pk=job.pk).update(status=WineImport.Status.RUNNING, started=started)
-    assert import_job_run(job_id=job.pk) is None  # still running, for all anyone knows
+    with pytest.raises(ImportJobBusy):  # still running, for all anyone knows
+        import_job_run(job_id=job.pk)
     long_ago = timezone.now() - timedelta(seconds=STALLED_AFTER_SECONDS + 1)
     WineImport.objects.filter(pk=job.pk).update(started=long_ago)
     taken = import_job_run(job_id=job.pk)
