@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "unfold",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
+    "unfold.contrib.import_export",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "import_export",
     "backoffice",
     "shop",
     "orders",
@@ -270,6 +272,11 @@ COUPON_ATTEMPTS_WINDOW_MINUTES = env.int("COUPON_ATTEMPTS_WINDOW_MINUTES", defau
 # Emails still unsent this long after their order are queued again by the sweep.
 EMAIL_RETRY_AFTER_MINUTES = env.int("EMAIL_RETRY_AFTER_MINUTES", default=2)
 MONEY_PLACES = Decimal("0.01")
+# Catalog files up to this size are checked and imported during the admin's request; larger
+# ones go to a Celery worker, which reports its progress in the admin.
+IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=5 * 1024 * 1024)
+# Largest catalog file the admin accepts at all (the import_wines command has no limit).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 
 # --- Reports and invoices ------------------------------------------------------------------
 # The seller's identity printed on every invoice: legal name, address lines ("|" between lines),

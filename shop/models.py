@@ -1,9 +1,12 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+
+from backoffice.storage import private_storage
 
 
 class Category(models.Model):
@@ -135,6 +138,52 @@ class Wine(models.Model):
     @property
     def low_stock(self) -> bool:
         return 0 < self.stock <= self.low_stock_threshold
+
+
+class WineImport(models.Model):
+    """A catalog file uploaded in the admin: checked first (a preview), applied once confirmed.
+
+    The file stays in private storage, so the check, the confirmation and a worker on another
+    machine all read the same bytes.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    file = models.FileField("file", upload_to="imports/", storage=private_storage)
+    original_name = models.CharField("file name", max_length=255)
+    size = models.PositiveBigIntegerField("size in bytes")
+    format_hint = models.CharField("format", max_length=10, blank=True)
+    dry_run = models.BooleanField(
+        "preview only", default=True, help_text="Checked, not yet applied."
+    )
+    status = models.CharField("status", max_length=10, choices=Status, default=Status.QUEUED)
+    rows_processed = models.PositiveIntegerField("rows processed", default=0)
+    progress = models.FloatField("share of the file read", null=True, blank=True)
+    summary = models.JSONField("summary", default=dict, blank=True)
+    error = models.TextField("error", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="uploaded by",
+    )
+    created = models.DateTimeField("created", auto_now_add=True)
+    started = models.DateTimeField("started", null=True, blank=True)
+    finished = models.DateTimeField("finished", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "wine import"
+        verbose_name_plural = "wine imports"
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_status_display()})"
 
 
 def unique_slug(model, text: str, *, max_length: int = 200) -> str:

@@ -1,0 +1,198 @@
+import io
+import random
+import re
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from shop.imports import STALLED_AFTER_SECONDS, ImportJobBusy, import_job_run
+from shop.models import Category, Wine, WineImport
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+IMPORT_URL = reverse("admin:shop_wine_import")
+HEADER = "sku,name,producer,vintage,category,country,region,price,stock,description,available"
+GOOD = (HEADER + "\nA1,Cuvée,Dom,2019,Red,France,Loire,12.50,3,,yes\n").encode()
+
+
+def upload(client, content: bytes, name: str = "wines.csv", file_format: str = ""):
+    file = io.BytesIO(content)
+    file.name = name
+    return client.post(IMPORT_URL, {"import_file": file, "format": file_format, "resource": "0"})
+
+
+def job_url(job) -> str:
+    return reverse("admin:shop_wine_import_job", args=[job.pk])
+
+
+def confirm_url(job) -> str:
+    return reverse("admin:shop_wine_import_confirm", args=[job.pk])
+
+
+def count(html: str, name: str) -> int:
+    return int(re.search(rf'data-count="{name}">(\d+)<', html).group(1))
+
+
+def test_changelist_links_to_import_and_export(admin_client):
+    html = admin_client.get(reverse("admin:shop_wine_changelist")).content.decode()
+    assert IMPORT_URL in html
+    assert reverse("admin:shop_wine_export") in html
+
+
+def test_import_page_shows_the_columns_and_the_form(admin_client):
+    response = admin_client.get(IMPORT_URL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "sku, name, producer, vintage, category, country, region, price" in html
+    assert 'type="file"' in html
+
+
+def test_upload_previews_then_confirm_applies_the_same_file_once(admin_client):
+    WineFactory(sku="OLD", name="Old")
+    response = upload(
+        admin_client, GOOD.replace(b"\n", b"\nOLD,Renamed,P,,Red,France,,1,0,,yes\n", 1)
+    )
+    job = WineImport.objects.get()
+    assert response["Location"] == job_url(job)
+    html = admin_client.get(job_url(job)).content.decode()
+    assert (count(html, "new"), count(html, "updated"), count(html, "invalid")) == (1, 1, 0)
+    assert "New regions: Loire (France)" in html
+    assert "Confirm: import 1 new and 1 updated wines" in html
+    assert not Wine.objects.filter(sku="A1").exists()
+    assert job.dry_run and job.status == WineImport.Status.DONE
+    assert job.file.open("rb").read().startswith(b"sku,name")
+
+    response = admin_client.post(confirm_url(job))
+    assert response["Location"] == job_url(job)
+    assert Wine.objects.get(sku="OLD").name == "Renamed"
+    html = admin_client.get(job_url(job)).content.decode()
+    assert "The file was imported." in html
+    assert "Confirm" not in html
+
+    # A second click (or a replayed form) finds the job applied already.
+    admin_client.post(confirm_url(job))
+    assert Wine.objects.filter(sku="A1").count() == 1
+    job.refresh_from_db()
+    assert (job.dry_run, job.status, job.rows_processed) == (False, "done", 2)
+
+
+def test_confirm_only_accepts_post(admin_client):
+    upload(admin_client, GOOD)
+    job = WineImport.objects.get()
+    assert admin_client.get(confirm_url(job)).status_code == 405
+    assert not Wine.objects.exists()
+
+
+def test_invalid_rows_are_listed_and_cannot_be_confirmed(admin_client):
+    content = HEADER + "\nA1,W,P,2019,Red,France,,-2,1,,yes\nA2,W,P,20x9,Red,France,,2,1,,yes\n"
+    upload(admin_client, content.encode())
+    job = WineImport.objects.get()
+    html = admin_client.get(job_url(job)).content.decode()
+    assert count(html, "invalid") == 2
+    assert "Row 2, <code>price</code>: -2 is negative." in html
+    assert "Row 3, <code>vintage</code>: “20x9” is not a year" in html
+    assert "Confirm" not in html
+    admin_client.post(confirm_url(job))
+    assert not Wine.objects.exists() and not Category.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "empty.csv", "The submitted file is empty."),
+        (HEADER.encode() + b"\n", "header.csv", "The file has a header but no rows."),
+        ("sku,name\nA,é\n".encode("cp1252"), "latin.csv", "not UTF-8 text"),
+        (b"sku,name\nA,B\n", "missing.csv", "Missing required column(s): producer"),
+        (random.Random(1).randbytes(200_000), "noise.csv", "The file is not UTF-8"),
+    ],
+)
+def test_bad_files_get_a_clear_message_and_write_nothing(admin_client, content, name, message):
+    response = upload(admin_client, content, name)
+    page = admin_client.get(response["Location"]) if response.status_code == 302 else response
+    assert page.status_code == 200
+    assert message in page.content.decode()
+    assert not Wine.objects.exists()
+
+
+def test_an_xlsx_that_is_a_zip_of_something_else(admin_client):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("word/document.xml", "<w/>")
+    response = upload(admin_client, archive.getvalue(), "catalog.xlsx", file_format="1")
+    html = admin_client.get(response["Location"]).content.decode()
+    assert "The file is not an Excel workbook (.xlsx)" in html
+    assert not Wine.objects.exists()
+
+
+def test_a_file_over_the_admin_limit_is_refused(admin_client, settings):
+    settings.IMPORT_MAX_BYTES = 100
+    response = upload(admin_client, GOOD * 3)
+    assert response.status_code == 200
+    assert "the admin takes files up to 100" in response.content.decode()
+    assert not WineImport.objects.exists()
+
+
+def test_a_large_file_is_checked_and_applied_by_a_task(
+    admin_client, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_SYNC_MAX_BYTES = 10
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = upload(admin_client, GOOD)
+    job = WineImport.objects.get()
+    assert job.status == WineImport.Status.QUEUED
+    html = admin_client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in html and "queued" in html
+    for callback in callbacks:
+        callback()  # the task, run eagerly as the suite's Celery does
+    job.refresh_from_db()
+    assert (job.status, job.dry_run, job.rows_processed) == ("done", True, 1)
+    assert not Wine.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(confirm_url(job))
+    job.refresh_from_db()
+    assert (job.status, job.dry_run) == ("done", False)
+    assert Wine.objects.filter(sku="A1").exists()
+
+
+def test_a_job_runs_once_whoever_takes_it(admin_client, settings):
+    settings.IMPORT_SYNC_MAX_BYTES = 10
+    upload(admin_client, GOOD)
+    job = WineImport.objects.get()
+    assert import_job_run(job_id=job.pk) is not None
+    assert import_job_run(job_id=job.pk) is None  # a redelivered task finds it done
+
+
+def test_import_needs_add_and_change_permissions(client, django_user_model):
+    user = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_wine", "change_wine"]))
+    client.force_login(user)
+    assert client.get(IMPORT_URL).status_code == 403
+    assert upload(client, GOOD).status_code == 403
+    assert not WineImport.objects.exists()
+
+
+def test_import_jobs_are_listed(admin_client):
+    upload(admin_client, GOOD, name="spring.csv")
+    html = admin_client.get(reverse("admin:shop_wineimport_changelist")).content.decode()
+    assert "spring.csv" in html
+    assert job_url(WineImport.objects.get()) in html
+
+
+def test_a_job_whose_worker_died_is_taken_over_by_the_redelivered_task(admin_client, settings):
+    settings.IMPORT_SYNC_MAX_BYTES = 10
+    upload(admin_client, GOOD)
+    job = WineImport.objects.get()
+    started = timezone.now() - timedelta(minutes=1)
+    WineImport.objects.filter(pk=job.pk).update(status=WineImport.Status.RUNNING, started=started)
+    with pytest.raises(ImportJobBusy):  # still running, for all anyone knows
+        import_job_run(job_id=job.pk)
+    long_ago = timezone.now() - timedelta(seconds=STALLED_AFTER_SECONDS + 1)
+    WineImport.objects.filter(pk=job.pk).update(started=long_ago)
+    taken = import_job_run(job_id=job.pk)
+    assert (taken.status, taken.summary["new"]) == ("done", 1)
