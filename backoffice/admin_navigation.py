@@ -46,6 +46,7 @@ def _groups() -> list[dict]:
                 _model_item("Categories", "category", "shop", "category"),
                 _model_item("Countries", "public", "shop", "country"),
                 _model_item("Regions", "map", "shop", "region"),
+                _model_item("Wine imports", "upload_file", "shop", "wineimport"),
             ],
         },
         {

@@ -892,25 +892,41 @@ def bench_coupons(env: dict, backends: str) -> None:
     )
 
 
+# Parts that run alone with BENCH_ONLY=<part>; a plain `make bench` runs them all in this order.
+PARTS = ("web", "coupons", "tasks", "reports", "imports")
+
+
+def bench_script(name: str) -> None:
+    """Run one of the benchmarks that set up a PostgreSQL database of their own."""
+    print(f"bench: {name}", file=sys.stderr)
+    done = subprocess.run([sys.executable, str(BASE_DIR / "bench" / f"{name}.py")], cwd=BASE_DIR)
+    if done.returncode != 0:
+        raise BenchError(f"bench/{name}.py failed")
+
+
 def main() -> int:
     seconds = int(os.environ.get("BENCH_SECONDS", 8))
     connections = int(os.environ.get("BENCH_CONNECTIONS", 32))
     only = os.environ.get("BENCH_ONLY", "")
-    if only not in ("", "tasks", "coupons"):
-        raise BenchError(f"BENCH_ONLY={only}: the parts that run alone are 'tasks' and 'coupons'")
-    if not only and not shutil.which("wrk"):
+    if only and only not in PARTS:
+        raise BenchError(f"BENCH_ONLY={only}: the parts that run alone are {', '.join(PARTS)}")
+    parts = [only] if only else list(PARTS)
+    if "web" in parts and not shutil.which("wrk"):
         raise BenchError("wrk is not installed (apt-get install wrk)")
-    env, backends = bench_env()
-    print("bench: migrate", file=sys.stderr)
-    run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=300)
-    if not only:
-        bench_web(env, backends, seconds, connections)
+    if {"web", "coupons", "tasks"} & set(parts):
+        env, backends = bench_env()
+        print("bench: migrate", file=sys.stderr)
+        run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=300)
+    for part in parts:
+        if part == "web":
+            bench_web(env, backends, seconds, connections)
+        elif part == "coupons":
+            bench_coupons(env, backends)
+        elif part == "tasks":
+            bench_tasks(env, backends)
+        else:
+            bench_script(part)
         print()
-    if only in ("", "coupons"):
-        bench_coupons(env, backends)
-        print()
-    if only in ("", "tasks"):
-        bench_tasks(env, backends)
     return 0
 
 
