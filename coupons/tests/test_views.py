@@ -66,7 +66,7 @@ def test_a_coupon_used_up_after_it_was_applied_is_refused_at_checkout(cart):
     assert response.context["cart"].coupon is None
 
 
-def test_a_coupon_used_up_while_the_order_is_placed_is_refused_cleanly(cart, monkeypatch):
+def test_a_coupon_used_up_while_the_order_is_placed_is_refused_cleanly(cart):
     coupon = CouponFactory(code="RACE", max_uses=1)
     cart.post(reverse("coupons:apply"), {"code": "race"})
     page = cart.get(reverse("orders:checkout"))
