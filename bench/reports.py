@@ -51,6 +51,8 @@ def setup_django() -> None:
             "DJANGO_ALLOWED_HOSTS": "testserver",
             "CACHE_URL": "locmemcache://",
             "LOG_LEVEL": "WARNING",
+            # The test client speaks plain HTTP, as the web bench's wrk does.
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
         }
     )
     sys.path.insert(0, str(BASE_DIR))
