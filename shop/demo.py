@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from shop.catalog_cache import catalog_changed
 from shop.demo_data import PRODUCERS, SERVING, STYLES, Style
+from shop.imports import free_slugs
 from shop.models import Category, Country, Region, Wine, unique_slug
 from shop.money import quantize
 
@@ -110,7 +111,8 @@ def seed_demo(*, create_admin: bool) -> SeedResult:
         Wine.objects.filter(sku__in=[w["sku"] for w in wines]).values_list("sku", flat=True)
     )
     new = [w for w in wines if w["sku"] not in existing]
-    slugs = _free_slugs([_wine_slug(w) for w in new])
+    # Slugs a wine added by hand already holds get -2, -3, ... as in a catalog import.
+    slugs = free_slugs(Wine, [_wine_slug(w) for w in new], max_length=200)
     rows = []
     for fields, slug in zip(new, slugs, strict=True):
         country, region = fields["country"], fields["region"]
@@ -162,20 +164,6 @@ def _ensure_regions(countries: dict, pairs: set[tuple[str, str]]) -> dict:
 
 def _wine_slug(wine: dict) -> str:
     return slugify(f"{wine['producer']} {wine['name']} {wine['vintage'] or 'NV'}")
-
-
-def _free_slugs(bases: list[str]) -> list[str]:
-    """Return the bases, each made unique where a wine added by hand already holds it."""
-    taken = set(Wine.objects.filter(slug__in=bases).values_list("slug", flat=True))
-    slugs = []
-    for base in bases:
-        slug, n = base, 2
-        # unique_slug() would not see this batch's slugs, which are not saved yet.
-        while slug in taken or (slug != base and Wine.objects.filter(slug=slug).exists()):
-            slug, n = f"{base}-{n}", n + 1
-        taken.add(slug)
-        slugs.append(slug)
-    return slugs
 
 
 def _ensure_admin() -> AdminOutcome:

@@ -5,10 +5,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import slugify
 
 from coupons.models import Coupon
 from shop.demo import ADMIN_PASSWORD, ADMIN_USERNAME, AdminOutcome, demo_wines, seed_demo
 from shop.models import Category, Country, Region, Wine
+from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +54,18 @@ def test_seed_again_changes_nothing_and_keeps_merchant_edits(django_assert_max_n
     assert catalog_counts() == counts
     again = Wine.objects.get(pk=wine.pk)
     assert (again.stock, again.price, again.updated) == (wine.stock + 7, wine.price, wine.updated)
+
+
+def test_seed_numbers_the_slugs_that_wines_added_by_hand_hold():
+    first = demo_wines()[0]
+    slug = slugify(f"{first['producer']} {first['name']} {first['vintage'] or 'NV'}")
+    WineFactory(slug=slug)
+    WineFactory(slug=f"{slug}-2")
+
+    seed_demo(create_admin=False)
+
+    assert Wine.objects.get(sku=first["sku"]).slug == f"{slug}-3"
+    assert Wine.objects.values("slug").distinct().count() == Wine.objects.count()
 
 
 def test_every_wine_region_belongs_to_the_wine_country():

@@ -1,0 +1,150 @@
+"""The import file: its columns, and reading a CSV or XLSX file as a header and rows of text."""
+
+import contextlib
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.files.base import File
+
+from backoffice.spreadsheet import FORMULA_STARTS
+
+COLUMNS = (
+    "sku",
+    "name",
+    "producer",
+    "vintage",
+    "category",
+    "country",
+    "region",
+    "price",
+    "stock",
+    "description",
+    "available",
+)
+# A file without vintage, stock, description or available leaves those fields of existing wines
+# as they are (new wines get no vintage, no stock, no description and are available).
+REQUIRED_COLUMNS = ("sku", "name", "producer", "category", "country", "region", "price")
+
+
+class ImportFileError(Exception):
+    """The file as a whole can't be read; the message is safe to show to the merchant."""
+
+
+@dataclass
+class _Table:
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]  # spreadsheet row number (header = 1), cells
+    done: Callable[[], float | None]  # share of the file read so far, when known
+
+
+def _raw(file):
+    while isinstance(file, File):
+        file = file.file
+    return file
+
+
+def open_table(file, format_hint: str = "") -> _Table:
+    """Return the header and a stream of the rows of a CSV or XLSX file."""
+    raw = _raw(file)
+    raw.seek(0)
+    head = raw.read(65536)
+    raw.seek(0)
+    if not head.strip():
+        raise ImportFileError("The file is empty.")
+    if head.startswith(b"PK\x03\x04") or format_hint == "xlsx":
+        return _xlsx_table(raw)
+    return _csv_table(raw, head)
+
+
+def _csv_table(raw, head: bytes) -> _Table:
+    first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    raw.seek(0, io.SEEK_END)
+    size = raw.tell() or 1
+    raw.seek(0)
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+    def records():
+        number = 0
+        try:
+            for number, cells in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+                if any("\x00" in cell for cell in cells):
+                    # Binary data, and a character PostgreSQL can't store in text.
+                    raise ImportFileError(
+                        f"Row {number} holds a NUL character: the file is not CSV text."
+                    )
+                yield number, cells
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                f"The file is not UTF-8 text (near row {number + 1}). Save it from your "
+                "spreadsheet as “CSV UTF-8” or as an Excel workbook (.xlsx)."
+            ) from None
+        except csv.Error as error:
+            raise ImportFileError(f"Row {number + 1}: not a readable CSV row ({error}).") from None
+        finally:
+            with contextlib.suppress(ValueError):  # the caller may have closed it already
+                text.detach()  # else closing the wrapper would close the caller's file
+
+    rows = records()
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise ImportFileError("The file is empty.") from None
+    return _Table(header, rows, lambda: min(raw.tell() / size, 1.0))
+
+
+def _xlsx_table(raw) -> _Table:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+    except Exception:
+        # Anything openpyxl trips on (not a zip, a zip of something else, broken XML) is the
+        # file's fault, not a server error.
+        raise ImportFileError(
+            "The file is not an Excel workbook (.xlsx); save it as .xlsx or as CSV UTF-8."
+        ) from None
+    total = sheet.max_row or 0  # from the sheet's dimension, when the writer recorded it
+    read = [0]
+
+    def records():
+        number = 0
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                read[0] = number
+                yield number, [_xlsx_text(value) for value in values]
+        except Exception:
+            raise ImportFileError(f"The workbook can't be read past row {number}.") from None
+        finally:
+            workbook.close()
+
+    rows = records()
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise ImportFileError("The file is empty.") from None
+    return _Table(header, rows, lambda: min(read[0] / total, 1.0) if total else None)
+
+
+def _xlsx_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return format(value, ".15g")  # what the spreadsheet shows, not binary noise
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def cell_text(cell: str) -> str:
+    """Return a cell's text, without the quote that export puts before a formula start."""
+    text = cell.strip()
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
