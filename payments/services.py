@@ -58,6 +58,9 @@ def _apply(event_type: str, obj: dict) -> Applied:
         if order is None:
             return Applied(StripeEvent.Outcome.UNKNOWN_ORDER)
         if event_type in UNPAID_TYPES:
+            if order.stripe_session_id and obj.get("id") != order.stripe_session_id:
+                # A session the customer left for a newer one: the order waits on that one.
+                return Applied(StripeEvent.Outcome.NO_CHANGE, order, "An earlier session.")
             changed = release_unpaid(order_id=order.pk)
             return Applied(_outcome(changed), order)
         if obj.get("payment_status") != "paid":
