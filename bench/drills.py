@@ -31,9 +31,12 @@ from bench.harness import (
     WORKERS,
     BenchError,
     Browser,
+    database_name,
     free_port,
+    postgres,
     reset_postgres,
     run,
+    run_script,
     start_gunicorn,
     start_worker,
     stop,
@@ -41,7 +44,7 @@ from bench.harness import (
     wait_worker,
     wrk,
 )
-from bench.run import CATEGORIES, COUNTRIES
+from bench.run import seed_places
 from bench.tcpproxy import TcpProxy
 
 WORK_DIR = BASE_DIR / "var" / "drills"
@@ -200,16 +203,10 @@ def seed() -> dict:
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     from backoffice.schedule import setup_schedule
-    from shop.models import Category, Country, Region, Wine
+    from shop.models import Category, Region, Wine
 
     rng = random.Random(9)
-    Category.objects.bulk_create([Category(name=n, slug=slugify(n)) for n in CATEGORIES])
-    Country.objects.bulk_create([Country(name=n, slug=slugify(n)) for n in COUNTRIES])
-    Region.objects.bulk_create(
-        Region(country=country, name=f"{country.name} {part}", slug=slugify(f"{country} {part}"))
-        for country in Country.objects.all()
-        for part in ("North", "South")
-    )
+    seed_places(("North", "South"))
     categories = list(Category.objects.all())
     regions = list(Region.objects.select_related("country"))
     wines = []
@@ -649,27 +646,15 @@ def placed_count(output: str) -> int:
 
 def database_backends(url: str, *, terminate: bool) -> int:
     """Count (or terminate) the connections to the drills' database, other than this one."""
-    import environ
-    import psycopg
-
-    config = environ.Env.db_url_config(url)
-    params = {"host": config["HOST"], "port": config["PORT"], "user": config["USER"]}
-    params = {k: v for k, v in {**params, "password": config["PASSWORD"]}.items() if v}
     query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
     if terminate:
         query = query.replace("count(*)", "count(pg_terminate_backend(pid))")
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        return conn.execute(query, [config["NAME"]]).fetchone()[0]
+    with postgres(url, dbname="postgres") as conn:
+        return conn.execute(query, [database_name(url)]).fetchone()[0]
 
 
 def unsent_emails(url: str) -> int:
-    import environ
-    import psycopg
-
-    config = environ.Env.db_url_config(url)
-    params = {"host": config["HOST"], "port": config["PORT"], "user": config["USER"]}
-    params = {k: v for k, v in {**params, "password": config["PASSWORD"]}.items() if v}
-    with psycopg.connect(dbname=config["NAME"], autocommit=True, **params) as conn:
+    with postgres(url) as conn:
         query = "SELECT count(*) FROM orders_orderemail WHERE sent_at IS NULL"
         return conn.execute(query).fetchone()[0]
 
@@ -732,8 +717,8 @@ def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections
         drills.kill_worker()
         facts["killed_during"] = marker.read_text()
         facts["killed_at"] = time.monotonic() - timeline.start
+        # A new worker takes over; it answers once up, whether or not the broker is there by then.
         drills.start_worker()
-        drills.wait_worker()
 
     def broker_away():
         drills.proxy.stop()
@@ -799,7 +784,7 @@ def fuzz() -> dict:
     nodes = [node for target in FUZZ_TARGETS.values() for node in target]
     profile = os.environ.get("DRILLS_FUZZ_PROFILE", FUZZ_PROFILE)
     args = [sys.executable, "-m", "pytest", *nodes, f"--hypothesis-profile={profile}"]
-    args += ["--hypothesis-show-statistics", "-q"]
+    args += ["--hypothesis-show-statistics", "-rf"]
     done = subprocess.run(args, cwd=BASE_DIR, capture_output=True, text=True, timeout=900)
     out = done.stdout
     # "path::test:" then its phases' "N passing examples, M failing examples, K invalid".
@@ -820,7 +805,7 @@ def fuzz() -> dict:
             "tests": len(mine),
             "failed": [f for f in failed if any(f.startswith(t) for t in target_nodes)],
         }
-    summary = (re.findall(r"^=*\s*(\d+ (?:passed|failed).*?)\s*=*$", out, re.M) or [""])[-1]
+    summary = f"{len(examples)} fuzz tests, pytest exit status {done.returncode}"
     return {
         "targets": results,
         "summary": summary,
@@ -1052,15 +1037,4 @@ def socket_errors(output: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
-        django_main(*sys.argv[1:])
-        sys.exit(0)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"drills: {error}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("drills: interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_script("drills", main, django_main, failed=2)

@@ -47,19 +47,34 @@ def run(args: list[str], env: dict, *, timeout: float) -> str:
     return done.stdout
 
 
-def reset_postgres(url: str, *, marker: str = "bench") -> None:
-    """Drop and create the database of `url`, whose name must contain `marker`."""
+def postgres(url: str, *, dbname: str | None = None):
+    """Return an autocommit connection to the database of a DATABASE_URL (or to `dbname` on
+    the same server)."""
     import environ
     import psycopg
-    from psycopg import sql
 
     config = environ.Env.db_url_config(url)
-    if marker not in config["NAME"]:
-        raise BenchError(f"{config['NAME']} is dropped each run: its name must contain {marker!r}")
     params = {"host": config["HOST"], "port": config["PORT"], "user": config["USER"]}
     params = {k: v for k, v in {**params, "password": config["PASSWORD"]}.items() if v}
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        name = sql.Identifier(config["NAME"])
+    return psycopg.connect(dbname=dbname or config["NAME"], autocommit=True, **params)
+
+
+def database_name(url: str) -> str:
+    import environ
+
+    return environ.Env.db_url_config(url)["NAME"]
+
+
+def reset_postgres(url: str, *, marker: str = "bench") -> None:
+    """Drop and create the database of `url`, whose name must contain `marker`."""
+    from psycopg import sql
+
+    if marker not in database_name(url):
+        raise BenchError(
+            f"{database_name(url)} is dropped each run: its name must contain {marker!r}"
+        )
+    with postgres(url, dbname="postgres") as conn:
+        name = sql.Identifier(database_name(url))
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
@@ -193,3 +208,23 @@ def wrk(page: str, url: str, seconds: int, connections: int, *extra: str) -> Res
         answers=tuple(map(int, number(r"applied (\d+), duplicate (\d+), other (\d+)") or [0] * 3)),
         output=out,
     )
+
+
+def run_script(name: str, main, django_main, *, failed: int) -> None:
+    """Run a bench script: with arguments it is the Django side of a run, without the driver.
+
+    The driver exits with main()'s status, `failed` when something failed to run.
+    """
+    if len(sys.argv) > 1:
+        django_main(*sys.argv[1:])
+        sys.exit(0)
+    # A plain kill should clean up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        sys.exit(failed)
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        sys.exit(130)

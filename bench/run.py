@@ -9,7 +9,6 @@ the Django side of the run, in a subprocess with the bench's env.
 import json
 import os
 import shutil
-import signal
 import socket
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from bench.harness import (
     free_port,
     reset_postgres,
     run,
+    run_script,
     start_gunicorn,
     stop,
     wait_ready,
@@ -169,6 +169,21 @@ class TaskResult:
 # --- The Django side (run in a subprocess) ---------------------------------------------------
 
 
+def seed_places(parts: tuple[str, ...]) -> None:
+    """Create the categories, the countries and one region of each country per part."""
+    from django.utils.text import slugify
+
+    from shop.models import Category, Country, Region
+
+    Category.objects.bulk_create([Category(name=n, slug=slugify(n)) for n in CATEGORIES])
+    Country.objects.bulk_create([Country(name=n, slug=slugify(n)) for n in COUNTRIES])
+    Region.objects.bulk_create(
+        Region(country=country, name=f"{country.name} {part}", slug=slugify(f"{country} {part}"))
+        for country in Country.objects.all()
+        for part in parts
+    )
+
+
 def seed() -> dict:
     """Create the catalog and the empty cart sessions; return what the requests need."""
     import random
@@ -178,16 +193,10 @@ def seed() -> dict:
     from django.conf import settings
     from django.utils.text import slugify
 
-    from shop.models import Category, Country, Region, Wine
+    from shop.models import Category, Region, Wine
 
     rng = random.Random(2025)
-    Category.objects.bulk_create([Category(name=n, slug=slugify(n)) for n in CATEGORIES])
-    Country.objects.bulk_create([Country(name=n, slug=slugify(n)) for n in COUNTRIES])
-    Region.objects.bulk_create(
-        Region(country=country, name=f"{country.name} {part}", slug=slugify(f"{country} {part}"))
-        for country in Country.objects.all()
-        for part in ("North", "South", "Coast", "Hills")
-    )
+    seed_places(("North", "South", "Coast", "Hills"))
     category_ids = list(Category.objects.values_list("id", flat=True))
     regions = list(Region.objects.values_list("id", "country_id"))
     words = NAME_WORDS.split()
@@ -762,16 +771,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
-        django_main(*sys.argv[1:])
-        sys.exit(0)
-    # A plain kill should clean up like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_script("bench", main, django_main, failed=1)
