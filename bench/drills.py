@@ -704,7 +704,9 @@ def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections
         stdout=subprocess.PIPE,
         stderr=drills.log("feed"),
         text=True,
+        start_new_session=True,
     )
+    drills.processes["feed"] = feeder
     timeline = Timeline()
 
     def kill_worker_mid_send():
