@@ -211,11 +211,12 @@ def wrk(page: str, url: str, seconds: int, connections: int, *extra: str) -> Res
 
 
 def run_script(name: str, main, django_main, *, failed: int) -> None:
-    """Run a bench script: with arguments it is the Django side of a run, without the driver.
+    """Run a bench script: with arguments it is the Django side of a run (if it has one),
+    without the driver.
 
     The driver exits with main()'s status, `failed` when something failed to run.
     """
-    if len(sys.argv) > 1:
+    if django_main and len(sys.argv) > 1:
         django_main(*sys.argv[1:])
         sys.exit(0)
     # A plain kill should clean up like Ctrl-C does.
