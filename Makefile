@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench migrate seed web clean-venv browser stripe-listen
+.PHONY: run test lint format bench drills migrate seed web clean-venv browser stripe-listen
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Wine-Shop needs Python 3.11"'
@@ -76,6 +76,11 @@ test: $(VENV)/.dev browser lint
 
 bench: $(VENV)/.dev
 	$(PY) bench/run.py
+
+# Load, faults and hostile input on this machine's PostgreSQL and RabbitMQ (a database and a
+# vhost of its own); prints one table, exits non-zero when something was lost or failed.
+drills: $(VENV)/.dev
+	$(PY) bench/drills.py
 
 clean-venv:
 	rm -rf $(VENV)

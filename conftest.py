@@ -1,6 +1,21 @@
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Fuzz tests share the test's data and client across examples, and take their example count
+# from the profile: the suite's, or `--hypothesis-profile=drills` for `make drills`.
+hypothesis_settings.register_profile(
+    "wineshop",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "drills", parent=hypothesis_settings.get_profile("wineshop"), max_examples=400
+)
+hypothesis_settings.load_profile("wineshop")
 
 
 @pytest.fixture(autouse=True)

@@ -308,6 +308,9 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # The local Stripe stand-in (payments/sandbox), allowed only with DEBUG on.
 STRIPE_SANDBOX_URL = env("STRIPE_SANDBOX_URL", default="http://127.0.0.1:12111")
 STRIPE_SANDBOX_ALLOWED = DEBUG
+# Seconds a call to Stripe may take per try before the customer is asked to try again (the SDK
+# tries 3 times in all).
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10)
 # How long a Checkout Session stays payable: Stripe accepts 30 minutes to 24 hours.
 STRIPE_CHECKOUT_EXPIRY_MINUTES = min(
     max(env.int("STRIPE_CHECKOUT_EXPIRY_MINUTES", default=60), 30), 24 * 60

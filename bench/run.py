@@ -6,12 +6,9 @@ Celery tasks through RabbitMQ; print figures, never assert them.
 the Django side of the run, in a subprocess with the bench's env.
 """
 
-import http.client
 import json
 import os
-import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,14 +16,31 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (
+    BASE_DIR,
+    THREADS,
+    WORKERS,
+    BenchError,
+    Browser,
+    Result,
+    free_port,
+    reset_postgres,
+    run,
+    run_script,
+    start_gunicorn,
+    stop,
+    wait_ready,
+    wait_worker,
+    wrk,
+)
+from bench.harness import start_worker as start_celery_worker
+
 WORK_DIR = BASE_DIR / "var" / "bench"
 WINES = 10_000
-WORKERS = 2
-THREADS = 2
 WARMUP_SECONDS = 2
 ROUNDS = 3  # alternating runs of the baseline and the wine list; the median counts
 SESSIONS = 64  # per add-to-cart run, so that no cart reaches its limit during a run
@@ -141,22 +155,6 @@ end
 """
 
 
-class BenchError(Exception):
-    pass
-
-
-@dataclass
-class Result:
-    page: str
-    rps: float
-    p50: float
-    p99: float
-    requests: int
-    errors: int
-    refused: int = 0
-    answers: tuple[int, int, int] = (0, 0, 0)  # webhook: applied, duplicate, other
-
-
 @dataclass
 class TaskResult:
     task: str
@@ -172,6 +170,21 @@ class TaskResult:
 # --- The Django side (run in a subprocess) ---------------------------------------------------
 
 
+def seed_places(parts: tuple[str, ...]) -> None:
+    """Create the categories, the countries and one region of each country per part."""
+    from django.utils.text import slugify
+
+    from shop.models import Category, Country, Region
+
+    Category.objects.bulk_create([Category(name=n, slug=slugify(n)) for n in CATEGORIES])
+    Country.objects.bulk_create([Country(name=n, slug=slugify(n)) for n in COUNTRIES])
+    Region.objects.bulk_create(
+        Region(country=country, name=f"{country.name} {part}", slug=slugify(f"{country} {part}"))
+        for country in Country.objects.all()
+        for part in parts
+    )
+
+
 def seed() -> dict:
     """Create the catalog and the empty cart sessions; return what the requests need."""
     import random
@@ -181,16 +194,10 @@ def seed() -> dict:
     from django.conf import settings
     from django.utils.text import slugify
 
-    from shop.models import Category, Country, Region, Wine
+    from shop.models import Category, Region, Wine
 
     rng = random.Random(2025)
-    Category.objects.bulk_create([Category(name=n, slug=slugify(n)) for n in CATEGORIES])
-    Country.objects.bulk_create([Country(name=n, slug=slugify(n)) for n in COUNTRIES])
-    Region.objects.bulk_create(
-        Region(country=country, name=f"{country.name} {part}", slug=slugify(f"{country} {part}"))
-        for country in Country.objects.all()
-        for part in ("North", "South", "Coast", "Hills")
-    )
+    seed_places(("North", "South", "Coast", "Hills"))
     category_ids = list(Category.objects.values_list("id", flat=True))
     regions = list(Region.objects.values_list("id", "country_id"))
     words = NAME_WORDS.split()
@@ -432,7 +439,6 @@ def count_paid() -> dict:
 
 
 def django_main(command: str, *args: str) -> None:
-    sys.path.insert(0, str(BASE_DIR))
     import django
 
     django.setup()
@@ -447,36 +453,12 @@ def django_main(command: str, *args: str) -> None:
 # --- The driver ------------------------------------------------------------------------------
 
 
-def run(args: list[str], env: dict, *, timeout: float) -> str:
-    try:
-        done = subprocess.run(
-            args, env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"{' '.join(args[:3])} ran over {timeout:.0f} s") from None
-    if done.returncode != 0:
-        raise BenchError(f"{' '.join(args[:3])} failed:\n{(done.stdout + done.stderr)[-3000:]}")
-    return done.stdout
+def start_worker(env: dict, hostname: str, log):
+    return start_celery_worker(env, hostname, log, queues=TASK_QUEUES, pool=TASK_POOL)
 
 
 def django(env: dict, *args: str, timeout: float = 300) -> dict:
     return json.loads(run([sys.executable, __file__, *args], env, timeout=timeout).splitlines()[-1])
-
-
-def reset_postgres(url: str) -> None:
-    import environ
-    import psycopg
-    from psycopg import sql
-
-    config = environ.Env.db_url_config(url)
-    if "bench" not in config["NAME"]:
-        raise BenchError("BENCH_DATABASE_URL is dropped each run: its name must contain 'bench'")
-    params = {"host": config["HOST"], "port": config["PORT"], "user": config["USER"]}
-    params = {k: v for k, v in {**params, "password": config["PASSWORD"]}.items() if v}
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        name = sql.Identifier(config["NAME"])
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def bench_env() -> tuple[dict, str]:
@@ -521,74 +503,6 @@ def bench_env() -> tuple[dict, str]:
     return env, f"{database}, {cache} cache"
 
 
-class Browser:
-    """Just enough of a browser to get a CSRF token and fill a cart: it keeps cookies."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies = {}
-
-    def request(self, method: str, path: str, body: str | None = None, headers=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-        finally:
-            conn.close()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(header).items():
-                if morsel.value and morsel["max-age"] != "0":
-                    self.cookies[name] = morsel.coded_value
-                else:
-                    self.cookies.pop(name, None)
-        return response.status, response.headers.get("Location", "")
-
-    def add_to_cart(self, wine_id: int) -> None:
-        token = self.cookies["csrftoken"]
-        content_type = {"Content-Type": "application/x-www-form-urlencoded"}
-        headers = {**content_type, "X-CSRFToken": token}
-        status, location = self.request("POST", f"/cart/add/{wine_id}/", "quantity=1", headers)
-        if (status, location) != (302, "/cart/"):
-            raise BenchError(f"add to cart answered {status} {location}")
-
-
-def start_gunicorn(env: dict, port: int, log) -> subprocess.Popen:
-    args = [sys.executable, "-m", "gunicorn", "backoffice.wsgi:application"]
-    args += ["--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--chdir", str(BASE_DIR)]
-    # The control socket's path is shared by every gunicorn of the user, a dev server's too.
-    args += ["--no-control-socket"]
-    # Its own session: Ctrl-C reaches the harness only, which then stops the whole group.
-    return subprocess.Popen(args, env=env, stdout=log, stderr=log, start_new_session=True)
-
-
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def wait_ready(server: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise BenchError("gunicorn exited at start")
-        try:
-            if Browser(port).request("GET", "/ping/")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise BenchError("gunicorn did not answer /ping/ within 30 s")
-
-
 def open_queues(url: str) -> str | None:
     """Declare the bench's queues as Celery does and empty them.
 
@@ -626,59 +540,6 @@ def drop_queues(url: str) -> None:
                 channel.exchange_delete(name)
         except (OperationalError, *conn.connection_errors, *conn.channel_errors):
             pass  # the broker went away: the next run empties the queues before it starts
-
-
-def start_worker(env: dict, hostname: str, log) -> subprocess.Popen:
-    args = [sys.executable, "-m", "celery", "--app", "backoffice", "worker"]
-    args += ["--hostname", hostname, "--queues", ",".join(TASK_QUEUES)]
-    args += ["--concurrency", str(TASK_POOL), "--without-gossip", "--without-mingle"]
-    args += ["--loglevel", "WARNING"]
-    # Its own session, as gunicorn's: stop() ends the worker and its pool together.
-    return subprocess.Popen(
-        args, env=env, cwd=BASE_DIR, stdout=log, stderr=log, start_new_session=True
-    )
-
-
-def wait_worker(worker: subprocess.Popen, url: str, hostname: str) -> None:
-    from celery import Celery
-
-    # Pinging needs no Django: a bare app on the same broker reaches the worker's mailbox.
-    with Celery(broker=url) as app:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if worker.poll() is not None:
-                raise BenchError("the Celery worker exited at start")
-            if app.control.ping(destination=[hostname], timeout=0.5):
-                return
-    raise BenchError("the Celery worker did not answer a ping within 60 s")
-
-
-def to_ms(value: str, unit: str) -> float:
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
-
-
-def wrk(page: str, url: str, seconds: int, connections: int, *extra: str) -> Result:
-    args = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}", f"-d{seconds}s"]
-    out = run([*args, "--latency", *extra, url], os.environ, timeout=seconds + 60)
-
-    def number(pattern: str) -> list[str]:
-        match = re.search(pattern, out)
-        return list(match.groups()) if match else []
-
-    errors = sum(map(int, number(r"Non-2xx or 3xx responses: (\d+)") or [0]))
-    errors += sum(
-        map(int, number(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"))
-    )
-    return Result(
-        page,
-        rps=float(number(r"Requests/sec:\s+([\d.]+)")[0]),
-        p50=to_ms(*number(r"50%\s+([\d.]+)(us|ms|s|m)\b")),
-        p99=to_ms(*number(r"99%\s+([\d.]+)(us|ms|s|m)\b")),
-        requests=int(number(r"(\d+) requests in")[0]),
-        errors=errors,
-        refused=int((number(r"Refused adds: (\d+)") or [0])[0]),
-        answers=tuple(map(int, number(r"applied (\d+), duplicate (\d+), other (\d+)") or [0] * 3)),
-    )
 
 
 def lua_script(directory: str, name: str, wine_ids: list, sessions: list, token: str) -> str:
@@ -849,9 +710,7 @@ def bench_web(env: dict, backends: str, seconds: int, connections: int) -> None:
     print(f"bench: seeding {WINES:,} wines", file=sys.stderr)
     data = django(env, "seed")
     queries = django(env, "queries", data["slug"], ",".join(map(str, data["wine_ids"])))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     log_path = WORK_DIR / "gunicorn.log"
     with log_path.open("w") as log:
         server = start_gunicorn(env, port, log)
@@ -931,16 +790,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
-        django_main(*sys.argv[1:])
-        sys.exit(0)
-    # A plain kill should clean up like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_script("bench", main, django_main, failed=1)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -100,23 +100,44 @@ def _invoice_for(email_id: int):
     return invoice_ensure(order_id=email.order_id)
 
 
+def _locked(email_id: int) -> OrderEmail | None:
+    return (
+        OrderEmail.objects.select_for_update().select_related("order").filter(pk=email_id)
+    ).first()
+
+
+def _record_sent(email: OrderEmail) -> None:
+    email.sent_at = timezone.now()
+    email.save(update_fields=["sent_at"])
+    OrderEvent.objects.create(
+        order=email.order,
+        kind=OrderEvent.Kind.EMAIL,
+        message=f"{email.get_kind_display()} sent to {email.order.email}.",
+    )
+
+
 def send_order_email(*, email_id: int) -> bool:
     """Send the email unless it was sent already; return whether this call sent it."""
     invoice = _invoice_for(email_id)
-    with transaction.atomic():
-        email = (
-            OrderEmail.objects.select_for_update().select_related("order").filter(pk=email_id)
-        ).first()
-        if email is None or email.sent_at is not None:  # gone with its order, or already sent
-            return False
-        build_message(email, invoice=invoice).send()
-        email.sent_at = timezone.now()
-        email.save(update_fields=["sent_at"])
-        OrderEvent.objects.create(
-            order=email.order,
-            kind=OrderEvent.Kind.EMAIL,
-            message=f"{email.get_kind_display()} sent to {email.order.email}.",
-        )
+    sent = False
+    try:
+        with transaction.atomic():
+            email = _locked(email_id)
+            if email is None or email.sent_at is not None:  # gone with its order, or sent
+                return False
+            build_message(email, invoice=invoice).send()
+            sent = True
+            _record_sent(email)
+    except (OperationalError, InterfaceError):
+        if not sent:
+            raise
+        # The message left but the database connection was cut before the stamp: stamp it on
+        # a new connection now, or a retry would send it a second time.
+        logger.warning("Database connection lost after sending email %s; stamping again.", email_id)
+        with transaction.atomic():
+            email = _locked(email_id)
+            if email is not None and email.sent_at is None:
+                _record_sent(email)
     return True
 
 

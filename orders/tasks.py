@@ -2,12 +2,14 @@ from smtplib import SMTPException
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from orders import emails, services
 
-# Network and SMTP failures pass; retrying them with growing pauses is safe because sending is
-# idempotent (see orders.emails).
+# Network, SMTP and database connection failures pass; retrying them with growing pauses is
+# safe because sending is idempotent (see orders.emails).
 TRANSIENT = (SMTPException, ConnectionError, TimeoutError, OSError)
+TRANSIENT += (OperationalError, InterfaceError)
 
 
 @shared_task(

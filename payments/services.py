@@ -58,27 +58,37 @@ def _apply(event_type: str, obj: dict) -> Applied:
         if order is None:
             return Applied(StripeEvent.Outcome.UNKNOWN_ORDER)
         if event_type in UNPAID_TYPES:
+            if order.stripe_session_id and obj.get("id") != order.stripe_session_id:
+                # A session the customer left for a newer one: the order waits on that one.
+                return Applied(StripeEvent.Outcome.NO_CHANGE, order, "An earlier session.")
             changed = release_unpaid(order_id=order.pk)
             return Applied(_outcome(changed), order)
         if obj.get("payment_status") != "paid":
             return Applied(StripeEvent.Outcome.NO_CHANGE, order, "Payment not completed yet.")
+        amount = obj.get("amount_total")
         changed = mark_paid(
             order_id=order.pk,
-            payment_intent=obj.get("payment_intent") or "",
-            amount_minor=int(obj.get("amount_total") or 0),
-            currency=obj.get("currency") or "",
+            payment_intent=_text(obj, "payment_intent", max_length=255),
+            amount_minor=amount if type(amount) is int else 0,  # not an amount: flagged
+            currency=_text(obj, "currency", max_length=3),
         )
         order.refresh_from_db(fields=["payment_flagged"])
         if not changed and order.payment_flagged:
             return Applied(StripeEvent.Outcome.FLAGGED, order)
         return Applied(_outcome(changed), order)
     if event_type == "charge.refunded":
-        intent = obj.get("payment_intent") or ""
+        intent = _text(obj, "payment_intent", max_length=255)
         order = Order.objects.filter(payment_intent=intent).first() if intent else None
         if order is None:
             return Applied(StripeEvent.Outcome.UNKNOWN_ORDER)
         return Applied(_outcome(mark_refunded(order_id=order.pk, payment_intent=intent)), order)
     return Applied(StripeEvent.Outcome.IGNORED)
+
+
+def _text(obj: dict, key: str, *, max_length: int) -> str:
+    """Return the field if it is text that fits, else "" (Stripe's fields are never otherwise)."""
+    value = obj.get(key)
+    return value if isinstance(value, str) and len(value) <= max_length else ""
 
 
 def _outcome(changed: bool) -> str:
@@ -91,7 +101,8 @@ def _order_of_session(session: dict) -> Order | None:
     if not reference.isascii() or not reference.isdigit() or len(reference) > 18:
         return None
     order = Order.objects.filter(pk=int(reference)).first()
-    number = (session.get("metadata") or {}).get("order_number")
+    metadata = session.get("metadata")
+    number = metadata.get("order_number") if isinstance(metadata, dict) else None
     if order is None or (number and number != order.number):
         return None
     return order

@@ -15,26 +15,25 @@ from django.core.exceptions import ImproperlyConfigured
 from orders.models import Order
 from shop.money import to_minor_units
 
-# What a customer waits for at most when Stripe is slow, per try (the SDK retries twice).
-TIMEOUT_SECONDS = 10
-
 
 @cache
-def _client(api_key: str, api_base: str | None) -> stripe.StripeClient:
+def _client(api_key: str, api_base: str | None, timeout: float) -> stripe.StripeClient:
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=2,
-        http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
+        http_client=stripe.RequestsClient(timeout=timeout),
     )
 
 
 def client() -> stripe.StripeClient:
+    # What a customer waits for at most when Stripe is slow, per try (the SDK retries twice).
+    timeout = settings.STRIPE_TIMEOUT_SECONDS
     if settings.STRIPE_SECRET_KEY:
-        return _client(settings.STRIPE_SECRET_KEY, None)
+        return _client(settings.STRIPE_SECRET_KEY, None, timeout)
     if not settings.STRIPE_SANDBOX_ALLOWED:
         raise ImproperlyConfigured("STRIPE_SECRET_KEY is required when DEBUG is off.")
-    return _client("sk_test_sandbox", settings.STRIPE_SANDBOX_URL)
+    return _client("sk_test_sandbox", settings.STRIPE_SANDBOX_URL, timeout)
 
 
 def line_items(order: Order) -> list[dict]:

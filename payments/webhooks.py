@@ -8,6 +8,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from payments.models import StripeEvent
 from payments.services import payment_apply
 
 
@@ -23,7 +24,10 @@ def stripe_webhook(request):
             # Without a tolerance the SDK accepts any age: a replayed old event would pass.
             tolerance=stripe.Webhook.DEFAULT_TOLERANCE,
         )
-        event = json.loads(payload)
+        if b"\\u0000" in payload:  # no text column (nor PostgreSQL's JSON) holds a NUL
+            raise ValueError("NUL in the payload")
+        event = json.loads(payload, parse_constant=_not_json)
+        json.dumps(event, ensure_ascii=False).encode()  # a lone surrogate is no text to store
         if not _is_event(event):
             raise ValueError("not a Stripe event")
     except stripe.SignatureVerificationError:
@@ -34,11 +38,19 @@ def stripe_webhook(request):
     return HttpResponse("Duplicate." if stored is None else stored.get_outcome_display())
 
 
+def _not_json(constant: str):
+    # Python reads NaN and Infinity, which JSON (and the database's JSON columns) do not have.
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _is_event(event) -> bool:
+    fields = {name: StripeEvent._meta.get_field(name).max_length for name in ("event_id", "type")}
     return (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
+        and len(event["id"]) <= fields["event_id"]
         and isinstance(event.get("type"), str)
+        and len(event["type"]) <= fields["type"]
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
     )

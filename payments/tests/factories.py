@@ -53,3 +53,36 @@ def signed(payload, *, secret: str | None = None, timestamp: int | None = None) 
         body, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp
     )
     return body, {"HTTP_STRIPE_SIGNATURE": header}
+
+
+def out_of_order_deliveries(*, wine_id: int, coupon_code: str = "") -> tuple[dict, list[dict]]:
+    """Place three orders of one bottle; return their final states and every event twice.
+
+    Retried: the customer let a first session lapse and paid a second one. Delayed: the payment
+    completed later (a bank transfer). Lapsed: the only session expired unpaid. Retried and
+    lapsed use the coupon, if any: the lapsed order gives its use back.
+    """
+    from orders.models import Order
+    from orders.services import place_order
+    from orders.tests.factories import customer
+
+    def one(code: str = "") -> Order:
+        return place_order(lines=[(wine_id, 1)], customer=customer(), coupon_code=code)
+
+    retried, delayed, lapsed = one(coupon_code), one(), one(coupon_code)
+    first, second = checkout_session(retried, status="expired"), checkout_session(retried)
+    Order.objects.filter(pk=retried.pk).update(stripe_session_id=second["id"])
+    waiting = checkout_session(delayed, payment_status="unpaid")
+    events = [
+        event("checkout.session.expired", first),
+        event("checkout.session.completed", second),
+        event("checkout.session.completed", waiting),
+        event("checkout.session.async_payment_succeeded", {**waiting, "payment_status": "paid"}),
+        event("checkout.session.expired", checkout_session(lapsed, status="expired")),
+    ]
+    expected = {
+        retried.pk: Order.Status.PAID,
+        delayed.pk: Order.Status.PAID,
+        lapsed.pk: Order.Status.EXPIRED,
+    }
+    return expected, events + events

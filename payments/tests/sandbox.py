@@ -1,5 +1,6 @@
 """The local Stripe stand-in for tests: the SDK talks to it over HTTP, as it would to Stripe."""
 
+import socket
 from contextlib import contextmanager
 
 from payments import stripe_client
@@ -16,3 +17,12 @@ def running_sandbox(settings, *, webhook_url: str | None = None):
     finally:
         server.stop()
         stripe_client._client.cache_clear()
+
+
+@contextmanager
+def silent_server():
+    """Yield the address of a server that takes connections and never answers a word."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)  # the kernel accepts; nothing ever reads or replies
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"

@@ -11,8 +11,9 @@ from django.urls import reverse
 from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS
 from orders.views import PLACED_ORDERS_KEY
+from payments import stripe_client
 from payments.services import reconcile_pending
-from payments.tests.sandbox import running_sandbox
+from payments.tests.sandbox import running_sandbox, silent_server
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +122,29 @@ def test_stripe_unreachable_gives_a_clear_message_and_the_order_stays_pending(
     assert "Try the payment again" in response.content.decode()
     placed.refresh_from_db()
     assert placed.status == Order.Status.PENDING
+
+
+def test_a_stripe_timeout_gives_the_retry_page_and_a_retry_once_stripe_answers_works(
+    client, placed, settings
+):
+    process = reverse("payments:process", args=[placed.number])
+    settings.STRIPE_TIMEOUT_SECONDS = 0.3
+    with silent_server() as url:
+        settings.STRIPE_SANDBOX_URL = url
+        stripe_client._client.cache_clear()
+        response = client.get(process)
+    assert response.status_code == 503
+    assert "Our payment provider did not answer" in response.content.decode()
+    placed.refresh_from_db()
+    assert (placed.status, placed.stripe_session_id) == (Order.Status.PENDING, "")
+
+    with running_sandbox(settings) as server:
+        response = client.get(process)
+    assert response.status_code == 303
+    assert response["Location"].startswith(server.base_url)
+    placed.refresh_from_db()
+    assert placed.status == Order.Status.PENDING
+    assert placed.stripe_session_id.startswith("cs_")
 
 
 def test_reconciliation_marks_paid_an_order_whose_webhook_never_came(client, placed, sandbox):

@@ -16,10 +16,9 @@ from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
 
-# Hypothesis runs every example inside one test, so the test's data and client are shared.
-examples = hsettings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+# Hypothesis runs every example inside one test, so the test's data and client are shared; the
+# number of examples comes from the profile (conftest.py).
+examples = hsettings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 STOCK = 30
 START = 2  # bottles in the cart before each example

@@ -1,0 +1,266 @@
+"""The Django side of the drills (bench/drills.py runs ``drills_scenarios.py <command> ...`` in
+a subprocess with the drills' environment): seed the catalog, feed the webhook during the load,
+the webhook storm, the Stripe timeout, the books. Each command prints its result as JSON."""
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import seed_places
+
+WINES = 200
+CART_WINES = 40  # the wines the carts fill up with
+STOCK = 100_000  # bottles of each wine: the load never sells one out
+SWEEP_SECONDS = 15  # how often beat runs "Send unsent order emails" in the drills
+STORM_ROUNDS = 20  # of three orders each, every event twice, out of order
+STORM_THREADS = 8
+
+
+def seed() -> dict:
+    """Create the catalog (every wine STOCK bottles) and the schedule; return what wrk needs."""
+    import random
+    from decimal import Decimal
+
+    from django.utils.text import slugify
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from backoffice.schedule import setup_schedule
+    from shop.models import Category, Region, Wine
+
+    rng = random.Random(9)
+    seed_places(("North", "South"))
+    categories = list(Category.objects.all())
+    regions = list(Region.objects.select_related("country"))
+    wines = []
+    for i in range(WINES):
+        region = rng.choice(regions)
+        name = f"Cuvée des Essais {i:03d}"
+        wines.append(
+            Wine(
+                sku=f"D{i:04d}",
+                name=name,
+                slug=slugify(name),
+                producer=f"Domaine {rng.choice(['Alpha', 'Beta', 'Gamma'])}",
+                vintage=rng.choice([None, *range(2005, 2024)]),
+                category=rng.choice(categories),
+                country=region.country,
+                region=region,
+                price=Decimal(rng.randrange(800, 6000)).scaleb(-2),
+                stock=STOCK,
+                available=True,
+            )
+        )
+    Wine.objects.bulk_create(wines)
+    setup_schedule()
+    every, _ = IntervalSchedule.objects.get_or_create(
+        every=SWEEP_SECONDS, period=IntervalSchedule.SECONDS
+    )
+    PeriodicTask.objects.filter(task="orders.tasks.send_pending_emails").update(interval=every)
+    listed = Wine.objects.order_by("pk")
+    return {
+        "wines": [[w.pk, w.slug, int(w.price * 100)] for w in listed.only("slug", "price")],
+        "categories": [c.slug for c in categories],
+        "countries": sorted({r.country.slug for r in regions}),
+    }
+
+
+def post_json(port: int, body: str, signature: str) -> int:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
+        conn.request("POST", "/payment/webhook/", body, headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0
+    finally:
+        conn.close()
+
+
+def feed(seconds: str, port: str, out: str) -> dict:
+    """Until the time is up, send signed Stripe events for the orders the load places: most get
+    paid (some through a delayed payment), some lapse, the rest stay pending; a share of the
+    events is delivered twice and each batch goes out shuffled. Write the expected final state
+    of each order to `out`."""
+    import random
+
+    from orders.models import Order
+    from payments.tests.factories import checkout_session, event, signed
+
+    rng, deadline, last = random.Random(4), time.monotonic() + float(seconds), 0
+    expected, answers, unique, sent = {}, Counter(), 0, 0
+    while time.monotonic() < deadline:
+        batch = []
+        for order in Order.objects.filter(pk__gt=last).order_by("pk")[:200]:
+            last, roll = order.pk, rng.random()
+            if order.status != Order.Status.PENDING:
+                continue
+            if roll < 0.6:
+                batch.append(event("checkout.session.completed", checkout_session(order)))
+                expected[order.pk] = Order.Status.PAID
+            elif roll < 0.7:
+                waiting = checkout_session(order, payment_status="unpaid")
+                paid = {**waiting, "payment_status": "paid"}
+                batch.append(event("checkout.session.completed", waiting))
+                batch.append(event("checkout.session.async_payment_succeeded", paid))
+                expected[order.pk] = Order.Status.PAID
+            elif roll < 0.8:
+                lapsed = checkout_session(order, status="expired", payment_status="unpaid")
+                batch.append(event("checkout.session.expired", lapsed))
+                expected[order.pk] = Order.Status.EXPIRED
+            else:
+                expected[order.pk] = Order.Status.PENDING
+        deliveries = batch + [e for e in batch if rng.random() < 0.3]
+        rng.shuffle(deliveries)
+        unique += len(batch)
+        for delivery in deliveries:
+            body, headers = signed(delivery)
+            answers[post_json(int(port), body, headers["HTTP_STRIPE_SIGNATURE"])] += 1
+            sent += 1
+        time.sleep(0.5)
+    Path(out).write_text(json.dumps(expected))
+    return {"orders": len(expected), "events": unique, "deliveries": sent, "answers": answers}
+
+
+def storm(port: str, out: str) -> dict:
+    """Deliver every event of STORM_ROUNDS x 3 orders twice, shuffled, STORM_THREADS at once."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coupons.models import Coupon
+    from payments.tests.factories import out_of_order_deliveries, signed
+    from shop.models import Wine
+
+    rng = random.Random(7)
+    coupon = Coupon.objects.create(code="DRILLS-STORM", percent_off=10)
+    wine_ids = list(Wine.objects.order_by("pk").values_list("pk", flat=True)[:CART_WINES])
+    expected, deliveries = {}, []
+    for round_number in range(STORM_ROUNDS):
+        wine_id = wine_ids[round_number % len(wine_ids)]
+        states, events = out_of_order_deliveries(wine_id=wine_id, coupon_code=coupon.code)
+        expected |= states
+        deliveries += events
+    rng.shuffle(deliveries)
+    signed_deliveries = [signed(d) for d in deliveries]
+    with ThreadPoolExecutor(STORM_THREADS) as pool:
+        answers = Counter(
+            pool.map(
+                lambda d: post_json(int(port), d[0], d[1]["HTTP_STRIPE_SIGNATURE"]),
+                signed_deliveries,
+            )
+        )
+    Path(out).write_text(json.dumps(expected))
+    coupon.refresh_from_db()
+    return {
+        "orders": len(expected),
+        "deliveries": len(deliveries),
+        "answers": answers,
+        "coupon_uses": coupon.uses,
+        "coupon_uses_expected": STORM_ROUNDS,
+    }
+
+
+def stripe_timeout(wine_id: str) -> dict:
+    """Check out, then pay while Stripe takes the connection and never answers; then again
+    with Stripe back (the local sandbox)."""
+    from django.conf import settings
+    from django.test import Client
+    from django.test.utils import override_settings
+    from django.urls import reverse
+
+    from orders.models import Order
+    from orders.tests.factories import CHECKOUT_FIELDS
+    from payments import stripe_client
+    from payments.tests.sandbox import running_sandbox, silent_server
+    from shop.models import Wine
+
+    wine = Wine.objects.get(pk=int(wine_id))
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 2})
+    fields = {**CHECKOUT_FIELDS, "expected_total": str(wine.price * 2)}
+    placed = client.post(reverse("orders:checkout"), fields)
+    number = placed["Location"].rstrip("/").rsplit("/", 1)[-1]
+    process = placed["Location"]
+    result = {"number": number}
+    with override_settings(STRIPE_SANDBOX_ALLOWED=True, STRIPE_TIMEOUT_SECONDS=1):
+        with silent_server() as url, override_settings(STRIPE_SANDBOX_URL=url):
+            stripe_client._client.cache_clear()
+            start = time.monotonic()
+            response = client.get(process)
+            result["waited"] = time.monotonic() - start
+        result["status"] = response.status_code
+        result["message"] = "Our payment provider did not answer" in response.content.decode()
+        order = Order.objects.get(number=number)
+        result["pending"] = order.status == Order.Status.PENDING and not order.stripe_session_id
+        with running_sandbox(settings) as server:
+            retry = client.get(process)
+            result["retry_status"] = retry.status_code
+            result["retry_to_stripe"] = retry.get("Location", "").startswith(server.base_url)
+        stripe_client._client.cache_clear()
+    order.refresh_from_db()
+    result["retry_pending"] = order.status == Order.Status.PENDING and bool(order.stripe_session_id)
+    return result
+
+
+def books(initial: str, emails_sent: str, *expected_files: str) -> dict:
+    """Run the books check, and compare each order with the state its events should leave."""
+    from django.db.models import Count
+
+    from orders.books import books_check
+    from orders.models import Order, OrderEmail
+
+    stock = {int(pk): count for pk, count in json.loads(Path(initial).read_text()).items()}
+    checks = books_check(initial_stock=stock, emails_sent=emails_sent == "1")
+    expected = {}
+    for path in expected_files:
+        expected |= {int(pk): s for pk, s in json.loads(Path(path).read_text()).items()}
+    actual = dict(Order.objects.filter(pk__in=expected).values_list("pk", "status"))
+    wrong = [
+        f"#{pk}: {actual.get(pk)} not {s}" for pk, s in expected.items() if actual.get(pk) != s
+    ]
+    statuses = dict(Order.objects.values_list("status").annotate(n=Count("id")))
+    return {
+        "checks": [
+            {"name": c.name, "what": c.what, "checked": c.checked, "wrong": c.wrong} for c in checks
+        ],
+        "states": {"checked": len(expected), "wrong": wrong},
+        "statuses": statuses,
+        "unsent": OrderEmail.objects.filter(sent_at__isnull=True).count(),
+        "emails": OrderEmail.objects.count(),
+    }
+
+
+def outage_orders(start: str, end: str) -> dict:
+    """Return the orders placed while the broker was away, and how many of their emails are sent."""
+    from datetime import UTC, datetime
+
+    from orders.models import Order, OrderEmail
+
+    window = [datetime.fromtimestamp(float(t), tz=UTC) for t in (start, end)]
+    orders = Order.objects.filter(created__range=window)
+    emails = OrderEmail.objects.filter(order__in=orders)
+    return {
+        "orders": orders.count(),
+        "emails": emails.count(),
+        "sent": emails.filter(sent_at__isnull=False).count(),
+    }
+
+
+def django_main(command: str, *args: str) -> None:
+    import django
+
+    django.setup()
+    commands = {"seed": seed, "feed": feed, "storm": storm, "stripe": stripe_timeout}
+    commands |= {"books": books, "outage": outage_orders}
+    print(json.dumps(commands[command](*args), default=str))
+
+
+if __name__ == "__main__":
+    django_main(*sys.argv[1:])

@@ -1,0 +1,19 @@
+"""Settings of every process `make drills` starts: production's, with the drills' own mail
+backend (a send takes a moment, as on a real SMTP server, so a worker can be killed in the
+middle of one) and, when the drills share RabbitMQ's default vhost, queues of their own."""
+
+import os
+
+from backoffice.settings import *  # noqa: F403
+from backoffice.settings import CELERY_TASK_ROUTES
+
+EMAIL_BACKEND = "backoffice.tests.slow_mail.SlowFileBackend"
+
+# Set by bench/drills.py only when it could not get a vhost of its own.
+_prefix = os.environ.get("DRILLS_QUEUE_PREFIX", "")
+if _prefix:
+    CELERY_TASK_DEFAULT_QUEUE = f"{_prefix}default"
+    CELERY_TASK_ROUTES = {
+        task: {**route, "queue": f"{_prefix}{route['queue']}"}
+        for task, route in CELERY_TASK_ROUTES.items()
+    }

@@ -1,0 +1,147 @@
+"""The books: what the orders, the stock, the payments, the emails and the coupons must add up
+to whatever happened to the shop (load, faults, hostile input). Reads only.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, Sum
+
+from coupons.models import Coupon
+from orders.models import Order, OrderEmail, OrderEvent, OrderItem
+from payments.models import StripeEvent
+from shop.models import Wine
+from shop.money import quantize
+
+# Orders whose bottles are out of stock: reserved, sold or sent. Expired and canceled orders
+# gave theirs back.
+HOLDING_STOCK = (Order.Status.PENDING, Order.Status.PAID, Order.Status.SHIPPED)
+HOLDING_STOCK += (Order.Status.REFUNDED,)  # a refund sends no bottle back to the shelf
+RELEASED_STOCK = (Order.Status.EXPIRED, Order.Status.CANCELED)
+PAID_ONCE = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.REFUNDED)
+WHAT = {
+    "orders": "every order has items; subtotal = sum of lines; total = subtotal - discount",
+    "stock": "initial - current stock = bottles of stock-holding orders; expired/canceled "
+    "orders released once",
+    "payments": "one paid transition per paid order, none twice; each Stripe event stored once",
+    "emails": "one confirmation per order, one payment email per paid order, each sent once",
+    "coupons": "coupon uses = unreleased redemptions",
+}
+
+
+@dataclass
+class Check:
+    name: str
+    what: str  # what was compared, for the report
+    checked: int = 0
+    wrong: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.wrong
+
+
+def _orders(check: Check) -> Check:
+    items = OrderItem.objects.values("order").annotate(lines=Count("id"), sum=Sum("line_total"))
+    by_order = {row["order"]: row for row in items}
+    for item in OrderItem.objects.only("order_id", "unit_price", "quantity", "line_total"):
+        if quantize(item.unit_price * item.quantity) != item.line_total:
+            check.wrong.append(f"order #{item.order_id}: line {item.pk} does not add up")
+    for order in Order.objects.only("number", "subtotal", "discount", "total").iterator():
+        check.checked += 1
+        row = by_order.get(order.pk)
+        if row is None:
+            check.wrong.append(f"{order.number} has no items")
+            continue
+        if quantize(row["sum"]) != order.subtotal:
+            check.wrong.append(f"{order.number}: subtotal {order.subtotal} ≠ lines {row['sum']}")
+        if order.subtotal - order.discount != order.total:
+            check.wrong.append(f"{order.number}: total ≠ subtotal − discount")
+    return check
+
+
+def _stock(check: Check, initial_stock: dict[int, int]) -> Check:
+    held = Counter()
+    rows = OrderItem.objects.filter(order__status__in=HOLDING_STOCK, wine__isnull=False)
+    for wine_id, quantity in rows.values_list("wine_id", "quantity"):
+        held[wine_id] += quantity
+    current = dict(Wine.objects.filter(pk__in=initial_stock).values_list("pk", "stock"))
+    for wine_id, initial in initial_stock.items():
+        check.checked += 1
+        taken = initial - current.get(wine_id, initial)
+        if taken != held[wine_id]:
+            check.wrong.append(
+                f"wine #{wine_id}: {taken} bottles gone, orders hold {held[wine_id]}"
+            )
+    releases = Count("events", filter=Q(events__kind=OrderEvent.Kind.STOCK_RELEASED))
+    for number, status, released in Order.objects.annotate(releases=releases).values_list(
+        "number", "status", "releases"
+    ):
+        if released != (1 if status in RELEASED_STOCK else 0):
+            check.wrong.append(f"{number} ({status}): stock released {released} times")
+    return check
+
+
+def _payments(check: Check) -> Check:
+    paid = Count("events", filter=Q(events__to_status=Order.Status.PAID))
+    for number, status, times in (
+        Order.objects.annotate(paid=paid).values_list("number", "status", "paid").iterator()
+    ):
+        check.checked += 1
+        if times > 1 or (status in PAID_ONCE and times != 1):
+            check.wrong.append(f"{number} ({status}) paid {times} times")
+    events = StripeEvent.objects.aggregate(all=Count("id"), ids=Count("event_id", distinct=True))
+    if events["all"] != events["ids"]:
+        check.wrong.append(f"{events['all'] - events['ids']} Stripe events stored twice")
+    return check
+
+
+def _emails(check: Check, *, sent: bool) -> Check:
+    kinds = Counter(OrderEmail.objects.values_list("order_id", "kind"))
+    sends = Count("events", filter=Q(events__kind=OrderEvent.Kind.EMAIL))
+    for pk, number, paid_at, email_events in Order.objects.annotate(sends=sends).values_list(
+        "pk", "number", "paid_at", "sends"
+    ):
+        check.checked += 1
+        owed = {OrderEmail.Kind.CONFIRMATION: 1, OrderEmail.Kind.PAYMENT: int(paid_at is not None)}
+        for kind, count in owed.items():
+            if kinds[pk, kind] != count:
+                check.wrong.append(f"{number}: {kinds[pk, kind]} {kind} emails owed, not {count}")
+        if email_events > sum(owed.values()):
+            check.wrong.append(f"{number}: {email_events} emails sent")
+    if sent:
+        unsent = OrderEmail.objects.filter(sent_at__isnull=True).count()
+        if unsent:
+            check.wrong.append(f"{unsent} emails never sent")
+    return check
+
+
+def _coupons(check: Check) -> Check:
+    unreleased = Count("redemptions", filter=Q(redemptions__released_at__isnull=True))
+    for code, uses, held in Coupon.objects.annotate(held=unreleased).values_list(
+        "code", "uses", "held"
+    ):
+        check.checked += 1
+        if uses != held:
+            check.wrong.append(f"coupon {code}: {uses} uses, {held} unreleased redemptions")
+    return check
+
+
+def books_check(*, initial_stock: dict[int, int], emails_sent: bool = True) -> list[Check]:
+    """Check every order, wine, payment, email and coupon in the database; return the checks.
+
+    initial_stock maps wine ids to their stock before any order: each wine's missing bottles
+    must be exactly those its stock-holding orders hold. With emails_sent, every email owed
+    must have been sent by now.
+    """
+    return [
+        _orders(Check("orders", WHAT["orders"])),
+        _stock(Check("stock", WHAT["stock"]), initial_stock),
+        _payments(Check("payments", WHAT["payments"])),
+        _emails(Check("emails", WHAT["emails"]), sent=emails_sent),
+        _coupons(Check("coupons", WHAT["coupons"])),
+    ]
+
+
+def discrepancies(checks: list[Check]) -> int:
+    return sum(len(check.wrong) for check in checks)
