@@ -7,5 +7,15 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def random_code(length: int, alphabet: str = ALPHABET) -> str:
-    """Return length characters drawn from alphabet by the operating system's CSPRNG."""
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    """Return length characters of alphabet, every code equally likely, from the OS's CSPRNG.
+
+    One draw below len(alphabet) ** length, written in that base: a tenth of the system calls
+    of drawing each character on its own, which counts when a batch makes 100,000 codes.
+    """
+    base = len(alphabet)
+    number = secrets.randbelow(base**length)
+    chars = []
+    for _ in range(length):
+        number, index = divmod(number, base)
+        chars.append(alphabet[index])
+    return "".join(chars)
