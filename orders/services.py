@@ -16,7 +16,7 @@ from coupons.services import coupon_redeem, coupon_release
 from orders.emails import queue_order_email, queue_payment_alert
 from orders.exceptions import CartChanged, EmptyCart, InvalidTransition, OutOfStock, WineUnavailable
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
-from shop.catalog_cache import catalog_changed
+from shop.catalog_cache import catalog_changed, shown_stock
 from shop.models import Wine
 from shop.money import quantize, to_minor_units
 
@@ -44,13 +44,18 @@ def _lock_wines(wine_ids) -> dict[int, Wine]:
     }
 
 
-def _move_stock(changes: dict[int, int]) -> None:
-    """Add changes[wine_id] bottles to each wine's stock in one statement."""
+def _move_stock(changes: dict[int, int], wines: dict[int, Wine]) -> None:
+    """Add changes[wine_id] bottles to each of the locked wines' stock in one statement."""
     Wine.objects.filter(pk__in=list(changes)).update(
         stock=Case(*(When(pk=pk, then=F("stock") + delta) for pk, delta in changes.items())),
         updated=timezone.now(),
     )
-    catalog_changed()
+    # Most sales leave the catalog pages' "In stock" as it was: they stay cached then.
+    if any(
+        shown_stock(wines[pk], wines[pk].stock) != shown_stock(wines[pk], wines[pk].stock + delta)
+        for pk, delta in changes.items()
+    ):
+        catalog_changed()
 
 
 def _create_with_number(**fields) -> Order:
@@ -127,7 +132,7 @@ def place_order(
     for item in items:
         item.order = order
     OrderItem.objects.bulk_create(items)
-    _move_stock({wine_id: -quantity for wine_id, quantity in quantities.items()})
+    _move_stock({wine_id: -quantity for wine_id, quantity in quantities.items()}, wines)
     queue_order_email(order_id=order.pk, kind=OrderEmail.Kind.CONFIRMATION)
     OrderEvent.objects.create(
         order=order,
@@ -174,8 +179,7 @@ def _release_stock(order: Order, *, actor, reason: str) -> None:
     for wine_id, quantity in order.items.filter(wine__isnull=False).values_list("wine", "quantity"):
         changes[wine_id] = changes.get(wine_id, 0) + quantity
     if changes:
-        _lock_wines(changes)
-        _move_stock(changes)
+        _move_stock(changes, _lock_wines(changes))
     OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.STOCK_RELEASED,

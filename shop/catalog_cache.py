@@ -30,6 +30,14 @@ def catalog_changed() -> None:
     transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
 
 
+def shown_stock(wine, stock: int):
+    """Return what catalog pages say of a wine at that stock: sold out, the count when low (see
+    Wine.low_stock), or in stock. A sale that leaves it unchanged leaves the pages valid."""
+    if stock <= 0:
+        return "sold out"
+    return stock if stock <= wine.low_stock_threshold else "in stock"
+
+
 def cached_page(name: str, key: str, render) -> str:
     """Return the cached rendering of a catalog page, rendering and storing it on a miss.
 

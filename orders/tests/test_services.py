@@ -111,3 +111,25 @@ def test_ship_only_paid_orders():
         cancel_order(order_id=order.pk)
     wine.refresh_from_db()
     assert wine.stock == 9
+
+
+def test_catalog_pages_are_retired_only_when_what_they_show_of_stock_changes(
+    django_capture_on_commit_callbacks,
+):
+    from shop.catalog_cache import catalog_version
+
+    plenty, scarce = WineFactory(stock=50), WineFactory(stock=8)  # low from 6 bottles
+    version = catalog_version()
+
+    def place(wine, quantity):
+        with django_capture_on_commit_callbacks(execute=True):
+            return place_order(lines=[(wine.pk, quantity)], customer=customer())
+
+    place(plenty, 3)  # 47: still "In stock"
+    assert catalog_version() == version
+    order = place(scarce, 3)  # 5: "Only 5 left"
+    assert catalog_version() != version
+    version = catalog_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_order(order_id=order.pk)  # back to 8: "In stock" again
+    assert catalog_version() != version
