@@ -20,9 +20,8 @@ pytestmark = pytest.mark.django_db
 HEADER = "sku,name,producer,vintage,category,country,region,price,stock,description,available"
 ROW = "A1,Clos du Test,Domaine Un,2019,Red,France,Bordeaux,12.50,6,Dark fruit.,yes"
 
-examples = hsettings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+# The example count comes from the profile (conftest.py): the suite's, or the drills'.
+examples = hsettings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def csv_file(*rows: str, header: str = HEADER, bom: bool = False) -> io.BytesIO:
