@@ -19,3 +19,12 @@ class StoredFile(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class JobStatus(models.TextChoices):
+    """Where a piece of background work stands: coupon batches, catalog imports, reports."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

@@ -4,15 +4,13 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from backoffice.models import JobStatus
+
 
 class CouponBatch(models.Model):
     """Codes generated together for one promotion, with the settings they were made with."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Generating"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     name = models.CharField("name", max_length=100)
     prefix = models.CharField("prefix", max_length=12, blank=True)

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import models
 
+from backoffice.models import JobStatus
 from backoffice.storage import private_storage
 
 
@@ -55,11 +56,7 @@ class Report(models.Model):
         WEEK = "week", "Week"
         MONTH = "month", "Month"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     kind = models.CharField("period", max_length=8, choices=Kind.choices, default=Kind.DAY)
     start = models.DateField("first day")

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from backoffice.models import JobStatus
 from backoffice.storage import private_storage
 
 
@@ -147,11 +148,7 @@ class WineImport(models.Model):
     machine all read the same bytes.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
+    Status = JobStatus
 
     file = models.FileField("file", upload_to="imports/", storage=private_storage)
     original_name = models.CharField("file name", max_length=255)
