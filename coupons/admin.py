@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.html import format_html
@@ -10,7 +10,7 @@ from unfold.decorators import action, display
 from backoffice.spreadsheet import csv_response
 from coupons.forms import CouponAdminForm, CouponBatchForm
 from coupons.models import Coupon, CouponBatch, CouponRedemption
-from coupons.selectors import batch_stats, valid_now
+from coupons.selectors import batches_with_figures, valid_now
 from coupons.services import batch_create
 
 
@@ -104,18 +104,7 @@ class CouponBatchAdmin(ModelAdmin):
     change_form_before_template = "admin/coupons/couponbatch/progress.html"
 
     def get_queryset(self, request):
-        kept = Q(coupons__redemptions__released_at__isnull=True) & Q(
-            coupons__redemptions__isnull=False
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                used_codes=Count("coupons", filter=Q(coupons__uses__gt=0), distinct=True),
-                order_count=Count("coupons__redemptions", filter=kept, distinct=True),
-                discount_given=Sum("coupons__redemptions__discount", filter=kept),
-            )
-        )
+        return batches_with_figures(super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -146,11 +135,6 @@ class CouponBatchAdmin(ModelAdmin):
         fields = {name: form.cleaned_data[name] for name in CouponBatchForm.Meta.fields}
         batch = batch_create(**fields, created_by=request.user)
         obj.pk, obj._state.adding = batch.pk, False
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None:
-            context["batch_stats"] = batch_stats(batch=obj)
-        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @display(description="codes")
     def progress(self, batch):

@@ -1,6 +1,7 @@
 import csv
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -9,6 +10,9 @@ from django.urls import reverse
 from backoffice.codes import ALPHABET
 from coupons.models import Coupon, CouponBatch
 from coupons.services import batch_create, batch_generate, min_code_length
+from orders.services import expire_order, place_order
+from orders.tests.factories import customer
+from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +115,8 @@ def test_admin_creates_a_batch_and_shows_its_figures(admin_client):
 
     page = admin_client.get(reverse("admin:coupons_couponbatch_change", args=[batch.pk]))
     assert page.status_code == 200
-    assert page.context["batch_stats"] == {"codes_used": 0, "orders": 0, "discount": 0}
+    shown = page.context["original"]
+    assert (shown.used_codes, shown.order_count, shown.discount_given) == (0, 0, None)
     listing = admin_client.get(reverse("admin:coupons_couponbatch_changelist"))
     assert b"Newsletter" in listing.content
 
@@ -135,3 +140,21 @@ def test_batch_codes_export_as_csv(admin_client):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["code", "percent_off"]
     assert sorted(r[0] for r in rows[1:]) == sorted(batch.coupons.values_list("code", flat=True))
+
+
+def test_batch_figures_count_kept_uses_only(admin_client):
+    batch = batch_create(name="Figures", count=3, percent_off=10, max_uses=2)
+    first, second = batch.coupons.order_by("code")[:2]
+    wine = WineFactory(price="20.00", stock=20)
+    kept = place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code=first.code)
+    place_order(lines=[(wine.pk, 2)], customer=customer(), coupon_code=first.code)
+    expire_order(
+        order_id=place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code=second.code).pk
+    )  # its use is given back
+
+    page = admin_client.get(reverse("admin:coupons_couponbatch_change", args=[batch.pk]))
+
+    shown = page.context["original"]
+    assert (shown.used_codes, shown.order_count) == (1, 2)
+    assert shown.discount_given == kept.discount + Decimal("4.00")
+    assert "Codes used <strong>1</strong>" in page.content.decode()
