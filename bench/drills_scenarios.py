@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import seed_places
+from bench.harness import seed_places
 
 WINES = 200
 CART_WINES = 40  # the wines the carts fill up with

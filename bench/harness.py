@@ -16,6 +16,11 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 WORKERS = 2  # gunicorn's sync workers, as in production
 THREADS = 2  # wrk's threads: one per core
+# The catalog's names in every benchmark and drill: 6 categories, 15 countries.
+CATEGORIES = ["Red", "White", "Rosé", "Sparkling", "Sweet", "Fortified"]
+COUNTRIES = ["France", "Italy", "Spain", "Portugal", "Germany", "Austria", "Greece", "Hungary"]
+COUNTRIES += ["USA", "Chile", "Argentina", "South Africa", "Australia", "New Zealand", "Lebanon"]
+HOUSES = ["Domaine", "Château", "Bodega", "Weingut", "Tenuta", "Quinta"]
 
 
 class BenchError(Exception):
@@ -229,3 +234,18 @@ def run_script(name: str, main, django_main, *, failed: int) -> None:
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
         sys.exit(130)
+
+
+def seed_places(parts: tuple[str, ...]) -> None:
+    """Create the categories, the countries and one region of each country per part."""
+    from django.utils.text import slugify
+
+    from shop.models import Category, Country, Region
+
+    Category.objects.bulk_create([Category(name=n, slug=slugify(n)) for n in CATEGORIES])
+    Country.objects.bulk_create([Country(name=n, slug=slugify(n)) for n in COUNTRIES])
+    Region.objects.bulk_create(
+        Region(country=country, name=f"{country.name} {part}", slug=slugify(f"{country} {part}"))
+        for country in Country.objects.all()
+        for part in parts
+    )

@@ -19,16 +19,15 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import BASE_DIR, CATEGORIES, COUNTRIES, HOUSES, seed_places
+
 WORK_DIR = BASE_DIR / "var" / "bench" / "imports"
 DATABASE_NAME = "wineshop_bench_imports"
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 BATCH = 2000  # rows per bulk_create / bulk_update call, as the import writes them
-CATEGORIES = ["Red", "White", "Rosé", "Sparkling", "Sweet", "Fortified"]
-COUNTRIES = ["France", "Italy", "Spain", "Portugal", "Germany", "Austria", "Greece", "Hungary"]
-COUNTRIES += ["USA", "Chile", "Argentina", "South Africa", "Australia", "New Zealand", "Lebanon"]
 PARTS = ("North", "South", "Coast", "Hills")
-HOUSES = ["Domaine", "Château", "Bodega", "Weingut", "Tenuta", "Quinta"]
 WORDS = [
     "Vieilles",
     "Vignes",
@@ -156,17 +155,7 @@ def child(step: str, *args: str) -> dict:
         return result
     if step == "catalog":
         # Categories, countries and regions exist, so that every pass writes only wines.
-        from django.utils.text import slugify
-
-        from shop.models import Category, Country, Region
-
-        Category.objects.bulk_create([Category(name=n, slug=slugify(n)) for n in CATEGORIES])
-        Country.objects.bulk_create([Country(name=n, slug=slugify(n)) for n in COUNTRIES])
-        Region.objects.bulk_create(
-            Region(country=c, name=f"{c.name} {p}", slug=slugify(f"{c.name} {p}"))
-            for c in Country.objects.all()
-            for p in PARTS
-        )
+        seed_places(PARTS)
         return result
     if step == "truncate":
         with connection.cursor() as cursor:

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BASE_DIR,
+    HOUSES,
     THREADS,
     WORKERS,
     BenchError,
@@ -31,6 +32,7 @@ from bench.harness import (
     reset_postgres,
     run,
     run_script,
+    seed_places,
     start_gunicorn,
     stop,
     wait_ready,
@@ -45,10 +47,6 @@ WARMUP_SECONDS = 2
 ROUNDS = 3  # alternating runs of the baseline and the wine list; the median counts
 SESSIONS = 64  # per add-to-cart run, so that no cart reaches its limit during a run
 CART_WINES = 50  # the wines add-to-cart rotates over
-CATEGORIES = ["Red", "White", "Rosé", "Sparkling", "Sweet", "Fortified"]
-COUNTRIES = ["France", "Italy", "Spain", "Portugal", "Germany", "Austria", "Greece", "Hungary"]
-COUNTRIES += ["USA", "Chile", "Argentina", "South Africa", "Australia", "New Zealand", "Lebanon"]
-HOUSES = ["Domaine", "Château", "Bodega", "Weingut", "Tenuta", "Quinta"]
 NAME_WORDS = "Vieilles Vignes Clos Réserve Grand Cru Terroir Colline Sorì Pago Lieu-dit Cuvée"
 BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 TASKS = 1_000  # of each kind
@@ -168,21 +166,6 @@ class TaskResult:
 
 
 # --- The Django side (run in a subprocess) ---------------------------------------------------
-
-
-def seed_places(parts: tuple[str, ...]) -> None:
-    """Create the categories, the countries and one region of each country per part."""
-    from django.utils.text import slugify
-
-    from shop.models import Category, Country, Region
-
-    Category.objects.bulk_create([Category(name=n, slug=slugify(n)) for n in CATEGORIES])
-    Country.objects.bulk_create([Country(name=n, slug=slugify(n)) for n in COUNTRIES])
-    Region.objects.bulk_create(
-        Region(country=country, name=f"{country.name} {part}", slug=slugify(f"{country} {part}"))
-        for country in Country.objects.all()
-        for part in parts
-    )
 
 
 def seed() -> dict:
