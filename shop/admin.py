@@ -78,7 +78,7 @@ class WineAdminForm(forms.ModelForm):
     # Not the model's field: the upload is checked and resized by wine_image_prepare, and the
     # sizes it makes are stored by wine_image_set, never the file as uploaded.
     photo = forms.FileField(
-        label="photo",
+        label="Photo",
         required=False,
         widget=UnfoldAdminImageFieldWidget(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         help_text="A JPEG, PNG or WebP image, shown on the catalog and on the wine's page.",
