@@ -130,3 +130,17 @@ def test_admin_refuses_a_bad_photo_with_a_clear_error_and_saves_nothing(
     assert message in response.content.decode()
     wine.refresh_from_db()
     assert wine.name == "Before" and not wine.image
+
+
+def test_admin_adds_a_wine_with_its_photo(admin_client):
+    from shop.tests.factories import photo_bytes
+
+    other = WineFactory()  # its category, country and region serve the new wine
+    url = reverse("admin:shop_wine_add")
+    assert "No photo yet." in admin_client.get(url).content.decode()
+
+    data = wine_form(other, sku="NEW-1", slug="new-1", photo=upload(photo_bytes()))
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()
+    assert Wine.objects.get(sku="NEW-1").thumbnail_width == 320
