@@ -100,13 +100,11 @@ class Wine(models.Model):
     description = models.TextField("description", blank=True)
     # The photo at the wine page's size and the catalog card's, in public media (the database,
     # shared by every web process), named by their content; set by shop.services.wine_image_set.
-    image = models.ImageField(
-        "photo", upload_to="wines/", storage=media_storage, max_length=255, blank=True
-    )
+    image = models.ImageField("photo", upload_to="wines/", storage=media_storage, blank=True)
     image_width = models.PositiveSmallIntegerField("photo width", null=True, blank=True)
     image_height = models.PositiveSmallIntegerField("photo height", null=True, blank=True)
     thumbnail = models.ImageField(
-        "thumbnail", upload_to="wines/", storage=media_storage, max_length=255, blank=True
+        "thumbnail", upload_to="wines/", storage=media_storage, blank=True
     )
     thumbnail_width = models.PositiveSmallIntegerField("thumbnail width", null=True, blank=True)
     thumbnail_height = models.PositiveSmallIntegerField("thumbnail height", null=True, blank=True)

@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='wine',
             name='thumbnail',
-            field=models.ImageField(blank=True, max_length=255, storage=backoffice.storage.media_storage, upload_to='wines/', verbose_name='thumbnail'),
+            field=models.ImageField(blank=True, storage=backoffice.storage.media_storage, upload_to='wines/', verbose_name='thumbnail'),
         ),
         migrations.AddField(
             model_name='wine',
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='wine',
             name='image',
-            field=models.ImageField(blank=True, max_length=255, storage=backoffice.storage.media_storage, upload_to='wines/', verbose_name='photo'),
+            field=models.ImageField(blank=True, storage=backoffice.storage.media_storage, upload_to='wines/', verbose_name='photo'),
         ),
         CREATE,
     ]

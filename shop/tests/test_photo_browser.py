@@ -97,6 +97,7 @@ def test_a_photo_uploaded_on_one_replica_shows_on_the_other(
 ):
     first, second = replicas
     wine = WineFactory(name="Barolo Monfalletto", vintage=2019)
+    WineFactory(name="Clos Sans Photo")  # shown with the placeholder
     hasher = PBKDF2PasswordHasher()  # as production hashes
     django_user_model.objects.create(
         username="merchant",
@@ -155,3 +156,4 @@ def test_a_photo_uploaded_on_one_replica_shows_on_the_other(
         "img => img.complete && img.naturalWidth > 0", arg=detail.element_handle()
     )
     assert detail.evaluate("img => img.naturalWidth") == 800
+    page.screenshot(path=str(folder / "wine-page-photo.png"), full_page=True)
