@@ -238,12 +238,17 @@ STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[])
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
+# Wine photos are served by backoffice.media at /media/ from the "media" storage below.
+MEDIA_URL = "/media/"
+# Where wine photos were kept before they moved to the database: `manage.py move_wine_images`
+# reads them from here once.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Invoices, reports and uploaded imports: in the database, which every machine shares.
     "private": {"BACKEND": "backoffice.storage.DatabaseStorage"},
+    # Public media (wine photos): the same table under a prefix of their own, served to anyone.
+    "media": {"BACKEND": "backoffice.storage.PublicDatabaseStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -258,6 +263,10 @@ SHOP_CURRENCY = env("SHOP_CURRENCY", default="EUR")
 SHOP_CURRENCY_SYMBOL = env("SHOP_CURRENCY_SYMBOL", default="€")
 WINES_PER_PAGE = 24
 CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=120)
+# Wine photos uploaded in the admin: largest file in bytes, and most pixels (width x height),
+# checked from the header before decoding, against images that decompress to gigabytes.
+WINE_IMAGE_MAX_BYTES = env.int("WINE_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+WINE_IMAGE_MAX_PIXELS = env.int("WINE_IMAGE_MAX_PIXELS", default=40_000_000)
 # Unpaid orders older than this are expired and their bottles go back on sale.
 ORDER_UNPAID_EXPIRY_MINUTES = env.int("ORDER_UNPAID_EXPIRY_MINUTES", default=24 * 60)
 

@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
@@ -15,7 +16,10 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeNumericFilter, RelatedDropdownFilter
 from unfold.contrib.import_export.forms import ImportForm, SelectableFieldsExportForm
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminImageFieldWidget
 
+from shop.exceptions import WineImageInvalid
+from shop.images import WinePhoto
 from shop.imports import (
     COLUMNS,
     REQUIRED_COLUMNS,
@@ -28,7 +32,7 @@ from shop.imports import (
 )
 from shop.models import Category, Country, Region, Wine, WineImport
 from shop.resources import WineResource
-from shop.services import wine_save
+from shop.services import wine_image_prepare, wine_image_set, wine_save
 
 
 @admin.register(Category)
@@ -71,6 +75,14 @@ class RegionAdmin(ModelAdmin):
 class WineAdminForm(forms.ModelForm):
     # The stock the merchant was shown, so that a stock edit applies as a difference.
     stock_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Not the model's field: the upload is checked and resized by wine_image_prepare, and the
+    # sizes it makes are stored by wine_image_set, never the file as uploaded.
+    photo = forms.FileField(
+        label="Photo",
+        required=False,
+        widget=UnfoldAdminImageFieldWidget(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text="A JPEG, PNG or WebP image, shown on the catalog and on the wine's page.",
+    )
 
     class Meta:
         model = Wine
@@ -81,7 +93,6 @@ class WineAdminForm(forms.ModelForm):
             "producer",
             "vintage",
             "description",
-            "image",
             "category",
             "country",
             "region",
@@ -95,6 +106,20 @@ class WineAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["stock_seen"].initial = self.instance.stock
+        if self.instance.image:
+            self.fields["photo"].initial = self.instance.image
+
+    def clean_photo(self):
+        """Return the photo's sizes for a new upload, False to remove it, None to keep it."""
+        photo = self.cleaned_data.get("photo")
+        if photo is False:
+            return False
+        if not isinstance(photo, UploadedFile):  # the current photo, or none: nothing changes
+            return None
+        try:
+            return wine_image_prepare(upload=photo)
+        except WineImageInvalid as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class WineImportForm(ImportForm):
@@ -150,9 +175,10 @@ class WineAdmin(ModelAdmin, ImportExportModelAdmin):
     search_fields = ["sku", "name", "producer"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["category", "country", "region"]
-    readonly_fields = ["created", "updated"]
+    readonly_fields = ["photo_preview", "created", "updated"]
     fieldsets = [
-        (None, {"fields": ["sku", "name", "slug", "producer", "vintage", "description", "image"]}),
+        (None, {"fields": ["sku", "name", "slug", "producer", "vintage", "description"]}),
+        ("Photo", {"fields": ["photo", "photo_preview"]}),
         ("Origin", {"fields": ["category", "country", "region"]}),
         (
             "Sales",
@@ -176,6 +202,23 @@ class WineAdmin(ModelAdmin, ImportExportModelAdmin):
         if seen is None:
             seen = form.initial.get("stock")
         wine_save(wine=obj, stock_seen=seen if change else None)
+        photo = form.cleaned_data.get("photo")
+        if isinstance(photo, WinePhoto):
+            wine_image_set(wine=obj, photo=photo)
+        elif photo is False and obj.image:
+            wine_image_set(wine=obj, photo=None)
+
+    @display(description="as the catalog shows it")
+    def photo_preview(self, obj):
+        if not obj.thumbnail:
+            return "No photo yet."
+        return format_html(
+            '<img src="{}" width="{}" height="{}" alt="{}" style="max-width:240px;height:auto">',
+            obj.thumbnail.url,
+            obj.thumbnail_width,
+            obj.thumbnail_height,
+            f"Photo of {obj.name}",
+        )
 
     # --- Import: checked by shop.imports, previewed, applied once confirmed ---------------------
 

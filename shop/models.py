@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from backoffice.models import JobStatus
-from backoffice.storage import private_storage
+from backoffice.storage import media_storage, private_storage
 
 
 class Category(models.Model):
@@ -98,7 +98,16 @@ class Wine(models.Model):
     low_stock_threshold = models.PositiveIntegerField("low-stock threshold", default=6)
     available = models.BooleanField("available", default=True)
     description = models.TextField("description", blank=True)
-    image = models.ImageField("image", upload_to="wines/", blank=True)
+    # The photo at the wine page's size and the catalog card's, in public media (the database,
+    # shared by every web process), named by their content; set by shop.services.wine_image_set.
+    image = models.ImageField("photo", upload_to="wines/", storage=media_storage, blank=True)
+    image_width = models.PositiveSmallIntegerField("photo width", null=True, blank=True)
+    image_height = models.PositiveSmallIntegerField("photo height", null=True, blank=True)
+    thumbnail = models.ImageField(
+        "thumbnail", upload_to="wines/", storage=media_storage, blank=True
+    )
+    thumbnail_width = models.PositiveSmallIntegerField("thumbnail width", null=True, blank=True)
+    thumbnail_height = models.PositiveSmallIntegerField("thumbnail height", null=True, blank=True)
     created = models.DateTimeField("created", auto_now_add=True)
     updated = models.DateTimeField("updated", auto_now=True)
 

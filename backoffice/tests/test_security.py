@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -9,7 +10,8 @@ from backoffice.healthz import BROKER_CACHE_KEY
 from backoffice.ratelimit import client_address
 from backoffice.tests.production import manage, production_env
 from backoffice.tests.workers import broker_away
-from shop.tests.factories import WineFactory
+from shop.services import wine_image_prepare, wine_image_set
+from shop.tests.factories import WineFactory, photo_bytes
 from shop.tests.test_browser import CHROMIUM, page  # noqa: F401 - the Chromium page fixture
 
 pytestmark = pytest.mark.django_db
@@ -231,6 +233,10 @@ def test_client_address_trusts_only_the_proxies_it_is_told_of(settings):
 )
 def test_the_policy_blocks_nothing_the_shop_or_unfold_uses(live_server, page, admin_user):  # noqa: F811
     wine = WineFactory(name="Château Lagrézette")
+    # With a photo: the catalog, the wine's page and the admin's preview load it.
+    photo = wine_image_prepare(upload=ContentFile(photo_bytes()))
+    wine_image_set(wine=wine, photo=photo)
+    WineFactory(name="Without a photo")
     blocked = []
     page.on(
         "console",
@@ -239,8 +245,11 @@ def test_the_policy_blocks_nothing_the_shop_or_unfold_uses(live_server, page, ad
         ),
     )
     page.on("pageerror", lambda error: blocked.append(str(error)))
-    page.goto(f"{live_server.url}/")
-    page.goto(f"{live_server.url}/wine/{wine.slug}/")
+    for path in ("/", f"/wine/{wine.slug}/"):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        # The photo and the placeholder of the other wine: every image loaded.
+        assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     page.goto(f"{live_server.url}/admin/login/")
     page.get_by_label("Username").fill(admin_user.username)
     page.get_by_label("Password").fill("password")

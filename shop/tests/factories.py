@@ -48,3 +48,39 @@ class WineFactory(DjangoModelFactory):
     price = Decimal("12.50")
     stock = 24
     available = True
+
+
+def photo_bytes(size=(800, 1200), *, fmt="JPEG", color=(123, 30, 58), orientation=None) -> bytes:
+    """Return an image file's bytes; with an EXIF orientation as cameras write it."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", size, color)
+    # A white top-left quarter, to see where a rotation put it.
+    image.paste((255, 255, 255), (0, 0, size[0] // 2, size[1] // 2))
+    out = io.BytesIO()
+    options = {}
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        exif[0x010F] = "Camera maker"
+        options["exif"] = exif
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def png_header(width: int, height: int) -> bytes:
+    """Return a tiny PNG that declares width x height pixels: a decompression bomb's header."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )

@@ -60,3 +60,87 @@ def test_admin_stock_edit_keeps_bottles_reserved_meanwhile(admin_client):
     assert response.status_code == 302
     wine.refresh_from_db()
     assert wine.stock == 9
+
+
+def upload(data: bytes, name: str = "bottle.jpg"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="image/jpeg")
+
+
+def test_admin_photo_upload_stores_the_catalog_sizes_not_the_upload(admin_client):
+    from backoffice.models import StoredFile
+    from shop.tests.factories import photo_bytes
+
+    wine = WineFactory()
+    url = reverse("admin:shop_wine_change", args=[wine.pk])
+    original = photo_bytes((2400, 3600), orientation=1)
+
+    response = admin_client.post(url, wine_form(wine, photo=upload(original)))
+
+    assert response.status_code == 302, response.content.decode()
+    wine.refresh_from_db()
+    assert (wine.thumbnail_width, wine.thumbnail_height) == (320, 480)
+    assert (wine.image_width, wine.image_height) == (800, 1200)
+    assert wine.image.name.endswith(".webp")
+    assert StoredFile.objects.filter(name__startswith="public/wines/").count() == 2
+    assert not StoredFile.objects.filter(content=original).exists()
+    # The form shows the photo as the catalog will.
+    page = admin_client.get(url).content.decode()
+    assert f'src="{wine.thumbnail.url}"' in page
+
+
+def test_admin_edit_without_a_new_photo_keeps_it_and_clear_removes_it(admin_client):
+    from shop.services import wine_image_prepare, wine_image_set
+    from shop.tests.factories import photo_bytes
+
+    wine = WineFactory()
+    wine_image_set(wine=wine, photo=wine_image_prepare(upload=upload(photo_bytes())))
+    url = reverse("admin:shop_wine_change", args=[wine.pk])
+
+    assert admin_client.post(url, wine_form(wine, name="Renamed")).status_code == 302
+    wine.refresh_from_db()
+    assert wine.name == "Renamed" and wine.thumbnail
+
+    assert admin_client.post(url, wine_form(wine, **{"photo-clear": "on"})).status_code == 302
+    wine.refresh_from_db()
+    assert not wine.image and not wine.thumbnail and wine.thumbnail_width is None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"%PDF-1.7 an invoice", "not a photo we can read"),
+        (None, "photos may have up to 40,000,000 pixels"),
+    ],
+    ids=["not-an-image", "decompression-bomb"],
+)
+def test_admin_refuses_a_bad_photo_with_a_clear_error_and_saves_nothing(
+    admin_client, data, message
+):
+    from shop.tests.factories import png_header
+
+    wine = WineFactory(name="Before")
+    url = reverse("admin:shop_wine_change", args=[wine.pk])
+    data = data or png_header(8_000, 8_000)
+
+    response = admin_client.post(url, wine_form(wine, name="After", photo=upload(data, "x.png")))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    wine.refresh_from_db()
+    assert wine.name == "Before" and not wine.image
+
+
+def test_admin_adds_a_wine_with_its_photo(admin_client):
+    from shop.tests.factories import photo_bytes
+
+    other = WineFactory()  # its category, country and region serve the new wine
+    url = reverse("admin:shop_wine_add")
+    assert "No photo yet." in admin_client.get(url).content.decode()
+
+    data = wine_form(other, sku="NEW-1", slug="new-1", photo=upload(photo_bytes()))
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()
+    assert Wine.objects.get(sku="NEW-1").thumbnail_width == 320

@@ -36,3 +36,52 @@ def test_csrf_failure_is_a_clear_403():
     )
     assert response.status_code == 403
     assert "Please try again" in response.content.decode()
+
+
+def _with_photo(wine):
+    from django.core.files.base import ContentFile
+
+    from shop.services import wine_image_prepare, wine_image_set
+    from shop.tests.factories import photo_bytes
+
+    photo = wine_image_prepare(upload=ContentFile(photo_bytes((1200, 1800))))
+    return wine_image_set(wine=wine, photo=photo)
+
+
+def test_catalog_cards_show_the_thumbnail_lazily_or_a_placeholder(client):
+    shown = _with_photo(WineFactory(name="Barolo Monfalletto"))
+    WineFactory(name="Without a photo")
+
+    page = client.get(reverse("shop:wine_list")).content.decode()
+
+    assert (
+        f'<img class="wine-thumb" src="/media/{shown.thumbnail.name}" width="320" height="480" '
+        'alt="Bottle of Barolo Monfalletto" loading="lazy" decoding="async">'
+    ) in page
+    assert page.count('class="wine-thumb placeholder"') == 1
+    assert client.get(f"/media/{shown.thumbnail.name}").status_code == 200
+
+
+def test_wine_page_shows_the_detail_size_or_a_placeholder(client):
+    shown = _with_photo(WineFactory(name="Barolo Monfalletto", vintage=2019))
+    bare = WineFactory()
+
+    page = client.get(shown.get_absolute_url()).content.decode()
+
+    assert f'src="/media/{shown.image.name}" width="800" height="1200"' in page
+    assert 'alt="Bottle of Barolo Monfalletto 2019, Domaine Test"' in page
+    assert 'class="wine-image placeholder"' in client.get(bare.get_absolute_url()).content.decode()
+
+
+def test_a_new_photo_shows_on_the_cached_catalog_at_once(
+    client, django_capture_on_commit_callbacks
+):
+    wine = WineFactory(name="Barolo Monfalletto")
+    assert "wine-thumb placeholder" in client.get(reverse("shop:wine_list")).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _with_photo(wine)
+
+    page = client.get(reverse("shop:wine_list")).content.decode()
+    assert f'src="/media/{wine.thumbnail.name}"' in page
+    assert "wine-thumb placeholder" not in page
