@@ -203,7 +203,7 @@ def cancel_order(*, order_id: int, actor=None, reason: str = "") -> Order:
     _release_stock(order, actor=actor, reason="order canceled")
     if order.paid_at is None:
         coupon_release(order=order, actor=actor)
-        announce_released(order.pk)  # its Checkout Session must not be paid any more
+        announce_released(order)  # its Checkout Session must not be paid any more
     return order
 
 
@@ -219,7 +219,7 @@ def expire_order(*, order_id: int) -> Order:
     )
     _release_stock(order, actor=None, reason="order expired")
     coupon_release(order=order)
-    announce_released(order.pk)  # its Checkout Session must not be paid any more
+    announce_released(order)  # its Checkout Session must not be paid any more
     return order
 
 

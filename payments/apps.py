@@ -15,10 +15,12 @@ class PaymentsConfig(AppConfig):
         order_released.connect(_expire_checkout_session, dispatch_uid="payments-expire-session")
 
 
-def _expire_checkout_session(sender, *, order_id: int, **kwargs) -> None:
+def _expire_checkout_session(sender, *, order_id: int, stripe_session_id: str, **kwargs) -> None:
     """Close the released order's Checkout Session at Stripe, so its page can't be paid."""
     from payments.tasks import checkout_session_expire
 
+    if not stripe_session_id:  # never sent to Stripe: nothing to close
+        return
     try:
         checkout_session_expire.apply_async(args=[order_id], retry=False)
     except Exception:  # a broker away: the session still lapses on its own at its expiry

@@ -293,3 +293,14 @@ def test_canceling_an_unpaid_order_expires_its_checkout_session_a_paid_one_is_le
     assert expired == [f"/v1/checkout/sessions/{unpaid.stripe_session_id}/expire"]
     assert stripe_client.retrieve_checkout_session(unpaid.stripe_session_id).status == "expired"
     assert stripe_client.retrieve_checkout_session(paid.stripe_session_id).status == "complete"
+
+
+def test_an_order_never_sent_to_stripe_is_released_without_a_call_to_stripe(
+    sandbox, django_capture_on_commit_callbacks
+):
+    order = OrderItemFactory().order
+
+    with django_capture_on_commit_callbacks(execute=True):
+        expire_order(order_id=order.pk)
+
+    assert api_calls(sandbox) == []
