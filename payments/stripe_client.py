@@ -45,7 +45,9 @@ def time_budget(seconds: float) -> Iterator[None]:
     Each try's timeout is what is left; once nothing is, a call fails at once with
     stripe.APIConnectionError, as if Stripe were down.
     """
-    token = _deadline.set(time.monotonic() + seconds)
+    deadline = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(deadline if outer is None else min(deadline, outer))
     try:
         yield
     finally:
@@ -58,7 +60,11 @@ def _remaining() -> float | None:
 
 
 class _BudgetedSession(requests.Session):
-    """A requests session that never waits longer than what is left of the time budget."""
+    """A requests session that never waits longer than what is left of the time budget.
+
+    The SDK shares it between threads, as requests' connection pool allows; the budget itself
+    is per thread (a context variable).
+    """
 
     def request(self, method, url, *args, timeout=None, **kwargs):
         left = _remaining()

@@ -236,12 +236,11 @@ def test_the_budget_spans_every_stripe_call_of_the_payment_page(client, placed, 
         response = client.get(process)
 
         assert response.status_code == 503
-        # The expired session is looked up; the new one's creation gets what is left, and no
-        # retry after it.
-        assert api_calls(server) == [
-            ("GET", f"/v1/checkout/sessions/{placed.stripe_session_id}"),
-            ("POST", "/v1/checkout/sessions"),
-        ]
+        # The expired session is looked up; the new one's creation gets what is left (if that
+        # is worth a try), and there is no retry after it.
+        calls = api_calls(server)
+        assert calls[0] == ("GET", f"/v1/checkout/sessions/{placed.stripe_session_id}")
+        assert calls[1:] in ([], [("POST", "/v1/checkout/sessions")])
 
 
 def test_a_session_stripe_no_longer_knows_is_replaced(client, placed, sandbox):
