@@ -107,7 +107,7 @@ def _call(operation: Callable[..., T], *args) -> T:
         try:
             return operation(*args)
         except stripe.StripeError as error:
-            # The SDK's own backoff: 0.5 s, then 1 s, each between half and all of it.
+            # Backing off as Stripe's SDK does: about 0.5 s, then about 1 s, with jitter.
             pause = 0.5 * 2 ** (attempt - 1) * (0.5 + random.random() / 2)
             left = _remaining()
             if (
