@@ -320,6 +320,13 @@ STRIPE_SANDBOX_ALLOWED = DEBUG
 # Seconds a call to Stripe may take per try before the customer is asked to try again (the SDK
 # tries 3 times in all).
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10)
+# Seconds the payment page may spend on Stripe in all (every call, retry and pause) before it
+# shows the retry page: well below GUNICORN_TIMEOUT, so that a slow Stripe never ties up the
+# workers that serve the whole shop.
+STRIPE_REQUEST_BUDGET_SECONDS = env.float("STRIPE_REQUEST_BUDGET_SECONDS", default=8)
+# Seconds a "Reconcile payments" run spends asking Stripe about pending orders; the next run
+# goes on from where it stopped.
+STRIPE_RECONCILE_SECONDS = env.float("STRIPE_RECONCILE_SECONDS", default=240)
 # How long a Checkout Session stays payable: Stripe accepts 30 minutes to 24 hours.
 STRIPE_CHECKOUT_EXPIRY_MINUTES = min(
     max(env.int("STRIPE_CHECKOUT_EXPIRY_MINUTES", default=60), 30), 24 * 60

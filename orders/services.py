@@ -16,6 +16,7 @@ from coupons.services import coupon_redeem, coupon_release
 from orders.emails import queue_order_email, queue_payment_alert
 from orders.exceptions import CartChanged, EmptyCart, InvalidTransition, OutOfStock, WineUnavailable
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
+from orders.signals import announce_released
 from shop.catalog_cache import catalog_changed, shown_stock
 from shop.models import Wine
 from shop.money import quantize, to_minor_units
@@ -202,6 +203,7 @@ def cancel_order(*, order_id: int, actor=None, reason: str = "") -> Order:
     _release_stock(order, actor=actor, reason="order canceled")
     if order.paid_at is None:
         coupon_release(order=order, actor=actor)
+        announce_released(order)  # its Checkout Session must not be paid any more
     return order
 
 
@@ -217,6 +219,7 @@ def expire_order(*, order_id: int) -> Order:
     )
     _release_stock(order, actor=None, reason="order expired")
     coupon_release(order=order)
+    announce_released(order)  # its Checkout Session must not be paid any more
     return order
 
 

@@ -1,19 +1,26 @@
 """What Stripe's events do to orders: each event is stored once, then applied once."""
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+import stripe
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from orders.models import Order, OrderEvent
-from orders.services import mark_paid, mark_refunded, release_unpaid
+from orders.services import add_order_note, mark_paid, mark_refunded, release_unpaid
 from payments import stripe_client
 from payments.models import StripeEvent
 
 logger = logging.getLogger(__name__)
 
+RECONCILE_CURSOR_KEY = "payments:reconcile:after"
 PAID_TYPES = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 UNPAID_TYPES = {"checkout.session.async_payment_failed", "checkout.session.expired"}
 
@@ -108,48 +115,161 @@ def _order_of_session(session: dict) -> Order | None:
     return order
 
 
-def checkout_session_for(*, order: Order, success_url: str, cancel_url: str) -> str:
-    """Return the address of a payable Checkout Session for the pending order.
+def checkout_session_for(*, order_id: int, success_url: str, cancel_url: str) -> str | None:
+    """Return the address of a payable Checkout Session for the pending order, or None when the
+    order is no longer pending.
 
     An order keeps one open session: paying twice must not be possible, so an open session is
-    reused, and a new one is made only when the last one can no longer be paid.
+    reused, and a new one is made only when the last one can no longer be paid. The order's row
+    stays locked meanwhile, so a double click waits for the first click's session and gets it.
     """
-    if order.stripe_session_id:
-        session = stripe_client.retrieve_checkout_session(order.stripe_session_id)
-        if session.status == "open":
-            return session.url
-        if session.status == "complete":
-            return success_url  # paid; the webhook or reconciliation records it
-    session = stripe_client.create_checkout_session(
-        order=order, success_url=success_url, cancel_url=cancel_url
-    )
-    Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
-    OrderEvent.objects.create(
-        order=order,
-        kind=OrderEvent.Kind.PAYMENT,
-        message=f"Customer sent to Stripe Checkout ({session.id}).",
-    )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Order.Status.PENDING:
+            return None
+        if order.stripe_session_id:
+            try:
+                session = stripe_client.retrieve_checkout_session(order.stripe_session_id)
+            except stripe.InvalidRequestError as error:
+                if not stripe_client.is_missing(error):
+                    raise
+                session = None  # Stripe no longer knows it (a sandbox restarted): make another
+            if session is not None and session.status == "open":
+                return session.url
+            if session is not None and session.status == "complete":
+                return success_url  # paid; the webhook or reconciliation records it
+        session = stripe_client.create_checkout_session(
+            order=order,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            replaces=order.stripe_session_id,
+        )
+        Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
+        OrderEvent.objects.create(
+            order=order,
+            kind=OrderEvent.Kind.PAYMENT,
+            message=f"Customer sent to Stripe Checkout ({session.id}).",
+        )
     return session.url
 
 
-def reconcile_pending(*, older_than_minutes: int = 10, limit: int = 200) -> int:
+def checkout_session_expire(*, order_id: int) -> bool:
+    """Expire the Checkout Session of an order that no longer waits for payment; return whether
+    this call expired it.
+
+    Safe to repeat: a session that is not open (paid, expired, or unknown to Stripe) is left as
+    it is.
+    """
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or not order.stripe_session_id or order.status == Order.Status.PENDING:
+        return False
+    try:
+        session = stripe_client.retrieve_checkout_session(order.stripe_session_id)
+        if session.status != "open":
+            return False
+        stripe_client.expire_checkout_session(order.stripe_session_id)
+    except stripe.InvalidRequestError as error:
+        # Missing, or closed between the two calls (Stripe refuses to expire a closed session).
+        logger.info(
+            "Checkout Session %s of %s not expired: %s",
+            order.stripe_session_id,
+            order,
+            error.user_message,
+        )
+        return False
+    return True
+
+
+# The start of the note left on an order whose session Stripe does not know; the session's id
+# follows, so the note is written once per session.
+MISSING_SESSION_NOTE = "Stripe no longer knows Checkout Session "
+
+
+def reconcile_pending(*, older_than_minutes: int = 10, batch_size: int = 200) -> int:
     """Ask Stripe about pending orders whose webhook has not come; return how many changed.
 
     The answer goes through the same path as the webhook's, so a missed event never leaves a
-    paid order pending, nor an expired session's bottles held.
+    paid order pending, nor an expired session's bottles held. Orders are walked by id in
+    batches for up to STRIPE_RECONCILE_SECONDS; a run that stops short leaves a cursor where the
+    next one starts, so every pending order is looked at in turn, however many there are.
     """
+    deadline = time.monotonic() + settings.STRIPE_RECONCILE_SECONDS
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    pending = Order.objects.filter(status=Order.Status.PENDING, created__lt=cutoff).exclude(
-        stripe_session_id=""
+    pending = (
+        Order.objects.filter(status=Order.Status.PENDING, created__lt=cutoff)
+        .exclude(stripe_session_id="")
+        # A session Stripe said it does not know is noted on the order once, and not asked again.
+        .exclude(
+            Exists(
+                OrderEvent.objects.filter(
+                    order=OuterRef("pk"),
+                    kind=OrderEvent.Kind.NOTE,
+                    message__startswith=Concat(
+                        Value(MISSING_SESSION_NOTE), OuterRef("stripe_session_id")
+                    ),
+                )
+            )
+        )
+        .order_by("pk")
     )
     changed = 0
-    for session_id in pending.values_list("stripe_session_id", flat=True)[:limit]:
-        session = stripe_client.retrieve_checkout_session(session_id).to_dict()
-        if session.get("status") == "complete" and session.get("payment_status") == "paid":
-            result = _apply("checkout.session.completed", session)
-        elif session.get("status") == "expired":
-            result = _apply("checkout.session.expired", session)
-        else:
-            continue
-        changed += result.outcome == StripeEvent.Outcome.APPLIED
+    for order_id, session_id in _walk(pending, start_after=_cursor(), batch_size=batch_size):
+        changed += _reconcile(order_id, session_id)
+        if time.monotonic() >= deadline:
+            _cursor(order_id)
+            return changed
+    _cursor(0)  # a full round: the next run starts from the oldest
     return changed
+
+
+def _cursor(order_id: int | None = None) -> int:
+    """Return the id where the last run stopped, or set it; a cache away means from the start."""
+    try:
+        if order_id is None:
+            return cache.get(RECONCILE_CURSOR_KEY, 0)
+        cache.set(RECONCILE_CURSOR_KEY, order_id, None)
+    except Exception:  # the cache only saves work here: its failure must not stop reconciling
+        logger.warning("The cache is unavailable: reconciliation starts from the oldest order.")
+    return 0
+
+
+def _walk(pending, *, start_after: int, batch_size: int):
+    """Yield (id, session id) of the pending orders after start_after, then the ones up to it."""
+    rounds = [(start_after, None), (0, start_after)] if start_after else [(0, None)]
+    for lower, upper in rounds:
+        last = lower
+        while True:
+            batch = pending.filter(pk__gt=last)
+            if upper is not None:
+                batch = batch.filter(pk__lte=upper)
+            rows = list(batch.values_list("pk", "stripe_session_id")[:batch_size])
+            yield from rows
+            if len(rows) < batch_size:
+                break
+            last = rows[-1][0]
+
+
+def _reconcile(order_id: int, session_id: str) -> bool:
+    """Apply what Stripe says about one pending order's session; return whether it changed."""
+    try:
+        session = stripe_client.retrieve_checkout_session(session_id).to_dict()
+    except stripe.InvalidRequestError as error:
+        if not stripe_client.is_missing(error):
+            raise
+        logger.warning(
+            "Stripe does not know Checkout Session %s (order id %s).", session_id, order_id
+        )
+        add_order_note(
+            order_id=order_id,
+            actor=None,
+            message=f"{MISSING_SESSION_NOTE}{session_id}: it cannot be paid. The customer "
+            "may open a new one from the payment page; otherwise the order expires unpaid.",
+        )
+        return False
+    if session.get("status") == "complete" and session.get("payment_status") == "paid":
+        result = _apply("checkout.session.completed", session)
+    elif session.get("status") == "expired":
+        result = _apply("checkout.session.expired", session)
+    else:
+        return False
+    return result.outcome == StripeEvent.Outcome.APPLIED

@@ -2,12 +2,23 @@
 
 With no STRIPE_SECRET_KEY the same calls go to the local sandbox (payments/sandbox), which only a
 DEBUG (development) or test configuration allows.
+
+Every call is tried up to three times (what Stripe says may be retried), each try waiting at most
+STRIPE_TIMEOUT_SECONDS. Inside `time_budget(seconds)` all the calls together, retries and pauses
+included, take at most that long: a web request that talks to Stripe must answer well before the
+web server gives up on its worker.
 """
 
+import hashlib
+import random
 import time
-import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
+from typing import TypeVar
 
+import requests
 import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -15,25 +26,110 @@ from django.core.exceptions import ImproperlyConfigured
 from orders.models import Order
 from shop.money import to_minor_units
 
+T = TypeVar("T")
+ATTEMPTS = 3
+# A try that could last less than this is not worth starting.
+MIN_TRY_SECONDS = 0.2
+# Session requests made within the same five minutes, for the same attempt, share their
+# idempotency key and so their session (see create_checkout_session).
+ATTEMPT_WINDOW_SECONDS = 300
+MAX_EXPIRY_SECONDS = 24 * 60 * 60
+
+_deadline: ContextVar[float | None] = ContextVar("stripe_deadline", default=None)
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Give the Stripe calls made inside `seconds` in all, retries and pauses included.
+
+    Each try's timeout is what is left; once nothing is, a call fails at once with
+    stripe.APIConnectionError, as if Stripe were down.
+    """
+    deadline = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(deadline if outer is None else min(deadline, outer))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _remaining() -> float | None:
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+class _BudgetedSession(requests.Session):
+    """A requests session that never waits longer than what is left of the time budget.
+
+    The SDK shares it between threads, as requests' connection pool allows; the budget itself
+    is per thread (a context variable).
+    """
+
+    def request(self, method, url, *args, timeout=None, **kwargs):
+        left = _remaining()
+        if left is not None:
+            left = max(left, 0.001)
+            timeout = left if timeout is None else min(timeout, left)
+        return super().request(method, url, *args, timeout=timeout, **kwargs)
+
 
 @cache
 def _client(api_key: str, api_base: str | None, timeout: float) -> stripe.StripeClient:
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": api_base} if api_base else None,
-        max_network_retries=2,
-        http_client=stripe.RequestsClient(timeout=timeout),
+        max_network_retries=0,  # _call retries, within the time budget
+        http_client=stripe.RequestsClient(timeout=timeout, session=_BudgetedSession()),
     )
 
 
 def client() -> stripe.StripeClient:
-    # What a customer waits for at most when Stripe is slow, per try (the SDK retries twice).
+    # What a customer waits for at most when Stripe is slow, per try.
     timeout = settings.STRIPE_TIMEOUT_SECONDS
     if settings.STRIPE_SECRET_KEY:
         return _client(settings.STRIPE_SECRET_KEY, None, timeout)
     if not settings.STRIPE_SANDBOX_ALLOWED:
         raise ImproperlyConfigured("STRIPE_SECRET_KEY is required when DEBUG is off.")
     return _client("sk_test_sandbox", settings.STRIPE_SANDBOX_URL, timeout)
+
+
+def _call(operation: Callable[..., T], *args) -> T:
+    """Make one API call, retrying what may be retried, within the time budget if one runs."""
+    left = _remaining()
+    if left is not None and left < MIN_TRY_SECONDS:
+        raise stripe.APIConnectionError(
+            "Stripe did not answer within the time this request may wait for it.",
+            should_retry=False,
+        )
+    attempt = 1
+    while True:
+        try:
+            return operation(*args)
+        except stripe.StripeError as error:
+            # Backing off as Stripe's SDK does: about 0.5 s, then about 1 s, with jitter.
+            pause = 0.5 * 2 ** (attempt - 1) * (0.5 + random.random() / 2)
+            left = _remaining()
+            if (
+                attempt == ATTEMPTS
+                or not _retryable(error)
+                or (left is not None and left - pause < MIN_TRY_SECONDS)
+            ):
+                raise
+        time.sleep(pause)
+        attempt += 1
+
+
+def _retryable(error: stripe.StripeError) -> bool:
+    """Return whether Stripe's SDK would try the call again (network trouble, 409, 5xx)."""
+    if isinstance(error, stripe.APIConnectionError):
+        return error.should_retry
+    headers = {name.lower(): value for name, value in (error.headers or {}).items()}
+    hint = headers.get("stripe-should-retry")
+    if hint in ("true", "false"):
+        return hint == "true"
+    status = error.http_status or 0
+    return status == 409 or status >= 500
 
 
 def line_items(order: Order) -> list[dict]:
@@ -69,7 +165,8 @@ def _discounts(order: Order, off: int, attempt: str) -> list[dict]:
     """Create a one-off Stripe coupon for the order's discount; Checkout shows it as a line."""
     if not off:
         return []
-    coupon = client().v1.coupons.create(
+    coupon = _call(
+        client().v1.coupons.create,
         {
             "amount_off": off,
             "currency": order.currency.lower(),
@@ -84,16 +181,27 @@ def _discounts(order: Order, off: int, attempt: str) -> list[dict]:
 
 
 def create_checkout_session(
-    *, order: Order, success_url: str, cancel_url: str
+    *, order: Order, success_url: str, cancel_url: str, replaces: str = ""
 ) -> stripe.checkout.Session:
-    """Create a Checkout Session for a pending order (one attempt, one idempotency key).
+    """Create a Checkout Session for a pending order, in place of the session `replaces`.
 
     Stripe charges the items less the discount, which add up to the order's total to the cent.
+    The idempotency key names the order, the session replaced and the five minutes the request
+    falls in, and every parameter follows from those: a request sent again after its answer was
+    lost (a timeout) gets the very session Stripe already made, never a second payable one.
     """
-    attempt = uuid.uuid4().hex
+    now = int(time.time())
+    window = now - now % ATTEMPT_WINDOW_SECONDS
+    attempt = hashlib.sha256(
+        f"{replaces}|{window}|{success_url}|{cancel_url}".encode()
+    ).hexdigest()[:24]
     items = line_items(order)
     discounts = _discounts(order, amount_off(order, items), attempt)
-    return client().v1.checkout.sessions.create(
+    # Counted from the window's start, so the same within it; between 30 minutes and 24 hours
+    # ahead as Stripe requires, with a minute to spare for the clocks' difference.
+    lifetime = settings.STRIPE_CHECKOUT_EXPIRY_MINUTES * 60 + ATTEMPT_WINDOW_SECONDS + 60
+    return _call(
+        client().v1.checkout.sessions.create,
         {
             "mode": "payment",
             "line_items": items,
@@ -103,14 +211,29 @@ def create_checkout_session(
             "customer_email": order.email,
             "success_url": success_url,
             "cancel_url": cancel_url,
-            "expires_at": int(time.time()) + settings.STRIPE_CHECKOUT_EXPIRY_MINUTES * 60,
+            "expires_at": window + min(lifetime, MAX_EXPIRY_SECONDS - 60),
         },
         {"idempotency_key": f"checkout-{order.number}-{attempt}"},
     )
 
 
 def retrieve_checkout_session(session_id: str) -> stripe.checkout.Session:
-    return client().v1.checkout.sessions.retrieve(session_id)
+    return _call(client().v1.checkout.sessions.retrieve, session_id)
+
+
+def expire_checkout_session(session_id: str) -> stripe.checkout.Session:
+    """Expire an open Checkout Session: its page can no longer be paid."""
+    return _call(
+        client().v1.checkout.sessions.expire,
+        session_id,
+        None,
+        {"idempotency_key": f"expire-{session_id}"},
+    )
+
+
+def is_missing(error: stripe.StripeError) -> bool:
+    """Return whether Stripe answered that the object asked for does not exist."""
+    return isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing"
 
 
 def dashboard_url(payment_intent: str) -> str:

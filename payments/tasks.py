@@ -1,7 +1,10 @@
 from celery import shared_task
-from stripe import APIConnectionError, RateLimitError
+from stripe import APIConnectionError, APIError, RateLimitError
 
 from payments import services
+
+# Stripe or the network in trouble: worth another try later.
+TRANSIENT = (APIConnectionError, APIError, RateLimitError)
 
 
 @shared_task(
@@ -13,3 +16,14 @@ from payments import services
 )
 def reconcile_payments() -> int:
     return services.reconcile_pending()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=30,
+    max_retries=5,
+)
+def checkout_session_expire(order_id: int) -> bool:
+    return services.checkout_session_expire(order_id=order_id)

@@ -1,6 +1,7 @@
 import logging
 
 import stripe
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from orders.models import Order
 from orders.views import placed_order
+from payments import stripe_client
 from payments.services import checkout_session_for
 
 logger = logging.getLogger(__name__)
@@ -26,7 +28,10 @@ def payment_process(request, number):
         "cancel_url": request.build_absolute_uri(reverse("payments:canceled", args=[order.number])),
     }
     try:
-        url = checkout_session_for(order=order, **urls)
+        # Well within the web server's worker timeout, across every call and retry: a slow
+        # Stripe must not hold the few workers that serve the whole shop.
+        with stripe_client.time_budget(settings.STRIPE_REQUEST_BUDGET_SECONDS):
+            url = checkout_session_for(order_id=order.pk, **urls)
     except stripe.StripeError:
         logger.exception("Could not open a Stripe Checkout Session for %s", order.number)
         messages.error(
@@ -35,6 +40,8 @@ def payment_process(request, number):
             "moment.",
         )
         return render(request, "payments/payment_retry.html", {"order": order}, status=503)
+    if url is None:  # expired or canceled meanwhile
+        return redirect("orders:order_placed", number=order.number)
     response = redirect(url)
     response.status_code = 303  # See Other: the browser follows with a GET
     return response

@@ -48,8 +48,11 @@ class SandboxServer(ThreadingHTTPServer):
         state_path: str | None = None,
         sweep_seconds: float = 10.0,
         clock: Callable[[], float] = time.time,
+        latency: float = 0.0,
     ):
         super().__init__((host, port), SandboxHandler)
+        # Seconds every API call waits before it is handled: a slow Stripe, for tests and drills.
+        self.latency = latency
         # A sandbox listening on every interface is still reached, by the browser, on this machine.
         shown = "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104
         self.base_url = f"http://{shown}:{self.server_address[1]}"
@@ -141,9 +144,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
             "params": {},
             "headers": {name: self.headers[name] for name in LOGGED_HEADERS if self.headers[name]},
             "request_id": request_id,
+            "status": None,  # until answered
         }
         try:
             entry["form"], entry["params"] = parse_form(form)
+        except StripeError as error:
+            malformed = error
+        else:
+            malformed = None
+        # Logged on arrival, so that a request the client gave up waiting for still counts.
+        self.server.store.log_request(entry)
+        if self.server.latency:
+            time.sleep(self.server.latency)
+        try:
+            if malformed is not None:
+                raise malformed
             status, body, replayed = 200, *self._route(method, path, entry)
             if replayed:
                 headers["Idempotent-Replayed"] = "true"
@@ -152,8 +167,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         except Exception:  # a bug of the sandbox's: answer as Stripe does, with an api_error
             logger.exception("%s %s failed.", method, path)
             status, body = 500, {"error": {"type": "api_error", "message": "Sandbox error."}}
-        entry["status"] = status
-        self.server.store.log_request(entry)
+        self.server.store.log_answer(entry, status=status)
         self._json(status, body, headers)
 
     def _route(self, method: str, path: str, entry: dict) -> tuple[dict, bool]:
@@ -231,8 +245,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         for name, value in headers.items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (a timeout)
+            logger.info("%s left before its answer.", self.address_string())
 
 
 def _no_params(params: dict) -> None:

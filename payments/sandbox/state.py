@@ -198,6 +198,11 @@ class Store:
         with self._lock:
             self._requests.append(entry)
 
+    def log_answer(self, entry: dict, *, status: int) -> None:
+        """Record the status a logged request was answered with."""
+        with self._lock:
+            entry["status"] = status
+
     def requests(self) -> list[dict]:
         with self._lock:
             return copy.deepcopy(self._requests)

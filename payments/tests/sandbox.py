@@ -8,8 +8,10 @@ from payments.sandbox import start_in_thread
 
 
 @contextmanager
-def running_sandbox(settings, *, webhook_url: str | None = None):
-    server, _ = start_in_thread(webhook_url=webhook_url, secret=settings.STRIPE_WEBHOOK_SECRET)
+def running_sandbox(settings, *, webhook_url: str | None = None, latency: float = 0.0):
+    server, _ = start_in_thread(
+        webhook_url=webhook_url, secret=settings.STRIPE_WEBHOOK_SECRET, latency=latency
+    )
     settings.STRIPE_SANDBOX_URL = server.base_url
     stripe_client._client.cache_clear()
     try:

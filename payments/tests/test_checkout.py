@@ -9,10 +9,12 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Order
-from orders.tests.factories import CHECKOUT_FIELDS
+from orders.services import cancel_order, expire_order, mark_paid
+from orders.tests.factories import CHECKOUT_FIELDS, OrderItemFactory
 from orders.views import PLACED_ORDERS_KEY
 from payments import stripe_client
 from payments.services import reconcile_pending
+from payments.tasks import checkout_session_expire
 from payments.tests.sandbox import running_sandbox, silent_server
 from shop.tests.factories import WineFactory
 
@@ -180,3 +182,124 @@ def test_a_canceled_payment_can_be_tried_again_while_the_order_is_pending(client
     assert "expired" in page
     retry = client.get(reverse("payments:process", args=[placed.number]))
     assert retry.url == reverse("orders:order_placed", args=[placed.number])
+
+
+def api_calls(server) -> list[tuple[str, str]]:
+    """Return (method, path) of every API request that reached the sandbox, answered or not."""
+    return [(c["method"], c["path"]) for c in sandbox_get(server, "/_sandbox/requests")]
+
+
+def well_inside_an_attempt_window() -> None:
+    """Wait for the next attempt window if this one ends within seconds: a test that retries
+    must see both tries in one window, as a customer retrying at once does."""
+    left = stripe_client.ATTEMPT_WINDOW_SECONDS - time.time() % stripe_client.ATTEMPT_WINDOW_SECONDS
+    if left < 15:
+        time.sleep(left)
+
+
+def test_a_slow_stripe_gets_the_retry_page_within_the_request_budget(client, placed, settings):
+    settings.STRIPE_REQUEST_BUDGET_SECONDS = 1  # each try may last 10 s (STRIPE_TIMEOUT_SECONDS)
+    process = reverse("payments:process", args=[placed.number])
+    well_inside_an_attempt_window()
+    with running_sandbox(settings, latency=2.5) as server:
+        response = client.get(process)
+
+        assert response.status_code == 503
+        assert "Our payment provider did not answer" in response.content.decode()
+        # One try fits in the budget: no retry, no second call after it.
+        assert api_calls(server) == [("POST", "/v1/checkout/sessions")]
+        placed.refresh_from_db()
+        assert (placed.status, placed.stripe_session_id) == (Order.Status.PENDING, "")
+
+        # Stripe made the session the shop never heard of: trying again gets that one back.
+        server.latency = 0
+        retry = client.get(process)
+        first, again = sandbox_get(server, "/_sandbox/requests")
+        assert first["headers"]["Idempotency-Key"] == again["headers"]["Idempotency-Key"]
+        assert first["form"] == again["form"]
+    assert retry.status_code == 303
+    placed.refresh_from_db()
+    assert retry["Location"] == f"{server.base_url}/pay/{placed.stripe_session_id}"
+
+
+def test_the_budget_spans_every_stripe_call_of_the_payment_page(client, placed, settings):
+    """Each call is well within its own timeout, but together they are not."""
+    process = reverse("payments:process", args=[placed.number])
+    with running_sandbox(settings) as server:
+        client.get(process)
+        placed.refresh_from_db()
+        stripe_client.client().v1.checkout.sessions.expire(placed.stripe_session_id)
+        server.store.clear_requests()
+        server.latency = 0.6
+        settings.STRIPE_REQUEST_BUDGET_SECONDS = 1
+
+        response = client.get(process)
+
+        assert response.status_code == 503
+        # The expired session is looked up; the new one's creation gets what is left (if that
+        # is worth a try), and there is no retry after it.
+        calls = api_calls(server)
+        assert calls[0] == ("GET", f"/v1/checkout/sessions/{placed.stripe_session_id}")
+        assert calls[1:] in ([], [("POST", "/v1/checkout/sessions")])
+
+
+def test_a_session_stripe_no_longer_knows_is_replaced(client, placed, sandbox):
+    Order.objects.filter(pk=placed.pk).update(stripe_session_id="cs_test_lost_in_a_restart")
+
+    response = client.get(reverse("payments:process", args=[placed.number]))
+
+    assert response.status_code == 303
+    placed.refresh_from_db()
+    assert placed.stripe_session_id.startswith("cs_test_")
+    assert response["Location"] == f"{sandbox.base_url}/pay/{placed.stripe_session_id}"
+
+
+def test_expiring_an_order_expires_its_checkout_session_once(
+    client, placed, sandbox, django_capture_on_commit_callbacks
+):
+    client.get(reverse("payments:process", args=[placed.number]))
+    placed.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        expire_order(order_id=placed.pk)
+
+    session = stripe_client.retrieve_checkout_session(placed.stripe_session_id)
+    assert (session.status, session.url) == ("expired", None)
+    # Once is enough: the task, run again, leaves the session alone.
+    assert checkout_session_expire.delay(placed.pk).get() is False
+    calls = api_calls(sandbox)
+    assert calls.count(("POST", f"/v1/checkout/sessions/{placed.stripe_session_id}/expire")) == 1
+
+
+def test_canceling_an_unpaid_order_expires_its_checkout_session_a_paid_one_is_left(
+    client, sandbox, django_capture_on_commit_callbacks
+):
+    unpaid, paid = (OrderItemFactory().order for _ in range(2))
+    for order in (unpaid, paid):
+        session = stripe_client.create_checkout_session(
+            order=order, success_url="http://testserver/ok/", cancel_url="http://testserver/no/"
+        )
+        Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
+        order.refresh_from_db()
+    sandbox_pay(sandbox, paid.stripe_session_id)
+    mark_paid(order_id=paid.pk, payment_intent="pi_x", amount_minor=2500, currency="EUR")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_order(order_id=unpaid.pk, reason="asked by phone")
+        cancel_order(order_id=paid.pk, reason="asked by phone")
+
+    expired = [path for method, path in api_calls(sandbox) if path.endswith("/expire")]
+    assert expired == [f"/v1/checkout/sessions/{unpaid.stripe_session_id}/expire"]
+    assert stripe_client.retrieve_checkout_session(unpaid.stripe_session_id).status == "expired"
+    assert stripe_client.retrieve_checkout_session(paid.stripe_session_id).status == "complete"
+
+
+def test_an_order_never_sent_to_stripe_is_released_without_a_call_to_stripe(
+    sandbox, django_capture_on_commit_callbacks
+):
+    order = OrderItemFactory().order
+
+    with django_capture_on_commit_callbacks(execute=True):
+        expire_order(order_id=order.pk)
+
+    assert api_calls(sandbox) == []

@@ -502,3 +502,45 @@ def test_unknown_used_up_or_foreign_currency_coupons_are_refused(api, sandbox):
 def test_bad_coupon_parameters_are_refused(api, params, match):
     with pytest.raises(stripe.InvalidRequestError, match=match):
         api.v1.coupons.create(params)
+
+
+def test_latency_delays_every_api_answer_and_a_request_counts_on_arrival():
+    slow, thread = start_in_thread(secret=SECRET, latency=0.5)
+    try:
+        impatient = stripe.StripeClient(
+            "sk_test_sandbox",
+            base_addresses={"api": slow.base_url},
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=0.1),
+        )
+        with pytest.raises(stripe.APIConnectionError):
+            impatient.v1.checkout.sessions.create(session_params(), {"idempotency_key": "k-1"})
+        [arrived] = json.loads(get(slow.base_url + "/_sandbox/requests")[2])
+        slow.latency = 0
+        patient = stripe.StripeClient("sk_test_sandbox", base_addresses={"api": slow.base_url})
+        again = patient.v1.checkout.sessions.create(session_params(), {"idempotency_key": "k-1"})
+        retrieved = patient.v1.checkout.sessions.retrieve(again.id)
+    finally:
+        slow.stop()
+        thread.join()
+
+    assert (arrived["method"], arrived["path"], arrived["status"]) == (
+        "POST",
+        "/v1/checkout/sessions",
+        None,  # not answered yet
+    )
+    assert arrived["headers"]["Idempotency-Key"] == "k-1"
+    assert retrieved.status == "open"
+
+
+def test_expire_is_idempotent_by_key_and_refuses_an_unknown_session(api, sandbox, receiver):
+    session = api.v1.checkout.sessions.create(session_params())
+
+    expired = api.v1.checkout.sessions.expire(session.id, None, {"idempotency_key": "exp-1"})
+    replayed = api.v1.checkout.sessions.expire(session.id, None, {"idempotency_key": "exp-1"})
+
+    assert (expired.id, expired.status) == (replayed.id, replayed.status) == (session.id, "expired")
+    assert [e["type"] for e in events(sandbox, receiver)] == ["checkout.session.expired"]
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        api.v1.checkout.sessions.expire("cs_test_unknown")
+    assert (raised.value.http_status, raised.value.code) == (404, "resource_missing")

@@ -25,8 +25,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--state", help="A JSON file keeping the sessions across restarts (default: memory)."
         )
+        parser.add_argument(
+            "--latency",
+            type=float,
+            default=0.0,
+            help="Seconds each API call waits before its answer, to try a slow Stripe.",
+        )
 
-    def handle(self, *args, host, port, webhook_url, state, **options):
+    def handle(self, *args, host, port, webhook_url, state, latency, **options):
         # Production runs with DEBUG off: no payment there may ever be faked.
         if not settings.STRIPE_SANDBOX_ALLOWED:
             raise CommandError(
@@ -45,6 +51,7 @@ class Command(BaseCommand):
                 webhook_url=webhook_url,
                 secret=settings.STRIPE_WEBHOOK_SECRET,
                 state_path=state,
+                latency=latency,
             )
         except OSError as error:
             raise CommandError(f"Cannot listen on {host}:{port}: {error}") from error

@@ -1,0 +1,26 @@
+"""What happens to orders, for the apps above orders to react to (they connect in ready())."""
+
+from functools import partial
+
+from django.db import transaction
+from django.dispatch import Signal
+
+from orders.models import Order
+
+# An unpaid order gave up its bottles (expired, or canceled before payment): nothing may be paid
+# for it any more. Sent once the change is committed, with order_id and stripe_session_id (""
+# when the customer never reached Stripe's page).
+order_released = Signal()
+
+
+def announce_released(order: Order) -> None:
+    """Send order_released for the order when the current transaction commits."""
+    # Robust: a receiver's failure (a broker away) is logged and never undoes the release.
+    transaction.on_commit(
+        partial(
+            order_released.send_robust,
+            sender=Order,
+            order_id=order.pk,
+            stripe_session_id=order.stripe_session_id,
+        )
+    )

@@ -1,0 +1,81 @@
+"""Reconciliation: asking Stripe (the local sandbox) about the pending orders no webhook settled."""
+
+import logging
+
+import pytest
+
+from orders.models import Order, OrderEvent
+from orders.tests.factories import OrderFactory, OrderItemFactory
+from payments import stripe_client
+from payments.services import reconcile_pending
+from payments.tests.sandbox import running_sandbox
+from payments.tests.test_checkout import api_calls, sandbox_pay
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sandbox(settings):
+    with running_sandbox(settings) as server:
+        yield server
+
+
+def pending_with_session() -> Order:
+    """Return a pending order of 25.00 whose open Checkout Session is at the sandbox."""
+    order = OrderItemFactory().order
+    session = stripe_client.create_checkout_session(
+        order=order, success_url="http://testserver/ok/", cancel_url="http://testserver/no/"
+    )
+    Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
+    order.refresh_from_db()
+    return order
+
+
+def test_every_pending_order_is_looked_at_not_only_the_newest_200(sandbox):
+    oldest = pending_with_session()
+    sandbox_pay(sandbox, oldest.stripe_session_id)  # no webhook came
+    waiting = pending_with_session()  # 200 newer orders, their customers still on the page
+    OrderFactory.create_batch(200, stripe_session_id=waiting.stripe_session_id)
+
+    assert reconcile_pending(older_than_minutes=0) == 1
+
+    oldest.refresh_from_db()
+    assert oldest.status == Order.Status.PAID
+    assert Order.objects.filter(status=Order.Status.PENDING).count() == 201
+
+
+def test_a_run_stops_at_its_time_limit_and_the_next_goes_on_from_there(sandbox, settings):
+    settings.STRIPE_RECONCILE_SECONDS = 0  # every run looks at one order, then stops
+    orders = [pending_with_session() for _ in range(3)]
+    for order in orders:
+        sandbox_pay(sandbox, order.stripe_session_id)
+
+    changed = [reconcile_pending(older_than_minutes=0) for _ in range(4)]
+
+    assert changed == [1, 1, 1, 0]
+    paid_in_turn = [
+        order.events.get(to_status=Order.Status.PAID).pk
+        for order in sorted(orders, key=lambda o: o.pk)
+    ]
+    assert paid_in_turn == sorted(paid_in_turn)  # oldest first
+
+
+def test_a_session_stripe_no_longer_knows_is_noted_once_and_the_others_are_reconciled(
+    sandbox, caplog
+):
+    lost = OrderItemFactory(order__stripe_session_id="cs_test_lost_in_a_restart").order
+    paid = pending_with_session()
+    sandbox_pay(sandbox, paid.stripe_session_id)
+
+    with caplog.at_level(logging.WARNING):
+        first = reconcile_pending(older_than_minutes=0)
+        second = reconcile_pending(older_than_minutes=0)
+
+    assert (first, second) == (1, 0)
+    paid.refresh_from_db()
+    assert paid.status == Order.Status.PAID
+    [note] = lost.events.filter(kind=OrderEvent.Kind.NOTE)
+    assert "cs_test_lost_in_a_restart" in note.message
+    lookups = api_calls(sandbox).count(("GET", "/v1/checkout/sessions/cs_test_lost_in_a_restart"))
+    assert lookups == 1  # the second run did not ask again
+    assert [r.exc_info for r in caplog.records if r.levelno >= logging.WARNING] == [None]
