@@ -25,6 +25,7 @@ def production_env(**overrides) -> dict:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "shop.example.com",
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
+        "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
         # The virtualenv's commands first, as `make run` puts them for honcho.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }

@@ -152,6 +152,9 @@ def test_flower_needs_credentials_and_listens_on_loopback(services):
     assert all(port.startswith("127.0.0.1:") for port in flower["ports"])
     procfile = (BASE / "Procfile").read_text()
     assert "--basic-auth=${FLOWER_BASIC_AUTH:?" in procfile
+    # Natively on loopback unless told otherwise, and /metrics behind the credentials too.
+    assert "--address=${FLOWER_ADDRESS:-127.0.0.1}" in procfile
+    assert "--conf=backoffice/flowerconfig.py" in procfile
 
 
 def test_the_image_runs_as_a_user_with_a_healthcheck_and_no_secret():
