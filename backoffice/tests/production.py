@@ -2,6 +2,7 @@
 environment, against the test run's database and broker."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -30,6 +31,12 @@ def production_env(**overrides) -> dict:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return env | overrides
+
+
+def env_example() -> dict[str, str]:
+    """Return the values .env.example gives each variable."""
+    lines = (Path(settings.BASE_DIR) / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z][A-Z0-9_]+=", line))
 
 
 def procfile_command(name: str) -> str:

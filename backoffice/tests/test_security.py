@@ -1,6 +1,4 @@
 import os
-import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -10,7 +8,7 @@ from django.urls import reverse
 from backoffice.healthz import BROKER_CACHE_KEY
 from backoffice.placeholders import SECRETS, is_placeholder
 from backoffice.ratelimit import client_address
-from backoffice.tests.production import manage, production_env
+from backoffice.tests.production import env_example, manage, production_env
 from backoffice.tests.workers import broker_away
 from shop.tests.factories import WineFactory
 from shop.tests.test_browser import CHROMIUM, page  # noqa: F401 - the Chromium page fixture
@@ -45,11 +43,6 @@ def test_production_refuses_to_start_without_secret_key_hosts_or_webhook_secret(
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert f"Set {missing} in the environment" in result.stderr
-
-
-def env_example() -> dict[str, str]:
-    lines = (Path(settings.BASE_DIR) / ".env.example").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z][A-Z0-9_]+=", line))
 
 
 @pytest.mark.parametrize("name", SECRETS)
