@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench drills migrate seed web clean-venv browser stripe-listen
+.PHONY: run test lint format bench drills migrate seed web clean-venv browser proxy stripe-listen
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Wine-Shop needs Python 3.11"'
@@ -62,6 +62,14 @@ browser:
 			 (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); \
 		else echo "Install Debian's chromium to run the browser tests."; fi; }
 
+# Debian's nginx for the proxy tests: the version docker-compose.yml's proxy image runs.
+proxy:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get install -y -q nginx >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null)); \
+		else echo "Install Debian's nginx to run the proxy tests."; fi; }
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -70,7 +78,7 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: $(VENV)/.dev browser lint
+test: $(VENV)/.dev browser proxy lint
 	$(PY) manage.py makemigrations --check --dry-run --settings=backoffice.test_settings
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

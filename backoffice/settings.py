@@ -9,7 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+
+from backoffice.placeholders import production_secrets_check
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -19,16 +20,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core ------------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The embedded default (DEBUG on) runs without configuration; production must name its secret key
-# and its host names rather than fall back on values anyone can read here.
-_required = [
-    name for name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS") if not env(name, default="")
-]
-if _required and not DEBUG:
-    raise ImproperlyConfigured(
-        f"Set {' and '.join(_required)} in the environment (see .env.example): production "
-        "(DJANGO_DEBUG off) has no default for them. Set DJANGO_DEBUG=1 for local development."
-    )
+# The embedded default (DEBUG on) runs without configuration; production must name its secrets
+# rather than fall back on values anyone can read here or in .env.example (its placeholders).
+if not DEBUG:
+    production_secrets_check(lambda name: env(name, default=""))
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-embedded-default-key")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

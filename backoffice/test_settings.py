@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-only-key")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# Signs the tests' own payloads (below); production refuses to start without one.
+os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_suite")
 
 from backoffice.settings import *  # noqa: F403
 from backoffice.settings import DATABASES, cache_config

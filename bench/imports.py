@@ -57,6 +57,7 @@ def bench_env() -> dict:
         "DATABASE_URL": database_url(),
         "DJANGO_SECRET_KEY": "bench-imports-only",
         "DJANGO_ALLOWED_HOSTS": "localhost",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench_only",
         "CACHE_URL": "locmemcache://",
         "CELERY_TASK_ALWAYS_EAGER": "1",
         "LOG_LEVEL": "WARNING",

@@ -49,6 +49,7 @@ def setup_django() -> None:
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "bench-only-key",
             "DJANGO_ALLOWED_HOSTS": "testserver",
+            "STRIPE_WEBHOOK_SECRET": "whsec_bench_only",
             "CACHE_URL": "locmemcache://",
             "LOG_LEVEL": "WARNING",
             # The test client speaks plain HTTP, as the web bench's wrk does.

@@ -11,7 +11,9 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         from orders.signals import order_released
+        from payments import checks
 
+        checks.warn_of_test_key()
         order_released.connect(_expire_checkout_session, dispatch_uid="payments-expire-session")
 
 

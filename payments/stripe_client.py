@@ -238,5 +238,15 @@ def is_missing(error: stripe.StripeError) -> bool:
 
 def dashboard_url(payment_intent: str) -> str:
     """Return the Stripe dashboard page of a payment (test mode unless the key is live)."""
-    mode = "" if settings.STRIPE_SECRET_KEY.startswith("sk_live_") else "test/"
+    mode = "" if live_mode() else "test/"
     return f"https://dashboard.stripe.com/{mode}payments/{payment_intent}"
+
+
+def live_mode() -> bool:
+    """Whether the key moves real money: its events say livemode true, a test key's and the
+    sandbox's say false."""
+    return settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
+
+
+def is_test_key() -> bool:
+    return settings.STRIPE_SECRET_KEY.startswith(("sk_test_", "rk_test_"))

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from payments.models import StripeEvent
 from payments.services import payment_apply
+from payments.stripe_client import live_mode
 
 
 @csrf_exempt  # Stripe signs its requests instead
@@ -34,6 +35,13 @@ def stripe_webhook(request):
         return HttpResponseBadRequest("Invalid signature.")
     except ValueError:  # also a body that is not UTF-8 or not JSON
         return HttpResponseBadRequest("Invalid payload.")
+    if event["livemode"] is not live_mode():
+        # A test-mode event reaching the live shop (or the reverse) is about payments that were
+        # never made on this account's side of Stripe: storing it would mark orders paid.
+        return HttpResponseBadRequest(
+            f"{'Live' if event['livemode'] else 'Test'}-mode event refused: STRIPE_SECRET_KEY is "
+            f"{'a live' if live_mode() else 'a test-mode (or no)'} key."
+        )
     stored = payment_apply(event=event)
     return HttpResponse("Duplicate." if stored is None else stored.get_outcome_display())
 
@@ -49,6 +57,7 @@ def _is_event(event) -> bool:
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
         and len(event["id"]) <= fields["event_id"]
+        and isinstance(event.get("livemode"), bool)
         and isinstance(event.get("type"), str)
         and len(event["type"]) <= fields["type"]
         and isinstance(event.get("data"), dict)

@@ -2,6 +2,7 @@
 environment, against the test run's database and broker."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -25,10 +26,17 @@ def production_env(**overrides) -> dict:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "shop.example.com",
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
+        "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
         # The virtualenv's commands first, as `make run` puts them for honcho.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return env | overrides
+
+
+def env_example() -> dict[str, str]:
+    """Return the values .env.example gives each variable."""
+    lines = (Path(settings.BASE_DIR) / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z][A-Z0-9_]+=", line))
 
 
 def procfile_command(name: str) -> str:

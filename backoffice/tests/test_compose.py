@@ -4,6 +4,7 @@ No Docker engine runs the tests: instead every command a container runs must be 
 or the Procfile runs, so the suite's native runs test what the containers run.
 """
 
+import ipaddress
 import json
 import re
 import shlex
@@ -16,6 +17,7 @@ from django.conf import settings
 
 BASE = Path(settings.BASE_DIR)
 REQUIRED = {"web", "worker", "beat", "flower", "db", "rabbitmq", "redis", "mail", "setup", "stripe"}
+REQUIRED |= {"proxy"}
 # Images whose command is the arguments of their entry point.
 ENTRYPOINTS = {"stripe/stripe-cli": "stripe"}
 PINNED = re.compile(r"^[\w./-]+:v?\d+(\.\d+)+[\w.-]*$")
@@ -146,12 +148,16 @@ def test_workers_scale_out_and_beat_stays_alone(services):
         assert "volumes" not in services[name], f"{name} keeps state on its host's disk"
 
 
-def test_flower_needs_credentials_and_listens_on_loopback(services):
+def test_flower_needs_credentials_and_is_reached_through_the_proxy_only(services):
     flower = services["flower"]
     assert "--basic-auth=${FLOWER_BASIC_AUTH:?" in commands_of(flower)[0]
-    assert all(port.startswith("127.0.0.1:") for port in flower["ports"])
+    assert "ports" not in flower
+    assert flower["expose"] == ["5555"]
     procfile = (BASE / "Procfile").read_text()
     assert "--basic-auth=${FLOWER_BASIC_AUTH:?" in procfile
+    # Natively on loopback unless told otherwise, and /metrics behind the credentials too.
+    assert "--address=${FLOWER_ADDRESS:-127.0.0.1}" in procfile
+    assert "--conf=backoffice/flowerconfig.py" in procfile
 
 
 def test_the_image_runs_as_a_user_with_a_healthcheck_and_no_secret():
@@ -163,4 +169,59 @@ def test_the_image_runs_as_a_user_with_a_healthcheck_and_no_secret():
     assert "collectstatic" in dockerfile
     assert not re.search(r"^ENV .*(SECRET|PASSWORD)", dockerfile, re.M)
     ignored = (BASE / ".dockerignore").read_text().split()
-    assert {".env", "var", ".venv", ".git"} <= set(ignored)
+    assert {".env", "var", ".venv", ".git", "deploy/certs"} <= set(ignored)
+
+
+def public_ports(service: dict) -> list[str]:
+    """Ports published on every interface of the host (loopback-only ones are not)."""
+    return [port for port in service.get("ports", ()) if not port.startswith("127.0.0.1:")]
+
+
+def test_the_proxy_is_the_only_service_the_internet_reaches(services):
+    assert public_ports(services["proxy"]) == ["80:80", "443:443"]
+    for name, service in services.items():
+        if name != "proxy":
+            assert public_ports(service) == [], f"{name} is published past the proxy"
+    web = services["web"]
+    assert "ports" not in web
+    assert web["expose"] == ["8000"]
+    assert web["environment"]["GUNICORN_BIND"] == "0.0.0.0:8000"
+
+
+def test_gunicorn_and_django_trust_exactly_the_proxy_in_front_of_them(services):
+    compose = yaml.safe_load((BASE / "docker-compose.yml").read_text())
+    [subnet] = compose["networks"]["default"]["ipam"]["config"]
+    address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(subnet["subnet"])
+    web = services["web"]["environment"]
+    # gunicorn takes X-Forwarded-Proto from that one address, and no name (it accepts none).
+    assert web["GUNICORN_FORWARDED_ALLOW_IPS"] == address
+    # The proxy replaces X-Forwarded-For with the address it saw: exactly one hop to trust.
+    assert web["DJANGO_TRUSTED_PROXY_HOPS"] == "1"
+    template = (BASE / "deploy/nginx/wine-shop.conf.template").read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in template
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in template
+    assert "$proxy_add_x_forwarded_for" not in template
+    # The proxy forwards to the services by the names and ports they expose.
+    assert "set $web web:8000;" in template and "set $flower flower:5555;" in template
+
+
+def test_the_proxy_renders_its_configuration_from_the_stack_environment(services):
+    proxy = services["proxy"]
+    assert PINNED.match(proxy["image"]) and proxy["image"].startswith("nginx:")
+    mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in proxy["volumes"]}
+    template = mounted["/etc/nginx/templates/default.conf.template"]
+    assert (BASE / template).is_file()
+    used = set(re.findall(r"\$\{(\w+)\}", (BASE / template).read_text()))
+    assert (
+        used
+        == set(proxy["environment"])
+        == {
+            "SITE_DOMAIN",
+            "FLOWER_DOMAIN",
+            "IMPORT_MAX_UPLOAD_BYTES",
+        }
+    )
+    # The same upload limit as Django's, 20 MB unless .env says otherwise.
+    assert proxy["environment"]["IMPORT_MAX_UPLOAD_BYTES"] == "${IMPORT_MAX_UPLOAD_BYTES:-20971520}"
+    assert proxy["depends_on"]["web"] == {"condition": "service_healthy"}

@@ -5,6 +5,7 @@ import socket
 import pytest
 import requests
 
+from backoffice.tests.production import ProcfileProcess, env_example, production_env
 from backoffice.tests.workers import CeleryProcess, Worker, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -78,3 +79,17 @@ def test_flower_api_lists_the_running_worker(flower, worker):
         return name in response.json()
 
     wait_for(listed, timeout=60, what=f"Flower to list {name}")
+
+
+def test_flower_refuses_to_start_in_production_with_the_placeholder_password(tmp_path):
+    env = production_env(
+        FLOWER_BASIC_AUTH=env_example()["FLOWER_BASIC_AUTH"],
+        FLOWER_PORT=str(free_port()),
+        FLOWER_DB=str(tmp_path / "flower.db"),
+    )
+    flower = ProcfileProcess("flower", env=env, log=tmp_path / "flower.log")
+    try:
+        assert flower.process.wait(timeout=60) != 0
+    finally:
+        flower.stop()
+    assert "FLOWER_BASIC_AUTH still holds the placeholder of .env.example" in flower.output()

@@ -7,8 +7,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from backoffice.healthz import BROKER_CACHE_KEY
+from backoffice.placeholders import SECRETS, is_placeholder
 from backoffice.ratelimit import client_address
-from backoffice.tests.production import manage, production_env
+from backoffice.tests.production import env_example, manage, production_env
 from backoffice.tests.workers import broker_away
 from shop.services import wine_image_prepare, wine_image_set
 from shop.tests.factories import WineFactory, photo_bytes
@@ -34,14 +35,41 @@ def test_check_deploy_warns_when_production_turns_security_off():
     assert "security.W008" in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
-def test_production_refuses_to_start_without_secret_key_or_hosts(missing):
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "STRIPE_WEBHOOK_SECRET"]
+)
+def test_production_refuses_to_start_without_secret_key_hosts_or_webhook_secret(missing):
     env = production_env()
     del env[missing]
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert f"Set {missing} in the environment" in result.stderr
+
+
+@pytest.mark.parametrize("name", SECRETS)
+def test_production_refuses_to_start_with_a_placeholder_of_env_example(name):
+    placeholder = env_example()[name]
+    assert is_placeholder(placeholder), f".env.example's {name} is no recognisable placeholder"
+    result = manage("check", env=production_env(**{name: placeholder}))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{name} still holds the placeholder of .env.example" in result.stderr
+    # The embedded default (`make run`) starts with .env.example copied as it is.
+    result = manage("check", env=production_env(DJANGO_DEBUG="1", **{name: placeholder}))
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_stripe_test_key_in_production_is_logged_and_fails_check_deploy():
+    env = production_env(STRIPE_SECRET_KEY="sk_test_51Example")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "payments.W001" in result.stderr
+    assert "WARNING payments.checks STRIPE_SECRET_KEY is a test-mode key" in result.stdout
+    env = production_env(STRIPE_SECRET_KEY="sk_live_51Example")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test-mode" not in result.stdout
 
 
 def test_the_embedded_default_needs_no_configuration():

@@ -195,3 +195,33 @@ def test_signed_bodies_that_are_not_events_are_refused(client, order, body):
 
 def test_only_post_is_accepted(client):
     assert client.get(URL).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "key, livemode",
+    [("", True), ("sk_test_51Example", True), ("sk_live_51Example", False)],
+    ids=["sandbox-live-event", "test-key-live-event", "live-key-test-event"],
+)
+def test_an_event_of_the_other_mode_than_the_key_is_refused_and_changes_nothing(
+    client, order, settings, key, livemode
+):
+    settings.STRIPE_SECRET_KEY = key
+    session = checkout_session(order, livemode=livemode)
+
+    response = deliver(client, event("checkout.session.completed", session, livemode=livemode))
+
+    assert response.status_code == 400
+    assert b"-mode event refused: STRIPE_SECRET_KEY is a" in response.content
+    assert not StripeEvent.objects.exists()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    assert not OrderEmail.objects.filter(kind=OrderEmail.Kind.PAYMENT).exists()
+
+
+def test_a_live_event_pays_with_a_live_key(client, order, settings):
+    settings.STRIPE_SECRET_KEY = "sk_live_51Example"
+    session = checkout_session(order, livemode=True)
+    response = deliver(client, event("checkout.session.completed", session, livemode=True))
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
