@@ -142,10 +142,11 @@ def _xlsx_table(raw, limits: ImportLimits) -> _Table:
         try:
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 read[0] = number
+                # Cells formatted and left empty count: each one costs a place in the row.
+                limits.check_row(number, len(values))
                 width = len(values)
-                while width and values[width - 1] is None:  # cells formatted, left empty
+                while width and values[width - 1] is None:
                     width -= 1
-                limits.check_row(number, width)
                 cells = [_xlsx_text(value) for value in values[:width]]
                 for cell in cells:
                     limits.check_cell(cell)

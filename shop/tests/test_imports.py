@@ -463,6 +463,20 @@ def test_a_workbook_row_wider_than_the_limit_is_refused(settings):
     assert nothing_written()
 
 
+def test_empty_formatted_cells_far_to_the_right_count_as_columns():
+    book = openpyxl.Workbook()
+    book.active.append(HEADER.split(","))
+    book.active.append(workbooks.ROW)
+    book.active.cell(row=2, column=78).font = openpyxl.styles.Font(bold=True)  # BZ2, no value
+    out = io.BytesIO()
+    book.save(out)
+    report = apply(workbooks.with_dimension(out.getvalue(), None))
+    assert report.file_error.startswith(
+        "The file has rows of 78 columns; the import takes up to 50"
+    )
+    assert nothing_written()
+
+
 def test_a_csv_with_too_many_rows_is_refused(settings):
     settings.IMPORT_MAX_ROWS = 3
     report = apply(csv_file(*(ROW.replace("A1", f"S{n}") for n in range(4))))
