@@ -54,6 +54,8 @@ MIDDLEWARE = [
     # /healthz answers first: load balancers and compose call it over plain HTTP by the
     # container's address, which the SSL redirect and the host check would turn away.
     "backoffice.healthz.HealthzMiddleware",
+    # Before anything reads a request body (the CSRF check reads the form).
+    "backoffice.uploads.UploadLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "backoffice.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -281,6 +283,21 @@ MONEY_PLACES = Decimal("0.01")
 IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=5 * 1024 * 1024)
 # Largest catalog file the admin accepts at all (the import_wines command has no limit).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# Largest request body any page takes, refused (413) from its Content-Length before it is read;
+# the import's upload is the largest. The reverse proxy in front sets the same limit
+# (client_max_body_size / request_body max_size).
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=IMPORT_MAX_BYTES + 1024 * 1024)
+# What one import file may hold (CSV or XLSX), checked before and while it is read, so that a
+# small file that unpacks or expands to gigabytes is refused instead of exhausting a worker.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=50)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=65_536)
+# An .xlsx is a zip: its parts unpacked, and how much a part (over 1 MB) or the whole workbook
+# unpacks per byte (spreadsheet programs write about 5-20; a zip bomb 1000).
+IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env.int(
+    "IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES", default=128 * 1024 * 1024
+)
+IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
 
 # --- Reports and invoices ------------------------------------------------------------------
 # The seller's identity printed on every invoice: legal name, address lines ("|" between lines),

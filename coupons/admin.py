@@ -11,7 +11,7 @@ from backoffice.spreadsheet import csv_response
 from coupons.forms import CouponAdminForm, CouponBatchForm
 from coupons.models import Coupon, CouponBatch, CouponRedemption
 from coupons.selectors import batches_with_figures, valid_now
-from coupons.services import batch_create
+from coupons.services import batch_create, coupon_save
 
 
 class _YesNoFilter(admin.SimpleListFilter):
@@ -84,6 +84,9 @@ class CouponAdmin(ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         # Codes are stored in capitals; whatever case the merchant types finds them.
         return super().get_search_results(request, queryset, search_term.strip().upper())
+
+    def save_model(self, request, obj, form, change):
+        coupon_save(coupon=obj, fields=form.changed_data if change else None)
 
     @display(description="discount", ordering="percent_off")
     def percent_label(self, coupon):

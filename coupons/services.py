@@ -1,6 +1,7 @@
 """Coupon use and batch generation: the only code that writes coupons."""
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -19,6 +20,31 @@ BATCH_MAX_CODES = 100_000
 GENERATE_CHUNK = 5_000
 # A code is unguessable when one try in a million at most hits any code of its batch.
 GUESS_ODDS = 1_000_000
+
+
+# What a merchant edits on a coupon; its uses move only by redemptions and their release.
+COUPON_EDITABLE_FIELDS = ["code", "percent_off", "valid_from", "valid_to", "max_uses", "active"]
+
+
+@transaction.atomic
+def coupon_save(*, coupon: Coupon, fields: Iterable[str] | None = None) -> Coupon:
+    """Save a coupon edited by a merchant, writing only the edited fields (all when None).
+
+    Checkouts take uses with a conditional UPDATE while the form is open or being saved: writing
+    back the uses the form loaded would give those uses back. A limit lowered below the uses
+    taken meanwhile becomes those uses: the coupon is used up, as the merchant meant.
+    """
+    if coupon.pk is None:
+        coupon.save()
+        return coupon
+    edited = [name for name in COUPON_EDITABLE_FIELDS if fields is None or name in fields]
+    if edited:
+        uses = Coupon.objects.select_for_update().values_list("uses", flat=True).get(pk=coupon.pk)
+        if "max_uses" in edited and coupon.max_uses is not None and coupon.max_uses < uses:
+            coupon.max_uses = uses
+        coupon.save(update_fields=edited)
+    coupon.refresh_from_db(fields=["uses"])
+    return coupon
 
 
 def coupon_redeem(*, code: str, order: Order) -> CouponRedemption:

@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.db.models import F, Q, QuerySet
 
@@ -29,6 +29,10 @@ class WineFilters:
 
     def as_key(self) -> str:
         return "|".join([self.category, self.country, self.region, self.q])
+
+    def as_query(self) -> dict[str, str]:
+        """Return the filters that are set, for links: what the page shows, not what was asked."""
+        return {name: value for name, value in asdict(self).items() if value}
 
 
 def wine_list(*, filters: WineFilters) -> QuerySet[Wine]:

@@ -46,7 +46,14 @@ def wine_list(request):
             raise Http404("That page does not exist.") from None
         return render_to_string(
             "shop/_wine_list_body.html",
-            {"page": page, "facets": facets, "filters": filters, "request_query": request.GET},
+            # Links from the filters, not the query string: the page is cached under the
+            # filters, for every query string that normalises to them.
+            {
+                "page": page,
+                "facets": facets,
+                "filters": filters,
+                "filter_query": filters.as_query(),
+            },
         )
 
     def render_page() -> str:

@@ -1,8 +1,12 @@
 """Coupon limits under concurrent checkouts, on PostgreSQL with real connections."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -79,3 +83,65 @@ def test_concurrent_expiry_and_cancel_give_a_use_back_once(postgres_only):
         place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
         place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
     assert Coupon.objects.get().uses == 1
+
+
+def test_a_use_taken_while_the_admin_saves_a_coupon_is_kept(postgres_only, django_user_model):
+    # A checkout takes a use and holds its transaction open; the merchant's save, which read
+    # the coupon before that use was committed, waits on the row and then writes after it.
+    wine = WineFactory(stock=10)
+    coupon = CouponFactory(code="EDITED", percent_off=10, max_uses=5)
+    admin = Client()
+    admin.force_login(django_user_model.objects.create_superuser("boss", "b@example.com", "pw"))
+    redeemed, release = threading.Event(), threading.Event()
+
+    def checkout():
+        try:
+            with transaction.atomic():
+                place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="EDITED")
+                redeemed.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+
+    def save():
+        try:
+            return admin.post(
+                reverse("admin:coupons_coupon_change", args=[coupon.pk]),
+                {
+                    "code": "EDITED",
+                    "percent_off": "15",
+                    "valid_from_0": "2026-01-01",
+                    "valid_from_1": "00:00:00",
+                    "max_uses": "5",
+                    "active": "on",
+                    "redemptions-TOTAL_FORMS": "0",
+                    "redemptions-INITIAL_FORMS": "0",
+                },
+            )
+        finally:
+            connection.close()
+
+    buyer = threading.Thread(target=checkout)
+    buyer.start()
+    assert redeemed.wait(timeout=20)
+    with ThreadPoolExecutor(1) as pool:
+        saved = pool.submit(save)
+        waiting = 0
+        for _ in range(200):  # until the merchant's save waits on the coupon's row
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                waiting = cursor.fetchone()[0]
+            if waiting or saved.done():
+                break
+            time.sleep(0.05)
+        release.set()
+        buyer.join(timeout=20)
+        response = saved.result(timeout=20)
+    assert waiting, "the save never met the checkout's open transaction"
+    assert response.status_code == 302
+    coupon.refresh_from_db()
+    assert (coupon.percent_off, coupon.uses) == (15, 1)
+    assert CouponRedemption.objects.count() == 1

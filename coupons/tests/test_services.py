@@ -7,7 +7,7 @@ from django.utils import timezone
 from coupons.exceptions import CouponNotValid
 from coupons.models import Coupon, CouponRedemption
 from coupons.selectors import NOT_VALID, USED_UP, coupon_check
-from coupons.services import coupon_release
+from coupons.services import coupon_release, coupon_save
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
 from orders.services import cancel_order, expire_order, mark_paid, place_order
@@ -157,3 +157,25 @@ def test_canceling_a_paid_order_keeps_the_use():
 )
 def test_the_discount_rounds_half_up_to_cents(amount, percent, discount):
     assert percent_of(Decimal(amount), percent) == Decimal(discount)
+
+
+def test_saving_a_coupon_read_before_a_use_keeps_the_use():
+    coupon = CouponFactory(code="STALE", percent_off=10, max_uses=3)
+    edited = Coupon.objects.get(pk=coupon.pk)  # what the merchant's form loaded
+    place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="STALE")
+    edited.percent_off = 20
+    coupon_save(coupon=edited, fields=["percent_off"])
+    coupon.refresh_from_db()
+    assert (coupon.percent_off, coupon.uses) == (20, 1)
+    assert edited.uses == 1
+
+
+def test_a_limit_lowered_below_uses_taken_meanwhile_uses_the_coupon_up():
+    coupon = CouponFactory(code="LOWER", max_uses=3)
+    edited = Coupon.objects.get(pk=coupon.pk)
+    for _ in range(2):
+        place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="LOWER")
+    edited.max_uses = 1  # the form allowed it: it saw no use
+    coupon_save(coupon=edited, fields=["max_uses"])
+    coupon.refresh_from_db()
+    assert (coupon.max_uses, coupon.uses) == (2, 2)

@@ -6,6 +6,7 @@ SQLite's limit on query parameters, and only new wines and the fields that chang
 (``bulk_create`` / ``bulk_update``). Applying is all or nothing: one transaction, rolled back
 when any row is invalid.
 
+- limits: what a file may unpack to and hold (rows, columns, characters), checked before parsing.
 - tables: the file's columns; a CSV or XLSX file read as a header and rows of text.
 - report: what an import found or did (ImportReport).
 - bulk: rows by chunks of values, free slugs, changed fields of wines written under row locks.
@@ -24,6 +25,7 @@ from shop.imports.jobs import (
     import_job_run,
     job_progress,
 )
+from shop.imports.limits import ImportFileTooLarge, ImportLimits, xlsx_check
 from shop.imports.report import MAX_ERRORS, ImportReport, RowError
 from shop.imports.rows import (
     FALSE_WORDS,
@@ -49,7 +51,9 @@ __all__ = [
     "STALLED_AFTER_SECONDS",
     "TRUE_WORDS",
     "ImportFileError",
+    "ImportFileTooLarge",
     "ImportJobBusy",
+    "ImportLimits",
     "ImportReport",
     "Progress",
     "RowError",
@@ -61,4 +65,5 @@ __all__ = [
     "job_progress",
     "open_table",
     "wine_import",
+    "xlsx_check",
 ]

@@ -10,6 +10,13 @@ from datetime import date, datetime
 from django.core.files.base import File
 
 from backoffice.spreadsheet import FORMULA_STARTS
+from shop.imports.limits import (
+    NOT_XLSX,
+    ImportFileError,
+    ImportFileTooLarge,
+    ImportLimits,
+    xlsx_check,
+)
 
 COLUMNS = (
     "sku",
@@ -29,10 +36,6 @@ COLUMNS = (
 REQUIRED_COLUMNS = ("sku", "name", "producer", "category", "country", "region", "price")
 
 
-class ImportFileError(Exception):
-    """The file as a whole can't be read; the message is safe to show to the merchant."""
-
-
 @dataclass
 class _Table:
     header: list[str]
@@ -47,7 +50,11 @@ def _raw(file):
 
 
 def open_table(file, format_hint: str = "") -> _Table:
-    """Return the header and a stream of the rows of a CSV or XLSX file."""
+    """Return the header and a stream of the rows of a CSV or XLSX file.
+
+    Raise ImportFileTooLarge, before parsing anything, for a file past the import's limits.
+    """
+    limits = ImportLimits.from_settings()
     raw = _raw(file)
     raw.seek(0)
     head = raw.read(65536)
@@ -55,22 +62,38 @@ def open_table(file, format_hint: str = "") -> _Table:
     if not head.strip():
         raise ImportFileError("The file is empty.")
     if head.startswith(b"PK\x03\x04") or format_hint == "xlsx":
-        return _xlsx_table(raw)
-    return _csv_table(raw, head)
+        xlsx_check(raw, limits)
+        return _xlsx_table(raw, limits)
+    return _csv_table(raw, head, limits)
 
 
-def _csv_table(raw, head: bytes) -> _Table:
+def _csv_table(raw, head: bytes, limits: ImportLimits) -> _Table:
     first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     raw.seek(0, io.SEEK_END)
     size = raw.tell() or 1
     raw.seek(0)
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    # The longest line a valid row can take: a longer one (a file of commas, or no line breaks)
+    # is refused before the csv module splits it into millions of cells.
+    longest = limits.columns * (limits.cell_chars + 3)
+
+    def lines():
+        while line := text.readline(longest + 1):
+            if len(line) > longest:
+                raise ImportFileTooLarge(
+                    f"A line of the file is longer than {longest:,} characters, more than any "
+                    "row the import takes: the file is not a catalog in CSV."
+                )
+            yield line
 
     def records():
         number = 0
+        # Process-wide in the csv module; every reader sets it to the import's own limit.
+        csv.field_size_limit(limits.cell_chars)
         try:
-            for number, cells in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+            for number, cells in enumerate(csv.reader(lines(), delimiter=delimiter), start=1):
+                limits.check_row(number, len(cells))
                 if any("\x00" in cell for cell in cells):
                     # Binary data, and a character PostgreSQL can't store in text.
                     raise ImportFileError(
@@ -83,6 +106,8 @@ def _csv_table(raw, head: bytes) -> _Table:
                 "spreadsheet as “CSV UTF-8” or as an Excel workbook (.xlsx)."
             ) from None
         except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                raise ImportFileTooLarge(limits.cell_message()) from None
             raise ImportFileError(f"Row {number + 1}: not a readable CSV row ({error}).") from None
         finally:
             with contextlib.suppress(ValueError):  # the caller may have closed it already
@@ -96,7 +121,7 @@ def _csv_table(raw, head: bytes) -> _Table:
     return _Table(header, rows, lambda: min(raw.tell() / size, 1.0))
 
 
-def _xlsx_table(raw) -> _Table:
+def _xlsx_table(raw, limits: ImportLimits) -> _Table:
     import openpyxl
 
     try:
@@ -105,10 +130,11 @@ def _xlsx_table(raw) -> _Table:
     except Exception:
         # Anything openpyxl trips on (not a zip, a zip of something else, broken XML) is the
         # file's fault, not a server error.
-        raise ImportFileError(
-            "The file is not an Excel workbook (.xlsx); save it as .xlsx or as CSV UTF-8."
-        ) from None
+        raise ImportFileError(NOT_XLSX) from None
     total = sheet.max_row or 0  # from the sheet's dimension, when the writer recorded it
+    # Read rows as they are, not padded to the declared dimension, which may be false (too
+    # small, rows would be cut off; too large, each row would be padded to it).
+    sheet.reset_dimensions()
     read = [0]
 
     def records():
@@ -116,7 +142,17 @@ def _xlsx_table(raw) -> _Table:
         try:
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 read[0] = number
-                yield number, [_xlsx_text(value) for value in values]
+                # Cells formatted and left empty count: each one costs a place in the row.
+                limits.check_row(number, len(values))
+                width = len(values)
+                while width and values[width - 1] is None:
+                    width -= 1
+                cells = [_xlsx_text(value) for value in values[:width]]
+                for cell in cells:
+                    limits.check_cell(cell)
+                yield number, cells
+        except ImportFileError:
+            raise
         except Exception:
             raise ImportFileError(f"The workbook can't be read past row {number}.") from None
         finally:

@@ -321,3 +321,15 @@ def test_browsing_without_a_cart_writes_nothing(client):
     assert writes == []
     assert Session.objects.count() == 0
     assert all(settings.SESSION_COOKIE_NAME not in r.cookies for r in responses)
+
+
+def test_page_links_come_from_the_normalised_filters_whatever_the_query(client, settings):
+    WineFactory.create_batch(3, name="Rioja Reserva")
+    settings.WINES_PER_PAGE = 1
+    # Duplicates (the last one counts), spaces, a NUL, empty and unknown parameters.
+    junk = "?q=ignored&q=++rio%00ja++&utm_source=mail&category=&page=2&x=%3Cb%3E"
+    first = client.get(reverse("shop:wine_list") + junk)
+    again = client.get(reverse("shop:wine_list") + "?q=rioja&page=2")  # the same cached page
+    assert first.content == again.content
+    links = re.findall(r'href="\?([^"]*)" rel="(?:prev|next)"', again.content.decode())
+    assert links == ["q=rioja&amp;page=1", "q=rioja&amp;page=3"]

@@ -122,3 +122,14 @@ def test_command_prints_the_summary_and_credentials(debug):
     assert "Coupons: WELCOME10 (10 % off), VIP25 (25 % off)." in output
     call_command("seed_demo", stdout=StringIO())  # again: nothing doubles
     assert Coupon.objects.count() == 2
+
+
+def test_command_without_debug_creates_no_coupons_and_says_so(settings):
+    settings.DEBUG = False
+    out = StringIO()
+
+    call_command("seed_demo", stdout=out)
+
+    assert "Coupons: not created, DEBUG is off." in out.getvalue()
+    assert not Coupon.objects.exists()
+    assert Wine.objects.exists()

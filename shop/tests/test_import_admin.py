@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shop.imports import STALLED_AFTER_SECONDS, ImportJobBusy, import_job_run
 from shop.models import Category, Wine, WineImport
+from shop.tests import workbooks
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +197,21 @@ def test_a_job_whose_worker_died_is_taken_over_by_the_redelivered_task(admin_cli
     WineImport.objects.filter(pk=job.pk).update(started=long_ago)
     taken = import_job_run(job_id=job.pk)
     assert (taken.status, taken.summary["new"]) == ("done", 1)
+
+
+def test_a_workbook_bomb_is_refused_on_the_preview_page(admin_client):
+    response = upload(admin_client, workbooks.huge_dimension().getvalue(), "catalog.xlsx")
+    page = admin_client.get(response["Location"])
+    assert page.status_code == 200
+    assert "The sheet declares 1,048,576 rows" in page.content.decode()
+    assert WineImport.objects.get().summary["file_error"]
+    assert not Wine.objects.exists()
+
+
+def test_an_upload_past_the_request_limit_is_refused_before_it_is_read(admin_client, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 2000
+    response = upload(admin_client, GOOD * 40)
+    assert response.status_code == 413
+    assert "That upload is too large" in response.content.decode()
+    assert not WineImport.objects.exists()
+    assert upload(admin_client, GOOD).status_code == 302

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from shop.models import Wine
+from shop.tests import workbooks
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +65,12 @@ def test_unreadable_file_fails_with_a_message(write):
     assert "not an Excel workbook" in out.getvalue()
     with pytest.raises(CommandError, match="No such file"):
         run(path + ".missing")
+
+
+def test_a_workbook_bomb_fails_with_a_message(write):
+    path = write(workbooks.huge_dimension().getvalue(), name="wines.xlsx")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_wines", path, stdout=out, stderr=io.StringIO())
+    assert "The sheet declares 1,048,576 rows" in out.getvalue()
+    assert not Wine.objects.exists()

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from shop.catalog_cache import catalog_version
 from shop.imports import IN_CHUNK, free_slugs, wine_import
 from shop.models import Category, Country, Region, Wine
+from shop.tests import workbooks
 from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -394,3 +395,117 @@ def test_random_rows_are_counted_and_all_or_nothing(rows):
     Region.objects.all().delete()
     Category.objects.all().delete()
     Country.objects.all().delete()
+
+
+# --- Files past the limits: refused whole, with no row number, nothing written ----------------
+
+
+def test_a_workbook_declaring_a_huge_sheet_is_refused():
+    report = apply(workbooks.huge_dimension())
+    assert report.file_error.startswith(
+        "The sheet declares 1,048,576 rows (its dimension is A1:XFD1048576); "
+        "the import takes up to 200,000 rows per file."
+    )
+    assert not report.rows
+    assert nothing_written()
+
+
+def test_a_workbook_declaring_too_many_columns_is_refused(settings):
+    settings.IMPORT_MAX_COLUMNS = 20
+    report = apply(workbooks.with_dimension(workbooks.workbook([HEADER.split(",")]), "A1:Z3"))
+    assert report.file_error.startswith(
+        "The file has a sheet of 26 columns (its dimension is A1:Z3); "
+        "the import takes up to 20 columns."
+    )
+
+
+def test_a_shared_strings_bomb_is_refused(settings):
+    settings.IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = 4 * 1024 * 1024
+    bomb = workbooks.shared_strings_bomb(5 * 1024 * 1024)
+    assert len(bomb.getvalue()) < 20_000
+    report = apply(bomb)
+    assert report.file_error.startswith(
+        "The workbook unpacks to 5.0\xa0MB; the import takes workbooks up to 4.0\xa0MB unpacked."
+    )
+    assert nothing_written()
+
+
+def test_a_part_unpacking_hundreds_of_times_its_size_is_refused():
+    report = apply(workbooks.shared_strings_bomb(5 * 1024 * 1024))
+    assert report.file_error.startswith("The workbook (xl/sharedStrings.xml) unpacks to 4")
+    assert "more than the 100 times a spreadsheet program writes" in report.file_error
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("dimension", [None, "A1:K2"], ids=["no dimension", "a false one"])
+def test_rows_are_counted_as_they_stream(settings, dimension):
+    rows = [HEADER.split(","), *([f"S{n}", *workbooks.ROW[1:]] for n in range(6))]
+    content = workbooks.workbook(rows)
+    settings.IMPORT_MAX_ROWS = 5
+    report = apply(workbooks.with_dimension(content, dimension))
+    assert report.file_error == (
+        "The file has more than 5 rows; the import takes up to 5 rows per file. "
+        "Split it into smaller files."
+    )
+    assert nothing_written()
+    # Within the limit, a sheet that understates its size is read whole, not cut off.
+    settings.IMPORT_MAX_ROWS = 6
+    assert apply(workbooks.with_dimension(content, dimension)).new == 6
+
+
+def test_a_workbook_row_wider_than_the_limit_is_refused(settings):
+    settings.IMPORT_MAX_COLUMNS = 12
+    rows = [HEADER.split(","), [*workbooks.ROW, "", None, "x"]]
+    report = apply(workbooks.with_dimension(workbooks.workbook(rows), None))
+    assert report.file_error.startswith(
+        "The file has rows of 14 columns; the import takes up to 12"
+    )
+    assert nothing_written()
+
+
+def test_empty_formatted_cells_far_to_the_right_count_as_columns():
+    book = openpyxl.Workbook()
+    book.active.append(HEADER.split(","))
+    book.active.append(workbooks.ROW)
+    book.active.cell(row=2, column=78).font = openpyxl.styles.Font(bold=True)  # BZ2, no value
+    out = io.BytesIO()
+    book.save(out)
+    report = apply(workbooks.with_dimension(out.getvalue(), None))
+    assert report.file_error.startswith(
+        "The file has rows of 78 columns; the import takes up to 50"
+    )
+    assert nothing_written()
+
+
+def test_a_csv_with_too_many_rows_is_refused(settings):
+    settings.IMPORT_MAX_ROWS = 3
+    report = apply(csv_file(*(ROW.replace("A1", f"S{n}") for n in range(4))))
+    assert report.file_error.startswith("The file has more than 3 rows;")
+    assert nothing_written()
+    settings.IMPORT_MAX_ROWS = 4
+    assert apply(csv_file(*(ROW.replace("A1", f"S{n}") for n in range(4)))).new == 4
+
+
+def test_a_csv_with_too_many_columns_is_refused():
+    report = apply(csv_file(ROW + "," * 60))
+    assert report.file_error.startswith(
+        "The file has rows of 71 columns; the import takes up to 50"
+    )
+    assert nothing_written()
+
+
+def test_a_csv_cell_past_the_limit_is_refused(settings):
+    settings.IMPORT_MAX_CELL_CHARS = 100
+    report = apply(csv_file(ROW.replace("Dark fruit.", '"' + "x\n" * 60 + '"')))
+    assert report.file_error == (
+        "A cell of the file holds more than 100 characters; the import takes cells up to 100 "
+        "characters."
+    )
+    assert nothing_written()
+
+
+def test_a_csv_line_longer_than_any_row_is_refused(settings):
+    settings.IMPORT_MAX_CELL_CHARS = 100
+    report = apply(io.BytesIO(HEADER.encode() + b"\n" + b"," * 1_000_000))
+    assert report.file_error.startswith("A line of the file is longer than 5,150 characters")
+    assert nothing_written()

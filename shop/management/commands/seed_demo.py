@@ -9,7 +9,10 @@ DEV_SERVER = "http://127.0.0.1:8000"
 
 
 class Command(BaseCommand):
-    help = "Add the demo catalog and, when DEBUG is on, a demo admin. Safe to run again."
+    help = (
+        "Add the demo catalog and, when DEBUG is on, a demo admin and demo coupons. "
+        "Safe to run again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -27,9 +30,12 @@ class Command(BaseCommand):
             f"{result.regions} regions."
         )
         coupons = seed_demo_coupons()
-        self.stdout.write(
-            "Coupons: " + ", ".join(f"{c.code} ({c.percent_off} % off)" for c in coupons) + "."
-        )
+        if coupons:
+            self.stdout.write(
+                "Coupons: " + ", ".join(f"{c.code} ({c.percent_off} % off)" for c in coupons) + "."
+            )
+        else:
+            self.stdout.write(self.style.WARNING("Coupons: not created, DEBUG is off."))
         url = f"{DEV_SERVER}{reverse('admin:index')}"
         if result.admin is AdminOutcome.CREATED:
             self.stdout.write(
