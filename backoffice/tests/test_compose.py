@@ -222,6 +222,6 @@ def test_the_proxy_renders_its_configuration_from_the_stack_environment(services
             "IMPORT_MAX_UPLOAD_BYTES",
         }
     )
-    # The same upload limit as Django's, 20 MB unless .env says otherwise.
-    assert proxy["environment"]["IMPORT_MAX_UPLOAD_BYTES"] == "${IMPORT_MAX_UPLOAD_BYTES:-20971520}"
+    # The same upload limit as Django's, 51 MB unless .env says otherwise.
+    assert proxy["environment"]["IMPORT_MAX_UPLOAD_BYTES"] == "${IMPORT_MAX_UPLOAD_BYTES:-53477376}"
     assert proxy["depends_on"]["web"] == {"condition": "service_healthy"}
