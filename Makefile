@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench drills migrate seed web clean-venv browser proxy stripe-listen
+.PHONY: run test lint format bench drills migrate seed web clean-venv browser proxy stripe-listen \
+	image image-test
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Wine-Shop needs Python 3.11"'
@@ -89,6 +90,19 @@ bench: $(VENV)/.dev
 # vhost of its own); prints one table, exits non-zero when something was lost or failed.
 drills: $(VENV)/.dev
 	$(PY) bench/drills.py
+
+# The production image, from the Dockerfile merchants use (the engine is installed and started
+# when run as root; .ci/standin-base stands in for the base image where its registry is away).
+IMAGE ?= $(shell sed -n 's/^ *image: *\(wine-shop:[^ ]*\).*/\1/p' docker-compose.yml | head -n1)
+image:
+	.ci/docker-engine
+	.ci/standin-base >/dev/null
+	docker build --network host --tag $(IMAGE) .
+
+# docker-compose.yml's app services from that image on this machine's PostgreSQL, RabbitMQ and
+# Redis, and a customer's path through them (.ci/image-test says which variables it needs).
+image-test: $(VENV)/.dev
+	.ci/image-test
 
 clean-venv:
 	rm -rf $(VENV)

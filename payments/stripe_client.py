@@ -26,6 +26,10 @@ from django.core.exceptions import ImproperlyConfigured
 from orders.models import Order
 from shop.money import to_minor_units
 
+# The SDK's telemetry sends request timings to Stripe and keeps an id in a file under $HOME, where
+# a container of ours writes nothing.
+stripe.enable_telemetry = False
+
 T = TypeVar("T")
 ATTEMPTS = 3
 # A try that could last less than this is not worth starting.
