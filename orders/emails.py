@@ -149,7 +149,7 @@ def _reason(error: Exception) -> str:
             f"{code} {message.decode(errors='replace')}"
             for code, message in error.recipients.values()
         ]
-        return "Recipient refused: " + "; ".join(answers)
+        return ("Recipient refused: " + "; ".join(answers))[:1000]
     return f"{type(error).__name__}: {error}"[:1000]
 
 
@@ -263,11 +263,18 @@ def alert_email_failed(*, email_id: int) -> int:
         email = _locked(email_id)
         if email is None or email.failed_at is None or email.staff_alerted_at is not None:
             return 0
-        recipients = send_staff_alert(
-            subject=f"Email for order {email.order.number} could not be sent",
-            template="emails/email_failed",
-            context={"email": email, "order": email.order},
-        )
+        try:
+            recipients = send_staff_alert(
+                subject=f"Email for order {email.order.number} could not be sent",
+                template="emails/email_failed",
+                context={"email": email, "order": email.order},
+            )
+        except SEND_ERRORS as error:
+            if not _refused_for_good(error):
+                raise  # the task tries again
+            # A staff address the server refuses would refuse every retry as well.
+            logger.error("Staff alert about email %s refused: %s", email_id, _reason(error))
+            recipients = 0
         email.staff_alerted_at = timezone.now()
         email.save(update_fields=["staff_alerted_at"])
     return recipients
