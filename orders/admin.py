@@ -15,6 +15,7 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from backoffice.spreadsheet import csv_response, safe_cell
+from orders.emails import retry_failed_emails
 from orders.exceptions import InvalidContact, InvalidTransition
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.selectors import EXPORT_HEADER, order_export_rows
@@ -214,7 +215,13 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         ("Invoice", {"fields": ["invoice_link"]}),
         ("Note", {"fields": ["note"]}),
     ]
-    actions = ["ship_selected", "cancel_selected", "regenerate_invoices", "export_csv"]
+    actions = [
+        "ship_selected",
+        "cancel_selected",
+        "regenerate_invoices",
+        "retry_emails",
+        "export_csv",
+    ]
     actions_submit_line = ["ship_submit", "cancel_submit"]
     actions_detail = ["download_invoice"]
 
@@ -338,6 +345,12 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
 
     def has_download_invoice_permission(self, request, object_id=None):
         return request.user.has_perm("reports.view_invoice")
+
+    @action(description="Send their failed emails again", permissions=["change"])
+    def retry_emails(self, request, queryset):
+        order_ids = list(queryset.values_list("pk", flat=True))
+        queued = retry_failed_emails(order_ids=order_ids, actor=request.user)
+        self.message_user(request, f"{queued} failed email(s) queued again.", messages.SUCCESS)
 
     @action(description="Export selected orders to CSV", permissions=["view"])
     def export_csv(self, request, queryset):

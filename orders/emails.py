@@ -255,6 +255,29 @@ def send_pending_emails(*, limit: int = 500) -> int:
     return sum(enqueue(email_id) for email_id in ids)
 
 
+RETRY_FIELDS = ["failed_at", "retry_at", "staff_alerted_at", "attempts", "failure_reason"]
+
+
+def retry_failed_emails(*, order_ids, actor) -> int:
+    """Owe again the failed emails of these orders, once their address is corrected; return how
+    many are queued."""
+    with transaction.atomic():
+        failed = OrderEmail.objects.select_for_update().select_related("order")
+        failed = list(failed.filter(order_id__in=order_ids, failed_at__isnull=False))
+        for email in failed:
+            email.failed_at = email.retry_at = email.staff_alerted_at = None
+            email.attempts, email.failure_reason = 0, ""
+            email.save(update_fields=RETRY_FIELDS)
+            OrderEvent.objects.create(
+                order=email.order,
+                kind=OrderEvent.Kind.NOTE,
+                message=f"{email.get_kind_display()} to be sent again to {email.order.email}.",
+                actor=actor,
+            )
+            transaction.on_commit(lambda pk=email.pk: enqueue(pk))
+    return len(failed)
+
+
 def alert_email_failed(*, email_id: int) -> int:
     """Tell staff, once, that an order email failed for good; return the number of recipients."""
     from backoffice.alerts import send_staff_alert

@@ -3,6 +3,7 @@ from email.headerregistry import Address
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.celery import app as celery_app
@@ -167,6 +168,29 @@ def test_a_refused_recipient_fails_at_once_and_staff_are_alerted_once(
     assert email.attempts == 1
     assert len(smtp_server.to(STAFF)) == 1
     assert smtp_server.to("gone@example.com") == []
+
+
+def test_a_failed_email_is_sent_again_once_the_address_is_corrected(
+    smtp_server, settings, django_capture_on_commit_callbacks, admin_client
+):
+    settings.STAFF_ALERT_EMAILS = [STAFF]
+    email = owed_email(email="ana@exmaple.com")
+    smtp_server.refuse("ana@exmaple.com", 550)
+    with django_capture_on_commit_callbacks(execute=True):
+        emails.send_order_email(email_id=email.pk)
+    Order.objects.filter(pk=email.order_id).update(email="ana@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        changelist = reverse("admin:orders_order_changelist")
+        action = {"action": "retry_emails", "_selected_action": [email.order_id]}
+        response = admin_client.post(changelist, action, follow=True)
+    assert "1 failed email(s) queued again." in response.content.decode()
+    email.refresh_from_db()
+    assert email.sent_at is not None and email.failed_at is None and email.attempts == 1
+    assert [received.rcpt_tos for received in smtp_server.to("ana@example.com")] == [
+        ["ana@example.com"]
+    ]
+    assert email.order.events.filter(actor=admin_client.user).exists()
 
 
 def test_a_staff_address_the_server_refuses_is_not_alerted_again_and_again(
