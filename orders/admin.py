@@ -199,12 +199,7 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         ("Order", {"fields": ["number", "status_label", "created"]}),
         (
             "Customer",
-            {
-                "fields": [
-                    *["first_name", "last_name", "email", "address", "postal_code", "city"],
-                    "email_status",
-                ]
-            },
+            {"fields": [*OrderAdminForm.Meta.fields, "email_status"]},
         ),
         ("Amounts", {"fields": ["currency", "subtotal", "coupon_code", "discount", "total"]}),
         (
