@@ -193,6 +193,17 @@ def test_a_failed_email_is_sent_again_once_the_address_is_corrected(
     assert email.order.events.filter(actor=admin_client.user).exists()
 
 
+def test_the_sweep_sends_a_staff_alert_that_was_never_queued(smtp_server, settings):
+    settings.STAFF_ALERT_EMAILS = [STAFF]
+    email = owed_email(email="gone@example.com")
+    failed_at = timezone.now() - timedelta(hours=1)  # its alert's task was lost with the broker
+    OrderEmail.objects.filter(pk=email.pk).update(failed_at=failed_at, failure_reason="550 gone")
+    emails.send_pending_emails()
+    emails.send_pending_emails()
+    assert len(smtp_server.to(STAFF)) == 1
+    assert smtp_server.to("gone@example.com") == []
+
+
 def test_a_staff_address_the_server_refuses_is_not_alerted_again_and_again(
     smtp_server, settings, django_capture_on_commit_callbacks
 ):
