@@ -58,3 +58,63 @@ def mail_dir(tmp_path):
     folder = tmp_path / "mail"
     folder.mkdir()
     return folder
+
+
+class SmtpServer:
+    """A mail server in the test's process: what it received, and the recipients it refuses."""
+
+    def __init__(self):
+        self.messages = []  # SimpleNamespace(mail_from, rcpt_tos, message), in order
+        self._refused = {}
+
+    def refuse(self, address: str, code: int = 550) -> None:
+        """Answer RCPT TO for the address with code (550 for good, 451 for now)."""
+        text = "mailbox unavailable" if code >= 500 else "try again later"
+        self._refused[address.lower()] = f"{code} {'5' if code >= 500 else '4'}.1.1 {text}"
+
+    def to(self, address: str) -> list:
+        return [received for received in self.messages if address in received.rcpt_tos]
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refusal = self._refused.get(address.lower())
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+        from types import SimpleNamespace
+
+        self.messages.append(
+            SimpleNamespace(
+                mail_from=envelope.mail_from,
+                rcpt_tos=list(envelope.rcpt_tos),
+                message=email.message_from_bytes(envelope.original_content, policy=policy.default),
+            )
+        )
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """Send the test's mail with Django's SMTP backend to a server in this process, which
+    parses the addresses and headers as a real one would (the in-memory backend does not)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = SmtpServer()
+    server.port = port
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield server
+    controller.stop()

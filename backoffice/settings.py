@@ -277,6 +277,10 @@ COUPON_ATTEMPTS_WINDOW_MINUTES = env.int("COUPON_ATTEMPTS_WINDOW_MINUTES", defau
 
 # Emails still unsent this long after their order are queued again by the sweep.
 EMAIL_RETRY_AFTER_MINUTES = env.int("EMAIL_RETRY_AFTER_MINUTES", default=2)
+# An email the mail server keeps deferring (4xx, unreachable) is tried this many times, the
+# pause doubling from EMAIL_RETRY_AFTER_MINUTES up to an hour (about 5 hours with the defaults),
+# then marked failed and staff alerted. A refused recipient (5xx) fails at once.
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=10)
 MONEY_PLACES = Decimal("0.01")
 # Catalog files up to this size are checked and imported during the admin's request; larger
 # ones go to a Celery worker, which reports its progress in the admin.

@@ -1,11 +1,11 @@
 import tablib
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from import_export import fields, resources
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -15,8 +15,9 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from backoffice.spreadsheet import csv_response, safe_cell
-from orders.exceptions import InvalidTransition
-from orders.models import Order, OrderEvent, OrderItem
+from orders.emails import retry_failed_emails
+from orders.exceptions import InvalidContact, InvalidTransition
+from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.selectors import EXPORT_HEADER, order_export_rows
 from orders.services import add_order_note, cancel_order, ship_order, update_order_contact
 from payments.stripe_client import dashboard_url
@@ -72,6 +73,19 @@ class OrderEventInline(TabularInline):
         return f"{Order.Status(event.from_status).label} → {to}" if event.from_status else to
 
 
+class FailedEmailFilter(admin.SimpleListFilter):
+    title = "emails"
+    parameter_name = "emails"
+
+    def lookups(self, request, model_admin):
+        return [("failed", "Failed, not sent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(email_failed=True)
+        return queryset
+
+
 class OrderAdminForm(forms.ModelForm):
     note = forms.CharField(
         label="Add a note to the timeline",
@@ -83,6 +97,17 @@ class OrderAdminForm(forms.ModelForm):
     class Meta:
         model = Order
         fields = ["first_name", "last_name", "email", "address", "postal_code", "city"]
+
+
+def _email_state(email: OrderEmail) -> str:
+    when = timezone.localtime
+    if email.sent_at:
+        return f"sent {when(email.sent_at):%Y-%m-%d %H:%M}"
+    if email.failed_at:
+        return f"FAILED {when(email.failed_at):%Y-%m-%d %H:%M}, {email.failure_reason}"
+    if email.attempts:
+        return f"not sent yet, {email.attempts} attempt(s): {email.failure_reason}"
+    return "not sent yet"
 
 
 def _transition(model_admin, request, queryset, service, verb: str):
@@ -139,8 +164,14 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         "item_count",
         "total",
         "invoice_link",
+        "mail",
     ]
-    list_filter = ["status", "payment_flagged", ("created", RangeDateFilter)]
+    list_filter = [
+        "status",
+        "payment_flagged",
+        FailedEmailFilter,
+        ("created", RangeDateFilter),
+    ]
     list_filter_submit = True
     search_fields = ["number", "email", "first_name", "last_name"]
     date_hierarchy = "created"
@@ -162,12 +193,13 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         "stripe_session_id",
         "payment_flag_reason",
         "invoice_link",
+        "email_status",
     ]
     fieldsets = [
         ("Order", {"fields": ["number", "status_label", "created"]}),
         (
             "Customer",
-            {"fields": ["first_name", "last_name", "email", "address", "postal_code", "city"]},
+            {"fields": [*OrderAdminForm.Meta.fields, "email_status"]},
         ),
         ("Amounts", {"fields": ["currency", "subtotal", "coupon_code", "discount", "total"]}),
         (
@@ -178,7 +210,13 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         ("Invoice", {"fields": ["invoice_link"]}),
         ("Note", {"fields": ["note"]}),
     ]
-    actions = ["ship_selected", "cancel_selected", "regenerate_invoices", "export_csv"]
+    actions = [
+        "ship_selected",
+        "cancel_selected",
+        "regenerate_invoices",
+        "retry_emails",
+        "export_csv",
+    ]
     actions_submit_line = ["ship_submit", "cancel_submit"]
     actions_detail = ["download_invoice"]
 
@@ -186,7 +224,12 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(item_count=Count("items"))
+            .annotate(
+                item_count=Count("items"),
+                email_failed=Exists(
+                    OrderEmail.objects.filter(order=OuterRef("pk"), failed_at__isnull=False)
+                ),
+            )
             .select_related("invoice")
         )
 
@@ -226,6 +269,15 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
             order.payment_intent,
         )
 
+    @display(description="mail", label={"failed": "danger"})
+    def mail(self, order):
+        return "failed" if order.email_failed else ""
+
+    @display(description="emails")
+    def email_status(self, order):
+        rows = [(email.get_kind_display(), _email_state(email)) for email in order.emails.all()]
+        return format_html_join("", "<div>{}: {}</div>", rows) if rows else "—"
+
     @display(description="items", ordering="item_count")
     def item_count(self, order):
         return order.item_count
@@ -243,7 +295,10 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         # belong to the services, which may have moved them while the form was open.
         contact = {name: form.cleaned_data[name] for name in form.changed_data if name != "note"}
         if contact:
-            update_order_contact(order_id=obj.pk, actor=request.user, changes=contact)
+            try:
+                update_order_contact(order_id=obj.pk, actor=request.user, changes=contact)
+            except InvalidContact as error:  # the form refuses these first
+                self.message_user(request, str(error), messages.ERROR)
         if form.cleaned_data.get("note"):
             add_order_note(order_id=obj.pk, actor=request.user, message=form.cleaned_data["note"])
         for submit_action in self.get_actions_submit_line(request, obj.pk):
@@ -285,6 +340,12 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
 
     def has_download_invoice_permission(self, request, object_id=None):
         return request.user.has_perm("reports.view_invoice")
+
+    @action(description="Send their failed emails again", permissions=["change"])
+    def retry_emails(self, request, queryset):
+        order_ids = list(queryset.values_list("pk", flat=True))
+        queued = retry_failed_emails(order_ids=order_ids, actor=request.user)
+        self.message_user(request, f"{queued} failed email(s) queued again.", messages.SUCCESS)
 
     @action(description="Export selected orders to CSV", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -7,13 +7,16 @@ that never reached the broker is queued again by the sweep.
 
 import logging
 from datetime import timedelta
+from smtplib import SMTPDataError, SMTPException, SMTPRecipientsRefused
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from backoffice.mail import mailbox
 from orders.models import Order, OrderEmail, OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -76,7 +79,7 @@ def build_message(email: OrderEmail, *, invoice=None) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=subject.format(number=order.number),
         body=render_to_string(f"{template}.txt", context),
-        to=[f"{order.customer_name} <{order.email}>"],
+        to=[mailbox(order.customer_name, order.email)],
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     if invoice is not None:
@@ -108,7 +111,7 @@ def _locked(email_id: int) -> OrderEmail | None:
 
 def _record_sent(email: OrderEmail) -> None:
     email.sent_at = timezone.now()
-    email.save(update_fields=["sent_at"])
+    email.save(update_fields=["sent_at", "attempts"])
     OrderEvent.objects.create(
         order=email.order,
         kind=OrderEvent.Kind.EMAIL,
@@ -116,18 +119,102 @@ def _record_sent(email: OrderEmail) -> None:
     )
 
 
+class EmailDeferred(Exception):
+    """The mail server could not take the email now; it is owed still, to be tried again."""
+
+    def __init__(self, reason: str, retry_in: int):
+        super().__init__(reason)
+        self.retry_in = retry_in
+
+
+# What a send can raise that is about the mail and not about our database: the server's
+# answers (SMTPException), the network (OSError), and an address or header no server would
+# take (ValueError, which Django raises for them).
+SEND_ERRORS = (SMTPException, OSError, ValueError)
+
+
+def _refused_for_good(error: Exception) -> bool:
+    """Return whether sending the same message again can only fail the same way."""
+    if isinstance(error, SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, SMTPDataError):
+        return error.smtp_code >= 500
+    # An address or header Django refuses to write (BadHeaderError is a ValueError too).
+    return isinstance(error, ValueError)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SMTPRecipientsRefused):
+        answers = [
+            f"{code} {message.decode(errors='replace')}"
+            for code, message in error.recipients.values()
+        ]
+        return ("Recipient refused: " + "; ".join(answers))[:1000]
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+def retry_delay(attempts: int) -> int:
+    """Return the seconds to wait after the attempts so far, doubling up to an hour."""
+    # Never less than half a minute, so that a server that is down is not hammered.
+    first = max(settings.EMAIL_RETRY_AFTER_MINUTES * 60, 30)
+    return min(first * 2 ** max(attempts - 1, 0), 3600)
+
+
+def _record_failure(email: OrderEmail, error: Exception) -> EmailDeferred | None:
+    """Count the attempt; mark the email failed when it can never go, else say when to retry."""
+    reason = _reason(error)
+    email.failure_reason = reason
+    if _refused_for_good(error) or email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+        email.failed_at, email.retry_at = timezone.now(), None
+        email.save(update_fields=["attempts", "failure_reason", "failed_at", "retry_at"])
+        OrderEvent.objects.create(
+            order=email.order,
+            kind=OrderEvent.Kind.EMAIL_FAILED,
+            message=f"{email.get_kind_display()} to {email.order.email} failed after "
+            f"{email.attempts} attempt(s), not tried again: {reason}",
+        )
+        logger.warning("Email %s failed for good: %s", email.pk, reason)
+        transaction.on_commit(lambda: _publish_failure_alert(email.pk))
+        return None
+    delay = retry_delay(email.attempts)
+    email.retry_at = timezone.now() + timedelta(seconds=delay)
+    email.save(update_fields=["attempts", "failure_reason", "retry_at"])
+    deferred = EmailDeferred(reason, retry_in=delay)
+    deferred.__cause__ = error  # raised once the attempt is saved, with the server's error
+    return deferred
+
+
+def _publish_failure_alert(email_id: int) -> bool:
+    from orders.tasks import alert_email_failed
+
+    return _publish(alert_email_failed, email_id)
+
+
 def send_order_email(*, email_id: int) -> bool:
-    """Send the email unless it was sent already; return whether this call sent it."""
+    """Send the email unless it was sent already or failed; return whether this call sent it.
+
+    A mail server that defers it counts an attempt and raises EmailDeferred with the pause to
+    keep before the next; after EMAIL_MAX_ATTEMPTS, or at once when the server refuses the
+    recipient, the email is marked failed, staff are alerted, and it is never tried again.
+    """
     invoice = _invoice_for(email_id)
     sent = False
+    deferred = None
     try:
         with transaction.atomic():
             email = _locked(email_id)
-            if email is None or email.sent_at is not None:  # gone with its order, or sent
-                return False
-            build_message(email, invoice=invoice).send()
-            sent = True
-            _record_sent(email)
+            if email is None or email.sent_at is not None or email.failed_at is not None:
+                return False  # gone with its order, sent, or given up
+            if email.retry_at is not None and email.retry_at > timezone.now():
+                return False  # tried a moment ago; its retry is already planned
+            email.attempts += 1
+            try:
+                build_message(email, invoice=invoice).send()
+            except SEND_ERRORS as error:
+                deferred = _record_failure(email, error)
+            else:
+                sent = True
+                _record_sent(email)
     except (OperationalError, InterfaceError):
         if not sent:
             raise
@@ -137,16 +224,83 @@ def send_order_email(*, email_id: int) -> bool:
         with transaction.atomic():
             email = _locked(email_id)
             if email is not None and email.sent_at is None:
+                email.attempts += 1
                 _record_sent(email)
-    return True
+    if deferred is not None:
+        raise deferred
+    return sent
 
 
 def send_pending_emails(*, limit: int = 500) -> int:
-    """Queue again the emails still unsent a while after they were owed; return how many."""
-    cutoff = timezone.now() - timedelta(minutes=settings.EMAIL_RETRY_AFTER_MINUTES)
-    pending = OrderEmail.objects.filter(sent_at__isnull=True, created__lt=cutoff)
-    ids = list(pending.order_by("created").values_list("pk", flat=True)[:limit])
+    """Queue again the emails still owed a while after they were owed; return how many.
+
+    Failed emails are left out, and the least tried come first: emails the server keeps
+    deferring wait for their pause behind the ones never tried, so they can't hold up the rest.
+    Failed emails whose staff alert was never sent are queued for it again.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=settings.EMAIL_RETRY_AFTER_MINUTES)
+    due = OrderEmail.objects.filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lte=now),
+        sent_at__isnull=True,
+        failed_at__isnull=True,
+        created__lt=cutoff,
+    )
+    ids = list(due.order_by("attempts", "created", "id").values_list("pk", flat=True)[:limit])
+    unalerted = OrderEmail.objects.filter(
+        failed_at__isnull=False, failed_at__lt=cutoff, staff_alerted_at__isnull=True
+    )
+    for email_id in unalerted.order_by("failed_at").values_list("pk", flat=True)[:limit]:
+        _publish_failure_alert(email_id)
     return sum(enqueue(email_id) for email_id in ids)
+
+
+RETRY_FIELDS = ["failed_at", "retry_at", "staff_alerted_at", "attempts", "failure_reason"]
+
+
+def retry_failed_emails(*, order_ids, actor) -> int:
+    """Owe again the failed emails of these orders, once their address is corrected; return how
+    many are queued."""
+    with transaction.atomic():
+        failed = OrderEmail.objects.select_for_update().select_related("order")
+        failed = list(failed.filter(order_id__in=order_ids, failed_at__isnull=False))
+        for email in failed:
+            email.failed_at = email.retry_at = email.staff_alerted_at = None
+            email.attempts, email.failure_reason = 0, ""
+            email.save(update_fields=RETRY_FIELDS)
+            OrderEvent.objects.create(
+                order=email.order,
+                kind=OrderEvent.Kind.NOTE,
+                message=f"{email.get_kind_display()} to be sent again to {email.order.email}.",
+                actor=actor,
+            )
+            transaction.on_commit(lambda pk=email.pk: enqueue(pk))
+    return len(failed)
+
+
+def alert_email_failed(*, email_id: int) -> int:
+    """Tell staff, once, that an order email failed for good; return the number of recipients."""
+    from backoffice.alerts import send_staff_alert
+
+    with transaction.atomic():
+        email = _locked(email_id)
+        if email is None or email.failed_at is None or email.staff_alerted_at is not None:
+            return 0
+        try:
+            recipients = send_staff_alert(
+                subject=f"Email for order {email.order.number} could not be sent",
+                template="emails/email_failed",
+                context={"email": email, "order": email.order},
+            )
+        except SEND_ERRORS as error:
+            if not _refused_for_good(error):
+                raise  # the task tries again
+            # A staff address the server refuses would refuse every retry as well.
+            logger.error("Staff alert about email %s refused: %s", email_id, _reason(error))
+            recipients = 0
+        email.staff_alerted_at = timezone.now()
+        email.save(update_fields=["staff_alerted_at"])
+    return recipients
 
 
 def alert_payment_flagged(*, order_id: int) -> int:

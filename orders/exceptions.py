@@ -20,3 +20,7 @@ class CartChanged(OrderError):
 
 class InvalidTransition(OrderError):
     pass
+
+
+class InvalidContact(OrderError):
+    """A customer detail that can't be stored: empty, too long, or with control characters."""

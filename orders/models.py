@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from backoffice.mail import validate_single_line
+
 
 class Order(models.Model):
     class Status(models.TextChoices):
@@ -16,12 +18,13 @@ class Order(models.Model):
     status = models.CharField(
         "status", max_length=16, choices=Status.choices, default=Status.PENDING
     )
-    first_name = models.CharField("first name", max_length=100)
-    last_name = models.CharField("last name", max_length=100)
-    email = models.EmailField("email")
-    address = models.CharField("address", max_length=250)
-    postal_code = models.CharField("postal code", max_length=20)
-    city = models.CharField("city", max_length=100)
+    # The customer's details go into mail headers, invoices and exports: one line each.
+    first_name = models.CharField("first name", max_length=100, validators=[validate_single_line])
+    last_name = models.CharField("last name", max_length=100, validators=[validate_single_line])
+    email = models.EmailField("email", validators=[validate_single_line])
+    address = models.CharField("address", max_length=250, validators=[validate_single_line])
+    postal_code = models.CharField("postal code", max_length=20, validators=[validate_single_line])
+    city = models.CharField("city", max_length=100, validators=[validate_single_line])
     currency = models.CharField("currency", max_length=3)
     subtotal = models.DecimalField("subtotal", max_digits=12, decimal_places=2)
     coupon_code = models.CharField("coupon", max_length=40, blank=True)
@@ -105,6 +108,7 @@ class OrderEvent(models.Model):
         STOCK_RELEASED = "stock_released", "Stock released"
         NOTE = "note", "Note"
         EMAIL = "email", "Email sent"
+        EMAIL_FAILED = "email_failed", "Email failed"
         PAYMENT = "payment", "Payment"
 
     order = models.ForeignKey(
@@ -149,6 +153,11 @@ class OrderEmail(models.Model):
     kind = models.CharField("kind", max_length=20, choices=Kind.choices)
     created = models.DateTimeField("created", auto_now_add=True)
     sent_at = models.DateTimeField("sent at", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("attempts", default=0)
+    retry_at = models.DateTimeField("next attempt after", null=True, blank=True)
+    failed_at = models.DateTimeField("failed at", null=True, blank=True)
+    failure_reason = models.TextField("why it failed", blank=True)
+    staff_alerted_at = models.DateTimeField("staff alerted at", null=True, blank=True)
 
     class Meta:
         ordering = ["created", "id"]
@@ -157,7 +166,21 @@ class OrderEmail(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "kind"], name="order_email_once_per_kind")
         ]
-        indexes = [models.Index(fields=["sent_at", "created"], name="order_email_unsent_idx")]
+        indexes = [
+            models.Index(fields=["sent_at", "created"], name="order_email_unsent_idx"),
+            # The sweep's walk: emails still owed, the least tried and oldest first.
+            models.Index(
+                fields=["attempts", "created"],
+                condition=models.Q(sent_at__isnull=True, failed_at__isnull=True),
+                name="order_email_due_idx",
+            ),
+            # Failed emails: flagged in the admin and alerted to staff.
+            models.Index(
+                fields=["failed_at"],
+                condition=models.Q(failed_at__isnull=False),
+                name="order_email_failed_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.order}"

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, When
 from django.template.defaultfilters import pluralize
@@ -14,7 +15,14 @@ from django.utils import timezone
 from backoffice.codes import random_code
 from coupons.services import coupon_redeem, coupon_release
 from orders.emails import queue_order_email, queue_payment_alert
-from orders.exceptions import CartChanged, EmptyCart, InvalidTransition, OutOfStock, WineUnavailable
+from orders.exceptions import (
+    CartChanged,
+    EmptyCart,
+    InvalidContact,
+    InvalidTransition,
+    OutOfStock,
+    WineUnavailable,
+)
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.signals import announce_released
 from shop.catalog_cache import catalog_changed, shown_stock
@@ -264,6 +272,13 @@ def update_order_contact(*, order_id: int, actor, changes: dict[str, str]) -> No
     fields = {name: value for name, value in changes.items() if name in allowed}
     if not fields:
         return
+    for name, value in fields.items():
+        # The form checked them already; an update() skips the model's validators.
+        field = Order._meta.get_field(name)
+        try:
+            field.clean(value, None)
+        except ValidationError as error:
+            raise InvalidContact(f"{field.verbose_name}: {' '.join(error.messages)}") from error
     Order.objects.filter(pk=order_id).update(**fields, updated=timezone.now())
     OrderEvent.objects.create(
         order_id=order_id,

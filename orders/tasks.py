@@ -13,16 +13,22 @@ TRANSIENT += (OperationalError, InterfaceError)
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
+    autoretry_for=TRANSIENT,  # the database, or storage while making the invoice it carries
     retry_backoff=5,
     retry_backoff_max=600,
     retry_jitter=True,
     max_retries=10,
 )
-def send_order_email(email_id: int) -> bool:
-    return emails.send_order_email(email_id=email_id)
+def send_order_email(self, email_id: int) -> bool:
+    try:
+        return emails.send_order_email(email_id=email_id)
+    except emails.EmailDeferred as deferred:
+        # The email counts its own attempts and fails for good after EMAIL_MAX_ATTEMPTS; the
+        # sweep takes it up again should this retry be lost.
+        raise self.retry(exc=deferred, countdown=deferred.retry_in, max_retries=None) from None
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -38,3 +44,8 @@ def expire_unpaid_orders() -> int:
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=30, max_retries=5)
 def alert_payment_flagged(order_id: int) -> int:
     return emails.alert_payment_flagged(order_id=order_id)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=30, max_retries=5)
+def alert_email_failed(email_id: int) -> int:
+    return emails.alert_email_failed(email_id=email_id)

@@ -68,7 +68,7 @@ class CeleryProcess:
 
 
 class Worker(CeleryProcess):
-    def __init__(self, mail_dir: Path, *, mail_pause: float = 0):
+    def __init__(self, mail_dir: Path, *, mail_pause: float = 0, env: dict | None = None):
         tag = uuid.uuid4().hex[:8]
         self.name = f"test-{tag}@{socket.gethostname()}"
         args = ["worker", "--queues", "default,emails,reports", "--concurrency", "1"]
@@ -77,7 +77,7 @@ class Worker(CeleryProcess):
             [*args, "--loglevel", "INFO"],
             log=mail_dir.parent / f"worker-{tag}.log",
             mail_dir=mail_dir,
-            env={"TEST_MAIL_PAUSE": str(mail_pause)},
+            env={"TEST_MAIL_PAUSE": str(mail_pause), **(env or {})},
         )
         wait_for(lambda: "ready." in self.output(), timeout=60, what="the worker to start")
 

@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEmail, OrderEvent
 from orders.services import place_order
 from orders.tests.factories import OrderFactory, OrderItemFactory, customer
 from shop.tests.factories import WineFactory
@@ -111,6 +112,47 @@ def test_saving_the_form_keeps_a_status_changed_meanwhile(admin_client):
     messages = list(order.events.values_list("message", flat=True))
     assert "Customer details changed: last name." in messages
     assert "Customer asked for Saturday delivery" in messages
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "email", "address", "city"])
+@pytest.mark.parametrize("control", ["\r\nBcc: victim@example.com", "\x1b", "\u2028"])
+def test_the_form_refuses_control_characters_and_changes_nothing(admin_client, field, control):
+    order = OrderFactory()
+    form = {
+        **{name: getattr(order, name) for name in ["first_name", "last_name", "email"]},
+        **{name: getattr(order, name) for name in ["address", "postal_code", "city"]},
+        "items-TOTAL_FORMS": 0,
+        "items-INITIAL_FORMS": 0,
+        "events-TOTAL_FORMS": 0,
+        "events-INITIAL_FORMS": 0,
+    }
+    form[field] = "x" + control + form[field]
+    before = Order.objects.values().get(pk=order.pk)
+
+    response = admin_client.post(change_url(order), form)
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert Order.objects.values().get(pk=order.pk) == before
+    assert not order.events.exists()
+
+
+def test_failed_emails_are_flagged_in_the_list_and_shown_on_the_order(admin_client):
+    failed, fine = OrderFactory(), OrderFactory()
+    OrderEmail.objects.create(
+        order=failed,
+        kind=OrderEmail.Kind.CONFIRMATION,
+        attempts=1,
+        failed_at=timezone.now(),
+        failure_reason="Recipient refused: 550 5.1.1 mailbox unavailable",
+    )
+    OrderEmail.objects.create(order=fine, kind=OrderEmail.Kind.CONFIRMATION, sent_at=timezone.now())
+
+    listed = admin_client.get(CHANGELIST, {"emails": "failed"}).context["cl"].result_list
+    assert list(listed) == [failed]
+    page = admin_client.get(change_url(failed)).content.decode()
+    assert "Order confirmation: FAILED" in page
+    assert "550 5.1.1 mailbox unavailable" in page
 
 
 def test_export_csv_neutralises_formulas(admin_client):

@@ -1,15 +1,17 @@
 from datetime import timedelta
+from email.headerregistry import Address
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.celery import app as celery_app
 from backoffice.tests import workers
 from orders import emails
-from orders.models import OrderEmail, OrderEvent
+from orders.models import Order, OrderEmail, OrderEvent
 from orders.services import place_order
-from orders.tests.factories import customer
+from orders.tests.factories import OrderFactory, OrderItemFactory, customer
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +36,7 @@ def test_placing_an_order_sends_one_confirmation_once_committed(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.subject == f"Your order {order.number}"
-    assert message.to == ["Camille Rodríguez <ana@example.com>"]
+    assert message.to == ["=?utf-8?q?Camille_Rodr=C3=ADguez?= <ana@example.com>"]  # RFC 2047
     assert "Barolo Monfalletto" in message.body
     assert "Barolo Monfalletto" in message.alternatives[0][0]
     email = order.emails.get()
@@ -62,10 +64,12 @@ def test_failed_send_leaves_the_email_owed(settings):
     email = order.emails.get()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 1
-    with pytest.raises(OSError):
+    with pytest.raises(emails.EmailDeferred) as deferred:
         emails.send_order_email(email_id=email.pk)
+    assert isinstance(deferred.value.__cause__, OSError)  # connection refused
     email.refresh_from_db()
-    assert email.sent_at is None
+    assert email.sent_at is None and email.failed_at is None
+    assert email.attempts == 1 and email.retry_at > timezone.now()
     assert not order.events.filter(kind=OrderEvent.Kind.EMAIL).exists()
 
 
@@ -87,3 +91,207 @@ def test_order_is_placed_when_the_broker_is_away_and_the_sweep_sends_later(
     assert emails.send_pending_emails() == 1
     assert len(mail.outbox) == 1
     assert emails.send_pending_emails() == 0
+
+
+STAFF = "merchant@shop.test"
+
+
+def owed_email(**order_fields) -> OrderEmail:
+    """An order confirmation owed a while ago, so that the sweep takes it up."""
+    order = OrderFactory(**order_fields)
+    OrderItemFactory(order=order)
+    email = OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.CONFIRMATION)
+    return _owed_since(email, minutes=60)
+
+
+def _owed_since(email, *, minutes: int) -> OrderEmail:
+    OrderEmail.objects.filter(pk=email.pk).update(
+        created=timezone.now() - timedelta(minutes=minutes)
+    )
+    email.refresh_from_db()
+    return email
+
+
+def test_a_name_with_a_comma_reaches_the_customer(smtp_server):
+    email = owed_email(first_name="John", last_name="Smith, Jr.", email="john@example.com")
+    assert emails.send_order_email(email_id=email.pk) is True
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["john@example.com"]
+    assert received.message["To"].addresses == (
+        Address(display_name="John Smith, Jr.", addr_spec="john@example.com"),
+    )
+
+
+def test_an_address_written_in_the_name_never_receives_the_mail(smtp_server):
+    email = owed_email(first_name="attacker@evil.test (", email="ana@example.com")
+    assert emails.send_order_email(email_id=email.pk) is True
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["ana@example.com"]
+    [to] = received.message["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("attacker@evil.test ( Rodríguez", "ana@example.com")
+
+
+def test_an_accented_name_with_quotes_and_commas_is_written_as_typed(smtp_server):
+    name = ('Zoë "Zed"', "O'Neil, Jr. <z@evil.test>")
+    email = owed_email(first_name=name[0], last_name=name[1], email="zoe@exämple.com")
+    emails.send_order_email(email_id=email.pk)
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["zoe@xn--exmple-cua.com"]
+    [to] = received.message["To"].addresses
+    assert (to.display_name, to.addr_spec) == (" ".join(name), "zoe@xn--exmple-cua.com")
+
+
+def test_a_refused_recipient_fails_at_once_and_staff_are_alerted_once(
+    smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.STAFF_ALERT_EMAILS = [STAFF]
+    email = owed_email(email="gone@example.com")
+    smtp_server.refuse("gone@example.com", 550)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert emails.send_order_email(email_id=email.pk) is False
+    email.refresh_from_db()
+    assert email.sent_at is None and email.failed_at is not None
+    assert email.attempts == 1
+    assert email.failure_reason == "Recipient refused: 550 5.1.1 mailbox unavailable"
+    event = email.order.events.get(kind=OrderEvent.Kind.EMAIL_FAILED)
+    assert "550 5.1.1 mailbox unavailable" in event.message
+    [alert] = smtp_server.to(STAFF)
+    assert email.order.number in alert.message["Subject"]
+    assert "550 5.1.1 mailbox unavailable" in alert.message.get_body(("plain",)).get_content()
+
+    # Never tried again, never alerted again: a second delivery, the sweep, a repeated alert.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert emails.send_order_email(email_id=email.pk) is False
+        assert emails.send_pending_emails() == 0
+        assert emails.alert_email_failed(email_id=email.pk) == 0
+    email.refresh_from_db()
+    assert email.attempts == 1
+    assert len(smtp_server.to(STAFF)) == 1
+    assert smtp_server.to("gone@example.com") == []
+
+
+def test_a_failed_email_is_sent_again_once_the_address_is_corrected(
+    smtp_server, settings, django_capture_on_commit_callbacks, admin_client
+):
+    settings.STAFF_ALERT_EMAILS = [STAFF]
+    email = owed_email(email="ana@exmaple.com")
+    smtp_server.refuse("ana@exmaple.com", 550)
+    with django_capture_on_commit_callbacks(execute=True):
+        emails.send_order_email(email_id=email.pk)
+    Order.objects.filter(pk=email.order_id).update(email="ana@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        changelist = reverse("admin:orders_order_changelist")
+        action = {"action": "retry_emails", "_selected_action": [email.order_id]}
+        response = admin_client.post(changelist, action, follow=True)
+    assert "1 failed email(s) queued again." in response.content.decode()
+    email.refresh_from_db()
+    assert email.sent_at is not None and email.failed_at is None and email.attempts == 1
+    assert [received.rcpt_tos for received in smtp_server.to("ana@example.com")] == [
+        ["ana@example.com"]
+    ]
+    assert email.order.events.filter(actor=admin_client.user).exists()
+
+
+def test_the_sweep_sends_a_staff_alert_that_was_never_queued(smtp_server, settings):
+    settings.STAFF_ALERT_EMAILS = [STAFF]
+    email = owed_email(email="gone@example.com")
+    failed_at = timezone.now() - timedelta(hours=1)  # its alert's task was lost with the broker
+    OrderEmail.objects.filter(pk=email.pk).update(failed_at=failed_at, failure_reason="550 gone")
+    emails.send_pending_emails()
+    emails.send_pending_emails()
+    assert len(smtp_server.to(STAFF)) == 1
+    assert smtp_server.to("gone@example.com") == []
+
+
+def test_a_staff_address_the_server_refuses_is_not_alerted_again_and_again(
+    smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.STAFF_ALERT_EMAILS = ["typo@shop.test"]
+    smtp_server.refuse("typo@shop.test", 550)
+    email = owed_email(email="gone@example.com")
+    smtp_server.refuse("gone@example.com", 550)
+    with django_capture_on_commit_callbacks(execute=True):
+        emails.send_order_email(email_id=email.pk)
+    email.refresh_from_db()
+    assert email.failed_at is not None and email.staff_alerted_at is not None
+    assert smtp_server.messages == []
+
+
+def test_a_deferring_server_is_tried_a_bounded_number_of_times(
+    smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.STAFF_ALERT_EMAILS = [STAFF]
+    settings.EMAIL_MAX_ATTEMPTS = 3
+    email = owed_email(email="greylisted@example.com")
+    smtp_server.refuse("greylisted@example.com", 451)
+    for attempt in range(1, 6):
+        with django_capture_on_commit_callbacks(execute=True):
+            emails.send_pending_emails()  # the task tries, and its retry is planned
+        email.refresh_from_db()
+        assert email.attempts == min(attempt, 3)
+        if email.retry_at:  # the pause is over
+            OrderEmail.objects.filter(pk=email.pk).update(retry_at=timezone.now())
+    assert email.failed_at is not None
+    assert email.failure_reason == "Recipient refused: 451 4.1.1 try again later"
+    assert email.order.events.filter(kind=OrderEvent.Kind.EMAIL_FAILED).count() == 1
+    assert len(smtp_server.to(STAFF)) == 1
+    assert email.sent_at is None
+
+
+def test_a_deferred_email_waits_for_its_pause(smtp_server, django_capture_on_commit_callbacks):
+    email = owed_email(email="greylisted@example.com")
+    smtp_server.refuse("greylisted@example.com", 451)
+    with pytest.raises(emails.EmailDeferred) as deferred:
+        emails.send_order_email(email_id=email.pk)
+    assert deferred.value.retry_in == emails.retry_delay(1) >= 30
+    assert emails.send_pending_emails() == 0  # not due yet
+    assert emails.send_order_email(email_id=email.pk) is False  # a second delivery waits too
+    email.refresh_from_db()
+    assert email.attempts == 1
+
+
+def owed_emails(count: int, *, hours_ago: int, **email_fields) -> list[OrderEmail]:
+    orders = Order.objects.bulk_create(
+        OrderFactory.build(email=f"gone{n}@example.com") for n in range(count)
+    )
+    owed = OrderEmail.objects.bulk_create(
+        OrderEmail(order=order, kind=OrderEmail.Kind.CONFIRMATION, **email_fields)
+        for order in orders
+    )
+    OrderEmail.objects.filter(pk__in=[email.pk for email in owed]).update(
+        created=timezone.now() - timedelta(hours=hours_ago)
+    )
+    return owed
+
+
+def test_the_sweep_is_not_blocked_by_emails_that_can_never_go(smtp_server):
+    # A full sweep's worth of the oldest emails, each to a recipient the server refuses.
+    poisoned = owed_emails(25, hours_ago=2)
+    for email in poisoned:
+        smtp_server.refuse(email.order.email, 550)
+    fresh = owed_email(email="ana@example.com")  # owed after all of them
+
+    assert emails.send_pending_emails(limit=25) == 25  # each refused once
+    emails.send_pending_emails(limit=25)
+    assert [received.rcpt_tos for received in smtp_server.messages] == [["ana@example.com"]]
+    fresh.refresh_from_db()
+    assert fresh.sent_at is not None
+    assert OrderEmail.objects.filter(failed_at__isnull=False).count() == 25
+    assert emails.send_pending_emails(limit=25) == 0
+
+
+def test_the_sweep_takes_new_emails_before_hundreds_of_failed_or_deferred_ones(
+    django_capture_on_commit_callbacks,
+):
+    failed = owed_emails(500, hours_ago=3, attempts=1, failed_at=timezone.now())
+    OrderEmail.objects.filter(pk__in=[e.pk for e in failed]).update(staff_alerted_at=timezone.now())
+    owed_emails(500, hours_ago=2, attempts=4, retry_at=timezone.now() - timedelta(minutes=1))
+    fresh = owed_email(email="ana@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert emails.send_pending_emails(limit=10) == 10
+    fresh.refresh_from_db()
+    assert fresh.sent_at is not None  # first in line: never tried
+    assert mail.outbox[0].to[0].endswith(" <ana@example.com>")
+    assert not OrderEmail.objects.filter(failed_at__isnull=False, attempts__gt=1).exists()

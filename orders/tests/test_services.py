@@ -2,10 +2,17 @@ from decimal import Decimal
 
 import pytest
 
-from orders.exceptions import CartChanged, EmptyCart, InvalidTransition, OutOfStock, WineUnavailable
+from orders.exceptions import (
+    CartChanged,
+    EmptyCart,
+    InvalidContact,
+    InvalidTransition,
+    OutOfStock,
+    WineUnavailable,
+)
 from orders.models import Order, OrderEvent
-from orders.services import cancel_order, place_order, ship_order
-from orders.tests.factories import customer
+from orders.services import cancel_order, place_order, ship_order, update_order_contact
+from orders.tests.factories import OrderFactory, customer
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +140,22 @@ def test_catalog_pages_are_retired_only_when_what_they_show_of_stock_changes(
     with django_capture_on_commit_callbacks(execute=True):
         cancel_order(order_id=order.pk)  # back to 8: "In stock" again
     assert catalog_version() != version
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"last_name": "Smith\r\nBcc: victim@example.com"},
+        {"city": "Bordeaux\u2028"},
+        {"email": "not-an-address"},
+        {"first_name": ""},
+        {"address": "x" * 251},
+    ],
+)
+def test_contact_changes_that_cant_be_stored_change_nothing(changes):
+    order = OrderFactory()
+    before = Order.objects.values().get(pk=order.pk)
+    with pytest.raises(InvalidContact):
+        update_order_contact(order_id=order.pk, actor=None, changes={"city": "Lyon", **changes})
+    assert Order.objects.values().get(pk=order.pk) == before
+    assert not order.events.exists()

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from backoffice.celery import app as celery_app
 from backoffice.tests.workers import Worker, broker_away, wait_for
-from orders.emails import send_pending_emails
+from orders.emails import enqueue, send_pending_emails
 from orders.models import OrderEmail, OrderEvent
 from orders.services import place_order
-from orders.tests.factories import customer
+from orders.tests.factories import OrderFactory, OrderItemFactory, customer
 from shop.tests.factories import WineFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -94,3 +94,38 @@ def test_an_order_placed_while_the_broker_is_down_is_confirmed_once_it_is_back(
         worker.stop()
     assert len(sent_mails(mail_dir)) == 1
     assert order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 1
+
+
+def owed_email(address: str) -> OrderEmail:
+    order = OrderFactory(email=address)
+    OrderItemFactory(order=order)
+    return OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.CONFIRMATION)
+
+
+def test_a_worker_gives_up_a_refused_email_and_retries_a_deferred_one(
+    real_broker, mail_dir, smtp_server
+):
+    refused, deferred = owed_email("gone@example.com"), owed_email("greylisted@example.com")
+    smtp_server.refuse("gone@example.com", 550)
+    smtp_server.refuse("greylisted@example.com", 451)
+    env = {"TEST_SMTP_PORT": str(smtp_server.port), "STAFF_ALERT_EMAILS": "merchant@shop.test"}
+    worker = Worker(mail_dir, env=env)
+    try:
+        enqueue(refused.pk)
+        enqueue(deferred.pk)
+        wait_for(
+            lambda: OrderEmail.objects.filter(
+                pk=refused.pk, staff_alerted_at__isnull=False
+            ).exists(),
+            timeout=30,
+            what="staff to be alerted",
+        )
+        wait_for(lambda: "Retry in" in worker.output(), timeout=30, what="the deferred retry")
+    finally:
+        worker.stop()
+    refused.refresh_from_db()
+    deferred.refresh_from_db()
+    assert (refused.attempts, refused.failure_reason[:22]) == (1, "Recipient refused: 550")
+    assert deferred.failed_at is None and deferred.attempts == 1 and deferred.retry_at
+    assert len(smtp_server.to("merchant@shop.test")) == 1
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["merchant@shop.test"]]
