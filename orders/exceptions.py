@@ -20,3 +20,11 @@ class CartChanged(OrderError):
 
 class InvalidTransition(OrderError):
     pass
+
+
+class TooManyOrders(OrderError):
+    """This client placed too many orders lately, or holds too many unpaid ones."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
