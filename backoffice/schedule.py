@@ -30,8 +30,11 @@ JOBS = [
     Job(
         name="Expire unpaid orders",
         task="orders.tasks.expire_unpaid_orders",
-        when=Every(minutes=15),
-        description="Expire orders left unpaid past their payment window and release their stock.",
+        # Often enough that an order nobody tried to pay is released soon after its short
+        # hold (ORDER_UNREACHED_HOLD_MINUTES) ends.
+        when=Every(minutes=5),
+        description="Expire orders left unpaid past their payment window, or never taken to "
+        "Stripe's payment page within the short hold, and release their stock.",
     ),
     Job(
         name="Reconcile payments",

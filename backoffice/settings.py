@@ -151,6 +151,9 @@ TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)
 LOGIN_THROTTLE_USERNAME_FAILURES = env.int("LOGIN_THROTTLE_USERNAME_FAILURES", default=5)
 LOGIN_THROTTLE_ADDRESS_FAILURES = env.int("LOGIN_THROTTLE_ADDRESS_FAILURES", default=20)
 LOGIN_THROTTLE_MINUTES = env.int("LOGIN_THROTTLE_MINUTES", default=15)
+# When the shared cache holding the counters is away, the login, coupon and checkout limits
+# refuse (they can't tell a guesser from a customer) and ask to try again after this many seconds.
+RATELIMIT_CACHE_AWAY_RETRY_SECONDS = env.int("RATELIMIT_CACHE_AWAY_RETRY_SECONDS", default=30)
 # Where a customer pays: Stripe's hosted Checkout (the checkout form redirects there, which the
 # Content-Security-Policy's form-action must allow).
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
@@ -266,6 +269,19 @@ WINE_IMAGE_MAX_BYTES = env.int("WINE_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 WINE_IMAGE_MAX_PIXELS = env.int("WINE_IMAGE_MAX_PIXELS", default=40_000_000)
 # Unpaid orders older than this are expired and their bottles go back on sale.
 ORDER_UNPAID_EXPIRY_MINUTES = env.int("ORDER_UNPAID_EXPIRY_MINUTES", default=24 * 60)
+# An order whose customer never opened Stripe's payment page holds its bottles this long only.
+ORDER_UNREACHED_HOLD_MINUTES = env.int("ORDER_UNREACHED_HOLD_MINUTES", default=30)
+# Order placements allowed per visitor's session, per client address (an IPv6 /64) and for the
+# whole shop within the window (minutes); past one, checkout answers 429 until the window ends.
+ORDER_PLACEMENTS_PER_SESSION = env.int("ORDER_PLACEMENTS_PER_SESSION", default=10)
+ORDER_PLACEMENTS_PER_ADDRESS = env.int("ORDER_PLACEMENTS_PER_ADDRESS", default=30)
+ORDER_PLACEMENTS_GLOBAL = env.int("ORDER_PLACEMENTS_GLOBAL", default=1000)
+ORDER_PLACEMENTS_WINDOW_MINUTES = env.int("ORDER_PLACEMENTS_WINDOW_MINUTES", default=60)
+# Orders awaiting payment one session, one client address (an IPv6 /64) and one email address
+# may hold at once: a new one is refused until one of them is paid or expires.
+ORDER_OPEN_PER_SESSION = env.int("ORDER_OPEN_PER_SESSION", default=3)
+ORDER_OPEN_PER_ADDRESS = env.int("ORDER_OPEN_PER_ADDRESS", default=10)
+ORDER_OPEN_PER_EMAIL = env.int("ORDER_OPEN_PER_EMAIL", default=3)
 
 # --- Coupons ---------------------------------------------------------------------------------
 # Batches up to this many codes are generated while the merchant waits; larger ones by a worker.
@@ -274,6 +290,9 @@ COUPON_BATCH_SYNC_MAX = env.int("COUPON_BATCH_SYNC_MAX", default=2_000)
 COUPON_ATTEMPTS_PER_SESSION = env.int("COUPON_ATTEMPTS_PER_SESSION", default=10)
 COUPON_ATTEMPTS_PER_ADDRESS = env.int("COUPON_ATTEMPTS_PER_ADDRESS", default=50)
 COUPON_ATTEMPTS_WINDOW_MINUTES = env.int("COUPON_ATTEMPTS_WINDOW_MINUTES", default=15)
+# Failed coupon attempts of all visitors together in the window: past it, no code is checked
+# for anyone until the window ends (a breaker against guessing from many addresses).
+COUPON_FAILURES_GLOBAL = env.int("COUPON_FAILURES_GLOBAL", default=500)
 
 # Emails still unsent this long after their order are queued again by the sweep.
 EMAIL_RETRY_AFTER_MINUTES = env.int("EMAIL_RETRY_AFTER_MINUTES", default=2)

@@ -40,3 +40,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
 STRIPE_WEBHOOK_SECRET = "whsec_test_suite"  # noqa: S105 - signs the tests' own payloads
 STRIPE_SANDBOX_ALLOWED = True
+# Tests place many orders from one client (the test client's session and address): the limits
+# are high here, and the tests of the limits set their own.
+ORDER_PLACEMENTS_PER_SESSION = ORDER_PLACEMENTS_PER_ADDRESS = 10_000
+ORDER_PLACEMENTS_GLOBAL = 100_000
+ORDER_OPEN_PER_SESSION = ORDER_OPEN_PER_ADDRESS = ORDER_OPEN_PER_EMAIL = 10_000

@@ -22,11 +22,11 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.drills_scenarios import CART_WINES, STOCK, STORM_THREADS, WINES
+from bench.drills_scenarios import CART_WINES, FLOOD_DOMAIN, STOCK, STORM_THREADS, WINES
 from bench.harness import (
     BASE_DIR,
     THREADS,
@@ -100,10 +100,13 @@ GUARDS = {
     "webhook": "payments/tests/test_webhook_order.py",
     "stripe": "payments/tests/test_checkout.py::"
     "test_a_stripe_timeout_gives_the_retry_page_and_a_retry_once_stripe_answers_works",
+    "flood": "orders/tests/test_limits.py",
 }
+# Each cart has its own email and client address (X-Forwarded-For, which the drills trust from
+# one proxy hop as production does behind its proxy): the load's customers are many people.
 CUSTOMER_FORM = (
-    "first_name=Load&last_name=Drill&email=load%40drills.example.com&address=1+Rue+du+Banc"
-    "&postal_code=75001&city=Paris&expected_total="
+    "first_name=Load&last_name=Drill&address=1+Rue+du+Banc&postal_code=75001&city=Paris"
+    "&expected_total="
 )
 
 # Each wrk thread runs its own copy; the harness prepends pages, wine_ids, prices (cents),
@@ -128,7 +131,9 @@ function init(args)
     if (i - 1) % nthreads == id then
       local cart = {}
       cart[s[3]] = 1
-      table.insert(mine, {key = s[1], token = s[2], cart = cart, stale = false})
+      table.insert(mine, {
+        key = s[1], token = s[2], cart = cart, stale = false, address = s[4], email = s[5]
+      })
     end
   end
   turn = 0
@@ -140,6 +145,7 @@ local function post(path, s, body)
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = "csrftoken=" .. s.token .. "; sessionid=" .. s.key,
     ["X-CSRFToken"] = s.token,
+    ["X-Forwarded-For"] = s.address,
   }
   return wrk.format("POST", path, headers, body)
 end
@@ -165,7 +171,7 @@ function request()
   if roll > 90 and lines > 0 then
     s.stale = true
     local total = string.format("%d.%02d", math.floor(cents / 100), cents % 100)
-    return post("/orders/checkout/", s, customer .. total)
+    return post("/orders/checkout/", s, "email=" .. s.email .. "&" .. customer .. total)
   end
   local i = math.random(#wine_ids)
   if s.cart[i] then
@@ -188,6 +194,121 @@ function done(summary, latency, requests)
   io.write(string.format("Checkouts answered with the payment page: %d\\n", total))
 end
 """
+
+
+# --- Checkout flood --------------------------------------------------------------------------
+
+FLOOD_AT, FLOOD_SECONDS = 20, 25  # into the load
+FLOOD_ADDRESSES = 20  # the "many addresses" script's share of a botnet
+FLOOD_BOTTLES = 6  # in each scripted order
+FLOOD_OPEN_CAP = 10
+# The shop's checkout limits in the drills. The load's customers each place an order every few
+# seconds, far more often than a person does, so the placement rates are raised; the caps on
+# unpaid orders are production's scale, and they are what holds a flood of orders nobody pays.
+FLOOD_SETTINGS = {
+    "DJANGO_TRUSTED_PROXY_HOPS": "1",
+    "ORDER_PLACEMENTS_PER_SESSION": "1000",
+    "ORDER_PLACEMENTS_PER_ADDRESS": "1000",
+    "ORDER_PLACEMENTS_GLOBAL": "1000000",
+    "ORDER_OPEN_PER_SESSION": str(FLOOD_OPEN_CAP),
+    "ORDER_OPEN_PER_ADDRESS": str(FLOOD_OPEN_CAP),
+    "ORDER_OPEN_PER_EMAIL": str(FLOOD_OPEN_CAP),
+}
+
+
+def flood_checkout(port: int, wine: list, address: str, email: str) -> int:
+    """Script one checkout as a fresh client (no cookie kept after it); return its status."""
+    pk, slug, cents = wine
+    browser = Browser(port)
+    try:
+        status, _ = browser.request("GET", f"/wine/{slug}/")
+        if "csrftoken" not in browser.cookies:
+            return status
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-CSRFToken": browser.cookies["csrftoken"],
+            "X-Forwarded-For": address,
+        }
+        browser.request("POST", f"/cart/add/{pk}/", f"quantity={FLOOD_BOTTLES}", headers)
+        total = cents * FLOOD_BOTTLES
+        body = urlencode(
+            {
+                "first_name": "Cheap wine at",
+                "last_name": "https://spam.example/",
+                "email": email,
+                "address": "1 Spam Street",
+                "postal_code": "00000",
+                "city": "Anywhere",
+                "expected_total": f"{total // 100}.{total % 100:02d}",
+            }
+        )
+        status, _ = browser.request("POST", "/orders/checkout/", body, headers)
+    except OSError:
+        return 0
+    return status
+
+
+def checkout_flood(port: int, seeded: dict, seconds: float) -> dict:
+    """Two scripts place orders they never pay for `seconds`: one from one address with one
+    stranger's email, one from FLOOD_ADDRESSES addresses with a new email each time."""
+    one_wine, many_wine = seeded["wines"][CART_WINES], seeded["wines"][CART_WINES + 1]
+    answers = {"one": Counter(), "many": Counter()}
+    end, started = time.monotonic() + seconds, time.time()
+
+    def one_address():
+        while time.monotonic() < end:
+            status = flood_checkout(port, one_wine, "198.18.0.1", f"stranger@{FLOOD_DOMAIN}")
+            answers["one"][status] += 1
+
+    def many_addresses():
+        n = 0
+        while time.monotonic() < end:
+            address, email = f"198.19.{n % FLOOD_ADDRESSES}.1", f"x{n}@{FLOOD_DOMAIN}"
+            answers["many"][flood_checkout(port, many_wine, address, email)] += 1
+            n += 1
+
+    threads = [threading.Thread(target=f) for f in (one_address, many_addresses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"answers": answers, "window": [started, time.time()]}
+
+
+def flood_limit() -> int:
+    """Return the most bottles the flood's orders can hold: each address's unpaid orders."""
+    return (1 + FLOOD_ADDRESSES) * FLOOD_OPEN_CAP * FLOOD_BOTTLES
+
+
+def flood_mails() -> int:
+    """Count the mails the worker wrote to a flood address."""
+    pattern = re.compile(rf"^To: .*@{re.escape(FLOOD_DOMAIN)}", re.M)
+    return sum(len(pattern.findall(p.read_text("utf-8"))) for p in (WORK_DIR / "mail").glob("*"))
+
+
+def flood_row(flood: dict, load_errors: int) -> tuple:
+    answers = {k: Counter({int(s): n for s, n in v.items()}) for k, v in flood["answers"].items()}
+    tried = sum(sum(c.values()) for c in answers.values())
+    refused = sum(c[429] for c in answers.values())
+    placed, held, limit = flood["orders"], flood["held"], flood_limit()
+    ok = (
+        held <= limit
+        and refused > 0
+        and flood["emails"] == 0
+        and flood["mails"] == 0
+        and flood["real_orders"] > 0
+        and load_errors == 0
+        and all(status in (302, 429) for c in answers.values() for status in c)
+    )
+    return (
+        "flood",
+        "checkout flood",
+        ok,
+        f"{tried:,} scripted checkouts from 1 address and from {FLOOD_ADDRESSES}: {placed} "
+        f"placed, {refused:,} refused (429); {held:,} bottles held by flood orders (limit "
+        f"{limit:,}); {flood['emails'] + flood['mails']} emails to flood addresses; "
+        f"{flood['real_orders']:,} customer orders placed meanwhile",
+    )
 
 
 # --- The driver ------------------------------------------------------------------------------
@@ -291,6 +412,7 @@ def drills_env() -> tuple[dict, str, str]:
         # The sweep queues again every email still unsent when it runs (sending is idempotent).
         "EMAIL_RETRY_AFTER_MINUTES": "0",
         "DRILLS_QUEUE_PREFIX": prefix,
+        **FLOOD_SETTINGS,
     }
     return env, rabbitmq, vhost
 
@@ -372,7 +494,10 @@ def prepare_sessions(port: int, wines: list, count: int) -> list:
             raise BenchError(f"the wine page answered {status} without a CSRF cookie")
         index = n % CART_WINES
         browser.add_to_cart(wines[index][0])
-        sessions.append([browser.cookies["sessionid"], browser.cookies["csrftoken"], index + 1])
+        address = f"10.77.{n // 250}.{n % 250 + 1}"
+        email = f"load-{n}%40drills.example.com"
+        cookies = browser.cookies
+        sessions.append([cookies["sessionid"], cookies["csrftoken"], index + 1, address, email])
     return sessions
 
 
@@ -391,7 +516,11 @@ def mixed_script(directory: str, name: str, seeded: dict, sessions: list) -> str
         f"pages = {table(json.dumps(p) for p in pages)}",
         f"wine_ids = {table(str(pk) for pk, _, _ in wines[:CART_WINES])}",
         f"prices = {table(str(cents) for _, _, cents in wines[:CART_WINES])}",
-        "sessions = " + table(f'{{"{key}", "{token}", {index}}}' for key, token, index in sessions),
+        "sessions = "
+        + table(
+            f'{{"{key}", "{token}", {index}, "{address}", "{email}"}}'
+            for key, token, index, address, email in sessions
+        ),
         f"nthreads = {THREADS}",
         f'customer = "{CUSTOMER_FORM}"',
     ]
@@ -457,6 +586,7 @@ def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections
     """The mixed load, with the webhook feed, the worker killed and the broker away."""
     marker = WORK_DIR / "mail" / "sending.marker"
     facts: dict = {"killed_during": "", "outage": None}
+    facts["flood"] = {"answers": {"one": {}, "many": {}}, "window": [0, 0]}
     feed_out = str(WORK_DIR / "feed.json")
     feeder = subprocess.Popen(
         [sys.executable, SCENARIOS, "feed", str(seconds), str(drills.port), feed_out],
@@ -493,8 +623,12 @@ def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections
         facts["outage"].append(time.time())
         note("broker back")
 
+    def flood():
+        facts["flood"] = checkout_flood(drills.port, seeded, min(FLOOD_SECONDS, seconds / 3))
+
     # A shorter load (while developing) keeps the same shape: kill, outage, time to recover.
     outage_at, outage = min(OUTAGE_AT, seconds / 4), min(OUTAGE_SECONDS, seconds / 2)
+    timeline.at(min(FLOOD_AT, seconds / 3), flood)
     timeline.at(min(KILL_AT, seconds / 8), kill_worker_mid_send)
     timeline.at(outage_at, broker_away)
     timeline.at(outage_at + outage, broker_back)
@@ -697,6 +831,7 @@ def report(facts: dict) -> int:
             f"order pending; retry with Stripe back: {stripe['retry_status']} to Checkout",
         )
     )
+    rows.append(flood_row(facts["flood"], result.errors))
     for _, name, ok, what in rows:
         print(f"  {verdict(ok)}  {name:<37} {what}")
     print("  Guarded between drills by:")
@@ -774,6 +909,10 @@ def main() -> int:
         note(f"waiting for the worker to send every email (at most {DRAIN_TIMEOUT} s)")
         facts["unsent"], facts["drain_seconds"] = wait_drained(env["DATABASE_URL"])
         facts["outage"] = django(env, "outage", str(start), str(end))
+        facts["flood"] = facts["load"]["flood"] | django(
+            env, "flood", *map(str, facts["load"]["flood"]["window"])
+        )
+        facts["flood"]["mails"] = flood_mails()
         facts["books"] = django(
             env, "books", str(initial), "1", str(WORK_DIR / "feed.json"), str(storm_out)
         )

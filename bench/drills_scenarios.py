@@ -18,6 +18,7 @@ STOCK = 100_000  # bottles of each wine: the load never sells one out
 SWEEP_SECONDS = 15  # how often beat runs "Send unsent order emails" in the drills
 STORM_ROUNDS = 20  # of three orders each, every event twice, out of order
 STORM_THREADS = 8
+FLOOD_DOMAIN = "flood.drills.example"  # the emails of the checkout flood's orders
 
 
 def seed() -> dict:
@@ -100,8 +101,8 @@ def feed(seconds: str, port: str, out: str) -> dict:
         batch = []
         for order in Order.objects.filter(pk__gt=last).order_by("pk")[:200]:
             last, roll = order.pk, rng.random()
-            if order.status != Order.Status.PENDING:
-                continue
+            if order.status != Order.Status.PENDING or order.email.endswith(FLOOD_DOMAIN):
+                continue  # a flood's scripts never pay
             if roll < 0.6:
                 batch.append(event("checkout.session.completed", checkout_session(order)))
                 expected[order.pk] = Order.Status.PAID
@@ -253,12 +254,35 @@ def outage_orders(start: str, end: str) -> dict:
     }
 
 
+def flood_orders(start: str, end: str) -> dict:
+    """Return what the checkout flood left: its orders, the bottles they hold, the emails owed
+    to its addresses, and the customers' orders placed while it ran."""
+    from datetime import UTC, datetime
+
+    from django.db.models import Sum
+
+    from orders.books import HOLDING_STOCK
+    from orders.models import Order, OrderEmail, OrderItem
+
+    window = [datetime.fromtimestamp(float(t), tz=UTC) for t in (start, end)]
+    flood = Order.objects.filter(email__endswith=f"@{FLOOD_DOMAIN}")
+    held = OrderItem.objects.filter(order__in=flood, order__status__in=HOLDING_STOCK)
+    return {
+        "orders": flood.count(),
+        "held": held.aggregate(n=Sum("quantity"))["n"] or 0,
+        "emails": OrderEmail.objects.filter(order__in=flood).count(),
+        "real_orders": Order.objects.filter(created__range=window)
+        .exclude(email__endswith=f"@{FLOOD_DOMAIN}")
+        .count(),
+    }
+
+
 def django_main(command: str, *args: str) -> None:
     import django
 
     django.setup()
     commands = {"seed": seed, "feed": feed, "storm": storm, "stripe": stripe_timeout}
-    commands |= {"books": books, "outage": outage_orders}
+    commands |= {"books": books, "outage": outage_orders, "flood": flood_orders}
     print(json.dumps(commands[command](*args), default=str))
 
 

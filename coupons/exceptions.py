@@ -6,4 +6,9 @@ class CouponNotValid(OrderError):
 
 
 class TooManyAttempts(CouponNotValid):
-    """Too many wrong codes from this visitor: no code is looked up until the window ends."""
+    """Too many wrong codes from this visitor, or from everyone: no code is looked up until the
+    window ends (retry_after seconds)."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

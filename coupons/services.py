@@ -10,12 +10,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from backoffice.codes import ALPHABET, random_code
+from backoffice.ratelimit import EVERYONE, Limit, Scope, count_attempt, refusal
 from coupons.exceptions import CouponNotValid, TooManyAttempts
 from coupons.models import Coupon, CouponBatch, CouponRedemption
 from coupons.selectors import NOT_VALID, coupon_check, normalize_code, usable_coupons
 from orders.models import Order, OrderEvent
 from shop.money import percent_of
 
+# Codes are what a guesser is after: refuse while the counters are away (fail closed).
+ATTEMPTS_PER_SESSION = Scope("coupon-session", fail_closed=True)
+ATTEMPTS_PER_ADDRESS = Scope("coupon-address", fail_closed=True)
+FAILURES_GLOBAL = Scope("coupon-global", fail_closed=True)
 BATCH_MAX_CODES = 100_000
 GENERATE_CHUNK = 5_000
 # A code is unguessable when one try in a million at most hits any code of its batch.
@@ -187,23 +192,32 @@ def batch_failed(*, batch_id: int, error: str) -> None:
 
 
 def coupon_try(*, code: str, session_key: str, address: str) -> Coupon:
-    """Check a code a visitor typed, counting failures per session and per client address.
+    """Check a code a visitor typed, counting failures per session (when the visitor has one),
+    per client address group and for all visitors together.
 
-    Past either limit no code is looked up at all, so guessing gets nowhere by brute force.
+    Past any limit no code is looked up at all, so guessing gets nowhere by brute force, from
+    one address or from many; while the cache holding the counts is away, none is either.
     """
-    from backoffice.ratelimit import count_attempt, over_limit
-
     limits = [
-        ("coupon-session", session_key, settings.COUPON_ATTEMPTS_PER_SESSION),
-        ("coupon-address", address, settings.COUPON_ATTEMPTS_PER_ADDRESS),
+        Limit(ATTEMPTS_PER_ADDRESS, address, settings.COUPON_ATTEMPTS_PER_ADDRESS),
+        Limit(FAILURES_GLOBAL, EVERYONE, settings.COUPON_FAILURES_GLOBAL),
     ]
-    minutes = settings.COUPON_ATTEMPTS_WINDOW_MINUTES
-    if over_limit(limits):
+    if session_key:
+        per_session = settings.COUPON_ATTEMPTS_PER_SESSION
+        limits.append(Limit(ATTEMPTS_PER_SESSION, session_key, per_session))
+    refused = refusal(limits)
+    if refused and refused.cache_away:
         raise TooManyAttempts(
-            f"Too many coupon codes tried. Please wait {minutes} minutes and try again."
+            "Coupon codes can't be checked for a moment. Please try again shortly.",
+            retry_after=refused.seconds,
+        )
+    if refused:
+        raise TooManyAttempts(
+            "Too many coupon codes tried. Please wait before trying again.",
+            retry_after=refused.seconds,
         )
     try:
         return coupon_check(code=code)
     except CouponNotValid:
-        count_attempt(limits, window_seconds=minutes * 60)
+        count_attempt(limits, window_seconds=settings.COUPON_ATTEMPTS_WINDOW_MINUTES * 60)
         raise

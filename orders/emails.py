@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 TEMPLATES = {
     OrderEmail.Kind.CONFIRMATION: ("emails/order_confirmation", "Your order {number}"),
-    OrderEmail.Kind.PAYMENT: ("emails/payment_received", "Payment received for order {number}"),
+    # The one email of an order: nothing is mailed before the customer pays.
+    OrderEmail.Kind.PAYMENT: ("emails/payment_received", "Order {number} confirmed and paid"),
 }
 
 

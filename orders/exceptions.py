@@ -24,3 +24,11 @@ class InvalidTransition(OrderError):
 
 class InvalidContact(OrderError):
     """A customer detail that can't be stored: empty, too long, or with control characters."""
+
+
+class TooManyOrders(OrderError):
+    """This client placed too many orders lately, or holds too many unpaid ones."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -43,6 +43,9 @@ class Order(models.Model):
         help_text="Stripe reported a payment that does not match the order.",
     )
     payment_flag_reason = models.TextField("why the payment needs attention", blank=True)
+    # A keyed hash of the client's address group (orders.limits): enough to count the unpaid
+    # orders one client holds, without keeping its address.
+    placed_from = models.CharField("placed from", max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -56,6 +59,7 @@ class Order(models.Model):
             models.Index(fields=["email"], name="order_email_idx"),
             models.Index(fields=["stripe_session_id"], name="order_stripe_session_idx"),
             models.Index(fields=["payment_intent"], name="order_payment_intent_idx"),
+            models.Index(fields=["placed_from", "status"], name="order_placed_from_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),

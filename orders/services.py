@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, When
+from django.db.models import Case, F, Q, When
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from orders.exceptions import (
     OutOfStock,
     WineUnavailable,
 )
+from orders.limits import Placer, open_orders_check
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.signals import announce_released
 from shop.catalog_cache import catalog_changed, shown_stock
@@ -84,13 +85,20 @@ def place_order(
     customer: Customer,
     expected_total: Decimal | None = None,
     coupon_code: str = "",
+    placer: Placer | None = None,
 ) -> Order:
     """Turn (wine id, quantity) lines into a pending order, reserving the stock.
 
     Prices come from the database as it is now; when expected_total (what the customer was
     shown) differs from the new total the order is refused with CartChanged. A coupon code
     takes one of the coupon's uses (CouponNotValid when none is left) and discounts the order.
+    A placer (a visitor at checkout) holding too many unpaid orders gets TooManyOrders.
+
+    No email goes out before the customer pays: the order's details were typed by whoever
+    placed it, and the shop must not mail them to an address nobody vouched for.
     """
+    if placer is not None:
+        open_orders_check(placer=placer, email=customer.email)
     quantities: dict[int, int] = {}
     for wine_id, quantity in lines:
         if quantity < 1:
@@ -132,6 +140,7 @@ def place_order(
         subtotal=subtotal,
         discount=Decimal("0.00"),
         total=subtotal,
+        placed_from=placer.placed_from if placer else "",
         **asdict(customer),
     )
     if coupon_code:
@@ -142,7 +151,6 @@ def place_order(
         item.order = order
     OrderItem.objects.bulk_create(items)
     _move_stock({wine_id: -quantity for wine_id, quantity in quantities.items()}, wines)
-    queue_order_email(order_id=order.pk, kind=OrderEmail.Kind.CONFIRMATION)
     OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.PLACED,
@@ -216,14 +224,14 @@ def cancel_order(*, order_id: int, actor=None, reason: str = "") -> Order:
 
 
 @transaction.atomic
-def expire_order(*, order_id: int) -> Order:
+def expire_order(*, order_id: int, why: str = "it was not paid in time") -> Order:
     """Expire an order left unpaid and put its bottles back in stock."""
     order = _change_status(
         order_id,
         allowed_from={Order.Status.PENDING},
         to=Order.Status.EXPIRED,
         actor=None,
-        message="Order expired: it was not paid in time.",
+        message=f"Order expired: {why}.",
     )
     _release_stock(order, actor=None, reason="order expired")
     coupon_release(order=order)
@@ -231,18 +239,39 @@ def expire_order(*, order_id: int) -> Order:
     return order
 
 
-def expire_unpaid_orders(*, older_than_minutes: int) -> int:
-    """Expire every order pending for longer than older_than_minutes; return how many."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    stale = Order.objects.filter(status=Order.Status.PENDING, created__lt=cutoff)
-    expired = 0
-    for order_id in stale.values_list("pk", flat=True).iterator():
-        try:
-            expire_order(order_id=order_id)
-        except InvalidTransition:  # paid or canceled meanwhile
-            continue
-        expired += 1
-    return expired
+@transaction.atomic
+def _expire_if_stale(order_id: int, *, unpaid_before, unreached_before) -> bool:
+    # Looked at again under the row's lock: the customer may have just reached Stripe's page.
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None or order.status != Order.Status.PENDING:
+        return False
+    if not order.stripe_session_id and order.created < unreached_before:
+        expire_order(order_id=order_id, why="the payment page was never opened in time")
+        return True
+    if order.created < unpaid_before:
+        expire_order(order_id=order_id)
+        return True
+    return False
+
+
+def expire_unpaid_orders(*, unpaid_minutes: int, unreached_minutes: int) -> int:
+    """Expire the pending orders older than unpaid_minutes, and those older than
+    unreached_minutes whose customer never reached Stripe's payment page; return how many.
+
+    An order nobody tried to pay holds its bottles for the short hold only, so that orders
+    scripted without ever paying can't keep the catalog off sale for long.
+    """
+    now = timezone.now()
+    unpaid_before = now - timedelta(minutes=unpaid_minutes)
+    unreached_before = now - timedelta(minutes=unreached_minutes)
+    stale = Order.objects.filter(
+        Q(created__lt=unpaid_before) | Q(stripe_session_id="", created__lt=unreached_before),
+        status=Order.Status.PENDING,
+    )
+    return sum(
+        _expire_if_stale(order_id, unpaid_before=unpaid_before, unreached_before=unreached_before)
+        for order_id in stale.values_list("pk", flat=True).iterator()
+    )
 
 
 @transaction.atomic

@@ -38,7 +38,10 @@ def send_pending_emails() -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def expire_unpaid_orders() -> int:
-    return services.expire_unpaid_orders(older_than_minutes=settings.ORDER_UNPAID_EXPIRY_MINUTES)
+    return services.expire_unpaid_orders(
+        unpaid_minutes=settings.ORDER_UNPAID_EXPIRY_MINUTES,
+        unreached_minutes=settings.ORDER_UNREACHED_HOLD_MINUTES,
+    )
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=30, max_retries=5)

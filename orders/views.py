@@ -3,11 +3,14 @@ import re
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from backoffice.ratelimit import client_group, too_many_requests
 from coupons.exceptions import CouponNotValid
-from orders.exceptions import OrderError
+from orders.exceptions import OrderError, TooManyOrders
 from orders.forms import CheckoutForm
+from orders.limits import Placer, placement_count
 from orders.models import Order
 from orders.services import Customer, place_order
 from shop.cart import Cart
@@ -46,12 +49,27 @@ def checkout(request):
     form = CheckoutForm(request.POST or None, initial={"expected_total": cart.total})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # A cart lives in the session, so a visitor with one has a saved session key.
+        placer = Placer(
+            session_key=request.session.session_key or "",
+            address_group=client_group(request),
+            session_orders=_placed_orders(request.session),
+        )
         try:
+            placement_count(placer=placer)
             order = place_order(
                 lines=[(line.wine.pk, line.quantity) for line in cart],
                 customer=Customer(**{name: data[name] for name in CheckoutForm.Meta.fields}),
                 expected_total=data["expected_total"],
                 coupon_code=cart.coupon_code,
+                placer=placer,
+            )
+        except TooManyOrders as refusal:
+            return too_many_requests(
+                request,
+                message=str(refusal),
+                retry_after=refusal.retry_after,
+                back_url=reverse("shop:cart_detail"),
             )
         except CouponNotValid as error:
             # Used up or expired since it was applied: the cart shows the full price again.

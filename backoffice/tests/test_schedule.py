@@ -21,7 +21,7 @@ def test_first_run_creates_every_job_with_its_schedule():
     assert setup_schedule() == [(job.name, True) for job in JOBS]
     expire = PeriodicTask.objects.get(name="Expire unpaid orders")
     assert expire.task == "orders.tasks.expire_unpaid_orders"
-    assert (expire.interval.every, expire.interval.period) == (15, IntervalSchedule.MINUTES)
+    assert (expire.interval.every, expire.interval.period) == (5, IntervalSchedule.MINUTES)
     alert = PeriodicTask.objects.get(name="Low-stock alert")
     assert (alert.crontab.hour, alert.crontab.minute) == ("7", "30")
     assert str(alert.crontab.timezone) == "Europe/Paris"
@@ -32,7 +32,15 @@ def test_second_run_creates_nothing():
     setup_schedule()
     before = counts()
     assert setup_schedule() == [(job.name, False) for job in JOBS]
-    assert counts() == before == (len(JOBS), 3, 3)
+    assert counts() == before == (len(JOBS), 2, 3)
+
+
+def test_unpaid_orders_are_looked_at_well_within_the_short_hold(settings):
+    # An order nobody took to Stripe's page is released at most one interval after its hold.
+    setup_schedule()
+    expire = PeriodicTask.objects.get(name="Expire unpaid orders")
+    assert expire.interval.period == IntervalSchedule.MINUTES
+    assert expire.interval.every * 6 <= settings.ORDER_UNREACHED_HOLD_MINUTES
 
 
 def test_rerun_keeps_a_disabled_job_disabled():
@@ -50,7 +58,7 @@ def test_rerun_puts_back_a_schedule_changed_by_hand():
     setup_schedule()
     expire = PeriodicTask.objects.get(name="Expire unpaid orders")
     assert expire.crontab is None
-    assert expire.interval.every == 15
+    assert expire.interval.every == 5
 
 
 def test_rerun_reuses_duplicate_schedules_added_by_hand():

@@ -11,7 +11,7 @@ from backoffice.tests import workers
 from orders import emails
 from orders.models import Order, OrderEmail, OrderEvent
 from orders.services import place_order
-from orders.tests.factories import OrderFactory, OrderItemFactory, customer
+from orders.tests.factories import OrderFactory, OrderItemFactory, customer, pay
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,23 +24,31 @@ def broker_away():
 
 
 def place(wine, **overrides):
-    return place_order(lines=[(wine.pk, 1)], customer=customer(**overrides))
+    """Place and pay an order: the one email it owes is its confirmation and receipt."""
+    return pay(place_order(lines=[(wine.pk, 1)], customer=customer(**overrides)))
 
 
-def test_placing_an_order_sends_one_confirmation_once_committed(
+def test_placing_an_order_mails_nothing_and_paying_mails_one_confirmation(
     django_capture_on_commit_callbacks,
 ):
     wine = WineFactory(name="Barolo Monfalletto", stock=5)
     with django_capture_on_commit_callbacks(execute=True):
-        order = place(wine, email="ana@example.com")
+        order = place_order(lines=[(wine.pk, 1)], customer=customer(email="ana@example.com"))
+    # Whoever placed it chose the name and the address: nothing goes out before money moves.
+    assert mail.outbox == []
+    assert not order.emails.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(order)
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.subject == f"Your order {order.number}"
+    assert message.subject == f"Order {order.number} confirmed and paid"
     assert message.to == ["=?utf-8?q?Camille_Rodr=C3=ADguez?= <ana@example.com>"]  # RFC 2047
+    assert "thank you for your order" in message.body
     assert "Barolo Monfalletto" in message.body
     assert "Barolo Monfalletto" in message.alternatives[0][0]
     email = order.emails.get()
-    assert email.sent_at is not None
+    assert email.kind == OrderEmail.Kind.PAYMENT and email.sent_at is not None
     assert order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 1
 
 

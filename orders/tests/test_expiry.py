@@ -25,8 +25,9 @@ def test_expiry_releases_stock_of_old_unpaid_orders_exactly_once():
     aged(paid, 90)
     Order.objects.filter(pk=paid.pk).update(status=Order.Status.PAID)
 
-    assert expire_unpaid_orders(older_than_minutes=60) == 1
-    assert expire_unpaid_orders(older_than_minutes=60) == 0
+    Order.objects.update(stripe_session_id="cs_test_reached")
+    assert expire_unpaid_orders(unpaid_minutes=60, unreached_minutes=30) == 1
+    assert expire_unpaid_orders(unpaid_minutes=60, unreached_minutes=30) == 0
     wine.refresh_from_db()
     assert wine.stock == 10 - 2 - 1
     statuses = dict(Order.objects.values_list("pk", "status"))
@@ -37,5 +38,32 @@ def test_expiry_releases_stock_of_old_unpaid_orders_exactly_once():
 def test_expiry_task_uses_the_configured_age(settings):
     settings.ORDER_UNPAID_EXPIRY_MINUTES = 30
     order = place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
+    Order.objects.filter(pk=order.pk).update(stripe_session_id="cs_test_reached")
     aged(order, 31)
     assert expire_task.delay().get() == 1
+
+
+def test_an_order_that_never_reached_stripe_is_released_after_the_short_hold(settings):
+    settings.ORDER_UNPAID_EXPIRY_MINUTES = 24 * 60
+    settings.ORDER_UNREACHED_HOLD_MINUTES = 30
+    wine = WineFactory(stock=10)
+    unreached = place_order(lines=[(wine.pk, 3)], customer=customer())
+    reached = place_order(lines=[(wine.pk, 2)], customer=customer())
+    # The customer of this one opened Stripe's page (payments.services.checkout_session_for).
+    Order.objects.filter(pk=reached.pk).update(stripe_session_id="cs_test_open")
+    fresh = place_order(lines=[(wine.pk, 1)], customer=customer())
+    aged(unreached, 31)
+    aged(reached, 31)
+
+    assert expire_task.delay().get() == 1
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {unreached.pk: "expired", reached.pk: "pending", fresh.pk: "pending"}
+    wine.refresh_from_db()
+    assert wine.stock == 10 - 2 - 1
+    assert "payment page was never opened" in unreached.events.get(to_status="expired").message
+
+    # The one that reached Stripe keeps its bottles for the full payment window.
+    aged(reached, 24 * 60 + 1)
+    assert expire_task.delay().get() == 1
+    wine.refresh_from_db()
+    assert wine.stock == 10 - 1

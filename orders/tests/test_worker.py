@@ -11,7 +11,7 @@ from backoffice.tests.workers import Worker, broker_away, wait_for
 from orders.emails import enqueue, send_pending_emails
 from orders.models import OrderEmail, OrderEvent
 from orders.services import place_order
-from orders.tests.factories import OrderFactory, OrderItemFactory, customer
+from orders.tests.factories import OrderFactory, OrderItemFactory, customer, pay
 from shop.tests.factories import WineFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -35,17 +35,21 @@ def sent_mails(mail_dir) -> list[str]:
     return [path.read_text() for path in mail_dir.glob("*.log")]
 
 
-def test_placing_an_order_sends_exactly_one_confirmation(real_broker, mail_dir):
+def placed_and_paid():
+    return pay(place_order(lines=[(WineFactory(stock=3).pk, 1)], customer=customer()))
+
+
+def test_paying_an_order_sends_exactly_one_confirmation(real_broker, mail_dir):
     worker = Worker(mail_dir)
     try:
-        order = place_order(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
+        order = placed_and_paid()
         email = order.emails.get()
         wait_until_sent(email.pk, what="the confirmation")
     finally:
         worker.stop()
     mails = sent_mails(mail_dir)
     assert len(mails) == 1, worker.output()
-    assert f"Subject: Your order {order.number}" in mails[0]
+    assert f"Subject: Order {order.number} confirmed and paid" in mails[0]
     assert order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 1
 
 
@@ -56,7 +60,7 @@ def test_placing_an_order_sends_exactly_one_confirmation(real_broker, mail_dir):
 def test_a_task_of_a_killed_worker_is_redelivered_and_sent_once(real_broker, mail_dir):
     slow = Worker(mail_dir, mail_pause=30)
     try:
-        order = place_order(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
+        order = placed_and_paid()
         wait_for((mail_dir / "sending.marker").exists, timeout=30, what="the send to begin")
     finally:
         slow.kill()
@@ -77,7 +81,7 @@ def test_an_order_placed_while_the_broker_is_down_is_confirmed_once_it_is_back(
 ):
     # The broker is unreachable: queuing the confirmation fails at once, the order stands.
     with broker_away():
-        order = place_order(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
+        order = placed_and_paid()
     email = order.emails.get()
     assert email.sent_at is None
     assert queued("emails") == 0

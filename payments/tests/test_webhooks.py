@@ -39,7 +39,7 @@ def test_completed_session_marks_the_order_paid_and_sends_the_payment_email(
     assert order.status == Order.Status.PAID
     assert order.payment_intent == session["payment_intent"]
     assert order.paid_at is not None
-    assert [m.subject for m in mail.outbox] == [f"Payment received for order {order.number}"]
+    assert [m.subject for m in mail.outbox] == [f"Order {order.number} confirmed and paid"]
     stored = StripeEvent.objects.get()
     assert (stored.outcome, stored.order) == (StripeEvent.Outcome.APPLIED, order)
 
@@ -54,7 +54,7 @@ def test_the_same_event_delivered_five_times_changes_the_order_once(
     assert StripeEvent.objects.count() == 1
     assert order.events.filter(to_status=Order.Status.PAID).count() == 1
     assert OrderEmail.objects.filter(order=order, kind=OrderEmail.Kind.PAYMENT).count() == 1
-    assert len([m for m in mail.outbox if m.subject.startswith("Payment received")]) == 1
+    assert len([m for m in mail.outbox if m.subject.endswith("confirmed and paid")]) == 1
 
 
 def test_a_second_event_about_the_same_payment_changes_nothing(client, order):

@@ -14,9 +14,9 @@ LIST_COLD = 5
 # The session row, then every wine in the cart in one query.
 CART_PAGE = 2
 CHECKOUT_PAGE = 2
-# Session and cart wines (2); savepoint, locking the wines (2); the order in its own savepoint
-# (3); its items, the stock update, the confirmation owed, the placed event (4); release (1); the
-# session saved in a savepoint (3).
+# Session and cart wines (2); savepoint, the client's unpaid orders, locking the wines (3); the
+# order in its own savepoint (3); its items, the stock update, the placed event (3); release (1);
+# the session saved in a savepoint (3). No email is owed before payment.
 CHECKOUT_POST = 15
 
 
