@@ -2,6 +2,7 @@ import socket
 import threading
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from backoffice.tests.redis_server import free_port, use_cache_url
@@ -37,6 +38,13 @@ def test_healthz_is_down_when_the_broker_is_down_whatever_the_cache(settings, mo
     assert response.json()["down"] == ["broker", "cache"]
 
 
+def check(answers: list) -> None:
+    try:
+        answers.append(Client().get("/healthz"))
+    finally:
+        connection.close()
+
+
 def test_healthz_answers_in_time_when_the_cache_never_answers(settings, monkeypatch):
     answers = []
     with socket.socket() as listener:
@@ -44,7 +52,7 @@ def test_healthz_answers_in_time_when_the_cache_never_answers(settings, monkeypa
         listener.listen(8)  # the kernel accepts connections; nothing ever answers them
         use_cache_url(f"redis://127.0.0.1:{listener.getsockname()[1]}/0", settings, monkeypatch)
         # Bounded, so that a check waiting on the cache fails the test instead of hanging it.
-        thread = threading.Thread(target=lambda: answers.append(Client().get("/healthz")))
+        thread = threading.Thread(target=check, args=(answers,))
         thread.start()
         thread.join(timeout=10)
     assert answers, "/healthz waited on the cache"

@@ -6,6 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -93,9 +94,12 @@ def test_a_cache_that_never_answers_costs_one_timeout_per_interval(settings, mon
 
         def browse():
             customer = Client()
-            for _ in range(5):
-                answers.append(customer.get("/").status_code)
-                answers.append(customer.get("/?page=1").status_code)
+            try:
+                for _ in range(5):
+                    answers.append(customer.get("/").status_code)
+                    answers.append(customer.get("/?page=1").status_code)
+            finally:
+                connection.close()
 
         # Bounded, so that a cache waiting forever fails the test instead of hanging it.
         thread = threading.Thread(target=browse, daemon=True)
