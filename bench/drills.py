@@ -717,7 +717,7 @@ def report(facts: dict) -> int:
     print(
         f"Wine-Shop drills — gunicorn {WORKERS} workers, Celery worker ({WORKER_POOL} processes) "
         f"+ beat, PostgreSQL, RabbitMQ vhost {facts['vhost'] or '/ (queues drills.*)'} "
-        "through a loopback proxy"
+        "and Redis, each of the last two through a loopback proxy"
     )
     print()
     print(
