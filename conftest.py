@@ -26,6 +26,21 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def redis_server(tmp_path, settings, monkeypatch):
+    """A Redis server of the test's own as the shop's cache (configured as CACHE_URL would be);
+    stop() takes it away."""
+    from backoffice.tests.redis_server import RedisServer, use_cache_url
+
+    if not RedisServer.available():
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path)
+    server.start()
+    use_cache_url(server.url, settings, monkeypatch)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: row locks and concurrent connections")

@@ -1,6 +1,17 @@
-"""The Redis cache backend, with clients built once per process instead of once per call."""
+"""The Redis cache backend, with clients built once per process instead of once per call, and
+the shop's way of using the shared cache so that it can go away without taking pages with it."""
 
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import cache
 from django.core.cache.backends import redis
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from redis import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 class RedisCacheClient(redis.RedisCacheClient):
@@ -23,3 +34,115 @@ class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+
+# --- When the shared cache is away -----------------------------------------------------------
+# Everything the shop keeps in the cache can be computed again, so a Redis restart or outage
+# must cost pages their speed, never their answer. A process that finds the cache away leaves
+# it alone for CACHE_RETRY_SECONDS: a dead Redis then costs each process one connection timeout
+# per interval instead of one per cache call, and the log one warning per WARNING_SECONDS
+# instead of a traceback per request.
+
+WARNING_SECONDS = 60
+# What a cache that can't be reached raises: redis-py's errors (ConnectionError, TimeoutError)
+# and the file cache's OSError.
+CACHE_ERRORS = (RedisError, OSError)
+
+
+class _Outage:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.away_until = 0.0  # time.monotonic() before which the cache is not tried
+        self.warned_at = -WARNING_SECONDS
+        self.count = 0  # times this process found the cache away after it had answered
+        self.away = False
+
+
+_outages: dict[str, _Outage] = {}
+_outages_lock = threading.Lock()
+
+
+def _current() -> _Outage:
+    """Return the outage state of the cache the settings name (one per server)."""
+    location = str(settings.CACHES["default"].get("LOCATION", ""))
+    if (outage := _outages.get(location)) is None:
+        with _outages_lock:
+            outage = _outages.setdefault(location, _Outage())
+    return outage
+
+
+def cache_failed(error: Exception) -> None:
+    """Record that the shared cache could not be reached, and warn at most once a minute."""
+    outage = _current()
+    now = time.monotonic()
+    with outage.lock:
+        outage.away_until = now + settings.CACHE_RETRY_SECONDS
+        if not outage.away:
+            outage.away = True
+            outage.count += 1
+        warn = now - outage.warned_at >= WARNING_SECONDS
+        if warn:
+            outage.warned_at = now
+    if warn:
+        logger.warning(
+            "The shared cache is unreachable (%s: %s); pages are served without it, and it is "
+            "tried again every %g s.",
+            type(error).__name__,
+            error,
+            settings.CACHE_RETRY_SECONDS,
+        )
+
+
+def cache_away() -> bool:
+    """Return whether this process found the shared cache away within CACHE_RETRY_SECONDS."""
+    return time.monotonic() < _current().away_until
+
+
+def cache_outages() -> int:
+    """Return how many times this process has found the shared cache away after it answered."""
+    return _current().count
+
+
+def _attempt(call, fallback):
+    outage = _current()
+    if time.monotonic() < outage.away_until:
+        return fallback
+    try:
+        result = call()
+    except CACHE_ERRORS as error:
+        cache_failed(error)
+        return fallback
+    if outage.away:
+        with outage.lock:
+            back, outage.away = outage.away, False
+        if back:
+            logger.warning("The shared cache answers again.")
+    return result
+
+
+class TolerantCache:
+    """The default cache, answering as an empty cache that stores nothing while it is away.
+
+    For data the shop can compute again (rendered pages, progress figures, health answers).
+    Code whose policy differs when the cache is away (a limiter that must refuse) catches
+    CACHE_ERRORS itself and reports them with cache_failed().
+    """
+
+    def get(self, key: str, default=None):
+        return _attempt(lambda: cache.get(key, default), default)
+
+    def get_many(self, keys) -> dict:
+        return _attempt(lambda: cache.get_many(keys), {})
+
+    def set(self, key: str, value, timeout=DEFAULT_TIMEOUT) -> bool:
+        """Store the value; return False when the cache is away."""
+        return _attempt(lambda: cache.set(key, value, timeout) or True, False)
+
+    def add(self, key: str, value, timeout=DEFAULT_TIMEOUT) -> bool:
+        return _attempt(lambda: cache.add(key, value, timeout), False)
+
+    def delete(self, key: str) -> bool:
+        return _attempt(lambda: cache.delete(key), False)
+
+
+tolerant_cache = TolerantCache()

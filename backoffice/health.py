@@ -4,9 +4,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.cache import cache
 from django.utils import timezone
 
+from backoffice.cache import tolerant_cache as cache
 from backoffice.celery import app as celery_app
 
 CACHE_KEY = "backoffice:worker-health"

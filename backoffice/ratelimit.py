@@ -20,6 +20,8 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from backoffice.cache import cache_away, cache_failed
+
 logger = logging.getLogger(__name__)
 
 # IPv6 hands every subscriber a /64 (often more): counting single addresses would give each
@@ -106,10 +108,13 @@ def refusal(limits: list[Limit]) -> Refusal | None:
     does not answer, a fail-closed scope among limits refuses for
     RATELIMIT_CACHE_AWAY_RETRY_SECONDS; fail-open ones let the attempt through.
     """
+    if cache_away():  # found away moments ago: not worth another connection timeout
+        return _cache_away(limits, CacheAway("the shared cache was away moments ago"))
     keys = [_key(scope, subject) for scope, subject, _ in limits]
     try:
         values = cache.get_many(keys + [_ends_key(key) for key in keys])
     except Exception as error:  # any backend's failure: the policy decides, never a 500
+        cache_failed(error)
         return _cache_away(limits, error)
     now, wait = time.time(), 0
     for key, (_, _, limit) in zip(keys, limits, strict=True):
@@ -128,6 +133,8 @@ def over_limit(limits: list[Limit]) -> bool:
 
 def count_attempt(limits: list[Limit], *, window_seconds: int) -> None:
     """Count one attempt against every subject of limits (a cache away counts nothing)."""
+    if cache_away():
+        return
     try:
         for scope, subject, _ in limits:
             key = _key(scope, subject)
@@ -139,6 +146,7 @@ def count_attempt(limits: list[Limit], *, window_seconds: int) -> None:
             except ValueError:  # the window ended between add() and incr()
                 cache.set(key, 1, timeout=window_seconds)
     except Exception as error:  # the request was allowed already: say so, don't fail it
+        cache_failed(error)
         logger.warning("Rate limit cache unavailable, attempt not counted: %s", error)
 
 

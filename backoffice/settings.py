@@ -109,10 +109,20 @@ def cache_config(variable: str, default: str) -> dict:
     config = env.cache(variable, default=default)
     if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
         config["BACKEND"] = "backoffice.cache.RedisCache"
+        # redis-py waits 5 s to connect and 5 s for each answer: a Redis that is away would hold
+        # every page that long. Options in the URL's query string win.
+        # https://redis.readthedocs.io/en/stable/connections.html#redis.Redis
+        timeout = env.float("CACHE_SOCKET_TIMEOUT", default=0.5)
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("socket_connect_timeout", timeout)
+        options.setdefault("socket_timeout", timeout)
     return config
 
 
 CACHES = {"default": cache_config("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+# Seconds a process that found the cache away serves without it before trying it again
+# (backoffice/cache.py): a dead Redis costs one timeout per process per interval.
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5)
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 
 # --- Sessions (https://docs.djangoproject.com/en/5.2/topics/http/sessions/) -------------------

@@ -1,11 +1,12 @@
 """Reliability drills: Wine-Shop under load, faults and hostile input, then the books.
 
 ``make drills`` runs it; bench/README.md says how to read its table. It starts gunicorn, a Celery
-worker and beat on PostgreSQL and RabbitMQ (through a loopback proxy it can take away), loads the
-shop with wrk while signed Stripe events arrive, injects faults, fuzzes the public endpoints and
-checks that nothing was lost or doubled. It stops everything it started on exit, error or Ctrl-C.
-Its Django side (seeding, the webhook feed and storm, the Stripe timeout, the books) is
-bench/drills_scenarios.py, run in subprocesses with the drills' environment.
+worker and beat on PostgreSQL, RabbitMQ and a Redis of its own (each of the last two through a
+loopback proxy it can take away), loads the shop with wrk while signed Stripe events arrive,
+injects faults, fuzzes the public endpoints and checks that nothing was lost or doubled. It stops
+everything it started on exit, error or Ctrl-C. Its Django side (seeding, the webhook feed and
+storm, the Stripe timeout, the books) is bench/drills_scenarios.py, run in subprocesses with the
+drills' environment.
 """
 
 import json
@@ -61,6 +62,11 @@ KILL_AT = 8  # seconds into the load: the worker is killed during a send
 OUTAGE_AT, OUTAGE_SECONDS = 15, 30  # the broker goes away for 30 s during the load
 DB_DROP_SECONDS = 10  # traffic while PostgreSQL connections are dropped
 DB_DROPS = 3
+REDIS_AWAY_SECONDS = 30  # mixed traffic while the shared cache is away
+REDIS_BACK_SECONDS = 10  # catalog traffic once it is back: cached pages are served again
+# Without the cache every page is rendered, so the 2 sync workers serve fewer requests a second:
+# fewer connections than the main load keep wrk's 2 s timeout about answers, not queueing.
+REDIS_CONNECTIONS = 10
 DRAIN_TIMEOUT = 180  # seconds the worker may take to send what is owed after the faults
 FUZZ_PROFILE = "drills"  # conftest.py: more examples than the suite's
 # What `make drills` fuzzes: each a list of tests (pytest node ids) that assert no 500 and no
@@ -101,6 +107,8 @@ GUARDS = {
     "stripe": "payments/tests/test_checkout.py::"
     "test_a_stripe_timeout_gives_the_retry_page_and_a_retry_once_stripe_answers_works",
     "flood": "orders/tests/test_limits.py",
+    "redis": "shop/tests/test_catalog_cache.py::"
+    "test_a_customer_browses_and_buys_while_the_cache_is_away",
 }
 # Each cart has its own email and client address (X-Forwarded-For, which the drills trust from
 # one proxy hop as production does behind its proxy): the load's customers are many people.
@@ -435,6 +443,8 @@ class Drills:
         self.logs = []
         self.processes: dict[str, subprocess.Popen] = {}
         self.worker_name = ""
+        self.redis = DrillsRedis()
+        self.env["CACHE_URL"] = self.redis.start(self.log("redis"))
 
     def log(self, name: str):
         log = (WORK_DIR / f"{name}.log").open("a")
@@ -474,6 +484,7 @@ class Drills:
         for process in self.processes.values():
             stop(process)
         self.proxy.stop()
+        self.redis.stop()
         for log in self.logs:
             log.close()
 
@@ -667,6 +678,115 @@ def drop_connections(drills: Drills, seeded: dict, sessions: list, connections: 
     return {"wrk": result, "dropped": dropped, "after": after, "errors": timeline.errors}
 
 
+# --- Redis away ------------------------------------------------------------------------------
+
+
+class DrillsRedis:
+    """The shared cache of the drills: a redis-server of their own (or DRILLS_REDIS_URL's), which
+    every process reaches through a loopback proxy; stopping the proxy is Redis going away."""
+
+    def __init__(self):
+        self.process: subprocess.Popen | None = None
+        self.proxy: TcpProxy | None = None
+        self.client = None
+        self.db = "0"
+
+    def start(self, log) -> str:
+        """Start the server and the proxy; return the cache URL the shop's processes use."""
+        import redis
+
+        given = os.environ.get("DRILLS_REDIS_URL")
+        if given:
+            parts = urlsplit(given)
+            upstream = (parts.hostname, parts.port or 6379)
+            self.db = parts.path.strip("/") or "0"
+        else:
+            if not shutil.which("redis-server"):
+                raise BenchError("redis-server is not installed (apt-get install redis-server)")
+            upstream = ("127.0.0.1", free_port())
+            args = ["redis-server", "--port", str(upstream[1]), "--bind", "127.0.0.1"]
+            args += ["--save", "", "--appendonly", "no", "--dir", str(WORK_DIR)]
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.client = redis.Redis(*upstream, db=int(self.db), socket_timeout=5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.flushdb()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise BenchError(f"no Redis answered at {upstream[0]}:{upstream[1]}") from None
+                time.sleep(0.1)
+        self.proxy = TcpProxy(upstream)
+        self.proxy.start()
+        return f"redis://127.0.0.1:{self.proxy.port}/{self.db}"
+
+    def hits(self) -> int:
+        """Return the reads that found their key, asked of Redis itself (not through the proxy)."""
+        return int(self.client.info("stats")["keyspace_hits"])
+
+    def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+        if self.process is not None:
+            stop(self.process)
+
+
+def redis_away(drills: Drills, seeded: dict, initial: Path) -> dict:
+    """Mixed traffic on fresh carts while the shared cache is away, catalog traffic once it is
+    back, then the books."""
+    per_run = SESSIONS_PER_THREAD * THREADS
+    sessions = prepare_sessions(drills.port, seeded["wines"], per_run)
+    url = f"http://127.0.0.1:{drills.port}/"
+    with tempfile.TemporaryDirectory() as tmp:
+        script = mixed_script(tmp, "redis", seeded, sessions)
+        # Cut as the load starts: the web processes' pooled connections to Redis are cut too.
+        drills.redis.proxy.stop()
+        note(f"Redis away for {REDIS_AWAY_SECONDS} s")
+        try:
+            away = wrk("redis-away", url, REDIS_AWAY_SECONDS, REDIS_CONNECTIONS, "-s", script)
+        finally:
+            drills.redis.proxy.start()
+    note("Redis back")
+    hits = drills.redis.hits()
+    back = wrk("redis-back", url, REDIS_BACK_SECONDS, REDIS_CONNECTIONS)
+    checked = django(drills.env, "books", str(initial), "0")
+    log = (WORK_DIR / "gunicorn.log").read_text()
+    return {
+        "away": away,
+        "back": back,
+        "hits_back": drills.redis.hits() - hits,
+        "warnings": log.count("The shared cache is unreachable"),
+        "books": [w for c in checked["checks"] for w in c["wrong"]],
+    }
+
+
+def redis_row(facts: dict) -> tuple:
+    away, back = facts["away"], facts["back"]
+    away_socket, back_socket = socket_errors(away.output), socket_errors(back.output)
+    ok = (
+        away.errors == 0
+        and back.errors == 0
+        and placed_count(away.output) > 0
+        and facts["hits_back"] > 0
+        and not facts["books"]
+    )
+    return (
+        "redis",
+        f"Redis away {REDIS_AWAY_SECONDS} s",
+        ok,
+        f"{away.requests:,} requests while away ({REDIS_CONNECTIONS} connections), "
+        f"{away.errors - away_socket} answers not 2xx/3xx, {away_socket} socket errors, "
+        f"{placed_count(away.output):,} orders placed, p99 {away.p99:.0f} ms; "
+        f"{facts['warnings']} warnings logged; back: {facts['hits_back']:,} cache hits in "
+        f"{back.requests:,} requests ({REDIS_BACK_SECONDS} s), "
+        f"{back.errors - back_socket} not 2xx/3xx, {back_socket} socket errors; "
+        f"books after: {'ok' if not facts['books'] else facts['books'][:3]}",
+    )
+
+
 def wait_drained(url: str) -> tuple[int, float]:
     start = time.monotonic()
     unsent = unsent_emails(url)
@@ -731,7 +851,7 @@ def report(facts: dict) -> int:
     print(
         f"Wine-Shop drills — gunicorn {WORKERS} workers, Celery worker ({WORKER_POOL} processes) "
         f"+ beat, PostgreSQL, RabbitMQ vhost {facts['vhost'] or '/ (queues drills.*)'} "
-        "through a loopback proxy"
+        "and Redis, each of the last two through a loopback proxy"
     )
     print()
     print(
@@ -832,6 +952,7 @@ def report(facts: dict) -> int:
         )
     )
     rows.append(flood_row(facts["flood"], result.errors))
+    rows.append(redis_row(facts["redis"]))
     for _, name, ok, what in rows:
         print(f"  {verdict(ok)}  {name:<37} {what}")
     print("  Guarded between drills by:")
@@ -899,6 +1020,7 @@ def main() -> int:
         drops["socket_errors"] = socket_errors(drops["wrk"].output)
         checked = django(env, "books", str(initial), "0")
         drops["books"] = [w for c in checked["checks"] for w in c["wrong"]]
+        facts["redis"] = redis_away(drills, seeded, initial)
         note("webhook storm")
         storm_out = WORK_DIR / "storm.json"
         facts["storm"] = django(env, "storm", str(drills.port), str(storm_out))

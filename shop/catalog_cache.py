@@ -3,16 +3,24 @@
 Every page is stored with the catalog version it was rendered at; any change to wines, stock or
 the catalog's categories, countries and regions stores a new version once its transaction
 commits, so every process on every host stops serving the old pages at once.
+
+While the cache is away pages are rendered for each request. Changes made meanwhile could not
+store a new version, and a cache that comes back may still hold the pages of before: so a process
+that saw the cache go away stores a new version once it answers again.
 """
 
 import hashlib
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
+from backoffice.cache import cache_outages
+from backoffice.cache import tolerant_cache as cache
+
 VERSION_KEY = "catalog:version"
+# The outages of the cache this process has retired the catalog's pages after.
+_retired_after = 0
 
 
 def catalog_version() -> str:
@@ -27,7 +35,18 @@ def catalog_version() -> str:
 
 def catalog_changed() -> None:
     """Retire every cached catalog page once the current transaction commits."""
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+    transaction.on_commit(_retire_pages)
+
+
+def _retire_pages() -> bool:
+    return cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def _retire_pages_after_outage() -> None:
+    global _retired_after
+    outages = cache_outages()
+    if outages != _retired_after and _retire_pages():
+        _retired_after = outages
 
 
 def shown_stock(wine, stock: int):
@@ -44,6 +63,7 @@ def cached_page(name: str, key: str, render) -> str:
     A page is stored with the version it was rendered at and read in the same round trip as the
     current version; a page of an older version counts as a miss.
     """
+    _retire_pages_after_outage()
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     page_key = f"catalog:{name}:{digest}"
     found = cache.get_many([VERSION_KEY, page_key])

@@ -2,8 +2,11 @@ import os
 
 import pytest
 import redis
+from django.core.cache import cache
 
-from backoffice.cache import RedisCache
+from backoffice.cache import RedisCache, cache_away, tolerant_cache
+from backoffice.settings import cache_config
+from backoffice.tests.redis_server import free_port, use_cache_url
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -28,3 +31,55 @@ def test_redis_cache_reuses_one_client_per_pool(redis_cache):
 def test_redis_cache_round_trips_values(redis_cache):
     redis_cache.set("page", ("v1", "<html>"))
     assert redis_cache.get_many(["page", "missing"]) == {"page": ("v1", "<html>")}
+
+
+# --- While the cache is away -----------------------------------------------------------------
+
+
+@pytest.fixture
+def no_redis(settings, monkeypatch):
+    """Point the cache at a port where no Redis listens."""
+    use_cache_url(f"redis://127.0.0.1:{free_port()}/0", settings, monkeypatch)
+
+
+@pytest.mark.usefixtures("no_redis")
+def test_tolerant_cache_answers_as_an_empty_cache_while_redis_is_away(settings, caplog):
+    settings.CACHE_RETRY_SECONDS = 0  # every call tries Redis again
+    assert tolerant_cache.get("page", "default") == "default"
+    assert tolerant_cache.get_many(["page", "version"]) == {}
+    assert tolerant_cache.set("page", "html") is False
+    assert tolerant_cache.add("page", "html") is False
+    assert tolerant_cache.delete("page") is False
+    assert cache_away() is False  # with no retry interval
+    # One warning for the whole outage, without a traceback, however many calls failed.
+    warnings = [r for r in caplog.records if r.name == "backoffice.cache"]
+    assert len(warnings) == 1
+    assert "The shared cache is unreachable (ConnectionError" in warnings[0].getMessage()
+    assert warnings[0].exc_info is None
+
+
+def test_tolerant_cache_leaves_a_failed_cache_alone_for_the_retry_interval(redis_server):
+    assert tolerant_cache.set("page", "html") is True
+    redis_server.stop()
+    assert tolerant_cache.get("page") is None
+    assert cache_away()
+    redis_server.start()
+    # Back, but not tried again before CACHE_RETRY_SECONDS have passed.
+    assert tolerant_cache.set("page", "html") is False
+    assert cache.get("page") is None
+
+
+def test_tolerant_cache_lets_other_errors_through():
+    # A bug is not an outage: it must show.
+    with pytest.raises(AttributeError, match="pickle"):
+        tolerant_cache.set("page", lambda: "a local function can't be pickled")
+
+
+def test_redis_connections_time_out_within_the_configured_seconds(monkeypatch):
+    monkeypatch.setenv("WINESHOP_TEST_CACHE_URL", "redis://127.0.0.1:6379/8")
+    monkeypatch.setenv("CACHE_SOCKET_TIMEOUT", "0.25")
+    options = cache_config("WINESHOP_TEST_CACHE_URL", default="")["OPTIONS"]
+    assert options == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+    monkeypatch.setenv("WINESHOP_TEST_CACHE_URL", "redis://127.0.0.1:6379/8?socket_timeout=2")
+    options = cache_config("WINESHOP_TEST_CACHE_URL", default="")["OPTIONS"]
+    assert options == {"socket_connect_timeout": 0.25, "socket_timeout": 2}

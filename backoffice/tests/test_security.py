@@ -141,7 +141,10 @@ def test_checkout_may_send_the_customer_to_stripe_or_the_sandbox(client, setting
 def test_healthz_answers_ok_when_database_and_broker_answer(client):
     response = client.get("/healthz")
     assert response.status_code == 200, response.content
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "ok", "cache": "ok"},
+    }
     assert response["Cache-Control"] == "no-store"
 
 
@@ -151,7 +154,7 @@ def test_healthz_names_the_broker_when_it_is_down(client):
     assert response.status_code == 503
     assert response.json() == {
         "status": "down",
-        "checks": {"database": "ok", "broker": "down"},
+        "checks": {"database": "ok", "broker": "down", "cache": "ok"},
         "down": ["broker"],
     }
 

@@ -4,11 +4,11 @@ import logging
 import time
 import uuid
 
-from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from backoffice.cache import tolerant_cache as cache
 from shop.imports.report import ImportReport
 from shop.imports.rows import wine_import
 from shop.models import WineImport

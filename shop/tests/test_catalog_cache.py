@@ -1,0 +1,119 @@
+"""The catalog while the shared cache is away: pages are rendered for each request, nothing a
+customer does is lost, and caching resumes once Redis is back."""
+
+import socket
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from backoffice.tests.redis_server import use_cache_url
+from orders.models import Order
+from orders.tests.factories import CHECKOUT_FIELDS
+from shop.tests.factories import WineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_customer_browses_and_buys_while_the_cache_is_away(
+    redis_server, django_capture_on_commit_callbacks
+):
+    wine = WineFactory(
+        name="Clos du Repli", price=Decimal("12.00"), stock=10, low_stock_threshold=6
+    )
+    customer = Client()
+    assert customer.get("/").status_code == 200  # pages cached while Redis was there
+    redis_server.stop()
+
+    page = customer.get("/")
+    assert page.status_code == 200
+    assert "Clos du Repli" in page.content.decode()
+    assert customer.get(wine.get_absolute_url()).status_code == 200
+    added = customer.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 5})
+    assert added.status_code == 302
+    cart = customer.get(reverse("shop:cart_detail"))
+    assert cart.status_code == 200
+    assert "Clos du Repli" in cart.content.decode()
+    assert customer.get(reverse("orders:checkout")).status_code == 200
+    # Five sold leave "Only 5 left": the sale retires the catalog's pages once it commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = customer.post(
+            reverse("orders:checkout"), {**CHECKOUT_FIELDS, "expected_total": "60.00"}
+        )
+
+    assert placed.status_code == 302
+    assert placed.url.startswith("/payment/process/")
+    order = Order.objects.get()
+    assert order.items.get().quantity == 5
+    wine.refresh_from_db()
+    assert wine.stock == 5
+    assert "Only 5 left" in Client().get("/").content.decode()
+
+
+def test_caching_resumes_once_the_cache_is_back(redis_server, settings, django_assert_num_queries):
+    settings.CACHE_RETRY_SECONDS = 0  # tried again at once, rather than after a few seconds
+    WineFactory(name="Clos du Retour")
+    redis_server.stop()
+    assert Client().get("/").status_code == 200
+
+    redis_server.start()
+    assert "Clos du Retour" in Client().get("/").content.decode()
+    with django_assert_num_queries(0):
+        page = Client().get("/")
+    assert "Clos du Retour" in page.content.decode()
+
+
+def test_pages_cached_before_an_outage_are_not_served_after_it(
+    redis_server, settings, django_capture_on_commit_callbacks
+):
+    settings.CACHE_RETRY_SECONDS = 0
+    wine = WineFactory(price=Decimal("12.50"))
+    assert "12.50 €" in Client().get("/").content.decode()
+    # Redis restarts with what it held, while the price changes and can't retire the pages.
+    redis_server.stop(keep_data=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        wine.price = Decimal("15.00")
+        wine.save()
+    redis_server.start()
+
+    page = Client().get("/").content.decode()
+    assert "15.00 €" in page
+    assert "12.50 €" not in page
+
+
+def test_a_cache_that_never_answers_costs_one_timeout_per_interval(settings, monkeypatch):
+    WineFactory(name="Clos du Silence")
+    answers: list[int] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)  # the kernel accepts connections; nothing ever answers them
+        use_cache_url(f"redis://127.0.0.1:{listener.getsockname()[1]}/0", settings, monkeypatch)
+
+        def browse():
+            customer = Client()
+            try:
+                for _ in range(5):
+                    answers.append(customer.get("/").status_code)
+                    answers.append(customer.get("/?page=1").status_code)
+            finally:
+                connection.close()
+
+        # Bounded, so that a cache waiting forever fails the test instead of hanging it.
+        thread = threading.Thread(target=browse, daemon=True)
+        thread.start()
+        thread.join(timeout=20)
+        listener.setblocking(False)
+        connections = 0
+        while True:
+            try:
+                listener.accept()[0].close()
+            except BlockingIOError:
+                break
+            connections += 1
+
+    assert answers == [200] * 10
+    # The first cache call waited CACHE_SOCKET_TIMEOUT; every later one was skipped.
+    assert connections == 1
