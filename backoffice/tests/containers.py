@@ -18,9 +18,16 @@ from backoffice.tests.workers import database_url, wait_for
 
 PROJECT = "wineshop-image-test"
 SERVICES = ["web", "worker", "beat", "flower"]
-# Variables docker-compose.yml requires of services that don't run here (db, rabbitmq and the
-# optional stripe): the machine's own services stand in for them.
-NOT_STARTED = {"POSTGRES_PASSWORD": "-", "RABBITMQ_DEFAULT_PASS": "-", "STRIPE_SECRET_KEY": "-"}
+# Variables docker-compose.yml requires of services that don't run as containers here: db,
+# rabbitmq and the optional stripe (the machine's own services stand in for them), and proxy (its
+# configuration runs natively, with the host names backoffice/tests/test_proxy.py gives it).
+NOT_STARTED = {
+    "POSTGRES_PASSWORD": "-",
+    "RABBITMQ_DEFAULT_PASS": "-",
+    "STRIPE_SECRET_KEY": "-",
+    "SITE_DOMAIN": "shop.example.test",
+    "FLOWER_DOMAIN": "flower.example.test",
+}
 # The ports docker-compose.yml's health checks probe inside the containers.
 WEB_PORT, FLOWER_PORT = 8000, 5555
 
@@ -38,8 +45,9 @@ def compose(*args: str, env: dict, files=None, timeout: float = 300) -> subproce
 def ci_compose_file(folder: Path) -> Path:
     """Write docker-compose.yml with .ci/docker-compose.ci.yml applied, as one file.
 
-    On the host's network a container publishes no port (Docker refuses the two together), and
-    an override file can add ports but not take them away: the services run here lose theirs.
+    On the host's network a container publishes no port and joins no other network (Docker
+    refuses either with it), and an override file can add those but not take them away: the
+    services run here lose theirs.
     """
     base = Path(settings.BASE_DIR)
     stack = yaml.safe_load((base / "docker-compose.yml").read_text())
@@ -47,6 +55,7 @@ def ci_compose_file(folder: Path) -> Path:
     for name, changes in override["services"].items():
         service = stack["services"][name]
         service.pop("ports", None)
+        service.pop("networks", None)
         _merge(service, changes)
     path = folder / "docker-compose.yml"
     path.write_text(yaml.safe_dump(stack, sort_keys=False))
@@ -68,12 +77,18 @@ def docker(*args: str) -> str:
 
 
 class ContainerStack:
-    """setup, web, worker, beat and flower containers; removed again even on failure."""
+    """setup, web, worker, beat and flower containers behind the proxy's configuration, run by
+    Debian's nginx on this machine (its image can't be pulled here); removed even on failure."""
 
-    url = f"http://127.0.0.1:{WEB_PORT}"
-    port = WEB_PORT
-
-    def __init__(self, folder: Path, *, mail_dir: Path, cache_url: str):
+    def __init__(self, folder: Path, *, mail_dir: Path, cache_url: str, proxy):
+        self.proxy = proxy
+        # What the customer sees: the proxy, over HTTPS with its certificate.
+        self.port = proxy.https_port
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.plain_url = f"http://127.0.0.1:{proxy.http_port}"
+        self.secure_origin = "https://127.0.0.1"  # nginx redirects to the host, on port 443
+        self.verify = str(proxy.certificate)
+        self.gunicorn_url = f"http://127.0.0.1:{WEB_PORT}"
         self.flower_auth = ("operator", secrets.token_urlsafe(16))
         self.file = ci_compose_file(folder)
         env_file = folder / "stack.env"
@@ -81,7 +96,7 @@ class ContainerStack:
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{WEB_PORT}",
+            "DJANGO_CSRF_TRUSTED_ORIGINS": self.url,
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "CACHE_URL": cache_url,
@@ -126,6 +141,7 @@ class ContainerStack:
                 timeout=180,
                 what=f"the {service} container to report healthy ({self.logs()[-2000:]})",
             )
+        self.proxy.start()
 
     def container(self, service: str) -> str:
         result = self.compose("ps", "--quiet", service)
@@ -147,6 +163,7 @@ class ContainerStack:
         return result.stdout
 
     def stop(self) -> None:
+        self.proxy.stop()
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "20")
 
 

@@ -2,6 +2,7 @@
 runs this module on PostgreSQL, RabbitMQ and Redis (the suite's other runs skip it)."""
 
 import os
+from dataclasses import dataclass
 
 import pytest
 import requests
@@ -10,11 +11,13 @@ from backoffice.tests.containers import (
     FLOWER_PORT,
     NOT_STARTED,
     SERVICES,
+    WEB_PORT,
     ContainerStack,
     compose,
     docker,
 )
 from backoffice.tests.test_production import customer_buys_and_pays
+from backoffice.tests.test_proxy import NGINX, Proxy
 from backoffice.tests.workers import wait_for
 from payments.tests.sandbox import running_sandbox
 
@@ -29,6 +32,11 @@ pytestmark = [
 WRITABLE = ("/tmp", "/app/var")
 
 
+@dataclass
+class Upstream:
+    address: str
+
+
 @pytest.fixture
 def containers(production_services, real_broker, tmp_path, mail_dir, settings):
     if not os.environ.get("WINESHOP_IMAGE_TEST"):
@@ -36,8 +44,14 @@ def containers(production_services, real_broker, tmp_path, mail_dir, settings):
     cache_url = os.environ.get("TEST_CACHE_URL")
     if not cache_url:
         pytest.skip("the containers share the run's Redis (TEST_CACHE_URL=redis://...)")
-    with running_sandbox(settings, webhook_url=f"{ContainerStack.url}/payment/webhook/"):
-        stack = ContainerStack(tmp_path, mail_dir=mail_dir, cache_url=cache_url)
+    if NGINX is None:
+        pytest.fail("the image test runs the proxy's configuration with Debian's nginx")
+    (tmp_path / "proxy").mkdir()
+    web, flower = Upstream(f"127.0.0.1:{WEB_PORT}"), Upstream(f"127.0.0.1:{FLOWER_PORT}")
+    proxy = Proxy(tmp_path / "proxy", web=web, flower=flower)
+    # Stripe's events go to gunicorn directly: the sandbox doesn't know the proxy's certificate.
+    with running_sandbox(settings, webhook_url=f"http://{web.address}/payment/webhook/"):
+        stack = ContainerStack(tmp_path, mail_dir=mail_dir, cache_url=cache_url, proxy=proxy)
         try:
             stack.setup()
             stack.start()
@@ -68,11 +82,16 @@ def test_a_customer_buys_and_pays_through_the_containers(
     for service in ("web", "worker", "flower"):
         assert containers.health(service) == "healthy"
 
-    flower = f"http://127.0.0.1:{FLOWER_PORT}/api/workers"
-    assert requests.get(flower, timeout=10).status_code == 401
+    # Flower, on its own host name behind the proxy, asks for its credentials.
+    def flower(**kwargs) -> requests.Response:
+        return containers.proxy.https(
+            "GET", "/api/workers?refresh=1", headers={"Host": "flower.example.test"}, **kwargs
+        )
+
+    assert flower().status_code == 401
     # Flower asks the workers over the broker; the worker container answers it.
     wait_for(
-        lambda: requests.get(f"{flower}?refresh=1", auth=containers.flower_auth, timeout=20).json(),
+        lambda: flower(auth=containers.flower_auth).json(),
         timeout=60,
         what="Flower to see the worker",
     )

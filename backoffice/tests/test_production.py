@@ -38,7 +38,9 @@ class Stack:
     def __init__(self, folder, *, port: int, mail_dir, settings):
         self.folder = folder
         self.port = port
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = self.plain_url = f"http://127.0.0.1:{self.port}"
+        # Where production's settings send plain HTTP: the same host and port, over HTTPS.
+        self.secure_origin = f"https://127.0.0.1:{self.port}"
         self.env = production_env(
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
             DJANGO_CSRF_TRUSTED_ORIGINS=f"https://127.0.0.1:{self.port}",
@@ -109,6 +111,8 @@ class Customer(requests.Session):
     def __init__(self, stack: Stack):
         super().__init__()
         self.base = stack.url
+        # The proxy's own certificate when the customer goes through one (make image-test).
+        self.verify = getattr(stack, "verify", True)
         self.headers.update(
             {"X-Forwarded-Proto": "https", "Origin": f"https://127.0.0.1:{stack.port}"}
         )
@@ -118,6 +122,8 @@ class Customer(requests.Session):
         # requests would not do over the plain HTTP between the proxy and gunicorn.
         cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.cookies)
         headers = {"Cookie": cookies, **(headers or {})} if cookies else headers
+        # Given per request: requests lets REQUESTS_CA_BUNDLE win over the session's own.
+        kwargs.setdefault("verify", self.verify)
         return super().request(method, url, *args, headers=headers, **kwargs)
 
     def page(self, path: str, **kwargs) -> requests.Response:
@@ -129,7 +135,7 @@ class Customer(requests.Session):
 
     def _url(self, path: str) -> str:
         # What the proxy does to the absolute https:// addresses the shop gives out.
-        path = re.sub(r"^https://127\.0\.0\.1:\d+", "", path)
+        path = re.sub(r"^https://127\.0\.0\.1(:\d+)?", "", path)
         return path if path.startswith("http") else f"{self.base}{path}"
 
 
@@ -165,9 +171,9 @@ def customer_buys_and_pays(stack, *, mail_dir, user_model, settings) -> Order:
     customer = Customer(stack)
 
     # Production settings: plain HTTP is sent to HTTPS; behind the proxy the shop answers.
-    insecure = requests.get(f"{stack.url}/", timeout=20, allow_redirects=False)
+    insecure = requests.get(f"{stack.plain_url}/", timeout=20, allow_redirects=False)
     assert insecure.status_code == 301
-    assert insecure.headers["Location"] == f"https://127.0.0.1:{stack.port}/"
+    assert insecure.headers["Location"] == f"{stack.secure_origin}/"
     catalog = customer.page("/")
     assert catalog.status_code == 200, catalog.text
     assert "Château Lagrézette" in catalog.text
@@ -226,7 +232,9 @@ def customer_buys_and_pays(stack, *, mail_dir, user_model, settings) -> Order:
     assert wine.stock == 4
 
     # Load balancers: plain HTTP, any host.
-    health = requests.get(f"{stack.url}/healthz", headers={"Host": "10.0.3.7:8000"}, timeout=20)
+    health = requests.get(
+        f"{stack.plain_url}/healthz", headers={"Host": "10.0.3.7:8000"}, timeout=20
+    )
     assert health.status_code == 200, health.text
     assert health.json()["status"] == "ok"
 
