@@ -220,14 +220,15 @@ def customer_buys_and_pays(stack, *, mail_dir, user_model, settings) -> Order:
         timeout=30,
         what="the webhook to mark the order paid",
     )
-    # The worker sends one email, once paid: the order confirmation and receipt.
-    wait_for(
-        lambda: len(list(mail_dir.glob("*.log"))) >= 1,
-        timeout=60,
-        what="the worker to send the email",
-    )
-    subjects = sorted(re.search(r"^Subject: (.*)$", m, re.M)[1] for m in sent_mails(mail_dir))
-    assert subjects == [f"Order {order.number} confirmed and paid"]
+
+    # The worker sends one email, once paid: the order confirmation and receipt. The mail file
+    # exists from the moment the backend opens it, before the message is written into it.
+    def subjects() -> list[str]:
+        found = (re.search(r"^Subject: (.*)$", mail, re.M) for mail in sent_mails(mail_dir))
+        return sorted(subject[1] for subject in found if subject)
+
+    wait_for(subjects, timeout=60, what="the worker to send the email")
+    assert subjects() == [f"Order {order.number} confirmed and paid"]
     wine.refresh_from_db()
     assert wine.stock == 4
 
