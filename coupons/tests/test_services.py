@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.money import percent_of, to_minor_units
 from coupons.exceptions import CouponNotValid
 from coupons.models import Coupon, CouponRedemption
 from coupons.selectors import NOT_VALID, USED_UP, coupon_check
@@ -13,7 +14,6 @@ from orders.models import Order
 from orders.services import cancel_order, expire_order, mark_paid, place_order
 from orders.tests.factories import customer
 from shop.models import Wine
-from shop.money import percent_of, to_minor_units
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
