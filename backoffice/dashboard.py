@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.health import worker_health
+from core.money import quantize
 from orders.models import Order
 from reports.models import Report
 from reports.selectors import (
@@ -21,7 +22,6 @@ from reports.selectors import (
     revenue_by_day,
     top_wines,
 )
-from shop.money import quantize
 from shop.selectors import low_stock_wines
 
 CHART_DAYS = 30

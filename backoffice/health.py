@@ -6,8 +6,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from backoffice.cache import tolerant_cache as cache
 from backoffice.celery import app as celery_app
+from core.cache import tolerant_cache as cache
 
 CACHE_KEY = "backoffice:worker-health"
 CACHE_SECONDS = 15

@@ -14,8 +14,8 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import JsonResponse
 
-from backoffice.cache import CACHE_ERRORS, cache_failed, tolerant_cache
 from backoffice.celery import app as celery_app
+from core.cache import CACHE_ERRORS, cache_failed, tolerant_cache
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def healthz(request) -> JsonResponse:
     checks = {"database": database_error(), "broker": broker_error(), "cache": cache}
     down = [name for name, error in checks.items() if error]
     failing = [name for name in down if name in REQUIRED]
-    # The cache's outage is logged by backoffice.cache, once a minute rather than once a call.
+    # The cache's outage is logged by core.cache, once a minute rather than once a call.
     for name in failing:
         logger.warning("Health check: the %s is down: %s", name, checks[name])
     body = {

@@ -1,6 +1,6 @@
 """The admin login, throttled against password guessing.
 
-Failures are counted per username and per client address (backoffice.ratelimit). Once either
+Failures are counted per username and per client address (core.ratelimit). Once either
 count reaches its limit, further attempts are refused without checking the password until the
 window has passed: a guesser learns nothing, and a merchant who mistyped sees why.
 """
@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from unfold.forms import AuthenticationForm
 
-from backoffice.ratelimit import Limit, Refusal, Scope, client_group, count_attempt, forget
-from backoffice.ratelimit import refusal as limit_refusal
+from core.ratelimit import Limit, Refusal, Scope, client_group, count_attempt, forget
+from core.ratelimit import refusal as limit_refusal
 
 LOGIN_USERNAME = Scope("login-username", fail_closed=True)
 LOGIN_ADDRESS = Scope("login-address", fail_closed=True)

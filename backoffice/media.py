@@ -14,8 +14,8 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from backoffice.models import StoredFile
-from backoffice.storage import PUBLIC_PREFIX
+from core.models import StoredFile
+from core.storage import PUBLIC_PREFIX
 
 CONTENT_TYPES = {
     ".webp": "image/webp",

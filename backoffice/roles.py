@@ -35,7 +35,7 @@ ROLES = [
     Role(
         "Operations",
         apps=("django_celery_beat",),
-        view_apps=("django_celery_results", "payments", "backoffice"),
+        view_apps=("django_celery_results", "payments", "core"),
     ),
 ]
 

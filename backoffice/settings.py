@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_celery_beat",
     "import_export",
+    "core",
     "backoffice",
     "shop",
     "orders",
@@ -108,7 +109,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 def cache_config(variable: str, default: str) -> dict:
     config = env.cache(variable, default=default)
     if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-        config["BACKEND"] = "backoffice.cache.RedisCache"
+        config["BACKEND"] = "core.cache.RedisCache"
         # redis-py waits 5 s to connect and 5 s for each answer: a Redis that is away would hold
         # every page that long. Options in the URL's query string win.
         # https://redis.readthedocs.io/en/stable/connections.html#redis.Redis
@@ -121,7 +122,7 @@ def cache_config(variable: str, default: str) -> dict:
 
 CACHES = {"default": cache_config("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 # Seconds a process that found the cache away serves without it before trying it again
-# (backoffice/cache.py): a dead Redis costs one timeout per process per interval.
+# (core/cache.py): a dead Redis costs one timeout per process per interval.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5)
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 
@@ -256,9 +257,9 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Invoices, reports and uploaded imports: in the database, which every machine shares.
-    "private": {"BACKEND": "backoffice.storage.DatabaseStorage"},
+    "private": {"BACKEND": "core.storage.DatabaseStorage"},
     # Public media (wine photos): the same table under a prefix of their own, served to anyone.
-    "media": {"BACKEND": "backoffice.storage.PublicDatabaseStorage"},
+    "media": {"BACKEND": "core.storage.PublicDatabaseStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

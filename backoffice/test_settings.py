@@ -18,8 +18,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "private": {"BACKEND": "backoffice.storage.DatabaseStorage"},
-    "media": {"BACKEND": "backoffice.storage.PublicDatabaseStorage"},
+    "private": {"BACKEND": "core.storage.DatabaseStorage"},
+    "media": {"BACKEND": "core.storage.PublicDatabaseStorage"},
 }
 # Close each request's connection, so that live-server threads leave none open at teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -42,7 +42,7 @@ def _batch(round_number: int) -> tuple[float, int, int]:
 
 def generate_coupons(count: str = str(CODES)) -> dict:
     """Return seconds for the batch and for the plain insert, and the uniqueness checks."""
-    from backoffice.codes import random_code
+    from core.codes import random_code
     from coupons.models import Coupon, CouponBatch
 
     global CODES

@@ -153,7 +153,7 @@ def measure() -> list[tuple[str, str, str]]:
     with override_settings(
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-            "private": {"BACKEND": "backoffice.storage.DatabaseStorage"},
+            "private": {"BACKEND": "core.storage.DatabaseStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
     ):

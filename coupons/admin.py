@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
-from backoffice.spreadsheet import csv_response
+from core.spreadsheet import csv_response
 from coupons.forms import CouponAdminForm, CouponBatchForm
 from coupons.models import Coupon, CouponBatch, CouponRedemption
 from coupons.selectors import batches_with_figures, valid_now

@@ -1,6 +1,6 @@
 from django import forms
 
-from backoffice.codes import ALPHABET
+from core.codes import ALPHABET
 from coupons.models import Coupon, CouponBatch
 from coupons.selectors import normalize_code
 from coupons.services import BATCH_MAX_CODES, min_code_length

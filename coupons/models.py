@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from backoffice.models import JobStatus
+from core.models import JobStatus
 
 
 class CouponBatch(models.Model):

@@ -9,13 +9,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from backoffice.codes import ALPHABET, random_code
-from backoffice.ratelimit import EVERYONE, Limit, Scope, count_attempt, refusal
+from core.codes import ALPHABET, random_code
+from core.money import percent_of
+from core.ratelimit import EVERYONE, Limit, Scope, count_attempt, refusal
 from coupons.exceptions import CouponNotValid, TooManyAttempts
 from coupons.models import Coupon, CouponBatch, CouponRedemption
 from coupons.selectors import NOT_VALID, coupon_check, normalize_code, usable_coupons
 from orders.models import Order, OrderEvent
-from shop.money import percent_of
 
 # Codes are what a guesser is after: refuse while the counters are away (fail closed).
 ATTEMPTS_PER_SESSION = Scope("coupon-session", fail_closed=True)

@@ -3,7 +3,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from backoffice.ratelimit import client_group, too_many_requests
+from core.ratelimit import client_group, too_many_requests
 from coupons.exceptions import CouponNotValid, TooManyAttempts
 from coupons.forms import CouponApplyForm
 from coupons.services import coupon_try

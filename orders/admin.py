@@ -14,7 +14,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
-from backoffice.spreadsheet import csv_response, safe_cell
+from core.spreadsheet import csv_response, safe_cell
 from orders.emails import retry_failed_emails
 from orders.exceptions import InvalidContact, InvalidTransition
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, Sum
 
+from core.money import quantize
 from coupons.models import Coupon
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from payments.models import StripeEvent
 from shop.models import Wine
-from shop.money import quantize
 
 # Orders whose bottles are out of stock: reserved, sold or sent. Expired and canceled orders
 # gave theirs back.

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from backoffice.mail import mailbox
+from core.mail import mailbox
 from orders.models import Order, OrderEmail, OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -281,7 +281,7 @@ def retry_failed_emails(*, order_ids, actor) -> int:
 
 def alert_email_failed(*, email_id: int) -> int:
     """Tell staff, once, that an order email failed for good; return the number of recipients."""
-    from backoffice.alerts import send_staff_alert
+    from core.alerts import send_staff_alert
 
     with transaction.atomic():
         email = _locked(email_id)
@@ -306,7 +306,7 @@ def alert_email_failed(*, email_id: int) -> int:
 
 def alert_payment_flagged(*, order_id: int) -> int:
     """Tell staff that an order's payment needs attention; return the number of recipients."""
-    from backoffice.alerts import send_staff_alert
+    from core.alerts import send_staff_alert
 
     order = Order.objects.get(pk=order_id)
     return send_staff_alert(

@@ -1,6 +1,6 @@
 """Checkout limits: how often one client may place orders, and how many unpaid ones it may hold.
 
-Placements are a rate: they are counted in the shared limiter (backoffice.ratelimit) per
+Placements are a rate: they are counted in the shared limiter (core.ratelimit) per
 session, per client address group (an IPv6 /64) and for the whole shop. Unpaid orders are a
 state: they are counted in the database, where they are, so that paying or expiring an order
 frees its place at once. An order keeps a keyed hash of the address group it was placed from,
@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from backoffice.ratelimit import EVERYONE, Limit, Scope, count_attempt, refusal
+from core.ratelimit import EVERYONE, Limit, Scope, count_attempt, refusal
 from orders.exceptions import TooManyOrders
 from orders.models import Order
 

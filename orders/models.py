@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from backoffice.mail import validate_single_line
+from core.mail import validate_single_line
 
 
 class Order(models.Model):

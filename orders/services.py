@@ -12,7 +12,8 @@ from django.db.models import Case, F, Q, When
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from backoffice.codes import random_code
+from core.codes import random_code
+from core.money import quantize, to_minor_units
 from coupons.services import coupon_redeem, coupon_release
 from orders.emails import queue_order_email, queue_payment_alert
 from orders.exceptions import (
@@ -28,7 +29,6 @@ from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.signals import announce_released
 from shop.catalog_cache import catalog_changed, shown_stock
 from shop.models import Wine
-from shop.money import quantize, to_minor_units
 
 
 @dataclass(frozen=True)

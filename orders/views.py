@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from backoffice.ratelimit import client_group, too_many_requests
+from core.ratelimit import client_group, too_many_requests
 from coupons.exceptions import CouponNotValid
 from orders.exceptions import OrderError, TooManyOrders
 from orders.forms import CheckoutForm

@@ -23,8 +23,8 @@ import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from core.money import to_minor_units
 from orders.models import Order
-from shop.money import to_minor_units
 
 # The SDK's telemetry sends request timings to Stripe and keeps an id in a file under $HOME, where
 # a container of ours writes nothing.

@@ -7,6 +7,7 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer, Table, TableStyle
 
+from core.money import quantize
 from reports.pdf import (
     BOLD,
     FONT,
@@ -20,7 +21,6 @@ from reports.pdf import (
     table_style,
     text,
 )
-from shop.money import quantize
 
 HEADER = ["Wine", "Vintage", "SKU", "Qty", "Unit price", "Line total"]
 WIDTHS = [72 * mm, 16 * mm, 26 * mm, 12 * mm, 24 * mm, 24 * mm]

@@ -3,8 +3,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import models
 
-from backoffice.models import JobStatus
-from backoffice.storage import private_storage
+from core.models import JobStatus
+from core.storage import private_storage
 
 
 class InvoiceSequence(models.Model):

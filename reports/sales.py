@@ -13,7 +13,7 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table
 
-from backoffice.spreadsheet import safe_cell
+from core.spreadsheet import safe_cell
 from reports.pdf import FONT, INK, MUTED, WINE, build, money, style, table_style, text
 from reports.selectors import SalesSummary
 

@@ -12,8 +12,8 @@ from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from core.money import quantize
 from orders.models import Order, OrderItem
-from shop.money import quantize
 
 SALE_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED)
 UNKNOWN = "unknown"  # sold wines that have since left the catalog

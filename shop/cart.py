@@ -10,9 +10,9 @@ from functools import cached_property
 
 from django.conf import settings
 
+from core.money import percent_of, quantize
 from shop.exceptions import CartError
 from shop.models import Wine
-from shop.money import percent_of, quantize
 
 SESSION_KEY = "cart"
 COUPON_KEY = "coupon"
@@ -128,7 +128,7 @@ class Cart:
 
     @property
     def discount(self) -> Decimal:
-        """Return the coupon's discount on the subtotal (see shop.money.percent_of)."""
+        """Return the coupon's discount on the subtotal (see core.money.percent_of)."""
         return (
             percent_of(self.subtotal, self.coupon.percent_off) if self.coupon else Decimal("0.00")
         )

@@ -15,8 +15,8 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 
-from backoffice.cache import cache_outages
-from backoffice.cache import tolerant_cache as cache
+from core.cache import cache_outages
+from core.cache import tolerant_cache as cache
 
 VERSION_KEY = "catalog:version"
 # The outages of the cache this process has retired the catalog's pages after.

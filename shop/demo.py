@@ -15,11 +15,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.money import quantize
 from shop.catalog_cache import catalog_changed
 from shop.demo_data import PRODUCERS, SERVING, STYLES, Style
 from shop.imports import free_slugs
 from shop.models import Category, Country, Region, Wine, unique_slug
-from shop.money import quantize
 
 ADMIN_USERNAME = "admin"
 # Published on purpose: it is only ever set in development (DEBUG), and printed there.

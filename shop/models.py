@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from backoffice.models import JobStatus
-from backoffice.storage import media_storage, private_storage
+from core.models import JobStatus
+from core.storage import media_storage, private_storage
 
 
 class Category(models.Model):

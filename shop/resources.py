@@ -6,7 +6,7 @@ importing it again changes nothing.
 
 from import_export import fields, resources
 
-from backoffice.spreadsheet import safe_cell
+from core.spreadsheet import safe_cell
 from shop.imports import COLUMNS
 from shop.models import Wine
 

@@ -3,7 +3,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from backoffice.alerts import send_staff_alert
+from core.alerts import send_staff_alert
 from shop.imports import STALLED_AFTER_SECONDS, ImportJobBusy, import_job_run
 from shop.selectors import low_stock_wines
 

@@ -3,6 +3,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from backoffice.settings import cache_config
+
 READERS = re.compile(
     r"""(?:env(?:\.\w+)?|os\.environ\.get|environ\.get|cache_config)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
@@ -15,3 +17,13 @@ def test_every_variable_read_is_listed_in_env_example():
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (base / ".env.example").read_text(), re.M))
     assert read, "the pattern finds no variable: it is out of date"
     assert read - listed == set()
+
+
+def test_redis_connections_time_out_within_the_configured_seconds(monkeypatch):
+    monkeypatch.setenv("WINESHOP_TEST_CACHE_URL", "redis://127.0.0.1:6379/8")
+    monkeypatch.setenv("CACHE_SOCKET_TIMEOUT", "0.25")
+    options = cache_config("WINESHOP_TEST_CACHE_URL", default="")["OPTIONS"]
+    assert options == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+    monkeypatch.setenv("WINESHOP_TEST_CACHE_URL", "redis://127.0.0.1:6379/8?socket_timeout=2")
+    options = cache_config("WINESHOP_TEST_CACHE_URL", default="")["OPTIONS"]
+    assert options == {"socket_connect_timeout": 0.25, "socket_timeout": 2}

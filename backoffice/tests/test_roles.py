@@ -51,7 +51,7 @@ def test_setup_roles_gives_operations_the_schedule_and_a_view_of_webhook_events(
     assert {(p.content_type.app_label, p.codename) for p in beat} <= codenames
     assert ("payments", "view_stripeevent") in codenames
     assert ("payments", "change_stripeevent") not in codenames
-    assert ("backoffice", "view_storedfile") in codenames
+    assert ("core", "view_storedfile") in codenames
     assert not {label for label, _ in codenames} & {"shop", "orders", "auth"}
 
 

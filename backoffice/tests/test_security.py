@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from backoffice.healthz import BROKER_CACHE_KEY
 from backoffice.placeholders import SECRETS, is_placeholder
-from backoffice.ratelimit import client_address
 from backoffice.tests.production import env_example, manage, production_env
 from backoffice.tests.workers import broker_away
+from core.ratelimit import client_address
 from shop.services import wine_image_prepare, wine_image_set
 from shop.tests.factories import WineFactory, photo_bytes
 from shop.tests.test_browser import CHROMIUM, page  # noqa: F401 - the Chromium page fixture

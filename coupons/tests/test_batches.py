@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from backoffice.codes import ALPHABET
+from core.codes import ALPHABET
 from coupons.models import Coupon, CouponBatch
 from coupons.services import batch_create, batch_generate, min_code_length
 from orders.services import expire_order, place_order

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.money import to_minor_units
 from coupons.exceptions import CouponNotValid
 from coupons.models import Coupon, CouponRedemption
 from coupons.selectors import NOT_VALID, USED_UP, coupon_check
@@ -13,7 +14,6 @@ from orders.models import Order
 from orders.services import cancel_order, expire_order, mark_paid, place_order
 from orders.tests.factories import customer
 from shop.models import Wine
-from shop.money import percent_of, to_minor_units
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -142,21 +142,6 @@ def test_canceling_a_paid_order_keeps_the_use():
     cancel_order(order_id=order.pk)
     assert Coupon.objects.get().uses == 1
     assert CouponRedemption.objects.get().released_at is None
-
-
-@pytest.mark.parametrize(
-    ("amount", "percent", "discount"),
-    [
-        ("29.97", 33, "9.89"),  # 9.8901
-        ("0.01", 50, "0.01"),  # half a cent rounds up
-        ("0.03", 50, "0.02"),  # 0.015
-        ("10.05", 10, "1.01"),  # 1.005
-        ("99.99", 100, "99.99"),
-        ("12.34", 1, "0.12"),
-    ],
-)
-def test_the_discount_rounds_half_up_to_cents(amount, percent, discount):
-    assert percent_of(Decimal(amount), percent) == Decimal(discount)
 
 
 def test_saving_a_coupon_read_before_a_use_keeps_the_use():

@@ -4,13 +4,13 @@ from decimal import Decimal
 
 import pytest
 
+from core.money import to_minor_units
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
 from orders.services import place_order
 from orders.tests.factories import customer
 from payments.stripe_client import create_checkout_session
 from payments.tests.sandbox import running_sandbox
-from shop.money import to_minor_units
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db

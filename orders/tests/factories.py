@@ -3,9 +3,9 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
+from core.money import to_minor_units
 from orders.models import Order, OrderItem
 from orders.services import Customer, mark_paid
-from shop.money import to_minor_units
 
 # What a customer types into the checkout form.
 CHECKOUT_FIELDS = {

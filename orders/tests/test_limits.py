@@ -5,11 +5,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from core.money import to_minor_units
 from orders.models import Order
 from orders.services import mark_paid
 from orders.tests.factories import CHECKOUT_FIELDS
 from shop.models import Wine
-from shop.money import to_minor_units
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db

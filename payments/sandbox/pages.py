@@ -2,7 +2,7 @@
 
 from html import escape
 
-from shop.money import ZERO_DECIMAL_CURRENCIES
+from core.money import ZERO_DECIMAL_CURRENCIES
 
 SYMBOLS = {"eur": "€", "usd": "$", "gbp": "£"}
 CLOSED = {

@@ -8,7 +8,7 @@ import uuid
 import stripe
 from django.conf import settings
 
-from shop.money import to_minor_units
+from core.money import to_minor_units
 
 
 def checkout_session(order, **changes) -> dict:

@@ -14,12 +14,12 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from core.money import to_minor_units
 from orders.models import Order
 from orders.services import place_order
 from orders.tests.factories import customer
 from payments.models import StripeEvent
 from payments.sandbox import start_in_thread
-from shop.money import to_minor_units
 from shop.tests.factories import WineFactory
 
 SECRET = "whsec_sandbox_tests"  # for sandboxes whose events no webhook of ours checks

@@ -3,9 +3,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.money import quantize
 from orders.models import Order, OrderItem
 from orders.tests.factories import OrderFactory
-from shop.money import quantize
 
 ACCENTED_WINES = [
     "Château Lagrézette Cahors",

@@ -29,6 +29,6 @@ def test_one_order_invoiced_by_many_at_once_gets_one_number(postgres_only):
     assert InvoiceSequence.objects.get().last == 1
     invoice = Invoice.objects.get()
     assert invoice.file.storage.exists(invoice.file.name)
-    from backoffice.models import StoredFile
+    from core.models import StoredFile
 
     assert StoredFile.objects.filter(name__startswith="invoices/").count() == 1

@@ -6,6 +6,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from core.money import to_minor_units
 from orders.models import Order, OrderEmail, OrderEvent
 from orders.services import mark_paid, place_order
 from orders.tests.factories import OrderFactory, customer
@@ -16,7 +17,6 @@ from reports.services import invoice_ensure, invoice_regenerate
 from reports.tasks import generate_invoice
 from reports.tests.factories import ACCENTED_WINES, paid_order
 from reports.tests.pdf import pdf_pages, pdf_text
-from shop.money import to_minor_units
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db

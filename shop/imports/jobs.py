@@ -8,7 +8,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from backoffice.cache import tolerant_cache as cache
+from core.cache import tolerant_cache as cache
 from shop.imports.report import ImportReport
 from shop.imports.rows import wine_import
 from shop.models import WineImport

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from django.core.files.base import File
 
-from backoffice.spreadsheet import FORMULA_STARTS
+from core.spreadsheet import FORMULA_STARTS
 from shop.imports.limits import (
     NOT_XLSX,
     ImportFileError,

@@ -6,7 +6,7 @@ SQLite rebuilds shop_wine to add a column that is not null, and refuses while tr
 
 from importlib import import_module
 
-import backoffice.storage
+import core.storage
 from django.db import migrations, models
 
 triggers = import_module("shop.migrations.0002_region_country_triggers")
@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='wine',
             name='thumbnail',
-            field=models.ImageField(blank=True, storage=backoffice.storage.media_storage, upload_to='wines/', verbose_name='thumbnail'),
+            field=models.ImageField(blank=True, storage=core.storage.media_storage, upload_to='wines/', verbose_name='thumbnail'),
         ),
         migrations.AddField(
             model_name='wine',
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='wine',
             name='image',
-            field=models.ImageField(blank=True, storage=backoffice.storage.media_storage, upload_to='wines/', verbose_name='photo'),
+            field=models.ImageField(blank=True, storage=core.storage.media_storage, upload_to='wines/', verbose_name='photo'),
         ),
         CREATE,
     ]

@@ -2,7 +2,7 @@ from django import template
 from django.conf import settings
 from django.utils.http import urlencode
 
-from shop.money import quantize
+from core.money import quantize
 
 register = template.Library()
 

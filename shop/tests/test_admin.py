@@ -69,7 +69,7 @@ def upload(data: bytes, name: str = "bottle.jpg"):
 
 
 def test_admin_photo_upload_stores_the_catalog_sizes_not_the_upload(admin_client):
-    from backoffice.models import StoredFile
+    from core.models import StoredFile
     from shop.tests.factories import photo_bytes
 
     wine = WineFactory()

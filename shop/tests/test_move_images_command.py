@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 
-from backoffice.storage import media_storage
+from core.storage import media_storage
 from shop.models import Wine
 from shop.tests.factories import WineFactory, photo_bytes
 

@@ -2,8 +2,8 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 
-from backoffice.models import StoredFile
-from backoffice.storage import media_storage, private_storage
+from core.models import StoredFile
+from core.storage import media_storage, private_storage
 from shop.catalog_cache import VERSION_KEY, catalog_version
 from shop.models import Wine
 from shop.services import wine_image_prepare, wine_image_set

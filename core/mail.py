@@ -31,7 +31,7 @@ def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(char) in CONTROL_CATEGORIES for char in value)
 
 
-@deconstructible(path="backoffice.mail.SingleLineValidator")
+@deconstructible(path="core.mail.SingleLineValidator")
 class SingleLineValidator:
     """Refuse text with control characters or line breaks: one line of printable text."""
 

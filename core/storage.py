@@ -1,6 +1,6 @@
 """Files kept in the database, which every web and worker process shares: private files (no
 public URL, served only by views that check permissions) and public media (wine photos, served to
-anyone by backoffice.media)."""
+anyone by the media view)."""
 
 import posixpath
 import uuid
@@ -30,7 +30,7 @@ class DatabaseStorage(Storage):
         return f"{self.prefix}{name}"
 
     def _open(self, name, mode="rb"):
-        from backoffice.models import StoredFile
+        from core.models import StoredFile
 
         try:
             stored = StoredFile.objects.only("content").get(name=self._row(name))
@@ -39,7 +39,7 @@ class DatabaseStorage(Storage):
         return ContentFile(bytes(stored.content), name=name)
 
     def _save(self, name, content):
-        from backoffice.models import StoredFile
+        from core.models import StoredFile
 
         if hasattr(content, "seek"):
             content.seek(0)
@@ -59,17 +59,17 @@ class DatabaseStorage(Storage):
         return f"{file_root}_{uuid.uuid4().hex[:8]}{file_ext}"
 
     def delete(self, name):
-        from backoffice.models import StoredFile
+        from core.models import StoredFile
 
         StoredFile.objects.filter(name=self._row(name)).delete()
 
     def exists(self, name):
-        from backoffice.models import StoredFile
+        from core.models import StoredFile
 
         return StoredFile.objects.filter(name=self._row(name)).exists()
 
     def size(self, name):
-        from backoffice.models import StoredFile
+        from core.models import StoredFile
 
         try:
             return StoredFile.objects.values_list("size", flat=True).get(name=self._row(name))
@@ -77,7 +77,7 @@ class DatabaseStorage(Storage):
             raise FileNotFoundError(name) from None
 
     def get_created_time(self, name):
-        from backoffice.models import StoredFile
+        from core.models import StoredFile
 
         try:
             return StoredFile.objects.values_list("created", flat=True).get(name=self._row(name))

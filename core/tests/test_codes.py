@@ -1,6 +1,6 @@
 from collections import Counter
 
-from backoffice.codes import ALPHABET, random_code
+from core.codes import ALPHABET, random_code
 
 
 def test_codes_have_the_length_and_only_the_alphabet():

@@ -1,8 +1,9 @@
 import pytest
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 
-from backoffice.models import StoredFile
-from backoffice.storage import private_storage
+from core.models import StoredFile
+from core.storage import private_storage
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +38,8 @@ def test_missing_file_and_delete():
 def test_private_files_have_no_url():
     with pytest.raises(NotImplementedError):
         private_storage().url("invoices/WS-1.pdf")
+
+
+def test_private_storage_refuses_names_under_the_public_prefix():
+    with pytest.raises(SuspiciousFileOperation):
+        private_storage().save("public/wines/x.webp", ContentFile(b"x"))

@@ -14,6 +14,8 @@ class StoredFile(models.Model):
     created = models.DateTimeField("created", auto_now_add=True)
 
     class Meta:
+        # The table of the app that held the model first: its rows are every file the shop has.
+        db_table = "backoffice_storedfile"
         verbose_name = "stored file"
         verbose_name_plural = "stored files"
 

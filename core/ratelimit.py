@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from backoffice.cache import cache_away, cache_failed
+from core.cache import cache_away, cache_failed
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from django.core.mail.message import sanitize_address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backoffice.mail import mailbox, validate_single_line
+from core.mail import mailbox, validate_single_line
 
 LINE_BREAKS_AND_CONTROLS = [
     "\r",

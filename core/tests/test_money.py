@@ -1,0 +1,44 @@
+from decimal import Decimal
+
+import pytest
+
+from core.money import percent_of, quantize, to_minor_units
+
+
+def test_amounts_round_half_up_to_cents():
+    assert quantize("2.675") == Decimal("2.68")
+    assert quantize("2.665") == Decimal("2.67")
+    assert quantize(3) == Decimal("3.00")
+
+
+@pytest.mark.parametrize(
+    ("amount", "percent", "discount"),
+    [
+        ("29.97", 33, "9.89"),  # 9.8901
+        ("0.01", 50, "0.01"),  # half a cent rounds up
+        ("0.03", 50, "0.02"),  # 0.015
+        ("10.05", 10, "1.01"),  # 1.005
+        ("99.99", 100, "99.99"),
+        ("12.34", 1, "0.12"),
+    ],
+)
+def test_the_discount_rounds_half_up_to_cents(amount, percent, discount):
+    assert percent_of(Decimal(amount), percent) == Decimal(discount)
+
+
+def test_the_discount_never_exceeds_the_amount():
+    assert percent_of(Decimal("10.00"), 150) == Decimal("10.00")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [
+        ("25.80", "eur", 2580),
+        ("25.80", "EUR", 2580),
+        ("0.005", "eur", 1),
+        ("1500", "jpy", 1500),
+        ("1499.5", "JPY", 1500),
+    ],
+)
+def test_stripe_amounts_are_in_the_currencys_smallest_unit(amount, currency, minor):
+    assert to_minor_units(Decimal(amount), currency) == minor
