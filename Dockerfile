@@ -18,8 +18,9 @@ WORKDIR /app
 COPY --from=build /venv /venv
 # .dockerignore keeps .env, var/, .venv and .git out: no secret or local state enters the image.
 COPY --chown=wineshop:wineshop . /app
-# Static files are collected at build time and served by whitenoise. The build needs a key and a
-# host and a webhook secret to load the settings; none is kept (ENV is not used), production sets its own.
+# Static files are collected at build time and served by whitenoise. The build needs a key, a
+# host and a webhook secret to load the settings; none is kept (ENV is not used), production
+# sets its own.
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
         STRIPE_WEBHOOK_SECRET=collectstatic-only \
         python manage.py collectstatic --noinput \
