@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench drills migrate seed web clean-venv browser proxy stripe-listen \
+.PHONY: run test lint format bench drills migrate seed web clean-venv browser proxy wrk stripe-listen \
 	image image-test
 
 $(VENV)/.runtime: requirements.txt
@@ -55,21 +55,27 @@ web: $(VENV)/.runtime
 stripe-listen:
 	stripe listen --forward-to localhost:$(PORT)/payment/webhook/
 
+# Install a Debian package when its command is missing: with apt when run as root, else say in
+# one line what is missing ($(3)); $(4) is what follows then (`true` to go on, `false` to stop).
+define debian_package
+	@command -v $(1) >/dev/null || test -x /usr/sbin/$(1) || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get install -y -q $(2) >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null && apt-get install -y -q $(2) >/dev/null)); \
+		else echo "$(3)"; $(4); fi; }
+endef
+
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser:
-	@command -v chromium >/dev/null || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			(apt-get install -y -q chromium >/dev/null 2>&1 || \
-			 (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); \
-		else echo "Install Debian's chromium to run the browser tests."; fi; }
+	$(call debian_package,chromium,chromium,Install Debian's chromium to run the browser tests.,true)
 
 # Debian's nginx for the proxy tests: the version docker-compose.yml's proxy image runs.
 proxy:
-	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			(apt-get install -y -q nginx >/dev/null 2>&1 || \
-			 (apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null)); \
-		else echo "Install Debian's nginx to run the proxy tests."; fi; }
+	$(call debian_package,nginx,nginx,Install Debian's nginx to run the proxy tests.,true)
+
+# wrk, the load generator of make bench and make drills.
+wrk:
+	$(call debian_package,wrk,wrk,Install wrk (Debian package wrk) to run make bench and make drills.,false)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
@@ -84,12 +90,12 @@ test: $(VENV)/.dev browser proxy lint
 	$(PY) manage.py makemigrations --check --dry-run --settings=backoffice.test_settings
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev wrk
 	$(PY) bench/run.py
 
 # Load, faults and hostile input on this machine's PostgreSQL and RabbitMQ (a database and a
 # vhost of its own); prints one table, exits non-zero when something was lost or failed.
-drills: $(VENV)/.dev
+drills: $(VENV)/.dev wrk
 	$(PY) bench/drills.py
 
 # The production image, from the Dockerfile merchants use (the engine is installed and started
