@@ -1,6 +1,11 @@
-"""django-celery-beat's admin, registered again on unfold's ModelAdmin to match the back office."""
+"""The admin pages the project composes: django-celery-beat's admin, registered again on
+unfold's ModelAdmin to match the back office, and the order page with the pieces of the apps
+above orders (the Stripe dashboard link, the invoice's link, download and regeneration)."""
 
 from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import (
     ClockedSchedule,
@@ -11,8 +16,16 @@ from django_celery_beat.models import (
 )
 from kombu.exceptions import OperationalError
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.decorators import action
+from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
+
+from orders import admin as orders_admin
+from orders.models import Order
+from payments.stripe_client import dashboard_url
+from reports.admin import download_link
+from reports.exceptions import NotInvoiceable
+from reports.models import Invoice
+from reports.services import invoice_regenerate
 
 BEAT_MODELS = [PeriodicTask, IntervalSchedule, CrontabSchedule, SolarSchedule, ClockedSchedule]
 admin.site.unregister(BEAT_MODELS)
@@ -78,3 +91,87 @@ class SolarScheduleAdmin(beat_admin.SolarScheduleAdmin, ModelAdmin):
 @admin.register(ClockedSchedule)
 class ClockedScheduleAdmin(beat_admin.ClockedScheduleAdmin, ModelAdmin):
     inlines = [PeriodicTaskInline]
+
+
+def _inserted(names, *, after: str, new: str) -> list:
+    at = names.index(after) + 1
+    return [*names[:at], new, *names[at:]]
+
+
+def _fieldsets(fieldsets) -> list:
+    """Return the order page's sections with the Stripe link under Payment and an Invoice
+    section before the note."""
+    composed = []
+    for title, options in fieldsets:
+        if title == "Payment":
+            fields = _inserted(options["fields"], after="payment", new="stripe_payment")
+            options = {**options, "fields": fields}
+        if title == "Note":
+            composed.append(("Invoice", {"fields": ["invoice_link"]}))
+        composed.append((title, options))
+    return composed
+
+
+admin.site.unregister(Order)
+
+
+@admin.register(Order)
+class OrderAdmin(orders_admin.OrderAdmin):
+    list_display = _inserted(
+        orders_admin.OrderAdmin.list_display, after="total", new="invoice_link"
+    )
+    readonly_fields = [*orders_admin.OrderAdmin.readonly_fields, "stripe_payment", "invoice_link"]
+    fieldsets = _fieldsets(orders_admin.OrderAdmin.fieldsets)
+    actions = _inserted(
+        orders_admin.OrderAdmin.actions, after="cancel_selected", new="regenerate_invoices"
+    )
+    actions_detail = [*orders_admin.OrderAdmin.actions_detail, "download_invoice"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice")
+
+    @display(description="Stripe payment")
+    def stripe_payment(self, order):
+        if not order.payment_intent:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            dashboard_url(order.payment_intent),
+            order.payment_intent,
+        )
+
+    @display(description="invoice")
+    def invoice_link(self, order):
+        invoice = getattr(order, "invoice", None)
+        if invoice is None or not invoice.file:
+            return "—"
+        url = reverse("reports:invoice_download", args=[invoice.pk])
+        return download_link(url, f"⤓ {invoice.number}")
+
+    @action(description="Generate the invoices again (same numbers)", permissions=["change"])
+    def regenerate_invoices(self, request, queryset):
+        done = 0
+        for order_id in queryset.values_list("pk", flat=True):
+            try:
+                invoice_regenerate(order_id=order_id, actor=request.user)
+                done += 1
+            except NotInvoiceable as error:
+                self.message_user(request, str(error), messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} invoice(s) generated.", messages.SUCCESS)
+
+    @action(
+        description="Download invoice",
+        icon="download",
+        url_path="download-invoice",
+        permissions=["download_invoice"],
+    )
+    def download_invoice(self, request, object_id):
+        invoice = Invoice.objects.filter(order_id=object_id).exclude(file="").first()
+        if invoice is None:
+            self.message_user(request, "This order has no invoice yet.", messages.WARNING)
+            return redirect("admin:orders_order_change", object_id)
+        return redirect("reports:invoice_download", invoice.pk)
+
+    def has_download_invoice_permission(self, request, object_id=None):
+        return request.user.has_perm("reports.view_invoice")

@@ -214,7 +214,7 @@ def books(initial: str, emails_sent: str, *expected_files: str) -> dict:
     """Run the books check, and compare each order with the state its events should leave."""
     from django.db.models import Count
 
-    from orders.books import books_check
+    from backoffice.books import books_check
     from orders.models import Order, OrderEmail
 
     stock = {int(pk): count for pk, count in json.loads(Path(initial).read_text()).items()}
@@ -261,7 +261,7 @@ def flood_orders(start: str, end: str) -> dict:
 
     from django.db.models import Sum
 
-    from orders.books import HOLDING_STOCK
+    from backoffice.books import HOLDING_STOCK
     from orders.models import Order, OrderEmail, OrderItem
 
     window = [datetime.fromtimestamp(float(t), tz=UTC) for t in (start, end)]

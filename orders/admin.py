@@ -2,10 +2,8 @@ import tablib
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Exists, OuterRef
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from import_export import fields, resources
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -20,11 +18,6 @@ from orders.exceptions import InvalidContact, InvalidTransition
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.selectors import EXPORT_HEADER, order_export_rows
 from orders.services import add_order_note, cancel_order, ship_order, update_order_contact
-from payments.stripe_client import dashboard_url
-from reports.admin import download_link
-from reports.exceptions import NotInvoiceable
-from reports.models import Invoice
-from reports.services import invoice_regenerate
 
 STATUS_LABELS = {
     Order.Status.PENDING.label: "warning",
@@ -163,7 +156,6 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         "payment",
         "item_count",
         "total",
-        "invoice_link",
         "mail",
     ]
     list_filter = [
@@ -189,10 +181,8 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         "shipped_at",
         "canceled_at",
         "payment",
-        "stripe_payment",
         "stripe_session_id",
         "payment_flag_reason",
-        "invoice_link",
         "email_status",
     ]
     fieldsets = [
@@ -204,21 +194,18 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         ("Amounts", {"fields": ["currency", "subtotal", "coupon_code", "discount", "total"]}),
         (
             "Payment",
-            {"fields": ["payment", "stripe_payment", "stripe_session_id", "payment_flag_reason"]},
+            {"fields": ["payment", "stripe_session_id", "payment_flag_reason"]},
         ),
         ("Dates", {"fields": ["paid_at", "shipped_at", "canceled_at"]}),
-        ("Invoice", {"fields": ["invoice_link"]}),
         ("Note", {"fields": ["note"]}),
     ]
     actions = [
         "ship_selected",
         "cancel_selected",
-        "regenerate_invoices",
         "retry_emails",
         "export_csv",
     ]
     actions_submit_line = ["ship_submit", "cancel_submit"]
-    actions_detail = ["download_invoice"]
 
     def get_queryset(self, request):
         return (
@@ -230,7 +217,6 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
                     OrderEmail.objects.filter(order=OuterRef("pk"), failed_at__isnull=False)
                 ),
             )
-            .select_related("invoice")
         )
 
     def has_add_permission(self, request):
@@ -259,16 +245,6 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
             return "needs attention"
         return "paid" if order.paid_at else ("awaiting" if order.status == "pending" else "—")
 
-    @display(description="Stripe payment")
-    def stripe_payment(self, order):
-        if not order.payment_intent:
-            return "—"
-        return format_html(
-            '<a href="{}" target="_blank" rel="noopener">{}</a>',
-            dashboard_url(order.payment_intent),
-            order.payment_intent,
-        )
-
     @display(description="mail", label={"failed": "danger"})
     def mail(self, order):
         return "failed" if order.email_failed else ""
@@ -281,14 +257,6 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
     @display(description="items", ordering="item_count")
     def item_count(self, order):
         return order.item_count
-
-    @display(description="invoice")
-    def invoice_link(self, order):
-        invoice = getattr(order, "invoice", None)
-        if invoice is None or not invoice.file:
-            return "—"
-        url = reverse("reports:invoice_download", args=[invoice.pk])
-        return download_link(url, f"⤓ {invoice.number}")
 
     def save_model(self, request, obj, form, change):
         # Only the customer fields the merchant changed are written: the status and amounts
@@ -312,34 +280,6 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
     @action(description="Cancel selected orders (puts their stock back)", permissions=["change"])
     def cancel_selected(self, request, queryset):
         _transition(self, request, queryset, cancel_order, "canceled")
-
-    @action(description="Generate the invoices again (same numbers)", permissions=["change"])
-    def regenerate_invoices(self, request, queryset):
-        done = 0
-        for order_id in queryset.values_list("pk", flat=True):
-            try:
-                invoice_regenerate(order_id=order_id, actor=request.user)
-                done += 1
-            except NotInvoiceable as error:
-                self.message_user(request, str(error), messages.WARNING)
-        if done:
-            self.message_user(request, f"{done} invoice(s) generated.", messages.SUCCESS)
-
-    @action(
-        description="Download invoice",
-        icon="download",
-        url_path="download-invoice",
-        permissions=["download_invoice"],
-    )
-    def download_invoice(self, request, object_id):
-        invoice = Invoice.objects.filter(order_id=object_id).exclude(file="").first()
-        if invoice is None:
-            self.message_user(request, "This order has no invoice yet.", messages.WARNING)
-            return redirect("admin:orders_order_change", object_id)
-        return redirect("reports:invoice_download", invoice.pk)
-
-    def has_download_invoice_permission(self, request, object_id=None):
-        return request.user.has_perm("reports.view_invoice")
 
     @action(description="Send their failed emails again", permissions=["change"])
     def retry_emails(self, request, queryset):

@@ -6,8 +6,10 @@ that never reached the broker is queued again by the sweep.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from smtplib import SMTPDataError, SMTPException, SMTPRecipientsRefused
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -36,12 +38,6 @@ def queue_order_email(*, order_id: int, kind: str) -> OrderEmail:
     """
     email = OrderEmail.objects.create(order_id=order_id, kind=kind)
     transaction.on_commit(lambda: enqueue(email.pk))
-    if kind == OrderEmail.Kind.PAYMENT:
-        # A paid order owes its invoice as well. Whichever task runs first makes it: the
-        # payment email makes sure it exists before attaching it.
-        from reports.tasks import generate_invoice
-
-        transaction.on_commit(lambda: _publish(generate_invoice, order_id))
     return email
 
 
@@ -68,13 +64,35 @@ def _publish(task, *args) -> bool:
     return True
 
 
-def build_message(email: OrderEmail, *, invoice=None) -> EmailMultiAlternatives:
+class Attachment(NamedTuple):
+    """A file an email carries, with the sentence its body says about it."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+    note: str = ""
+
+
+# What the apps above orders attach to an order's email, by the email's kind: each provider
+# takes the order and returns its attachment, or None when it has none for it. The apps add
+# theirs in their AppConfig.ready (register_attachment).
+attachment_providers: dict[str, list[Callable[[Order], Attachment | None]]] = {}
+
+
+def register_attachment(provider: Callable[[Order], Attachment | None], *, kind: str) -> None:
+    """Attach what the provider returns to each email of that kind; registering twice is once."""
+    providers = attachment_providers.setdefault(kind, [])
+    if provider not in providers:
+        providers.append(provider)
+
+
+def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternatives:
     order = email.order
     template, subject = TEMPLATES[email.kind]
     context = {
         "order": order,
         "items": list(order.items.all()),
-        "invoice": invoice,
+        "attachments": attachments,
         "shop_name": settings.SHOP_NAME,
     }
     message = EmailMultiAlternatives(
@@ -83,25 +101,23 @@ def build_message(email: OrderEmail, *, invoice=None) -> EmailMultiAlternatives:
         to=[mailbox(order.customer_name, order.email)],
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    if invoice is not None:
-        with invoice.file.open("rb") as pdf:
-            message.attach(invoice.filename, pdf.read(), "application/pdf")
+    for attachment in attachments:
+        message.attach(attachment.filename, attachment.content, attachment.mimetype)
     return message
 
 
-def _invoice_for(email_id: int):
-    """Return the invoice a payment email carries, made now if its task has not run yet.
+def _attachments_for(email_id: int) -> list[Attachment]:
+    """Return what the email carries, made now by its providers if it does not exist yet.
 
-    Made before the email's row is locked, so that the year's invoice counter is never held
-    while a message goes out over SMTP.
+    Made before the email's row is locked, so that what a provider locks to make its file (the
+    year's invoice counter) is never held while a message goes out over SMTP.
     """
-    from reports.services import invoice_ensure
-
     email = OrderEmail.objects.filter(pk=email_id, sent_at__isnull=True).select_related("order")
     email = email.first()
-    if email is None or email.kind != OrderEmail.Kind.PAYMENT or email.order.paid_at is None:
-        return None
-    return invoice_ensure(order_id=email.order_id)
+    if email is None:
+        return []
+    providers = attachment_providers.get(email.kind, [])
+    return [a for a in (provider(email.order) for provider in providers) if a is not None]
 
 
 def _locked(email_id: int) -> OrderEmail | None:
@@ -198,7 +214,7 @@ def send_order_email(*, email_id: int) -> bool:
     keep before the next; after EMAIL_MAX_ATTEMPTS, or at once when the server refuses the
     recipient, the email is marked failed, staff are alerted, and it is never tried again.
     """
-    invoice = _invoice_for(email_id)
+    attachments = _attachments_for(email_id)
     sent = False
     deferred = None
     try:
@@ -210,7 +226,7 @@ def send_order_email(*, email_id: int) -> bool:
                 return False  # tried a moment ago; its retry is already planned
             email.attempts += 1
             try:
-                build_message(email, invoice=invoice).send()
+                build_message(email, attachments=attachments).send()
             except SEND_ERRORS as error:
                 deferred = _record_failure(email, error)
             else:

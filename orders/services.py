@@ -26,7 +26,7 @@ from orders.exceptions import (
 )
 from orders.limits import Placer, open_orders_check
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
-from orders.signals import announce_released
+from orders.signals import announce_paid, announce_released
 from shop.catalog_cache import catalog_changed, shown_stock
 from shop.models import Wine
 
@@ -363,6 +363,7 @@ def mark_paid(*, order_id: int, payment_intent: str, amount_minor: int, currency
         to_status=Order.Status.PAID,
     )
     queue_order_email(order_id=order.pk, kind=OrderEmail.Kind.PAYMENT)
+    announce_paid(order)
     return True
 
 

@@ -24,3 +24,14 @@ def announce_released(order: Order) -> None:
             stripe_session_id=order.stripe_session_id,
         )
     )
+
+
+# An order became paid. Sent once the payment is committed, with order_id; the payment email
+# it owes was queued in the same transaction.
+order_paid = Signal()
+
+
+def announce_paid(order: Order) -> None:
+    """Send order_paid for the order when the current transaction commits."""
+    # Robust, as for order_released: a receiver's failure never undoes the payment.
+    transaction.on_commit(partial(order_paid.send_robust, sender=Order, order_id=order.pk))

@@ -303,3 +303,23 @@ def test_the_sweep_takes_new_emails_before_hundreds_of_failed_or_deferred_ones(
     assert fresh.sent_at is not None  # first in line: never tried
     assert mail.outbox[0].to[0].endswith(" <ana@example.com>")
     assert not OrderEmail.objects.filter(failed_at__isnull=False, attempts__gt=1).exists()
+
+
+def test_an_attachment_registered_twice_goes_once_with_its_note(monkeypatch):
+    monkeypatch.setattr(emails, "attachment_providers", {})
+
+    def card(order):
+        return emails.Attachment(
+            "card.bin", order.number.encode(), "application/octet-stream", "A card is attached."
+        )
+
+    emails.register_attachment(card, kind=OrderEmail.Kind.PAYMENT)
+    emails.register_attachment(card, kind=OrderEmail.Kind.PAYMENT)
+    order = pay(OrderFactory())
+    email = order.emails.get(kind=OrderEmail.Kind.PAYMENT)
+
+    assert emails.send_order_email(email_id=email.pk)
+    [message] = mail.outbox
+    assert message.attachments == [("card.bin", order.number.encode(), "application/octet-stream")]
+    assert "A card is attached." in message.body
+    assert "<p>A card is attached.</p>" in message.alternatives[0][0]

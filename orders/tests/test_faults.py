@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.books import books_check
 from backoffice.tests.workers import Worker, broker_away, wait_for
-from orders.books import books_check
 from orders.emails import send_order_email, send_pending_emails
 from orders.models import Order, OrderEmail, OrderEvent
 from orders.tests.factories import CHECKOUT_FIELDS, OrderFactory, pay

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from orders.books import books_check
+from backoffice.books import books_check
 from orders.models import Order, OrderEmail, OrderEvent
 from orders.services import place_order
 from orders.tests.factories import customer

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from backoffice.books import books_check
 from coupons.tests.factories import CouponFactory
-from orders.books import books_check
 from orders.models import Order, OrderEmail
 from payments.tests.factories import out_of_order_deliveries, signed
 from shop.models import Wine
