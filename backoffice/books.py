@@ -104,7 +104,7 @@ def _emails(check: Check, *, sent: bool) -> Check:
         "pk", "number", "paid_at", "sends"
     ):
         check.checked += 1
-        # Nothing is mailed before the customer pays (orders.services.place_order).
+        # Nothing is mailed before the customer pays (orders.services.order_place).
         owed = {OrderEmail.Kind.CONFIRMATION: 0, OrderEmail.Kind.PAYMENT: int(paid_at is not None)}
         for kind, count in owed.items():
             if kinds[pk, kind] != count:

@@ -22,7 +22,7 @@ from reports.selectors import (
     revenue_by_day,
     top_wines,
 )
-from shop.selectors import low_stock_wines
+from shop.selectors import wine_list_low_stock
 
 CHART_DAYS = 30
 LIST_LENGTH = 8
@@ -98,7 +98,7 @@ def sales_dashboard() -> dict:
         "orders_url": orders_url,
         "top_wines": top_wines(first, tomorrow, limit=LIST_LENGTH),
         "coupons": coupon_usage(first, tomorrow, limit=LIST_LENGTH),
-        "low_stock": list(low_stock_wines()[:LIST_LENGTH]),
+        "low_stock": list(wine_list_low_stock()[:LIST_LENGTH]),
     }
 
 

@@ -29,7 +29,7 @@ class Job:
 JOBS = [
     Job(
         name="Expire unpaid orders",
-        task="orders.tasks.expire_unpaid_orders",
+        task="orders.tasks.order_expire_unpaid",
         # Often enough that an order nobody tried to pay is released soon after its short
         # hold (ORDER_UNREACHED_HOLD_MINUTES) ends.
         when=Every(minutes=5),
@@ -38,33 +38,33 @@ JOBS = [
     ),
     Job(
         name="Reconcile payments",
-        task="payments.tasks.reconcile_payments",
+        task="payments.tasks.payment_reconcile",
         when=Every(minutes=10),
         description="Ask Stripe about pending orders whose webhook has not arrived, and apply "
         "its answer: paid orders become paid, expired sessions release their stock.",
     ),
     Job(
         name="Send unsent order emails",
-        task="orders.tasks.send_pending_emails",
+        task="orders.tasks.order_email_send_pending",
         when=Every(minutes=5),
         description="Queue the order emails that could not be queued when the order changed.",
     ),
     Job(
         name="Morning sales report",
-        task="reports.tasks.daily_report",
+        task="reports.tasks.report_daily",
         when=Daily(hour=6, minute=30),
         description="Build yesterday's sales report (PDF and CSV) and email it to REPORT_EMAILS "
         "and the active staff of the Merchants group.",
     ),
     Job(
         name="Low-stock alert",
-        task="shop.tasks.low_stock_alert",
+        task="shop.tasks.wine_low_stock_alert",
         when=Daily(hour=7, minute=30),
         description="Email the shop the wines that are running out of stock.",
     ),
     Job(
         name="Clear expired sessions",
-        task="backoffice.tasks.clear_sessions",
+        task="backoffice.tasks.session_clear_expired",
         when=Daily(hour=4),
         description="Delete expired sessions from the database.",
     ),

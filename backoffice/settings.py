@@ -211,10 +211,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "orders.tasks.send_order_email": {"queue": "emails"},
-    "shop.tasks.low_stock_alert": {"queue": "emails"},
+    "orders.tasks.order_email_send": {"queue": "emails"},
+    "shop.tasks.wine_low_stock_alert": {"queue": "emails"},
     "reports.tasks.*": {"queue": "reports"},
-    "coupons.tasks.generate_batch": {"queue": "reports"},
+    "coupons.tasks.coupon_batch_generate": {"queue": "reports"},
 }
 # Emails take about a second; reports set longer limits of their own.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)

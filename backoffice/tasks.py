@@ -3,7 +3,7 @@ from django.core.management import call_command
 
 
 @shared_task
-def clear_sessions() -> None:
+def session_clear_expired() -> None:
     """Delete expired sessions (idempotent: Django's own clearsessions)."""
     call_command("clearsessions")
 

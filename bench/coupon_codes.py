@@ -24,10 +24,10 @@ def _plain_bulk_create(codes: list[str]) -> float:
 
 
 def _batch(round_number: int) -> tuple[float, int, int]:
-    from coupons.services import batch_create
+    from coupons.services import coupon_batch_create
 
     started = time.perf_counter()
-    batch = batch_create(
+    batch = coupon_batch_create(
         name=f"bench {round_number}",
         count=CODES,
         percent_off=10,

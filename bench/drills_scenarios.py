@@ -60,7 +60,7 @@ def seed() -> dict:
     every, _ = IntervalSchedule.objects.get_or_create(
         every=SWEEP_SECONDS, period=IntervalSchedule.SECONDS
     )
-    PeriodicTask.objects.filter(task="orders.tasks.send_pending_emails").update(interval=every)
+    PeriodicTask.objects.filter(task="orders.tasks.order_email_send_pending").update(interval=every)
     listed = Wine.objects.order_by("pk")
     return {
         "wines": [[w.pk, w.slug, int(w.price * 100)] for w in listed.only("slug", "price")],

@@ -140,6 +140,7 @@ def staff(username: str, *permissions: str):
 
 
 def measure() -> list[tuple[str, str, str]]:
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -152,8 +153,8 @@ def measure() -> list[tuple[str, str, str]]:
     # No collectstatic here: the admin's pages find unfold's static files where they lie.
     with override_settings(
         STORAGES={
+            **settings.STORAGES,
             "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-            "private": {"BACKEND": "core.storage.DatabaseStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
     ):

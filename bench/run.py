@@ -348,11 +348,11 @@ def run_emails(email_ids: list[int]) -> tuple[int, float]:
     from django.db.models import Count, Max
 
     from orders.models import OrderEmail
-    from orders.tasks import send_order_email
+    from orders.tasks import order_email_send
 
     start = time.time()
     for email_id in email_ids:
-        send_order_email.apply_async(args=[email_id], queue="bench.emails")
+        order_email_send.apply_async(args=[email_id], queue="bench.emails")
     done, last = 0, None
     while done < len(email_ids) and time.time() < start + TASK_TIMEOUT:
         time.sleep(0.2)

@@ -10,8 +10,8 @@ from unfold.decorators import action, display
 from core.spreadsheet import csv_response
 from coupons.forms import CouponAdminForm, CouponBatchForm
 from coupons.models import Coupon, CouponBatch, CouponRedemption
-from coupons.selectors import batches_with_figures, valid_now
-from coupons.services import batch_create, coupon_save
+from coupons.selectors import coupon_batch_figures, coupon_valid_q
+from coupons.services import coupon_batch_create, coupon_save
 
 
 class _YesNoFilter(admin.SimpleListFilter):
@@ -34,7 +34,7 @@ class ValidNowFilter(_YesNoFilter):
     parameter_name = "valid_now"
 
     def condition(self) -> Q:
-        return valid_now()
+        return coupon_valid_q()
 
 
 class UsedUpFilter(_YesNoFilter):
@@ -107,7 +107,7 @@ class CouponBatchAdmin(ModelAdmin):
     change_form_before_template = "admin/coupons/couponbatch/progress.html"
 
     def get_queryset(self, request):
-        return batches_with_figures(super().get_queryset(request))
+        return coupon_batch_figures(super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -136,7 +136,7 @@ class CouponBatchAdmin(ModelAdmin):
             obj.save(update_fields=["name"])
             return
         fields = {name: form.cleaned_data[name] for name in CouponBatchForm.Meta.fields}
-        batch = batch_create(**fields, created_by=request.user)
+        batch = coupon_batch_create(**fields, created_by=request.user)
         obj.pk, obj._state.adding = batch.pk, False
 
     @display(description="codes")

@@ -2,7 +2,7 @@ from django import forms
 
 from core.codes import ALPHABET
 from coupons.models import Coupon, CouponBatch
-from coupons.selectors import normalize_code
+from coupons.selectors import coupon_code_normalize
 from coupons.services import BATCH_MAX_CODES, min_code_length
 
 
@@ -22,7 +22,7 @@ class CouponAdminForm(forms.ModelForm):
         fields = ["code", "percent_off", "valid_from", "valid_to", "max_uses", "active"]
 
     def clean_code(self):
-        code = normalize_code(self.cleaned_data["code"])
+        code = coupon_code_normalize(self.cleaned_data["code"])
         if not code or any(c.isspace() for c in code):
             raise forms.ValidationError("A code is one word, without spaces.")
         clash = Coupon.objects.filter(code=code).exclude(pk=self.instance.pk)
@@ -70,7 +70,7 @@ class CouponBatchForm(forms.ModelForm):
         }
 
     def clean_prefix(self):
-        prefix = normalize_code(self.cleaned_data["prefix"])
+        prefix = coupon_code_normalize(self.cleaned_data["prefix"])
         if any(not (c.isascii() and (c.isalnum() or c == "-")) for c in prefix):
             raise forms.ValidationError("Use letters, digits and dashes only.")
         return prefix

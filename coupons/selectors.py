@@ -11,25 +11,25 @@ NOT_VALID = "This coupon code is not valid or has expired."
 USED_UP = "This coupon code has reached its usage limit."
 
 
-def normalize_code(raw: str) -> str:
+def coupon_code_normalize(raw: str) -> str:
     """Return the code as stored: surrounding spaces dropped, in capitals."""
     return raw.strip().upper()
 
 
-def valid_now(now=None) -> Q:
+def coupon_valid_q(now=None) -> Q:
     """Return the condition of coupons that are switched on and within their dates."""
     now = now or timezone.now()
     return Q(active=True, valid_from__lte=now) & (Q(valid_to__isnull=True) | Q(valid_to__gt=now))
 
 
-def usable_coupons(*, now=None) -> QuerySet[Coupon]:
+def coupon_list_usable(*, now=None) -> QuerySet[Coupon]:
     """Return the coupons a customer can use right now: valid, with uses left."""
     return Coupon.objects.filter(
-        valid_now(now), Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))
+        coupon_valid_q(now), Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))
     )
 
 
-def refusal(coupon: Coupon | None, *, now=None) -> str:
+def coupon_refusal(coupon: Coupon | None, *, now=None) -> str:
     """Return why coupon can't be used now, or "" when it can."""
     now = now or timezone.now()
     if coupon is None or not coupon.active or (coupon.valid_to and coupon.valid_to <= now):
@@ -44,14 +44,16 @@ def refusal(coupon: Coupon | None, *, now=None) -> str:
 
 def coupon_check(*, code: str) -> Coupon:
     """Return the coupon of that code if it can be used now, else raise CouponNotValid."""
-    coupon = Coupon.objects.filter(code=normalize_code(code)).first() if code.strip() else None
-    problem = refusal(coupon)
+    coupon = (
+        Coupon.objects.filter(code=coupon_code_normalize(code)).first() if code.strip() else None
+    )
+    problem = coupon_refusal(coupon)
     if problem:
         raise CouponNotValid(problem)
     return coupon
 
 
-def batches_with_figures(batches: QuerySet[CouponBatch]) -> QuerySet[CouponBatch]:
+def coupon_batch_figures(batches: QuerySet[CouponBatch]) -> QuerySet[CouponBatch]:
     """Annotate each batch with its codes used, orders and discount given, in one query.
 
     A use given back (the order went unpaid) counts neither as an order nor as discount.

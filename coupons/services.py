@@ -14,7 +14,7 @@ from core.money import percent_of
 from core.ratelimit import EVERYONE, Limit, Scope, count_attempt, refusal
 from coupons.exceptions import CouponNotValid, TooManyAttempts
 from coupons.models import Coupon, CouponBatch, CouponRedemption
-from coupons.selectors import NOT_VALID, coupon_check, normalize_code, usable_coupons
+from coupons.selectors import NOT_VALID, coupon_check, coupon_code_normalize, coupon_list_usable
 from orders.models import Order, OrderEvent
 
 # Codes are what a guesser is after: refuse while the counters are away (fail closed).
@@ -58,8 +58,8 @@ def coupon_redeem(*, code: str, order: Order) -> CouponRedemption:
     Runs inside the order's transaction. The use is taken by one conditional UPDATE, so of many
     concurrent orders no more than max_uses get it, whatever the interleaving.
     """
-    code = normalize_code(code)
-    if not code or not usable_coupons().filter(code=code).update(uses=F("uses") + 1):
+    code = coupon_code_normalize(code)
+    if not code or not coupon_list_usable().filter(code=code).update(uses=F("uses") + 1):
         coupon_check(code=code)  # says why it was refused
         raise CouponNotValid(NOT_VALID)  # usable again: it changed while we looked
     coupon = Coupon.objects.get(code=code)
@@ -102,7 +102,7 @@ def min_code_length(*, count: int, alphabet_size: int) -> int:
     return math.ceil(math.log(count * GUESS_ODDS, alphabet_size))
 
 
-def batch_create(
+def coupon_batch_create(
     *,
     name: str,
     count: int,
@@ -121,11 +121,11 @@ def batch_create(
 
     By default, batches above COUPON_BATCH_SYNC_MAX codes go to a worker, the rest are made here.
     """
-    from coupons.tasks import generate_batch
+    from coupons import tasks
 
     batch = CouponBatch.objects.create(
         name=name,
-        prefix=normalize_code(prefix),
+        prefix=coupon_code_normalize(prefix),
         count=count,
         code_length=code_length,
         alphabet=alphabet,
@@ -138,12 +138,12 @@ def batch_create(
     if background is None:
         background = count > settings.COUPON_BATCH_SYNC_MAX
     if background:
-        transaction.on_commit(lambda: generate_batch.delay(batch.pk))
+        transaction.on_commit(lambda: tasks.coupon_batch_generate.delay(batch.pk))
         return batch
-    return batch_generate(batch_id=batch.pk, on_progress=on_progress)
+    return coupon_batch_generate(batch_id=batch.pk, on_progress=on_progress)
 
 
-def batch_generate(*, batch_id: int, on_progress=None) -> CouponBatch:
+def coupon_batch_generate(*, batch_id: int, on_progress=None) -> CouponBatch:
     """Create the batch's missing codes in chunks; safe to run again after a crash.
 
     Codes are random and unique: a chunk is inserted ignoring codes that exist already (in
@@ -187,7 +187,7 @@ def batch_generate(*, batch_id: int, on_progress=None) -> CouponBatch:
     return batch
 
 
-def batch_failed(*, batch_id: int, error: str) -> None:
+def coupon_batch_fail(*, batch_id: int, error: str) -> None:
     CouponBatch.objects.filter(pk=batch_id).update(status=CouponBatch.Status.FAILED, error=error)
 
 

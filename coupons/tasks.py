@@ -12,12 +12,12 @@ from coupons import services
     time_limit=660,
     max_retries=5,
 )
-def generate_batch(self, batch_id: int) -> int:
+def coupon_batch_generate(self, batch_id: int) -> int:
     """Generate a batch's codes; a retry picks up where the last attempt stopped."""
     try:
-        return services.batch_generate(batch_id=batch_id).generated
+        return services.coupon_batch_generate(batch_id=batch_id).generated
     except OperationalError as error:  # the database went away for a moment
         raise self.retry(exc=error, countdown=10) from error
     except Exception as error:
-        services.batch_failed(batch_id=batch_id, error=str(error) or type(error).__name__)
+        services.coupon_batch_fail(batch_id=batch_id, error=str(error) or type(error).__name__)
         raise

@@ -13,11 +13,11 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from core.spreadsheet import csv_response, safe_cell
-from orders.emails import retry_failed_emails
+from orders.emails import order_email_retry_failed
 from orders.exceptions import InvalidContact, InvalidTransition
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.selectors import EXPORT_HEADER, order_export_rows
-from orders.services import add_order_note, cancel_order, ship_order, update_order_contact
+from orders.services import order_cancel, order_contact_update, order_note_add, order_ship
 
 STATUS_LABELS = {
     Order.Status.PENDING.label: "warning",
@@ -264,27 +264,27 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
         contact = {name: form.cleaned_data[name] for name in form.changed_data if name != "note"}
         if contact:
             try:
-                update_order_contact(order_id=obj.pk, actor=request.user, changes=contact)
+                order_contact_update(order_id=obj.pk, actor=request.user, changes=contact)
             except InvalidContact as error:  # the form refuses these first
                 self.message_user(request, str(error), messages.ERROR)
         if form.cleaned_data.get("note"):
-            add_order_note(order_id=obj.pk, actor=request.user, message=form.cleaned_data["note"])
+            order_note_add(order_id=obj.pk, actor=request.user, message=form.cleaned_data["note"])
         for submit_action in self.get_actions_submit_line(request, obj.pk):
             if submit_action.action_name in request.POST:
                 submit_action.method(request, obj)
 
     @action(description="Mark selected orders as shipped", permissions=["change"])
     def ship_selected(self, request, queryset):
-        _transition(self, request, queryset, ship_order, "marked as shipped")
+        _transition(self, request, queryset, order_ship, "marked as shipped")
 
     @action(description="Cancel selected orders (puts their stock back)", permissions=["change"])
     def cancel_selected(self, request, queryset):
-        _transition(self, request, queryset, cancel_order, "canceled")
+        _transition(self, request, queryset, order_cancel, "canceled")
 
     @action(description="Send their failed emails again", permissions=["change"])
     def retry_emails(self, request, queryset):
         order_ids = list(queryset.values_list("pk", flat=True))
-        queued = retry_failed_emails(order_ids=order_ids, actor=request.user)
+        queued = order_email_retry_failed(order_ids=order_ids, actor=request.user)
         self.message_user(request, f"{queued} failed email(s) queued again.", messages.SUCCESS)
 
     @action(description="Export selected orders to CSV", permissions=["view"])
@@ -294,8 +294,8 @@ class OrderAdmin(ModelAdmin, ExportModelAdmin):
 
     @action(description="Save and mark shipped", permissions=["change"])
     def ship_submit(self, request, obj):
-        _transition(self, request, Order.objects.filter(pk=obj.pk), ship_order, "marked as shipped")
+        _transition(self, request, Order.objects.filter(pk=obj.pk), order_ship, "marked as shipped")
 
     @action(description="Save and cancel the order", permissions=["change"])
     def cancel_submit(self, request, obj):
-        _transition(self, request, Order.objects.filter(pk=obj.pk), cancel_order, "canceled")
+        _transition(self, request, Order.objects.filter(pk=obj.pk), order_cancel, "canceled")

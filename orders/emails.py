@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.mail import mailbox
+from orders.events import order_event_record
 from orders.models import Order, OrderEmail, OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -30,29 +31,29 @@ TEMPLATES = {
 }
 
 
-def queue_order_email(*, order_id: int, kind: str) -> OrderEmail:
+def order_email_queue(*, order_id: int, kind: str) -> OrderEmail:
     """Owe the customer an email; it is queued for a worker once the transaction commits.
 
     Each kind is owed once per order (a unique constraint): call it from the one state change
     that owes it.
     """
     email = OrderEmail.objects.create(order_id=order_id, kind=kind)
-    transaction.on_commit(lambda: enqueue(email.pk))
+    transaction.on_commit(lambda: order_email_publish(email.pk))
     return email
 
 
-def enqueue(email_id: int) -> bool:
+def order_email_publish(email_id: int) -> bool:
     """Hand the email to the broker; when it is away, leave it to the sweep."""
-    from orders.tasks import send_order_email
+    from orders import tasks
 
-    return _publish(send_order_email, email_id)
+    return _publish(tasks.order_email_send, email_id)
 
 
-def queue_payment_alert(*, order_id: int) -> None:
+def order_payment_alert_queue(*, order_id: int) -> None:
     """Alert staff about the order's payment once the transaction commits."""
-    from orders.tasks import alert_payment_flagged
+    from orders import tasks
 
-    transaction.on_commit(lambda: _publish(alert_payment_flagged, order_id))
+    transaction.on_commit(lambda: _publish(tasks.order_payment_alert, order_id))
 
 
 def _publish(task, *args) -> bool:
@@ -129,8 +130,8 @@ def _locked(email_id: int) -> OrderEmail | None:
 def _record_sent(email: OrderEmail) -> None:
     email.sent_at = timezone.now()
     email.save(update_fields=["sent_at", "attempts"])
-    OrderEvent.objects.create(
-        order=email.order,
+    order_event_record(
+        order_id=email.order_id,
         kind=OrderEvent.Kind.EMAIL,
         message=f"{email.get_kind_display()} sent to {email.order.email}.",
     )
@@ -184,8 +185,8 @@ def _record_failure(email: OrderEmail, error: Exception) -> EmailDeferred | None
     if _refused_for_good(error) or email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
         email.failed_at, email.retry_at = timezone.now(), None
         email.save(update_fields=["attempts", "failure_reason", "failed_at", "retry_at"])
-        OrderEvent.objects.create(
-            order=email.order,
+        order_event_record(
+            order_id=email.order_id,
             kind=OrderEvent.Kind.EMAIL_FAILED,
             message=f"{email.get_kind_display()} to {email.order.email} failed after "
             f"{email.attempts} attempt(s), not tried again: {reason}",
@@ -202,12 +203,12 @@ def _record_failure(email: OrderEmail, error: Exception) -> EmailDeferred | None
 
 
 def _publish_failure_alert(email_id: int) -> bool:
-    from orders.tasks import alert_email_failed
+    from orders import tasks
 
-    return _publish(alert_email_failed, email_id)
+    return _publish(tasks.order_email_failure_alert, email_id)
 
 
-def send_order_email(*, email_id: int) -> bool:
+def order_email_send(*, email_id: int) -> bool:
     """Send the email unless it was sent already or failed; return whether this call sent it.
 
     A mail server that defers it counts an attempt and raises EmailDeferred with the pause to
@@ -248,7 +249,7 @@ def send_order_email(*, email_id: int) -> bool:
     return sent
 
 
-def send_pending_emails(*, limit: int = 500) -> int:
+def order_email_send_pending(*, limit: int = 500) -> int:
     """Queue again the emails still owed a while after they were owed; return how many.
 
     Failed emails are left out, and the least tried come first: emails the server keeps
@@ -269,13 +270,13 @@ def send_pending_emails(*, limit: int = 500) -> int:
     )
     for email_id in unalerted.order_by("failed_at").values_list("pk", flat=True)[:limit]:
         _publish_failure_alert(email_id)
-    return sum(enqueue(email_id) for email_id in ids)
+    return sum(order_email_publish(email_id) for email_id in ids)
 
 
 RETRY_FIELDS = ["failed_at", "retry_at", "staff_alerted_at", "attempts", "failure_reason"]
 
 
-def retry_failed_emails(*, order_ids, actor) -> int:
+def order_email_retry_failed(*, order_ids, actor) -> int:
     """Owe again the failed emails of these orders, once their address is corrected; return how
     many are queued."""
     with transaction.atomic():
@@ -285,17 +286,17 @@ def retry_failed_emails(*, order_ids, actor) -> int:
             email.failed_at = email.retry_at = email.staff_alerted_at = None
             email.attempts, email.failure_reason = 0, ""
             email.save(update_fields=RETRY_FIELDS)
-            OrderEvent.objects.create(
-                order=email.order,
+            order_event_record(
+                order_id=email.order_id,
                 kind=OrderEvent.Kind.NOTE,
                 message=f"{email.get_kind_display()} to be sent again to {email.order.email}.",
                 actor=actor,
             )
-            transaction.on_commit(lambda pk=email.pk: enqueue(pk))
+            transaction.on_commit(lambda pk=email.pk: order_email_publish(pk))
     return len(failed)
 
 
-def alert_email_failed(*, email_id: int) -> int:
+def order_email_failure_alert(*, email_id: int) -> int:
     """Tell staff, once, that an order email failed for good; return the number of recipients."""
     from core.alerts import send_staff_alert
 
@@ -320,7 +321,7 @@ def alert_email_failed(*, email_id: int) -> int:
     return recipients
 
 
-def alert_payment_flagged(*, order_id: int) -> int:
+def order_payment_alert(*, order_id: int) -> int:
     """Tell staff that an order's payment needs attention; return the number of recipients."""
     from core.alerts import send_staff_alert
 

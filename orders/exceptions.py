@@ -1,4 +1,7 @@
-class OrderError(Exception):
+from core.exceptions import DomainError
+
+
+class OrderError(DomainError):
     """An order could not be placed or changed; the message is safe to show."""
 
 

@@ -66,7 +66,7 @@ def placement_count(*, placer: Placer) -> None:
 
 
 def released_at(order: Order) -> datetime:
-    """Return when the pending order expires if it stays unpaid (see expire_unpaid_orders)."""
+    """Return when the pending order expires if it stays unpaid (see order_expire_unpaid)."""
     minutes = (
         settings.ORDER_UNPAID_EXPIRY_MINUTES
         if order.stripe_session_id

@@ -15,7 +15,8 @@ from django.utils import timezone
 from core.codes import random_code
 from core.money import quantize, to_minor_units
 from coupons.services import coupon_redeem, coupon_release
-from orders.emails import queue_order_email, queue_payment_alert
+from orders.emails import order_email_queue, order_payment_alert_queue
+from orders.events import order_event_record
 from orders.exceptions import (
     CartChanged,
     EmptyCart,
@@ -41,7 +42,7 @@ class Customer:
     city: str
 
 
-def order_number() -> str:
+def _new_number() -> str:
     """Return a fresh order number such as WS-7K3F-9QH2."""
     chars = random_code(8)
     return f"WS-{chars[:4]}-{chars[4:]}"
@@ -72,14 +73,14 @@ def _create_with_number(**fields) -> Order:
     for _ in range(5):
         try:
             with transaction.atomic():
-                return Order.objects.create(number=order_number(), **fields)
+                return Order.objects.create(number=_new_number(), **fields)
         except IntegrityError:
             continue
     raise IntegrityError("Could not find a free order number.")
 
 
 @transaction.atomic
-def place_order(
+def order_place(
     *,
     lines: Sequence[tuple[int, int]],
     customer: Customer,
@@ -151,8 +152,8 @@ def place_order(
         item.order = order
     OrderItem.objects.bulk_create(items)
     _move_stock({wine_id: -quantity for wine_id, quantity in quantities.items()}, wines)
-    OrderEvent.objects.create(
-        order=order,
+    order_event_record(
+        order_id=order.pk,
         kind=OrderEvent.Kind.PLACED,
         message=f"Order placed by {order.customer_name}: {len(items)} "
         f"line{pluralize(len(items))}, {order.total} {order.currency}"
@@ -160,7 +161,9 @@ def place_order(
         to_status=Order.Status.PENDING,
     )
     if order.total == 0:  # a coupon covers it all: nothing for Stripe to charge
-        mark_paid(order_id=order.pk, payment_intent="", amount_minor=0, currency=order.currency)
+        order_mark_paid(
+            order_id=order.pk, payment_intent="", amount_minor=0, currency=order.currency
+        )
     return order
 
 
@@ -180,8 +183,8 @@ def _change_status(order_id: int, *, allowed_from, to: str, actor, message: str,
     for name, value in fields.items():
         setattr(order, name, value)
     order.save(update_fields=["status", "updated", *fields])
-    OrderEvent.objects.create(
-        order=order,
+    order_event_record(
+        order_id=order.pk,
         kind=OrderEvent.Kind.STATUS,
         message=message,
         from_status=previous,
@@ -197,8 +200,8 @@ def _release_stock(order: Order, *, actor, reason: str) -> None:
         changes[wine_id] = changes.get(wine_id, 0) + quantity
     if changes:
         _move_stock(changes, _lock_wines(changes))
-    OrderEvent.objects.create(
-        order=order,
+    order_event_record(
+        order_id=order.pk,
         kind=OrderEvent.Kind.STOCK_RELEASED,
         message=f"{sum(changes.values())} bottles back in stock ({reason}).",
         actor=actor,
@@ -206,7 +209,7 @@ def _release_stock(order: Order, *, actor, reason: str) -> None:
 
 
 @transaction.atomic
-def cancel_order(*, order_id: int, actor=None, reason: str = "") -> Order:
+def order_cancel(*, order_id: int, actor=None, reason: str = "") -> Order:
     """Cancel a pending or paid (not yet shipped) order and put its bottles back in stock."""
     order = _change_status(
         order_id,
@@ -224,7 +227,7 @@ def cancel_order(*, order_id: int, actor=None, reason: str = "") -> Order:
 
 
 @transaction.atomic
-def expire_order(*, order_id: int, why: str = "it was not paid in time") -> Order:
+def order_expire(*, order_id: int, why: str = "it was not paid in time") -> Order:
     """Expire an order left unpaid and put its bottles back in stock."""
     order = _change_status(
         order_id,
@@ -246,15 +249,15 @@ def _expire_if_stale(order_id: int, *, unpaid_before, unreached_before) -> bool:
     if order is None or order.status != Order.Status.PENDING:
         return False
     if not order.stripe_session_id and order.created < unreached_before:
-        expire_order(order_id=order_id, why="the payment page was never opened in time")
+        order_expire(order_id=order_id, why="the payment page was never opened in time")
         return True
     if order.created < unpaid_before:
-        expire_order(order_id=order_id)
+        order_expire(order_id=order_id)
         return True
     return False
 
 
-def expire_unpaid_orders(*, unpaid_minutes: int, unreached_minutes: int) -> int:
+def order_expire_unpaid(*, unpaid_minutes: int, unreached_minutes: int) -> int:
     """Expire the pending orders older than unpaid_minutes, and those older than
     unreached_minutes whose customer never reached Stripe's payment page; return how many.
 
@@ -275,7 +278,7 @@ def expire_unpaid_orders(*, unpaid_minutes: int, unreached_minutes: int) -> int:
 
 
 @transaction.atomic
-def ship_order(*, order_id: int, actor=None) -> Order:
+def order_ship(*, order_id: int, actor=None) -> Order:
     """Mark a paid order as shipped."""
     return _change_status(
         order_id,
@@ -288,14 +291,14 @@ def ship_order(*, order_id: int, actor=None) -> Order:
 
 
 @transaction.atomic
-def add_order_note(*, order_id: int, actor, message: str) -> OrderEvent:
-    return OrderEvent.objects.create(
+def order_note_add(*, order_id: int, actor, message: str) -> OrderEvent:
+    return order_event_record(
         order_id=order_id, kind=OrderEvent.Kind.NOTE, message=message, actor=actor
     )
 
 
 @transaction.atomic
-def update_order_contact(*, order_id: int, actor, changes: dict[str, str]) -> None:
+def order_contact_update(*, order_id: int, actor, changes: dict[str, str]) -> None:
     """Correct the customer's details on an order, leaving status and amounts alone."""
     allowed = {"first_name", "last_name", "email", "address", "postal_code", "city"}
     fields = {name: value for name, value in changes.items() if name in allowed}
@@ -309,7 +312,7 @@ def update_order_contact(*, order_id: int, actor, changes: dict[str, str]) -> No
         except ValidationError as error:
             raise InvalidContact(f"{field.verbose_name}: {' '.join(error.messages)}") from error
     Order.objects.filter(pk=order_id).update(**fields, updated=timezone.now())
-    OrderEvent.objects.create(
+    order_event_record(
         order_id=order_id,
         kind=OrderEvent.Kind.NOTE,
         message="Customer details changed: " + ", ".join(sorted(fields)).replace("_", " ") + ".",
@@ -318,7 +321,9 @@ def update_order_contact(*, order_id: int, actor, changes: dict[str, str]) -> No
 
 
 @transaction.atomic
-def mark_paid(*, order_id: int, payment_intent: str, amount_minor: int, currency: str) -> bool:
+def order_mark_paid(
+    *, order_id: int, payment_intent: str, amount_minor: int, currency: str
+) -> bool:
     """Record Stripe's word that the order was paid; return whether it became paid now.
 
     The order is paid once, for exactly its total in its currency: another amount or currency
@@ -327,7 +332,7 @@ def mark_paid(*, order_id: int, payment_intent: str, amount_minor: int, currency
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status in {Order.Status.PAID, Order.Status.SHIPPED, Order.Status.REFUNDED}:
         if payment_intent and order.payment_intent and payment_intent != order.payment_intent:
-            flag_payment(
+            order_payment_flag(
                 order=order,
                 reason=f"Stripe reported a second payment ({payment_intent}) for an order "
                 f"already paid with {order.payment_intent}: refund one of them.",
@@ -335,14 +340,14 @@ def mark_paid(*, order_id: int, payment_intent: str, amount_minor: int, currency
         return False  # told before: paid exactly once
     expected = to_minor_units(order.total, order.currency)
     if currency.lower() != order.currency.lower() or amount_minor != expected:
-        flag_payment(
+        order_payment_flag(
             order=order,
             reason=f"Stripe reported {amount_minor} {currency.upper()} (minor units) for an "
             f"order of {expected} {order.currency}; the order was not marked paid.",
         )
         return False
     if order.status != Order.Status.PENDING:
-        flag_payment(
+        order_payment_flag(
             order=order,
             reason=f"Stripe reported a payment for an order that is {order.get_status_display()}"
             f" (payment {payment_intent}): refund it or restore the order.",
@@ -354,41 +359,41 @@ def mark_paid(*, order_id: int, payment_intent: str, amount_minor: int, currency
         payment_intent,
     )
     order.save(update_fields=["status", "paid_at", "payment_intent", "updated"])
-    OrderEvent.objects.create(
-        order=order,
+    order_event_record(
+        order_id=order.pk,
         kind=OrderEvent.Kind.PAYMENT,
         message=f"Paid {order.total} {order.currency} "
         + (f"(Stripe {payment_intent})." if payment_intent else "(nothing to charge)."),
         from_status=Order.Status.PENDING,
         to_status=Order.Status.PAID,
     )
-    queue_order_email(order_id=order.pk, kind=OrderEmail.Kind.PAYMENT)
+    order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.PAYMENT)
     announce_paid(order)
     return True
 
 
-def flag_payment(*, order: Order, reason: str) -> None:
+def order_payment_flag(*, order: Order, reason: str) -> None:
     """Mark the order's payment for staff attention, once per reason, and alert them."""
     if order.payment_flagged and order.payment_flag_reason == reason:
         return
     Order.objects.filter(pk=order.pk).update(
         payment_flagged=True, payment_flag_reason=reason, updated=timezone.now()
     )
-    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PAYMENT, message=reason)
-    queue_payment_alert(order_id=order.pk)
+    order_event_record(order_id=order.pk, kind=OrderEvent.Kind.PAYMENT, message=reason)
+    order_payment_alert_queue(order_id=order.pk)
 
 
-def release_unpaid(*, order_id: int) -> bool:
+def order_release_unpaid(*, order_id: int) -> bool:
     """Expire the order if Stripe says it will not be paid; a paid order stays paid."""
     try:
-        expire_order(order_id=order_id)
+        order_expire(order_id=order_id)
     except InvalidTransition:
         return False
     return True
 
 
 @transaction.atomic
-def mark_refunded(*, order_id: int, payment_intent: str) -> bool:
+def order_mark_refunded(*, order_id: int, payment_intent: str) -> bool:
     """Record a refund of a paid or shipped order; return whether the status changed."""
     try:
         _change_status(

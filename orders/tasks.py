@@ -22,9 +22,9 @@ TRANSIENT += (OperationalError, InterfaceError)
     retry_jitter=True,
     max_retries=10,
 )
-def send_order_email(self, email_id: int) -> bool:
+def order_email_send(self, email_id: int) -> bool:
     try:
-        return emails.send_order_email(email_id=email_id)
+        return emails.order_email_send(email_id=email_id)
     except emails.EmailDeferred as deferred:
         # The email counts its own attempts and fails for good after EMAIL_MAX_ATTEMPTS; the
         # sweep takes it up again should this retry be lost.
@@ -32,23 +32,23 @@ def send_order_email(self, email_id: int) -> bool:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def send_pending_emails() -> int:
-    return emails.send_pending_emails()
+def order_email_send_pending() -> int:
+    return emails.order_email_send_pending()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def expire_unpaid_orders() -> int:
-    return services.expire_unpaid_orders(
+def order_expire_unpaid() -> int:
+    return services.order_expire_unpaid(
         unpaid_minutes=settings.ORDER_UNPAID_EXPIRY_MINUTES,
         unreached_minutes=settings.ORDER_UNREACHED_HOLD_MINUTES,
     )
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=30, max_retries=5)
-def alert_payment_flagged(order_id: int) -> int:
-    return emails.alert_payment_flagged(order_id=order_id)
+def order_payment_alert(order_id: int) -> int:
+    return emails.order_payment_alert(order_id=order_id)
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=30, max_retries=5)
-def alert_email_failed(email_id: int) -> int:
-    return emails.alert_email_failed(email_id=email_id)
+def order_email_failure_alert(email_id: int) -> int:
+    return emails.order_email_failure_alert(email_id=email_id)

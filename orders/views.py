@@ -12,7 +12,7 @@ from orders.exceptions import OrderError, TooManyOrders
 from orders.forms import CheckoutForm
 from orders.limits import Placer, placement_count
 from orders.models import Order
-from orders.services import Customer, place_order
+from orders.services import Customer, order_place
 from shop.cart import Cart
 
 PLACED_ORDERS_KEY = "placed_orders"
@@ -57,7 +57,7 @@ def checkout(request):
         )
         try:
             placement_count(placer=placer)
-            order = place_order(
+            order = order_place(
                 lines=[(line.wine.pk, line.quantity) for line in cart],
                 customer=Customer(**{name: data[name] for name in CheckoutForm.Meta.fields}),
                 expected_total=data["expected_total"],

@@ -14,7 +14,12 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from orders.models import Order, OrderEvent
-from orders.services import add_order_note, mark_paid, mark_refunded, release_unpaid
+from orders.services import (
+    order_mark_paid,
+    order_mark_refunded,
+    order_note_add,
+    order_release_unpaid,
+)
 from payments import stripe_client
 from payments.models import StripeEvent
 
@@ -68,12 +73,12 @@ def _apply(event_type: str, obj: dict) -> Applied:
             if order.stripe_session_id and obj.get("id") != order.stripe_session_id:
                 # A session the customer left for a newer one: the order waits on that one.
                 return Applied(StripeEvent.Outcome.NO_CHANGE, order, "An earlier session.")
-            changed = release_unpaid(order_id=order.pk)
+            changed = order_release_unpaid(order_id=order.pk)
             return Applied(_outcome(changed), order)
         if obj.get("payment_status") != "paid":
             return Applied(StripeEvent.Outcome.NO_CHANGE, order, "Payment not completed yet.")
         amount = obj.get("amount_total")
-        changed = mark_paid(
+        changed = order_mark_paid(
             order_id=order.pk,
             payment_intent=_text(obj, "payment_intent", max_length=255),
             amount_minor=amount if type(amount) is int else 0,  # not an amount: flagged
@@ -88,7 +93,9 @@ def _apply(event_type: str, obj: dict) -> Applied:
         order = Order.objects.filter(payment_intent=intent).first() if intent else None
         if order is None:
             return Applied(StripeEvent.Outcome.UNKNOWN_ORDER)
-        return Applied(_outcome(mark_refunded(order_id=order.pk, payment_intent=intent)), order)
+        return Applied(
+            _outcome(order_mark_refunded(order_id=order.pk, payment_intent=intent)), order
+        )
     return Applied(StripeEvent.Outcome.IGNORED)
 
 
@@ -115,7 +122,7 @@ def _order_of_session(session: dict) -> Order | None:
     return order
 
 
-def checkout_session_for(*, order_id: int, success_url: str, cancel_url: str) -> str | None:
+def checkout_session_ensure(*, order_id: int, success_url: str, cancel_url: str) -> str | None:
     """Return the address of a payable Checkout Session for the pending order, or None when the
     order is no longer pending.
 
@@ -185,7 +192,7 @@ def checkout_session_expire(*, order_id: int) -> bool:
 MISSING_SESSION_NOTE = "Stripe no longer knows Checkout Session "
 
 
-def reconcile_pending(*, older_than_minutes: int = 10, batch_size: int = 200) -> int:
+def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) -> int:
     """Ask Stripe about pending orders whose webhook has not come; return how many changed.
 
     The answer goes through the same path as the webhook's, so a missed event never leaves a
@@ -259,7 +266,7 @@ def _reconcile(order_id: int, session_id: str) -> bool:
         logger.warning(
             "Stripe does not know Checkout Session %s (order id %s).", session_id, order_id
         )
-        add_order_note(
+        order_note_add(
             order_id=order_id,
             actor=None,
             message=f"{MISSING_SESSION_NOTE}{session_id}: it cannot be paid. The customer "

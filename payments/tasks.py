@@ -14,8 +14,8 @@ TRANSIENT = (APIConnectionError, APIError, RateLimitError)
     retry_backoff=30,
     max_retries=3,
 )
-def reconcile_payments() -> int:
-    return services.reconcile_pending()
+def payment_reconcile() -> int:
+    return services.payment_reconcile()
 
 
 @shared_task(

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from orders.models import Order
 from orders.views import placed_order
 from payments import stripe_client
-from payments.services import checkout_session_for
+from payments.services import checkout_session_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def payment_process(request, number):
         # Well within the web server's worker timeout, across every call and retry: a slow
         # Stripe must not hold the few workers that serve the whole shop.
         with stripe_client.time_budget(settings.STRIPE_REQUEST_BUDGET_SECONDS):
-            url = checkout_session_for(order_id=order.pk, **urls)
+            url = checkout_session_ensure(order_id=order.pk, **urls)
     except stripe.StripeError:
         logger.exception("Could not open a Stripe Checkout Session for %s", order.number)
         messages.error(

@@ -21,14 +21,12 @@ class ReportsConfig(AppConfig):
 def _queue_invoice(sender, *, order_id: int, **kwargs) -> None:
     """Queue the paid order's invoice. Whichever runs first makes it, this task or the payment
     email, which makes sure it exists before attaching it."""
-    from reports.tasks import generate_invoice
+    from reports.tasks import invoice_ensure
 
     try:
-        generate_invoice.apply_async(args=[order_id], retry=False)
+        invoice_ensure.apply_async(args=[order_id], retry=False)
     except Exception:  # a broker away: the payment email makes the invoice when it is sent
-        logger.warning(
-            "Broker unavailable: %s(%s,) was not queued.", generate_invoice.name, order_id
-        )
+        logger.warning("Broker unavailable: %s(%s,) was not queued.", invoice_ensure.name, order_id)
 
 
 def _invoice_attachment(order):

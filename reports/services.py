@@ -94,11 +94,11 @@ def invoice_regenerate(*, order_id: int, actor=None) -> Invoice:
 def _enqueue_report(report_id: int) -> None:
     """Queue the report's task once the transaction commits. With the broker away the report
     stays queued, and "Build again" in the admin queues it once the broker is back."""
-    from reports.tasks import build_report
+    from reports import tasks
 
     def publish():
         try:
-            build_report.apply_async(args=[report_id], retry=False)
+            tasks.report_build.apply_async(args=[report_id], retry=False)
         except Exception:  # any broker or network failure: the request is saved, still queued
             logger.warning("Broker unavailable: report %s was not queued.", report_id)
 
@@ -186,7 +186,7 @@ def report_build(*, report_id: int) -> Report:
     return report
 
 
-def daily_report(*, day: date | None = None) -> Report:
+def report_daily(*, day: date | None = None) -> Report:
     """Build the report of yesterday (or of day) once, and email it to the merchants once."""
     from reports.sales import email_report
 

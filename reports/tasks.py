@@ -17,15 +17,15 @@ LONG = {"soft_time_limit": 600, "time_limit": 660}
 
 
 @shared_task(**RETRIED)
-def generate_invoice(order_id: int) -> str:
+def invoice_ensure(order_id: int) -> str:
     return services.invoice_ensure(order_id=order_id).number
 
 
 @shared_task(**RETRIED, **LONG)
-def build_report(report_id: int) -> str:
+def report_build(report_id: int) -> str:
     return services.report_build(report_id=report_id).status
 
 
 @shared_task(**RETRIED, **LONG)
-def daily_report() -> str:
-    return services.daily_report().status
+def report_daily() -> str:
+    return services.report_daily().status

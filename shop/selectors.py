@@ -82,7 +82,7 @@ def wine_get(*, slug: str) -> Wine | None:
     )
 
 
-def low_stock_wines() -> QuerySet[Wine]:
+def wine_list_low_stock() -> QuerySet[Wine]:
     """Return the wines on sale whose stock is at or below their low-stock threshold."""
     return (
         Wine.objects.filter(available=True, stock__lte=F("low_stock_threshold"))

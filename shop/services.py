@@ -3,8 +3,10 @@ from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 
+from core.alerts import send_staff_alert
 from shop.images import WinePhoto, photo_render
 from shop.models import Wine
+from shop.selectors import wine_list_low_stock
 
 # The stored photo: changed only by wine_image_set, never written back by a form's save.
 _IMAGE_FIELDS = [
@@ -89,3 +91,15 @@ def wine_image_set(*, wine: Wine, photo: WinePhoto | None) -> Wine:
     for name in old - {name for pair in in_use for name in pair}:
         storage.delete(name)
     return wine
+
+
+def wine_low_stock_alert() -> int:
+    """Tell staff which wines are running low; return how many."""
+    wines = list(wine_list_low_stock())
+    if wines:
+        send_staff_alert(
+            subject=f"{len(wines)} wines running low",
+            template="emails/low_stock",
+            context={"wines": wines},
+        )
+    return len(wines)

@@ -3,22 +3,13 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from core.alerts import send_staff_alert
+from shop import services
 from shop.imports import STALLED_AFTER_SECONDS, ImportJobBusy, import_job_run
-from shop.selectors import low_stock_wines
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=30, max_retries=5)
-def low_stock_alert() -> int:
-    """Tell staff which wines are running low; return how many."""
-    wines = list(low_stock_wines())
-    if wines:
-        send_staff_alert(
-            subject=f"{len(wines)} wines running low",
-            template="emails/low_stock",
-            context={"wines": wines},
-        )
-    return len(wines)
+def wine_low_stock_alert() -> int:
+    return services.wine_low_stock_alert()
 
 
 # A large catalog file takes minutes, far past the default limits sized for emails.

@@ -2,7 +2,7 @@ import pytest
 
 from backoffice.books import books_check, discrepancies
 from orders.models import Order, OrderEvent
-from orders.services import place_order
+from orders.services import order_place
 from orders.tests.factories import customer, pay
 from shop.tests.factories import WineFactory
 
@@ -14,7 +14,7 @@ def test_the_books_add_up_after_a_sale_and_name_an_order_paid_twice(
 ):
     wine = WineFactory(stock=10)
     with django_capture_on_commit_callbacks(execute=True):
-        order = pay(place_order(lines=[(wine.pk, 2)], customer=customer()))
+        order = pay(order_place(lines=[(wine.pk, 2)], customer=customer()))
     assert discrepancies(books_check(initial_stock={wine.pk: 10})) == 0
 
     OrderEvent.objects.create(

@@ -20,7 +20,7 @@ def counts() -> tuple[int, int, int]:
 def test_first_run_creates_every_job_with_its_schedule():
     assert setup_schedule() == [(job.name, True) for job in JOBS]
     expire = PeriodicTask.objects.get(name="Expire unpaid orders")
-    assert expire.task == "orders.tasks.expire_unpaid_orders"
+    assert expire.task == "orders.tasks.order_expire_unpaid"
     assert (expire.interval.every, expire.interval.period) == (5, IntervalSchedule.MINUTES)
     alert = PeriodicTask.objects.get(name="Low-stock alert")
     assert (alert.crontab.hour, alert.crontab.minute) == ("7", "30")

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coupons.models import Coupon
-from coupons.services import batch_create
+from coupons.services import coupon_batch_create
 from coupons.tests.factories import CouponFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_coupon_list_filters(admin_client):
     CouponFactory(code="EXPIRED", valid_to=now - timedelta(days=1))
     CouponFactory(code="OFF", active=False)
     CouponFactory(code="GONE", max_uses=2, uses=2)
-    batch = batch_create(name="Flyer", count=3, percent_off=5)
+    batch = coupon_batch_create(name="Flyer", count=3, percent_off=5)
 
     def listed(**query):
         return _codes(admin_client.get(reverse(CHANGELIST), query))
@@ -50,7 +50,7 @@ def test_coupon_search_ignores_case(admin_client):
 
 
 def test_coupon_list_queries_do_not_grow_with_the_rows(admin_client, django_assert_max_num_queries):
-    batch_create(name="Many", count=60, percent_off=5)
+    coupon_batch_create(name="Many", count=60, percent_off=5)
     with django_assert_max_num_queries(8):
         assert admin_client.get(reverse(CHANGELIST)).status_code == 200
 
@@ -115,7 +115,7 @@ def test_duplicate_codes_are_refused_whatever_the_case(admin_client):
 
 def test_admin_pages_open(admin_client):
     coupon = CouponFactory()
-    batch = batch_create(name="Pages", count=5, percent_off=5)
+    batch = coupon_batch_create(name="Pages", count=5, percent_off=5)
     for url in [
         reverse("admin:coupons_coupon_add"),
         reverse("admin:coupons_coupon_change", args=[coupon.pk]),

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from core.codes import ALPHABET
 from coupons.models import Coupon, CouponBatch
-from coupons.services import batch_create, batch_generate, min_code_length
-from orders.services import expire_order, place_order
+from coupons.services import coupon_batch_create, coupon_batch_generate, min_code_length
+from orders.services import order_expire, order_place
 from orders.tests.factories import customer
 from shop.tests.factories import WineFactory
 
@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_batch_makes_unique_codes_of_the_alphabet_with_its_prefix():
-    batch = batch_create(name="Spring", count=1_500, percent_off=15, prefix="spr-", code_length=8)
+    batch = coupon_batch_create(
+        name="Spring", count=1_500, percent_off=15, prefix="spr-", code_length=8
+    )
 
     codes = list(batch.coupons.values_list("code", flat=True))
     assert batch.status == CouponBatch.Status.DONE
@@ -30,16 +32,16 @@ def test_a_batch_makes_unique_codes_of_the_alphabet_with_its_prefix():
 
 def test_collisions_are_drawn_again_until_the_count_is_reached():
     # Two letters, three places: eight codes in all, so most draws collide.
-    batch = batch_create(name="Tiny", count=8, percent_off=5, code_length=3, alphabet="AB")
+    batch = coupon_batch_create(name="Tiny", count=8, percent_off=5, code_length=3, alphabet="AB")
     assert sorted(batch.coupons.values_list("code", flat=True)) == [
         "AAA", "AAB", "ABA", "ABB", "BAA", "BAB", "BBA", "BBB",
     ]  # fmt: skip
 
 
 def test_codes_taken_by_another_batch_are_never_reused_and_an_exhausted_space_fails():
-    batch_create(name="First", count=4, percent_off=5, code_length=2, alphabet="AB")
+    coupon_batch_create(name="First", count=4, percent_off=5, code_length=2, alphabet="AB")
     with pytest.raises(RuntimeError, match="No new codes"):
-        batch_create(name="Second", count=1, percent_off=5, code_length=2, alphabet="AB")
+        coupon_batch_create(name="Second", count=1, percent_off=5, code_length=2, alphabet="AB")
     assert Coupon.objects.count() == 4
 
 
@@ -53,17 +55,19 @@ def test_generation_resumes_where_an_interrupted_run_stopped():
     )
     seen = []
 
-    batch = batch_generate(batch_id=batch.pk, on_progress=lambda made, total: seen.append(made))
+    batch = coupon_batch_generate(
+        batch_id=batch.pk, on_progress=lambda made, total: seen.append(made)
+    )
 
     assert batch.coupons.count() == 300
     assert seen == [300]
-    assert batch_generate(batch_id=batch.pk).coupons.count() == 300  # done: nothing more
+    assert coupon_batch_generate(batch_id=batch.pk).coupons.count() == 300  # done: nothing more
 
 
 def test_a_large_batch_is_generated_by_a_worker_task(settings, django_capture_on_commit_callbacks):
     settings.COUPON_BATCH_SYNC_MAX = 100
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        batch = batch_create(name="Big", count=101, percent_off=20)
+        batch = coupon_batch_create(name="Big", count=101, percent_off=20)
         assert batch.coupons.count() == 0  # nothing before the commit
     assert len(callbacks) == 1
     batch.refresh_from_db()
@@ -134,7 +138,7 @@ def test_admin_refuses_a_bad_batch_with_reasons(admin_client):
 
 
 def test_batch_codes_export_as_csv(admin_client):
-    batch = batch_create(name="Export", count=30, percent_off=10, prefix="EXP")
+    batch = coupon_batch_create(name="Export", count=30, percent_off=10, prefix="EXP")
     response = admin_client.get(reverse("admin:coupons_couponbatch_export_codes", args=[batch.pk]))
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -143,13 +147,13 @@ def test_batch_codes_export_as_csv(admin_client):
 
 
 def test_batch_figures_count_kept_uses_only(admin_client):
-    batch = batch_create(name="Figures", count=3, percent_off=10, max_uses=2)
+    batch = coupon_batch_create(name="Figures", count=3, percent_off=10, max_uses=2)
     first, second = batch.coupons.order_by("code")[:2]
     wine = WineFactory(price="20.00", stock=20)
-    kept = place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code=first.code)
-    place_order(lines=[(wine.pk, 2)], customer=customer(), coupon_code=first.code)
-    expire_order(
-        order_id=place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code=second.code).pk
+    kept = order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code=first.code)
+    order_place(lines=[(wine.pk, 2)], customer=customer(), coupon_code=first.code)
+    order_expire(
+        order_id=order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code=second.code).pk
     )  # its use is given back
 
     page = admin_client.get(reverse("admin:coupons_couponbatch_change", args=[batch.pk]))

@@ -14,7 +14,7 @@ from coupons.exceptions import CouponNotValid
 from coupons.models import Coupon, CouponRedemption
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
-from orders.services import expire_order, place_order
+from orders.services import order_expire, order_place
 from orders.tests.factories import CHECKOUT_FIELDS, customer
 from orders.tests.test_concurrency import run_together
 from shop.models import Wine
@@ -66,22 +66,22 @@ def test_fifty_concurrent_checkouts_use_a_ten_use_coupon_exactly_ten_times(postg
 
 
 def test_concurrent_expiry_and_cancel_give_a_use_back_once(postgres_only):
-    from orders.services import cancel_order
+    from orders.services import order_cancel
 
     wine = WineFactory(stock=10)
     CouponFactory(code="BACK", max_uses=1)
-    order = place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+    order = order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
 
     results = run_together(
         2,
-        lambda i: (expire_order if i == 0 else cancel_order)(order_id=order.pk),
+        lambda i: (order_expire if i == 0 else order_cancel)(order_id=order.pk),
     )
 
     assert sum(isinstance(r, Order) for r in results) == 1, results
     assert Coupon.objects.get().uses == 0
     with pytest.raises(CouponNotValid):  # still one use in all: a second order can't take two
-        place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
-        place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+        order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+        order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
     assert Coupon.objects.get().uses == 1
 
 
@@ -97,7 +97,7 @@ def test_a_use_taken_while_the_admin_saves_a_coupon_is_kept(postgres_only, djang
     def checkout():
         try:
             with transaction.atomic():
-                place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="EDITED")
+                order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="EDITED")
                 redeemed.set()
                 release.wait(timeout=20)
         finally:

@@ -11,7 +11,7 @@ from coupons.selectors import NOT_VALID, USED_UP, coupon_check
 from coupons.services import coupon_release, coupon_save
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
-from orders.services import cancel_order, expire_order, mark_paid, place_order
+from orders.services import order_cancel, order_expire, order_mark_paid, order_place
 from orders.tests.factories import customer
 from shop.models import Wine
 from shop.tests.factories import WineFactory
@@ -60,7 +60,7 @@ def test_order_with_a_coupon_is_discounted_and_takes_one_use():
     wine = WineFactory(price="9.99", stock=10)
     coupon = CouponFactory(code="THIRD", percent_off=33, max_uses=5)
 
-    order = place_order(lines=[(wine.pk, 3)], customer=customer(), coupon_code=" third ")
+    order = order_place(lines=[(wine.pk, 3)], customer=customer(), coupon_code=" third ")
 
     assert (order.subtotal, order.discount, order.total) == (
         Decimal("29.97"),
@@ -84,7 +84,7 @@ def test_a_used_up_coupon_refuses_the_order_and_writes_nothing():
     CouponFactory(code="LAST", max_uses=1, uses=1)
 
     with pytest.raises(CouponNotValid, match="usage limit"):
-        place_order(lines=[(wine.pk, 2)], customer=customer(), coupon_code="LAST")
+        order_place(lines=[(wine.pk, 2)], customer=customer(), coupon_code="LAST")
 
     assert Order.objects.count() == 0
     assert Wine.objects.get(pk=wine.pk).stock == 10
@@ -94,7 +94,7 @@ def test_a_used_up_coupon_refuses_the_order_and_writes_nothing():
 def test_expected_total_is_the_discounted_total():
     wine = WineFactory(price="20.00", stock=10)
     CouponFactory(code="TEN", percent_off=10)
-    order = place_order(
+    order = order_place(
         lines=[(wine.pk, 1)], customer=customer(), coupon_code="TEN", expected_total="18.00"
     )
     assert order.total == Decimal("18.00")
@@ -102,7 +102,7 @@ def test_expected_total_is_the_discounted_total():
 
 def _order_with(coupon) -> Order:
     wine = WineFactory(price="15.00", stock=10)
-    return place_order(lines=[(wine.pk, 2)], customer=customer(), coupon_code=coupon.code)
+    return order_place(lines=[(wine.pk, 2)], customer=customer(), coupon_code=coupon.code)
 
 
 def test_expiring_an_unpaid_order_gives_the_use_back_exactly_once():
@@ -110,7 +110,7 @@ def test_expiring_an_unpaid_order_gives_the_use_back_exactly_once():
     order = _order_with(coupon)
     assert Coupon.objects.get().uses == 1
 
-    expire_order(order_id=order.pk)
+    order_expire(order_id=order.pk)
     order.refresh_from_db()
 
     assert Coupon.objects.get().uses == 0
@@ -123,7 +123,7 @@ def test_expiring_an_unpaid_order_gives_the_use_back_exactly_once():
 def test_canceling_an_unpaid_order_gives_the_use_back():
     coupon = CouponFactory(max_uses=1)
     order = _order_with(coupon)
-    cancel_order(order_id=order.pk)
+    order_cancel(order_id=order.pk)
     assert Coupon.objects.get().uses == 0
     # The use can be taken again by the next customer.
     _order_with(coupon)
@@ -133,13 +133,13 @@ def test_canceling_an_unpaid_order_gives_the_use_back():
 def test_canceling_a_paid_order_keeps_the_use():
     coupon = CouponFactory(max_uses=1)
     order = _order_with(coupon)
-    mark_paid(
+    order_mark_paid(
         order_id=order.pk,
         payment_intent="pi_1",
         amount_minor=to_minor_units(order.total, "eur"),
         currency="eur",
     )
-    cancel_order(order_id=order.pk)
+    order_cancel(order_id=order.pk)
     assert Coupon.objects.get().uses == 1
     assert CouponRedemption.objects.get().released_at is None
 
@@ -147,7 +147,7 @@ def test_canceling_a_paid_order_keeps_the_use():
 def test_saving_a_coupon_read_before_a_use_keeps_the_use():
     coupon = CouponFactory(code="STALE", percent_off=10, max_uses=3)
     edited = Coupon.objects.get(pk=coupon.pk)  # what the merchant's form loaded
-    place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="STALE")
+    order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="STALE")
     edited.percent_off = 20
     coupon_save(coupon=edited, fields=["percent_off"])
     coupon.refresh_from_db()
@@ -159,7 +159,7 @@ def test_a_limit_lowered_below_uses_taken_meanwhile_uses_the_coupon_up():
     coupon = CouponFactory(code="LOWER", max_uses=3)
     edited = Coupon.objects.get(pk=coupon.pk)
     for _ in range(2):
-        place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="LOWER")
+        order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="LOWER")
     edited.max_uses = 1  # the form allowed it: it saw no use
     coupon_save(coupon=edited, fields=["max_uses"])
     coupon.refresh_from_db()

@@ -7,7 +7,7 @@ import pytest
 from core.money import to_minor_units
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
-from orders.services import place_order
+from orders.services import order_place
 from orders.tests.factories import customer
 from payments.stripe_client import create_checkout_session
 from payments.tests.sandbox import running_sandbox
@@ -38,7 +38,7 @@ def sandbox(settings):
 def test_stripe_charges_exactly_the_order_total(sandbox, lines, percent, total):
     wines = [WineFactory(price=price, stock=50) for price, _ in lines]
     CouponFactory(code="AWKWARD", percent_off=percent)
-    order = place_order(
+    order = order_place(
         lines=[(wine.pk, qty) for wine, (_, qty) in zip(wines, lines, strict=True)],
         customer=customer(),
         coupon_code="awkward",
@@ -57,7 +57,7 @@ def test_stripe_charges_exactly_the_order_total(sandbox, lines, percent, total):
 
 def test_an_order_without_coupon_sends_no_discount(sandbox):
     wine = WineFactory(price="12.50", stock=5)
-    order = place_order(lines=[(wine.pk, 2)], customer=customer())
+    order = order_place(lines=[(wine.pk, 2)], customer=customer())
     session = create_checkout_session(
         order=order, success_url="http://shop.test/ok", cancel_url="http://shop.test/no"
     )
@@ -69,7 +69,7 @@ def test_a_coupon_covering_the_whole_order_needs_no_payment():
     wine = WineFactory(price="18.00", stock=5)
     CouponFactory(code="GIFT", percent_off=100)
 
-    order = place_order(lines=[(wine.pk, 1)], customer=customer(), coupon_code="GIFT")
+    order = order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="GIFT")
 
     order.refresh_from_db()
     assert (order.total, order.status) == (Decimal("0.00"), Order.Status.PAID)

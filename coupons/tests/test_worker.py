@@ -4,7 +4,7 @@ import pytest
 
 from backoffice.tests.workers import Worker, wait_for
 from coupons.models import CouponBatch
-from coupons.services import batch_create
+from coupons.services import coupon_batch_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 def test_a_worker_generates_a_large_batch_once(real_broker, mail_dir):
     worker = Worker(mail_dir)
     try:
-        batch = batch_create(name="Autumn", count=12_000, percent_off=10, background=True)
+        batch = coupon_batch_create(name="Autumn", count=12_000, percent_off=10, background=True)
         assert batch.status == CouponBatch.Status.QUEUED
         wait_for(
             lambda: CouponBatch.objects.get(pk=batch.pk).status == CouponBatch.Status.DONE,
@@ -24,4 +24,4 @@ def test_a_worker_generates_a_large_batch_once(real_broker, mail_dir):
     batch.refresh_from_db()
     codes = batch.coupons.values_list("code", flat=True)
     assert batch.generated == codes.count() == codes.distinct().count() == 12_000, worker.output()
-    assert "generate_batch" in worker.output()
+    assert "coupon_batch_generate" in worker.output()

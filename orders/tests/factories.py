@@ -5,7 +5,7 @@ from factory.django import DjangoModelFactory
 
 from core.money import to_minor_units
 from orders.models import Order, OrderItem
-from orders.services import Customer, mark_paid
+from orders.services import Customer, order_mark_paid
 
 # What a customer types into the checkout form.
 CHECKOUT_FIELDS = {
@@ -26,7 +26,7 @@ def pay(order: Order) -> Order:
     """Record Stripe's word that the order was paid in full: it now owes its one email."""
     minor = to_minor_units(order.total, order.currency)
     intent = f"pi_{order.number}"
-    mark_paid(order_id=order.pk, payment_intent=intent, amount_minor=minor, currency="eur")
+    order_mark_paid(order_id=order.pk, payment_intent=intent, amount_minor=minor, currency="eur")
     return order
 
 

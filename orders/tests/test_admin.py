@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, OrderEmail, OrderEvent
-from orders.services import place_order
+from orders.services import order_place
 from orders.tests.factories import OrderFactory, OrderItemFactory, customer
 from shop.tests.factories import WineFactory
 
@@ -53,7 +53,7 @@ def test_change_page_queries_do_not_grow_with_items(admin_client, django_assert_
 
 def test_change_page_shows_items_and_timeline(admin_client):
     wine = WineFactory(name="Barolo Monfalletto", stock=5)
-    order = place_order(lines=[(wine.pk, 2)], customer=customer())
+    order = order_place(lines=[(wine.pk, 2)], customer=customer())
     page = admin_client.get(change_url(order)).content.decode()
     assert "Barolo Monfalletto" in page
     assert "Order placed by Camille Rodríguez" in page
@@ -61,8 +61,8 @@ def test_change_page_shows_items_and_timeline(admin_client):
 
 def test_cancel_action_releases_stock_and_reports_refusals(admin_client):
     wine = WineFactory(stock=10)
-    pending = place_order(lines=[(wine.pk, 3)], customer=customer())
-    shipped = place_order(lines=[(wine.pk, 1)], customer=customer())
+    pending = order_place(lines=[(wine.pk, 3)], customer=customer())
+    shipped = order_place(lines=[(wine.pk, 1)], customer=customer())
     Order.objects.filter(pk=shipped.pk).update(status=Order.Status.SHIPPED)
     response = admin_client.post(
         CHANGELIST,

@@ -7,7 +7,7 @@ from django.db import connection
 
 from orders.exceptions import InvalidTransition, OutOfStock
 from orders.models import Order, OrderEvent
-from orders.services import cancel_order, expire_order, place_order
+from orders.services import order_cancel, order_expire, order_place
 from orders.tests.factories import customer
 from shop.models import Wine
 from shop.tests.factories import WineFactory
@@ -40,7 +40,7 @@ def run_together(count: int, work) -> list:
 def test_two_checkouts_for_the_last_bottle_give_one_order(postgres_only):
     wine = WineFactory(stock=1)
     results = run_together(
-        2, lambda i: place_order(lines=[(wine.pk, 1)], customer=customer(email=f"c{i}@ex.com"))
+        2, lambda i: order_place(lines=[(wine.pk, 1)], customer=customer(email=f"c{i}@ex.com"))
     )
     orders = [r for r in results if isinstance(r, Order)]
     refused = [r for r in results if isinstance(r, OutOfStock)]
@@ -55,7 +55,7 @@ def test_many_checkouts_never_oversell(postgres_only):
     # Lines in opposite orders would deadlock without the fixed lock order.
     results = run_together(
         8,
-        lambda i: place_order(
+        lambda i: order_place(
             lines=[(a.pk, 1), (b.pk, 1)] if i % 2 else [(b.pk, 1), (a.pk, 1)],
             customer=customer(),
         ),
@@ -69,8 +69,8 @@ def test_many_checkouts_never_oversell(postgres_only):
 
 def test_concurrent_cancels_release_stock_once(postgres_only):
     wine = WineFactory(stock=10)
-    order = place_order(lines=[(wine.pk, 3)], customer=customer())
-    results = run_together(4, lambda i: cancel_order(order_id=order.pk))
+    order = order_place(lines=[(wine.pk, 3)], customer=customer())
+    results = run_together(4, lambda i: order_cancel(order_id=order.pk))
     assert sum(isinstance(r, Order) for r in results) == 1
     assert sum(isinstance(r, InvalidTransition) for r in results) == 3
     assert Wine.objects.get(pk=wine.pk).stock == 10
@@ -79,10 +79,10 @@ def test_concurrent_cancels_release_stock_once(postgres_only):
 
 def test_expiry_racing_a_cancel_releases_stock_once(postgres_only):
     wine = WineFactory(stock=10)
-    order = place_order(lines=[(wine.pk, 4)], customer=customer())
+    order = order_place(lines=[(wine.pk, 4)], customer=customer())
     results = run_together(
         2,
-        lambda i: expire_order(order_id=order.pk) if i else cancel_order(order_id=order.pk),
+        lambda i: order_expire(order_id=order.pk) if i else order_cancel(order_id=order.pk),
     )
     assert sum(isinstance(r, Order) for r in results) == 1
     assert sum(isinstance(r, InvalidTransition) for r in results) == 1

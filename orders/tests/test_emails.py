@@ -10,7 +10,7 @@ from backoffice.celery import app as celery_app
 from backoffice.tests import workers
 from orders import emails
 from orders.models import Order, OrderEmail, OrderEvent
-from orders.services import place_order
+from orders.services import order_place
 from orders.tests.factories import OrderFactory, OrderItemFactory, customer, pay
 from shop.tests.factories import WineFactory
 
@@ -25,7 +25,7 @@ def broker_away():
 
 def place(wine, **overrides):
     """Place and pay an order: the one email it owes is its confirmation and receipt."""
-    return pay(place_order(lines=[(wine.pk, 1)], customer=customer(**overrides)))
+    return pay(order_place(lines=[(wine.pk, 1)], customer=customer(**overrides)))
 
 
 def test_placing_an_order_mails_nothing_and_paying_mails_one_confirmation(
@@ -33,7 +33,7 @@ def test_placing_an_order_mails_nothing_and_paying_mails_one_confirmation(
 ):
     wine = WineFactory(name="Barolo Monfalletto", stock=5)
     with django_capture_on_commit_callbacks(execute=True):
-        order = place_order(lines=[(wine.pk, 1)], customer=customer(email="ana@example.com"))
+        order = order_place(lines=[(wine.pk, 1)], customer=customer(email="ana@example.com"))
     # Whoever placed it chose the name and the address: nothing goes out before money moves.
     assert mail.outbox == []
     assert not order.emails.exists()
@@ -61,8 +61,8 @@ def test_nothing_is_sent_before_the_order_commits():
 def test_a_second_delivery_does_not_send_again():
     order = place(WineFactory(stock=5))
     email = order.emails.get()
-    assert emails.send_order_email(email_id=email.pk) is True
-    assert emails.send_order_email(email_id=email.pk) is False
+    assert emails.order_email_send(email_id=email.pk) is True
+    assert emails.order_email_send(email_id=email.pk) is False
     assert len(mail.outbox) == 1
     assert order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 1
 
@@ -73,7 +73,7 @@ def test_failed_send_leaves_the_email_owed(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 1
     with pytest.raises(emails.EmailDeferred) as deferred:
-        emails.send_order_email(email_id=email.pk)
+        emails.order_email_send(email_id=email.pk)
     assert isinstance(deferred.value.__cause__, OSError)  # connection refused
     email.refresh_from_db()
     assert email.sent_at is None and email.failed_at is None
@@ -92,13 +92,13 @@ def test_order_is_placed_when_the_broker_is_away_and_the_sweep_sends_later(
 
     # The broker is back; the sweep picks up what is still owed after the grace period.
     celery_app.conf.task_always_eager = True
-    assert emails.send_pending_emails() == 0  # too recent: the normal path may still be on it
+    assert emails.order_email_send_pending() == 0  # too recent: the normal path may still be on it
     OrderEmail.objects.filter(pk=email.pk).update(
         created=timezone.now() - timedelta(minutes=settings.EMAIL_RETRY_AFTER_MINUTES + 1)
     )
-    assert emails.send_pending_emails() == 1
+    assert emails.order_email_send_pending() == 1
     assert len(mail.outbox) == 1
-    assert emails.send_pending_emails() == 0
+    assert emails.order_email_send_pending() == 0
 
 
 STAFF = "merchant@shop.test"
@@ -122,7 +122,7 @@ def _owed_since(email, *, minutes: int) -> OrderEmail:
 
 def test_a_name_with_a_comma_reaches_the_customer(smtp_server):
     email = owed_email(first_name="John", last_name="Smith, Jr.", email="john@example.com")
-    assert emails.send_order_email(email_id=email.pk) is True
+    assert emails.order_email_send(email_id=email.pk) is True
     [received] = smtp_server.messages
     assert received.rcpt_tos == ["john@example.com"]
     assert received.message["To"].addresses == (
@@ -132,7 +132,7 @@ def test_a_name_with_a_comma_reaches_the_customer(smtp_server):
 
 def test_an_address_written_in_the_name_never_receives_the_mail(smtp_server):
     email = owed_email(first_name="attacker@evil.test (", email="ana@example.com")
-    assert emails.send_order_email(email_id=email.pk) is True
+    assert emails.order_email_send(email_id=email.pk) is True
     [received] = smtp_server.messages
     assert received.rcpt_tos == ["ana@example.com"]
     [to] = received.message["To"].addresses
@@ -142,7 +142,7 @@ def test_an_address_written_in_the_name_never_receives_the_mail(smtp_server):
 def test_an_accented_name_with_quotes_and_commas_is_written_as_typed(smtp_server):
     name = ('Zoë "Zed"', "O'Neil, Jr. <z@evil.test>")
     email = owed_email(first_name=name[0], last_name=name[1], email="zoe@exämple.com")
-    emails.send_order_email(email_id=email.pk)
+    emails.order_email_send(email_id=email.pk)
     [received] = smtp_server.messages
     assert received.rcpt_tos == ["zoe@xn--exmple-cua.com"]
     [to] = received.message["To"].addresses
@@ -156,7 +156,7 @@ def test_a_refused_recipient_fails_at_once_and_staff_are_alerted_once(
     email = owed_email(email="gone@example.com")
     smtp_server.refuse("gone@example.com", 550)
     with django_capture_on_commit_callbacks(execute=True):
-        assert emails.send_order_email(email_id=email.pk) is False
+        assert emails.order_email_send(email_id=email.pk) is False
     email.refresh_from_db()
     assert email.sent_at is None and email.failed_at is not None
     assert email.attempts == 1
@@ -169,9 +169,9 @@ def test_a_refused_recipient_fails_at_once_and_staff_are_alerted_once(
 
     # Never tried again, never alerted again: a second delivery, the sweep, a repeated alert.
     with django_capture_on_commit_callbacks(execute=True):
-        assert emails.send_order_email(email_id=email.pk) is False
-        assert emails.send_pending_emails() == 0
-        assert emails.alert_email_failed(email_id=email.pk) == 0
+        assert emails.order_email_send(email_id=email.pk) is False
+        assert emails.order_email_send_pending() == 0
+        assert emails.order_email_failure_alert(email_id=email.pk) == 0
     email.refresh_from_db()
     assert email.attempts == 1
     assert len(smtp_server.to(STAFF)) == 1
@@ -185,7 +185,7 @@ def test_a_failed_email_is_sent_again_once_the_address_is_corrected(
     email = owed_email(email="ana@exmaple.com")
     smtp_server.refuse("ana@exmaple.com", 550)
     with django_capture_on_commit_callbacks(execute=True):
-        emails.send_order_email(email_id=email.pk)
+        emails.order_email_send(email_id=email.pk)
     Order.objects.filter(pk=email.order_id).update(email="ana@example.com")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -206,8 +206,8 @@ def test_the_sweep_sends_a_staff_alert_that_was_never_queued(smtp_server, settin
     email = owed_email(email="gone@example.com")
     failed_at = timezone.now() - timedelta(hours=1)  # its alert's task was lost with the broker
     OrderEmail.objects.filter(pk=email.pk).update(failed_at=failed_at, failure_reason="550 gone")
-    emails.send_pending_emails()
-    emails.send_pending_emails()
+    emails.order_email_send_pending()
+    emails.order_email_send_pending()
     assert len(smtp_server.to(STAFF)) == 1
     assert smtp_server.to("gone@example.com") == []
 
@@ -220,7 +220,7 @@ def test_a_staff_address_the_server_refuses_is_not_alerted_again_and_again(
     email = owed_email(email="gone@example.com")
     smtp_server.refuse("gone@example.com", 550)
     with django_capture_on_commit_callbacks(execute=True):
-        emails.send_order_email(email_id=email.pk)
+        emails.order_email_send(email_id=email.pk)
     email.refresh_from_db()
     assert email.failed_at is not None and email.staff_alerted_at is not None
     assert smtp_server.messages == []
@@ -235,7 +235,7 @@ def test_a_deferring_server_is_tried_a_bounded_number_of_times(
     smtp_server.refuse("greylisted@example.com", 451)
     for attempt in range(1, 6):
         with django_capture_on_commit_callbacks(execute=True):
-            emails.send_pending_emails()  # the task tries, and its retry is planned
+            emails.order_email_send_pending()  # the task tries, and its retry is planned
         email.refresh_from_db()
         assert email.attempts == min(attempt, 3)
         if email.retry_at:  # the pause is over
@@ -251,10 +251,10 @@ def test_a_deferred_email_waits_for_its_pause(smtp_server, django_capture_on_com
     email = owed_email(email="greylisted@example.com")
     smtp_server.refuse("greylisted@example.com", 451)
     with pytest.raises(emails.EmailDeferred) as deferred:
-        emails.send_order_email(email_id=email.pk)
+        emails.order_email_send(email_id=email.pk)
     assert deferred.value.retry_in == emails.retry_delay(1) >= 30
-    assert emails.send_pending_emails() == 0  # not due yet
-    assert emails.send_order_email(email_id=email.pk) is False  # a second delivery waits too
+    assert emails.order_email_send_pending() == 0  # not due yet
+    assert emails.order_email_send(email_id=email.pk) is False  # a second delivery waits too
     email.refresh_from_db()
     assert email.attempts == 1
 
@@ -280,13 +280,13 @@ def test_the_sweep_is_not_blocked_by_emails_that_can_never_go(smtp_server):
         smtp_server.refuse(email.order.email, 550)
     fresh = owed_email(email="ana@example.com")  # owed after all of them
 
-    assert emails.send_pending_emails(limit=25) == 25  # each refused once
-    emails.send_pending_emails(limit=25)
+    assert emails.order_email_send_pending(limit=25) == 25  # each refused once
+    emails.order_email_send_pending(limit=25)
     assert [received.rcpt_tos for received in smtp_server.messages] == [["ana@example.com"]]
     fresh.refresh_from_db()
     assert fresh.sent_at is not None
     assert OrderEmail.objects.filter(failed_at__isnull=False).count() == 25
-    assert emails.send_pending_emails(limit=25) == 0
+    assert emails.order_email_send_pending(limit=25) == 0
 
 
 def test_the_sweep_takes_new_emails_before_hundreds_of_failed_or_deferred_ones(
@@ -298,7 +298,7 @@ def test_the_sweep_takes_new_emails_before_hundreds_of_failed_or_deferred_ones(
     fresh = owed_email(email="ana@example.com")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert emails.send_pending_emails(limit=10) == 10
+        assert emails.order_email_send_pending(limit=10) == 10
     fresh.refresh_from_db()
     assert fresh.sent_at is not None  # first in line: never tried
     assert mail.outbox[0].to[0].endswith(" <ana@example.com>")
@@ -318,7 +318,7 @@ def test_an_attachment_registered_twice_goes_once_with_its_note(monkeypatch):
     order = pay(OrderFactory())
     email = order.emails.get(kind=OrderEmail.Kind.PAYMENT)
 
-    assert emails.send_order_email(email_id=email.pk)
+    assert emails.order_email_send(email_id=email.pk)
     [message] = mail.outbox
     assert message.attachments == [("card.bin", order.number.encode(), "application/octet-stream")]
     assert "A card is attached." in message.body

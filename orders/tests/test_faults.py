@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from backoffice.books import books_check
 from backoffice.tests.workers import Worker, broker_away, wait_for
-from orders.emails import send_order_email, send_pending_emails
+from orders.emails import order_email_send, order_email_send_pending
 from orders.models import Order, OrderEmail, OrderEvent
 from orders.tests.factories import CHECKOUT_FIELDS, OrderFactory, pay
 from orders.tests.test_concurrency import run_together
@@ -64,7 +64,7 @@ def test_checkouts_while_the_broker_is_away_are_confirmed_once_it_is_back(real_b
     try:
         owed_since = timezone.now() - timedelta(minutes=settings.EMAIL_RETRY_AFTER_MINUTES + 1)
         OrderEmail.objects.update(created=owed_since)
-        assert send_pending_emails() == placed
+        assert order_email_send_pending() == placed
         wait_for(
             lambda: not OrderEmail.objects.filter(sent_at__isnull=True).exists(),
             timeout=60,
@@ -140,8 +140,8 @@ def test_an_email_sent_as_the_connection_is_cut_is_stamped_not_sent_again(postgr
     email = OrderEmail.objects.create(order=OrderFactory(), kind=OrderEmail.Kind.CONFIRMATION)
     settings.EMAIL_BACKEND = "orders.tests.test_faults.CutAfterSending"
 
-    assert send_order_email(email_id=email.pk) is True
-    assert send_order_email(email_id=email.pk) is False
+    assert order_email_send(email_id=email.pk) is True
+    assert order_email_send(email_id=email.pk) is False
 
     assert len(mail.outbox) == 1
     email.refresh_from_db()

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from core.money import to_minor_units
 from orders.models import Order
-from orders.services import mark_paid
+from orders.services import order_mark_paid
 from orders.tests.factories import CHECKOUT_FIELDS
 from shop.models import Wine
 from shop.tests.factories import WineFactory
@@ -104,7 +104,7 @@ def test_unpaid_orders_per_email_are_capped_until_one_is_paid(wine, limits):
 
     paid = Order.objects.filter(email="Someone@Example.com").first()
     minor = to_minor_units(paid.total, paid.currency)
-    mark_paid(order_id=paid.pk, payment_intent="pi_1", amount_minor=minor, currency="eur")
+    order_mark_paid(order_id=paid.pk, payment_intent="pi_1", amount_minor=minor, currency="eur")
     assert checkout(Client(), wine, address="198.51.100.8", **victim).status_code == 302
 
 

@@ -11,7 +11,7 @@ from orders.exceptions import (
     WineUnavailable,
 )
 from orders.models import Order, OrderEvent
-from orders.services import cancel_order, place_order, ship_order, update_order_contact
+from orders.services import order_cancel, order_contact_update, order_place, order_ship
 from orders.tests.factories import OrderFactory, customer
 from shop.tests.factories import WineFactory
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_place_order_copies_prices_and_reserves_stock():
     a = WineFactory(price=Decimal("12.90"), stock=10)
     b = WineFactory(price=Decimal("7.35"), stock=3)
-    order = place_order(lines=[(a.pk, 2), (b.pk, 3)], customer=customer())
+    order = order_place(lines=[(a.pk, 2), (b.pk, 3)], customer=customer())
 
     assert order.status == Order.Status.PENDING
     assert order.number.startswith("WS-") and len(order.number) == 12
@@ -37,7 +37,7 @@ def test_place_order_copies_prices_and_reserves_stock():
 
 def test_place_order_merges_repeated_lines():
     wine = WineFactory(stock=5)
-    order = place_order(lines=[(wine.pk, 2), (wine.pk, 1)], customer=customer())
+    order = order_place(lines=[(wine.pk, 2), (wine.pk, 1)], customer=customer())
     assert [(i.wine_id, i.quantity) for i in order.items.all()] == [(wine.pk, 3)]
 
 
@@ -53,7 +53,7 @@ def test_place_order_merges_repeated_lines():
 def test_place_order_refuses_bad_lines_and_writes_nothing(make_lines, error):
     wine = WineFactory(stock=5)
     with pytest.raises(error):
-        place_order(lines=make_lines(wine), customer=customer())
+        order_place(lines=make_lines(wine), customer=customer())
     wine.refresh_from_db()
     assert wine.stock == 5
     assert Order.objects.count() == 0
@@ -62,7 +62,7 @@ def test_place_order_refuses_bad_lines_and_writes_nothing(make_lines, error):
 def test_place_order_refuses_unavailable_wine():
     wine = WineFactory(stock=5, available=False)
     with pytest.raises(WineUnavailable):
-        place_order(lines=[(wine.pk, 1)], customer=customer())
+        order_place(lines=[(wine.pk, 1)], customer=customer())
     assert Order.objects.count() == 0
 
 
@@ -72,7 +72,7 @@ def test_place_order_refuses_when_price_changed_since_checkout_page():
     wine.price = Decimal("11.00")
     wine.save()
     with pytest.raises(CartChanged):
-        place_order(lines=[(wine.pk, 2)], customer=customer(), expected_total=shown_total)
+        order_place(lines=[(wine.pk, 2)], customer=customer(), expected_total=shown_total)
     wine.refresh_from_db()
     assert wine.stock == 5
     assert Order.objects.count() == 0
@@ -80,12 +80,12 @@ def test_place_order_refuses_when_price_changed_since_checkout_page():
 
 def test_cancel_releases_stock_once():
     wine = WineFactory(stock=10)
-    order = place_order(lines=[(wine.pk, 4)], customer=customer())
-    cancel_order(order_id=order.pk)
+    order = order_place(lines=[(wine.pk, 4)], customer=customer())
+    order_cancel(order_id=order.pk)
     wine.refresh_from_db()
     assert wine.stock == 10
     with pytest.raises(InvalidTransition):
-        cancel_order(order_id=order.pk)
+        order_cancel(order_id=order.pk)
     wine.refresh_from_db()
     assert wine.stock == 10
     order.refresh_from_db()
@@ -97,25 +97,25 @@ def test_cancel_releases_stock_once():
 
 def test_cancel_of_deleted_wine_keeps_the_order():
     wine = WineFactory(stock=10)
-    order = place_order(lines=[(wine.pk, 1)], customer=customer())
+    order = order_place(lines=[(wine.pk, 1)], customer=customer())
     order.items.update(wine=None)
-    cancel_order(order_id=order.pk)
+    order_cancel(order_id=order.pk)
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELED
 
 
 def test_ship_only_paid_orders():
     wine = WineFactory(stock=10)
-    order = place_order(lines=[(wine.pk, 1)], customer=customer())
+    order = order_place(lines=[(wine.pk, 1)], customer=customer())
     with pytest.raises(InvalidTransition):
-        ship_order(order_id=order.pk)
+        order_ship(order_id=order.pk)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
-    ship_order(order_id=order.pk)
+    order_ship(order_id=order.pk)
     order.refresh_from_db()
     assert order.status == Order.Status.SHIPPED
     assert order.shipped_at is not None
     with pytest.raises(InvalidTransition):
-        cancel_order(order_id=order.pk)
+        order_cancel(order_id=order.pk)
     wine.refresh_from_db()
     assert wine.stock == 9
 
@@ -130,7 +130,7 @@ def test_catalog_pages_are_retired_only_when_what_they_show_of_stock_changes(
 
     def place(wine, quantity):
         with django_capture_on_commit_callbacks(execute=True):
-            return place_order(lines=[(wine.pk, quantity)], customer=customer())
+            return order_place(lines=[(wine.pk, quantity)], customer=customer())
 
     place(plenty, 3)  # 47: still "In stock"
     assert catalog_version() == version
@@ -138,7 +138,7 @@ def test_catalog_pages_are_retired_only_when_what_they_show_of_stock_changes(
     assert catalog_version() != version
     version = catalog_version()
     with django_capture_on_commit_callbacks(execute=True):
-        cancel_order(order_id=order.pk)  # back to 8: "In stock" again
+        order_cancel(order_id=order.pk)  # back to 8: "In stock" again
     assert catalog_version() != version
 
 
@@ -156,6 +156,6 @@ def test_contact_changes_that_cant_be_stored_change_nothing(changes):
     order = OrderFactory()
     before = Order.objects.values().get(pk=order.pk)
     with pytest.raises(InvalidContact):
-        update_order_contact(order_id=order.pk, actor=None, changes={"city": "Lyon", **changes})
+        order_contact_update(order_id=order.pk, actor=None, changes={"city": "Lyon", **changes})
     assert Order.objects.values().get(pk=order.pk) == before
     assert not order.events.exists()

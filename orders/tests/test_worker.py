@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from backoffice.celery import app as celery_app
 from backoffice.tests.workers import Worker, broker_away, wait_for
-from orders.emails import enqueue, send_pending_emails
+from orders.emails import order_email_publish, order_email_send_pending
 from orders.models import OrderEmail, OrderEvent
-from orders.services import place_order
+from orders.services import order_place
 from orders.tests.factories import OrderFactory, OrderItemFactory, customer, pay
 from shop.tests.factories import WineFactory
 
@@ -36,7 +36,7 @@ def sent_mails(mail_dir) -> list[str]:
 
 
 def placed_and_paid():
-    return pay(place_order(lines=[(WineFactory(stock=3).pk, 1)], customer=customer()))
+    return pay(order_place(lines=[(WineFactory(stock=3).pk, 1)], customer=customer()))
 
 
 def test_paying_an_order_sends_exactly_one_confirmation(real_broker, mail_dir):
@@ -92,7 +92,7 @@ def test_an_order_placed_while_the_broker_is_down_is_confirmed_once_it_is_back(
         OrderEmail.objects.filter(pk=email.pk).update(
             created=timezone.now() - timedelta(minutes=settings.EMAIL_RETRY_AFTER_MINUTES + 1)
         )
-        assert send_pending_emails() == 1
+        assert order_email_send_pending() == 1
         wait_until_sent(email.pk, what="the swept confirmation")
     finally:
         worker.stop()
@@ -115,8 +115,8 @@ def test_a_worker_gives_up_a_refused_email_and_retries_a_deferred_one(
     env = {"TEST_SMTP_PORT": str(smtp_server.port), "STAFF_ALERT_EMAILS": "merchant@shop.test"}
     worker = Worker(mail_dir, env=env)
     try:
-        enqueue(refused.pk)
-        enqueue(deferred.pk)
+        order_email_publish(refused.pk)
+        order_email_publish(deferred.pk)
         wait_for(
             lambda: OrderEmail.objects.filter(
                 pk=refused.pk, staff_alerted_at__isnull=False

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from backoffice.books import books_check
 from orders.models import Order, OrderEmail, OrderEvent
-from orders.services import place_order
+from orders.services import order_place
 from orders.tests.factories import customer
 from orders.views import PLACED_ORDERS_KEY
 from payments.models import StripeEvent
@@ -31,7 +31,7 @@ STOCK = 10
 
 @pytest.fixture
 def order():
-    return place_order(lines=[(WineFactory(stock=STOCK).pk, 2)], customer=customer())
+    return order_place(lines=[(WineFactory(stock=STOCK).pk, 2)], customer=customer())
 
 
 def written() -> tuple:

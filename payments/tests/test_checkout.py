@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Order
-from orders.services import cancel_order, expire_order, mark_paid
+from orders.services import order_cancel, order_expire, order_mark_paid
 from orders.tests.factories import CHECKOUT_FIELDS, OrderItemFactory
 from orders.views import PLACED_ORDERS_KEY
 from payments import stripe_client
-from payments.services import reconcile_pending
+from payments.services import payment_reconcile
 from payments.tasks import checkout_session_expire
 from payments.tests.sandbox import running_sandbox, silent_server
 from shop.tests.factories import WineFactory
@@ -153,11 +153,11 @@ def test_reconciliation_marks_paid_an_order_whose_webhook_never_came(client, pla
     client.get(reverse("payments:process", args=[placed.number]))
     placed.refresh_from_db()
     sandbox_pay(sandbox, placed.stripe_session_id)  # paid at Stripe; no webhook reaches us
-    assert reconcile_pending(older_than_minutes=0) == 1
+    assert payment_reconcile(older_than_minutes=0) == 1
     placed.refresh_from_db()
     assert placed.status == Order.Status.PAID
     assert placed.payment_intent.startswith("pi_")
-    assert reconcile_pending(older_than_minutes=0) == 0
+    assert payment_reconcile(older_than_minutes=0) == 0
 
 
 def test_reconciliation_releases_the_stock_of_an_expired_session(client, placed, sandbox):
@@ -166,7 +166,7 @@ def test_reconciliation_releases_the_stock_of_an_expired_session(client, placed,
     from payments import stripe_client
 
     stripe_client.client().v1.checkout.sessions.expire(placed.stripe_session_id)
-    assert reconcile_pending(older_than_minutes=0) == 1
+    assert payment_reconcile(older_than_minutes=0) == 1
     placed.refresh_from_db()
     assert placed.status == Order.Status.EXPIRED
     assert {item.wine.stock for item in placed.items.all()} == {5}
@@ -261,7 +261,7 @@ def test_expiring_an_order_expires_its_checkout_session_once(
     placed.refresh_from_db()
 
     with django_capture_on_commit_callbacks(execute=True):
-        expire_order(order_id=placed.pk)
+        order_expire(order_id=placed.pk)
 
     session = stripe_client.retrieve_checkout_session(placed.stripe_session_id)
     assert (session.status, session.url) == ("expired", None)
@@ -282,11 +282,11 @@ def test_canceling_an_unpaid_order_expires_its_checkout_session_a_paid_one_is_le
         Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
         order.refresh_from_db()
     sandbox_pay(sandbox, paid.stripe_session_id)
-    mark_paid(order_id=paid.pk, payment_intent="pi_x", amount_minor=2500, currency="EUR")
+    order_mark_paid(order_id=paid.pk, payment_intent="pi_x", amount_minor=2500, currency="EUR")
 
     with django_capture_on_commit_callbacks(execute=True):
-        cancel_order(order_id=unpaid.pk, reason="asked by phone")
-        cancel_order(order_id=paid.pk, reason="asked by phone")
+        order_cancel(order_id=unpaid.pk, reason="asked by phone")
+        order_cancel(order_id=paid.pk, reason="asked by phone")
 
     expired = [path for method, path in api_calls(sandbox) if path.endswith("/expire")]
     assert expired == [f"/v1/checkout/sessions/{unpaid.stripe_session_id}/expire"]
@@ -300,6 +300,6 @@ def test_an_order_never_sent_to_stripe_is_released_without_a_call_to_stripe(
     order = OrderItemFactory().order
 
     with django_capture_on_commit_callbacks(execute=True):
-        expire_order(order_id=order.pk)
+        order_expire(order_id=order.pk)
 
     assert api_calls(sandbox) == []

@@ -7,7 +7,7 @@ import pytest
 from orders.models import Order, OrderEvent
 from orders.tests.factories import OrderFactory, OrderItemFactory
 from payments import stripe_client
-from payments.services import reconcile_pending
+from payments.services import payment_reconcile
 from payments.tests.sandbox import running_sandbox
 from payments.tests.test_checkout import api_calls, sandbox_pay
 
@@ -37,7 +37,7 @@ def test_every_pending_order_is_looked_at_not_only_the_newest_200(sandbox):
     waiting = pending_with_session()  # 200 newer orders, their customers still on the page
     OrderFactory.create_batch(200, stripe_session_id=waiting.stripe_session_id)
 
-    assert reconcile_pending(older_than_minutes=0) == 1
+    assert payment_reconcile(older_than_minutes=0) == 1
 
     oldest.refresh_from_db()
     assert oldest.status == Order.Status.PAID
@@ -50,7 +50,7 @@ def test_a_run_stops_at_its_time_limit_and_the_next_goes_on_from_there(sandbox, 
     for order in orders:
         sandbox_pay(sandbox, order.stripe_session_id)
 
-    changed = [reconcile_pending(older_than_minutes=0) for _ in range(4)]
+    changed = [payment_reconcile(older_than_minutes=0) for _ in range(4)]
 
     assert changed == [1, 1, 1, 0]
     paid_in_turn = [
@@ -68,8 +68,8 @@ def test_a_session_stripe_no_longer_knows_is_noted_once_and_the_others_are_recon
     sandbox_pay(sandbox, paid.stripe_session_id)
 
     with caplog.at_level(logging.WARNING):
-        first = reconcile_pending(older_than_minutes=0)
-        second = reconcile_pending(older_than_minutes=0)
+        first = payment_reconcile(older_than_minutes=0)
+        second = payment_reconcile(older_than_minutes=0)
 
     assert (first, second) == (1, 0)
     paid.refresh_from_db()

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from orders.models import Order, OrderEmail
-from orders.services import place_order
+from orders.services import order_place
 from orders.tests.factories import customer
 from orders.tests.test_concurrency import run_together
 from payments.models import StripeEvent
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 def test_concurrent_deliveries_of_one_event_pay_the_order_once(postgres_only):
-    order = place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
+    order = order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
     body, headers = signed(event("checkout.session.completed", checkout_session(order)))
     url = reverse("payments:webhook")
 
@@ -31,7 +31,7 @@ def test_concurrent_deliveries_of_one_event_pay_the_order_once(postgres_only):
 
 
 def test_different_events_for_one_order_racing_pay_it_once(postgres_only):
-    order = place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
+    order = order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
     session = checkout_session(order)
     kinds = ["checkout.session.completed", "checkout.session.async_payment_succeeded"] * 2
     # Four events about one payment (one payment intent), racing.

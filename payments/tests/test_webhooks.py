@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from orders.models import Order, OrderEmail
-from orders.services import place_order
+from orders.services import order_place
 from orders.tests.factories import customer
 from payments.models import StripeEvent
 from payments.tests.factories import checkout_session, event, signed
@@ -19,7 +19,7 @@ URL = reverse("payments:webhook")
 
 @pytest.fixture
 def order():
-    return place_order(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
+    return order_place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
 
 
 def deliver(client, payload, **signing):

@@ -8,13 +8,13 @@ from django.urls import reverse
 
 from core.money import to_minor_units
 from orders.models import Order, OrderEmail, OrderEvent
-from orders.services import mark_paid, place_order
+from orders.services import order_mark_paid, order_place
 from orders.tests.factories import OrderFactory, customer
+from reports import tasks
 from reports.exceptions import NotInvoiceable
 from reports.invoices import HEADER, vat_included
 from reports.models import Invoice, InvoiceSequence
 from reports.services import invoice_ensure, invoice_regenerate
-from reports.tasks import generate_invoice
 from reports.tests.factories import ACCENTED_WINES, paid_order
 from reports.tests.pdf import pdf_pages, pdf_text
 from shop.tests.factories import WineFactory
@@ -157,7 +157,7 @@ def test_regenerating_keeps_the_number_and_shows_the_corrected_details():
 
 
 def pay(order):
-    return mark_paid(
+    return order_mark_paid(
         order_id=order.pk,
         payment_intent="pi_test_1",
         amount_minor=to_minor_units(order.total, order.currency),
@@ -170,12 +170,12 @@ def test_payment_email_carries_the_invoice_made_once_though_the_task_runs_twice(
 ):
     wine = WineFactory(name=ACCENTED_WINES[1], price=Decimal("18.50"), stock=10)
     with django_capture_on_commit_callbacks(execute=True):
-        order = place_order(lines=[(wine.pk, 2)], customer=customer())
+        order = order_place(lines=[(wine.pk, 2)], customer=customer())
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert pay(order)
     invoice = Invoice.objects.get(order=order)
-    assert generate_invoice.delay(order.pk).get() == invoice.number  # a second delivery
+    assert tasks.invoice_ensure.delay(order.pk).get() == invoice.number  # a second delivery
 
     assert Invoice.objects.count() == 1
     assert InvoiceSequence.objects.get().last == 1
@@ -195,11 +195,11 @@ def test_payment_email_carries_the_invoice_made_once_though_the_task_runs_twice(
 def test_the_invoice_task_first_then_the_email_attaches_the_same_invoice():
     order = paid_order()
     email = OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.PAYMENT)
-    number = generate_invoice.delay(order.pk).get()
+    number = tasks.invoice_ensure.delay(order.pk).get()
 
-    from orders.emails import send_order_email
+    from orders.emails import order_email_send
 
-    assert send_order_email(email_id=email.pk)
+    assert order_email_send(email_id=email.pk)
     [(filename, _, _)] = mail.outbox[0].attachments
     assert filename == f"invoice-{number}.pdf"
     assert Invoice.objects.count() == 1
@@ -207,7 +207,7 @@ def test_the_invoice_task_first_then_the_email_attaches_the_same_invoice():
 
 def test_an_unpaid_order_gets_neither_email_nor_invoice(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        place_order(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
+        order_place(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
     assert mail.outbox == []
     assert not Invoice.objects.exists()
 

@@ -14,7 +14,7 @@ from reports.exceptions import InvalidPeriod
 from reports.models import Report
 from reports.sales import CSV_HEADER, sales_csv
 from reports.selectors import period_end, period_start, sales_summary
-from reports.services import daily_report, report_build, report_request, report_retry
+from reports.services import report_build, report_daily, report_request, report_retry
 from reports.tests.factories import ACCENTED_WINES, paid_order
 from reports.tests.pdf import pdf_text
 from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
@@ -218,8 +218,8 @@ def test_the_morning_report_goes_once_to_the_list_and_the_merchants(settings, dj
     django_user_model.objects.create_user("dee", "dee@example.com", "pw", is_staff=True)
     paid_order(paid_at=at(DAY, 9))
 
-    report = daily_report(day=DAY)
-    again = daily_report(day=DAY)
+    report = report_daily(day=DAY)
+    again = report_daily(day=DAY)
 
     assert again.pk == report.pk
     assert report.status == Report.Status.DONE and report.emailed_at is not None
@@ -234,7 +234,7 @@ def test_the_morning_report_goes_once_to_the_list_and_the_merchants(settings, dj
 
 def test_the_morning_report_is_built_for_yesterday(settings):
     settings.REPORT_EMAILS = []
-    report = daily_report()
+    report = report_daily()
     assert report.start == timezone.localdate() - timedelta(days=1)
     assert report.kind == "day" and report.scheduled
     assert mail.outbox == []  # nobody to send it to
@@ -257,5 +257,5 @@ def test_a_report_requested_while_the_broker_is_away_waits_and_can_be_queued_aga
 def test_the_morning_report_is_scheduled_at_half_past_six():
     from backoffice.schedule import JOBS, Daily
 
-    [job] = [job for job in JOBS if job.task == "reports.tasks.daily_report"]
+    [job] = [job for job in JOBS if job.task == "reports.tasks.report_daily"]
     assert job.when == Daily(hour=6, minute=30)

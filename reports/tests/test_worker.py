@@ -7,7 +7,7 @@ import pytest
 from backoffice.tests.workers import Worker, wait_for
 from reports.models import Report
 from reports.services import report_request
-from reports.tasks import build_report
+from reports.tasks import report_build
 from reports.tests.factories import paid_order
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -39,13 +39,13 @@ def test_a_report_goes_from_queued_to_running_to_done(real_broker, mail_dir):
     assert report.pdf and report.csv
     with report.pdf.open("rb") as handle:
         assert handle.read().startswith(b"%PDF")
-    assert "reports.tasks.build_report" in worker.output()
+    assert "reports.tasks.report_build" in worker.output()
 
 
 def test_a_report_that_fails_ends_failed_with_its_reason(real_broker, mail_dir):
     # The month after December 9999 does not exist: building the report fails for good.
     report = Report.objects.create(kind="month", start=date(9999, 12, 1))
-    build_report.delay(report.pk)
+    report_build.delay(report.pk)
     worker = Worker(mail_dir)
     try:
         wait_for(lambda: finished(report.pk, []), timeout=60, what="the report to fail")

@@ -9,7 +9,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from orders.models import Order
-from orders.services import Customer, place_order
+from orders.services import Customer, order_place
 from orders.tests.factories import CHECKOUT_FIELDS as CUSTOMER
 from shop.models import Wine
 from shop.tests.factories import WineFactory
@@ -193,7 +193,7 @@ ORDER_NUMBERS = st.text(
 
 @pytest.fixture
 def someone_elses_order(wine):
-    return place_order(lines=[(wine.pk, 1)], customer=Customer(**CUSTOMER))
+    return order_place(lines=[(wine.pk, 1)], customer=Customer(**CUSTOMER))
 
 
 @examples

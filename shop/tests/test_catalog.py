@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.services import place_order
+from orders.services import order_place
 from orders.tests.factories import customer
 from shop.models import Region, Wine
 from shop.services import wine_save
@@ -192,11 +192,11 @@ def test_placed_order_stock_shows_on_the_cached_list(client, django_capture_on_c
     assert "In stock" in wine_list(client).content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        place_order(lines=[(wine.pk, 5)], customer=CUSTOMER)
+        order_place(lines=[(wine.pk, 5)], customer=CUSTOMER)
     assert "Only 5 left" in wine_list(client).content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        place_order(lines=[(wine.pk, 5)], customer=CUSTOMER)
+        order_place(lines=[(wine.pk, 5)], customer=CUSTOMER)
     assert "Sold out" in wine_list(client).content.decode()
 
 
@@ -263,7 +263,7 @@ def _editor_copy(wine) -> Wine:
 def test_stock_edit_applies_as_change_from_what_editor_saw():
     wine = WineFactory(stock=10)
     editing = _editor_copy(wine)
-    place_order(lines=[(wine.pk, 3)], customer=CUSTOMER)  # while the form was open
+    order_place(lines=[(wine.pk, 3)], customer=CUSTOMER)  # while the form was open
 
     editing.stock = 12
     wine_save(wine=editing, stock_seen=10)
@@ -275,7 +275,7 @@ def test_stock_edit_applies_as_change_from_what_editor_saw():
 def test_stock_edit_never_goes_below_zero():
     wine = WineFactory(stock=10)
     editing = _editor_copy(wine)
-    place_order(lines=[(wine.pk, 8)], customer=CUSTOMER)
+    order_place(lines=[(wine.pk, 8)], customer=CUSTOMER)
 
     editing.stock = 5
     wine_save(wine=editing, stock_seen=10)
@@ -287,7 +287,7 @@ def test_stock_edit_never_goes_below_zero():
 def test_edit_without_stock_change_keeps_bottles_sold_meanwhile():
     wine = WineFactory(stock=10, price=Decimal("12.50"))
     editing = _editor_copy(wine)
-    place_order(lines=[(wine.pk, 3)], customer=CUSTOMER)
+    order_place(lines=[(wine.pk, 3)], customer=CUSTOMER)
 
     editing.price = Decimal("14.00")
     wine_save(wine=editing, stock_seen=10)

@@ -3,8 +3,8 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.utils import timezone
 
-from backoffice.tasks import clear_sessions
-from shop.tasks import low_stock_alert
+from backoffice.tasks import session_clear_expired
+from shop.tasks import wine_low_stock_alert
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ def test_low_stock_alert_lists_wines_at_or_below_threshold(settings):
     WineFactory(name="Sassicaia", stock=6, low_stock_threshold=6)
     WineFactory(name="Plenty", stock=50, low_stock_threshold=6)
     WineFactory(name="Withdrawn", stock=0, available=False)
-    assert low_stock_alert.delay().get() == 2
+    assert wine_low_stock_alert.delay().get() == 2
     (message,) = mail.outbox
     assert message.to == ["cellar@example.com"]
     assert "Tignanello" in message.body and "Sassicaia" in message.body
@@ -28,7 +28,7 @@ def test_low_stock_alert_goes_to_staff_when_no_address_is_set(settings, django_u
     django_user_model.objects.create_user("m", "merchant@example.com", "pw", is_staff=True)
     django_user_model.objects.create_user("c", "customer@example.com", "pw")
     WineFactory(stock=1)
-    low_stock_alert.delay()
+    wine_low_stock_alert.delay()
     assert mail.outbox[0].to == ["merchant@example.com"]
 
 
@@ -40,5 +40,5 @@ def test_clear_sessions_deletes_only_expired_ones():
     Session.objects.create(
         session_key="new", session_data="", expire_date=now + timezone.timedelta(days=1)
     )
-    clear_sessions.delay()
+    session_clear_expired.delay()
     assert list(Session.objects.values_list("session_key", flat=True)) == ["new"]

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from coupons.forms import CouponBatchForm
-from coupons.services import batch_create
+from coupons.services import coupon_batch_create
 
 
 class Command(BaseCommand):
@@ -42,7 +42,7 @@ class Command(BaseCommand):
             self.stderr.write(f"\r{made:,} / {total:,} codes", ending="")
             self.stderr.flush()
 
-        batch = batch_create(**fields, background=False, on_progress=progress)
+        batch = coupon_batch_create(**fields, background=False, on_progress=progress)
         self.stderr.write("")
         self.stdout.write(
             f'Batch {batch.pk} "{batch.name}": {batch.generated:,} codes, '

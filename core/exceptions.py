@@ -1,0 +1,6 @@
+class DomainError(Exception):
+    """An outcome a user can cause: a service raises it, a view or the admin shows its message.
+
+    Each app's exceptions derive from it, so a page that calls services of several apps
+    catches one base; anything else that escapes is a bug.
+    """
