@@ -2,12 +2,21 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
+
 CENT = Decimal("0.01")
 
 
 def quantize(amount: Decimal | int | str) -> Decimal:
     """Return the amount rounded half up to cents."""
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money_format(amount: Decimal | int | str | None) -> str:
+    """Return the amount as people read it, on pages, emails and PDFs: 1234.5 → "1,234.50 €"."""
+    if amount is None or amount == "":
+        return ""
+    return f"{quantize(amount):,.2f} {settings.SHOP_CURRENCY_SYMBOL}"
 
 
 def percent_of(amount: Decimal, percent: int | Decimal) -> Decimal:

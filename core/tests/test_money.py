@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.money import percent_of, quantize, to_minor_units
+from core.money import money_format, percent_of, quantize, to_minor_units
 
 
 def test_amounts_round_half_up_to_cents():
@@ -42,3 +42,18 @@ def test_the_discount_never_exceeds_the_amount():
 )
 def test_stripe_amounts_are_in_the_currencys_smallest_unit(amount, currency, minor):
     assert to_minor_units(Decimal(amount), currency) == minor
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        (Decimal("1234.5"), "1,234.50 €"),
+        (Decimal("0.005"), "0.01 €"),
+        (Decimal("-9.89"), "-9.89 €"),
+        (3000, "3,000.00 €"),
+        ("12", "12.00 €"),
+        (None, ""),
+    ],
+)
+def test_amounts_are_printed_with_cents_thousands_and_the_currency_symbol(amount, shown):
+    assert money_format(amount) == shown

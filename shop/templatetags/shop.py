@@ -1,8 +1,7 @@
 from django import template
-from django.conf import settings
 from django.utils.http import urlencode
 
-from core.money import quantize
+from core.money import money_format
 
 register = template.Library()
 
@@ -11,10 +10,8 @@ FILTER_PARAMS = ("category", "country", "region", "q")
 
 @register.filter
 def money(amount) -> str:
-    """Format an amount in the shop's currency: 1234.5 → "1,234.50 €"."""
-    if amount is None or amount == "":
-        return ""
-    return f"{quantize(amount):,.2f} {settings.SHOP_CURRENCY_SYMBOL}"
+    """Format an amount in the shop's currency (see core.money.money_format)."""
+    return money_format(amount)
 
 
 @register.simple_tag
