@@ -87,8 +87,8 @@ FUZZ_TARGETS = {
         f"{PAYMENTS_FUZZ}webhook_answers_any_signed_event_and_the_books_still_add_up",
     ],
     "CSV import (files and rows)": [
-        "shop/tests/test_imports.py::test_random_bytes_never_raise_nor_write",
-        "shop/tests/test_imports.py::test_random_rows_are_counted_and_all_or_nothing",
+        "shop/tests/test_imports_tables.py::test_random_bytes_never_raise_nor_write",
+        "shop/tests/test_imports_rows.py::test_random_rows_are_counted_and_all_or_nothing",
     ],
     "order/payment URLs": [
         f"{SHOP_FUZZ}tampered_placed_orders_show_no_order",

@@ -1,4 +1,4 @@
-"""Benchmark the catalog import on PostgreSQL against plain bulk_create / bulk_update.
+"""Benchmark the wine import on PostgreSQL against plain bulk_create / bulk_update.
 
 ``python bench/imports.py`` creates the database wineshop_bench_imports, writes two CSV files of
 BENCH_IMPORT_ROWS wines (the second with half the rows changed), runs each pass in a child
@@ -144,7 +144,7 @@ def child(step: str, *args: str) -> dict:
     django.setup()
     from django.db import connection, transaction
 
-    from shop.imports import wine_import
+    from shop.imports import wine_file_apply
     from shop.models import Wine
 
     base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -189,7 +189,7 @@ def child(step: str, *args: str) -> dict:
         result["rows"] = len(changed)
     elif step in ("import", "preview"):
         with path.open("rb") as handle:
-            report = wine_import(file=handle, dry_run=step == "preview")
+            report = wine_file_apply(file=handle, dry_run=step == "preview")
         if not report.ok:
             raise SystemExit(f"{path.name}: {report.summary_lines()} {report.errors[:5]}")
         result.update(
@@ -237,7 +237,7 @@ def main() -> int:
         admin_sql('DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin_sql('CREATE DATABASE "{name}"')
     except Exception as error:
-        print(f"Catalog import bench skipped: PostgreSQL is not available ({error}).")
+        print(f"Wine import bench skipped: PostgreSQL is not available ({error}).")
         return 0
     try:
         first, second = write_files(rows)
@@ -266,7 +266,7 @@ def print_table(rows, plain_create, import_new, plain_update, preview, import_ch
         )
 
     changed = import_changed["updated"]
-    print(f"\nCatalog import, {rows:,} rows, PostgreSQL (peak = the pass's child process RSS)\n")
+    print(f"\nWine import, {rows:,} rows, PostgreSQL (peak = the pass's child process RSS)\n")
     print(
         f"| {'pass':<42} | {'rows':>8} | {'seconds':>7} | {'rows/s':>9} | {'peak MB':>7} |"
         f" {'vs plain':>11} |"

@@ -24,7 +24,7 @@ class StoredFile(models.Model):
 
 
 class JobStatus(models.TextChoices):
-    """Where a piece of background work stands: coupon batches, catalog imports, reports."""
+    """Where a piece of background work stands: coupon batches, wine imports, reports."""
 
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

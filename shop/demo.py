@@ -111,7 +111,7 @@ def seed_demo(*, create_admin: bool) -> SeedResult:
         Wine.objects.filter(sku__in=[w["sku"] for w in wines]).values_list("sku", flat=True)
     )
     new = [w for w in wines if w["sku"] not in existing]
-    # Slugs a wine added by hand already holds get -2, -3, ... as in a catalog import.
+    # Slugs a wine added by hand already holds get -2, -3, ... as in a wine import.
     slugs = free_slugs(Wine, [_wine_slug(w) for w in new], max_length=200)
     rows = []
     for fields, slug in zip(new, slugs, strict=True):

@@ -151,7 +151,7 @@ class Wine(models.Model):
 
 
 class WineImport(models.Model):
-    """A catalog file uploaded in the admin: checked first (a preview), applied once confirmed.
+    """A wine file uploaded in the admin: checked first (a preview), applied once confirmed.
 
     The file stays in private storage, so the check, the confirmation and a worker on another
     machine all read the same bytes.
@@ -180,8 +180,8 @@ class WineImport(models.Model):
         verbose_name="uploaded by",
     )
     created = models.DateTimeField("created", auto_now_add=True)
-    started = models.DateTimeField("started", null=True, blank=True)
-    finished = models.DateTimeField("finished", null=True, blank=True)
+    started_at = models.DateTimeField("started", null=True, blank=True)
+    finished_at = models.DateTimeField("finished", null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

@@ -3,8 +3,8 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from shop import services
-from shop.imports import STALLED_AFTER_SECONDS, ImportJobBusy, import_job_run
+# Modules, not names: each task has the name of the service it runs.
+from shop import imports, services
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=30, max_retries=5)
@@ -12,7 +12,7 @@ def wine_low_stock_alert() -> int:
     return services.wine_low_stock_alert()
 
 
-# A large catalog file takes minutes, far past the default limits sized for emails.
+# A large wine file takes minutes, far past the default limits sized for emails.
 @shared_task(
     bind=True,
     acks_late=True,
@@ -23,11 +23,13 @@ def wine_low_stock_alert() -> int:
     soft_time_limit=30 * 60,
     time_limit=31 * 60,
 )
-def wine_import_run(self, job_id: int) -> None:
-    """Check or apply an uploaded catalog file; a job already run is left alone."""
+def wine_import_run(self, wine_import_id: int) -> None:
+    """Check or apply an uploaded wine file; a wine import already run is left alone."""
     try:
-        import_job_run(job_id=job_id)
-    except ImportJobBusy as busy:
-        # A duplicate delivery finds the job done by then; after a worker died midway, the job
-        # stops reporting progress and this task takes it over.
-        raise self.retry(exc=busy, countdown=STALLED_AFTER_SECONDS + 5, max_retries=20) from None
+        imports.wine_import_run(wine_import_id=wine_import_id)
+    except imports.WineImportBusy as busy:
+        # A duplicate delivery finds the import done by then; after a worker died midway, the
+        # import stops reporting progress and this task takes it over.
+        raise self.retry(
+            exc=busy, countdown=imports.STALLED_AFTER_SECONDS + 5, max_retries=20
+        ) from None

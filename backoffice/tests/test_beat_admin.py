@@ -1,4 +1,5 @@
 import datetime
+import html
 from unittest import mock
 
 import pytest
@@ -81,12 +82,18 @@ def run_now(client, *tasks):
 )
 def test_beat_pages_render(admin_client, beat_rows, model):
     prefix = f"admin:django_celery_beat_{model}"
-    for url in (
-        reverse(f"{prefix}_changelist"),
-        reverse(f"{prefix}_add"),
-        reverse(f"{prefix}_change", args=[beat_rows[model].pk]),
-    ):
-        assert admin_client.get(url).status_code == 200, url
+    row = beat_rows[model]
+    row.refresh_from_db()  # as the admin reads it: decimals and times as stored
+    change = reverse(f"{prefix}_change", args=[row.pk])
+    shown = {
+        reverse(f"{prefix}_changelist"): f'href="{change}"',  # the row, linked to its page
+        reverse(f"{prefix}_add"): f"Add {row._meta.verbose_name}",
+        change: str(row),
+    }
+    for url, text in shown.items():
+        page = admin_client.get(url)
+        assert page.status_code == 200, url
+        assert text in html.unescape(page.content.decode()), (url, text)
 
 
 def test_task_form_uses_unfold_widgets(admin_client, greeting):

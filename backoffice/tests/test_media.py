@@ -51,8 +51,13 @@ def test_a_cached_copy_is_confirmed_with_304_and_no_body(client, photo):
 
 
 def test_head_answers_the_headers_and_posts_are_refused(client, photo):
-    name, _ = photo
-    assert client.head(f"/media/{name}").status_code == 200
+    name, data = photo
+    head = client.head(f"/media/{name}")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["Content-Type"] == "image/webp"
+    assert head["Content-Length"] == str(len(data))
+    assert head["ETag"] == client.get(f"/media/{name}")["ETag"]
     assert client.post(f"/media/{name}").status_code == 405
 
 

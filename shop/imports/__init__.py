@@ -1,4 +1,4 @@
-"""Catalog import: read a CSV or XLSX file of wines, check every row, preview it, apply it.
+"""Wine import: read a CSV or XLSX file of wines, check every row, preview it, apply it.
 
 Rows stream from the file in batches: categories, countries and regions resolve from maps held
 in memory (loaded once), the batch's existing wines load by SKU in chunks small enough for
@@ -8,24 +8,16 @@ when any row is invalid.
 
 - limits: what a file may unpack to and hold (rows, columns, characters), checked before parsing.
 - tables: the file's columns; a CSV or XLSX file read as a header and rows of text.
-- report: what an import found or did (ImportReport).
+- report: what a wine import found or did (ImportReport).
 - bulk: rows by chunks of values, free slugs, changed fields of wines written under row locks.
 - names: categories, countries and regions by name, and the new ones to create.
-- rows: wine_import, which checks every row and writes the new and changed wines.
-- jobs: the admin's uploads (WineImport) that a worker checks, then applies once confirmed.
+- rows: wine_file_apply, which checks every row of a file and writes the new and changed wines.
+- services: the admin's uploads (WineImport) started, confirmed, queued and run by a worker.
+- selectors: a wine import's state for its page, its live progress, the recent imports.
 """
 
 from shop.imports.bulk import BATCH_ROWS, IN_CHUNK, free_slugs
-from shop.imports.jobs import (
-    STALLED_AFTER_SECONDS,
-    ImportJobBusy,
-    import_job_confirm,
-    import_job_create,
-    import_job_queue,
-    import_job_run,
-    job_progress,
-)
-from shop.imports.limits import ImportFileTooLarge, ImportLimits, xlsx_check
+from shop.imports.limits import ImportFileError, ImportFileTooLarge, ImportLimits, xlsx_check
 from shop.imports.report import MAX_ERRORS, ImportReport, RowError
 from shop.imports.rows import (
     FALSE_WORDS,
@@ -34,9 +26,27 @@ from shop.imports.rows import (
     NON_VINTAGE,
     TRUE_WORDS,
     Progress,
-    wine_import,
+    wine_file_apply,
 )
-from shop.imports.tables import COLUMNS, REQUIRED_COLUMNS, ImportFileError, open_table
+from shop.imports.selectors import (
+    WineImportState,
+    wine_import_confirmable,
+    wine_import_get,
+    wine_import_list_recent,
+    wine_import_progress,
+    wine_import_report,
+    wine_import_state,
+)
+from shop.imports.services import (
+    STALLED_AFTER_SECONDS,
+    WineImportBusy,
+    wine_import_confirm,
+    wine_import_create,
+    wine_import_queue,
+    wine_import_run,
+    wine_import_start,
+)
+from shop.imports.tables import COLUMNS, REQUIRED_COLUMNS, open_table
 
 __all__ = [
     "BATCH_ROWS",
@@ -52,18 +62,25 @@ __all__ = [
     "TRUE_WORDS",
     "ImportFileError",
     "ImportFileTooLarge",
-    "ImportJobBusy",
     "ImportLimits",
     "ImportReport",
     "Progress",
     "RowError",
+    "WineImportBusy",
+    "WineImportState",
     "free_slugs",
-    "import_job_confirm",
-    "import_job_create",
-    "import_job_queue",
-    "import_job_run",
-    "job_progress",
     "open_table",
-    "wine_import",
+    "wine_file_apply",
+    "wine_import_confirm",
+    "wine_import_confirmable",
+    "wine_import_create",
+    "wine_import_get",
+    "wine_import_list_recent",
+    "wine_import_progress",
+    "wine_import_queue",
+    "wine_import_report",
+    "wine_import_run",
+    "wine_import_start",
+    "wine_import_state",
     "xlsx_check",
 ]

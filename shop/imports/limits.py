@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from core.exceptions import DomainError
 
-class ImportFileError(Exception):
+
+class ImportFileError(DomainError):
     """The file as a whole can't be read; the message is safe to show to the merchant."""
 
 

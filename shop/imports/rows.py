@@ -23,7 +23,7 @@ NON_VINTAGE = {"nv", "n.v.", "n/v"}
 Progress = Callable[[int, float | None], None]
 
 
-def wine_import(
+def wine_file_apply(
     *, file, format_hint: str = "", dry_run: bool = True, progress: Progress | None = None
 ) -> ImportReport:
     """Check (dry_run) or apply a wine file; never raise for what the file holds.
@@ -269,7 +269,7 @@ class _Import:
 
 
 # Compared with an existing wine when their column is in the file; stock is the merchant's
-# count of bottles for sale and replaces the stock (see README, "Catalog import and export").
+# count of bottles for sale and replaces the stock (see README, "Wine import and export").
 _COMPARED = (
     "name",
     "producer",

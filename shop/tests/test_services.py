@@ -1,15 +1,21 @@
+from decimal import Decimal
+
 import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 
 from core.models import StoredFile
 from core.storage import media_storage, private_storage
+from orders.services import order_place
+from orders.tests.factories import customer
 from shop.catalog_cache import VERSION_KEY, catalog_version
 from shop.models import Wine
-from shop.services import wine_image_prepare, wine_image_set
+from shop.services import wine_image_prepare, wine_image_set, wine_save
 from shop.tests.factories import WineFactory, photo_bytes
 
 pytestmark = pytest.mark.django_db
+
+CUSTOMER = customer()
 
 
 def prepared(**kwargs):
@@ -77,8 +83,6 @@ def test_a_photo_retires_the_cached_catalog_pages(django_capture_on_commit_callb
 
 
 def test_other_edits_never_write_the_photo_back():
-    from shop.services import wine_save
-
     wine = WineFactory()
     stale = Wine.objects.get(pk=wine.pk)
     wine_image_set(wine=wine, photo=prepared())
@@ -88,3 +92,44 @@ def test_other_edits_never_write_the_photo_back():
 
     wine.refresh_from_db()
     assert wine.name == "Renamed" and wine.thumbnail
+
+
+def _editor_copy(wine) -> Wine:
+    """Return the wine as the admin form loaded it."""
+    return Wine.objects.get(pk=wine.pk)
+
+
+def test_stock_edit_applies_as_change_from_what_editor_saw():
+    wine = WineFactory(stock=10)
+    editing = _editor_copy(wine)
+    order_place(lines=[(wine.pk, 3)], customer=CUSTOMER)  # while the form was open
+
+    editing.stock = 12
+    wine_save(wine=editing, stock_seen=10)
+
+    wine.refresh_from_db()
+    assert wine.stock == editing.stock == 9
+
+
+def test_stock_edit_never_goes_below_zero():
+    wine = WineFactory(stock=10)
+    editing = _editor_copy(wine)
+    order_place(lines=[(wine.pk, 8)], customer=CUSTOMER)
+
+    editing.stock = 5
+    wine_save(wine=editing, stock_seen=10)
+
+    wine.refresh_from_db()
+    assert wine.stock == 0
+
+
+def test_edit_without_stock_change_keeps_bottles_sold_meanwhile():
+    wine = WineFactory(stock=10, price=Decimal("12.50"))
+    editing = _editor_copy(wine)
+    order_place(lines=[(wine.pk, 3)], customer=CUSTOMER)
+
+    editing.price = Decimal("14.00")
+    wine_save(wine=editing, stock_seen=10)
+
+    wine.refresh_from_db()
+    assert (wine.stock, wine.price) == (7, Decimal("14.00"))

@@ -1,9 +1,21 @@
+import html
+import re
+
 import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from shop.tests.factories import WineFactory
+from orders.services import order_place
+from orders.tests.factories import customer
+from shop.models import Wine
+from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
 
 pytestmark = pytest.mark.django_db
+
+CUSTOMER = customer()
 
 
 def test_list_detail_cart_render(client):
@@ -14,6 +26,9 @@ def test_list_detail_cart_render(client):
     assert "Your cart is empty" in response.content.decode()
     response = client.get(wine.get_absolute_url())
     assert response.status_code == 200
+    detail = response.content.decode()
+    assert '<h1>Château Lagrézette <span class="vintage">2019</span></h1>' in detail
+    assert '<p class="price">12.50 €</p>' in detail
     response = client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 2}, follow=True)
     assert response.status_code == 200
     assert "2 bottles" in response.content.decode()
@@ -85,3 +100,204 @@ def test_a_new_photo_shows_on_the_cached_catalog_at_once(
     page = client.get(reverse("shop:wine_list")).content.decode()
     assert f'src="/media/{wine.thumbnail.name}"' in page
     assert "wine-thumb placeholder" not in page
+
+
+# --- The catalog: filters, search, pages and the cached list -------------------------------
+
+
+def listed(response) -> list[str]:
+    """Return the names of the wines on a catalog page, in page order."""
+    names = re.findall(
+        r'<li class="wine-card">.*?<h2>(.*?) <span class="vintage">',
+        response.content.decode(),
+        re.S,
+    )
+    return [html.unescape(name) for name in names]
+
+
+def wine_list(client, **params):
+    return client.get(reverse("shop:wine_list"), params)
+
+
+@pytest.fixture
+def catalog():
+    red, white = CategoryFactory(name="Red"), CategoryFactory(name="White")
+    france = CountryFactory(name="France", slug="france")
+    italy = CountryFactory(name="Italy", slug="italy")
+    bordeaux = RegionFactory(country=france, name="Bordeaux", slug="bordeaux")
+    burgundy = RegionFactory(country=france, name="Burgundy", slug="burgundy")
+    tuscany = RegionFactory(country=italy, name="Tuscany", slug="tuscany")
+    return {
+        "margaux": WineFactory(
+            name="Margaux Grand Vin", producer="Domaine Alpha", category=red, region=bordeaux
+        ),
+        "meursault": WineFactory(
+            name="Meursault Charmes", producer="Domaine Beta", category=white, region=burgundy
+        ),
+        "tignanello": WineFactory(
+            name="Tignanello", producer="Marchesi Antinori", category=red, region=tuscany
+        ),
+        "cervaro": WineFactory(
+            name="Cervaro della Sala", producer="Marchesi Antinori", category=white, region=tuscany
+        ),
+        "withdrawn": WineFactory(
+            name="Withdrawn Cuvée",
+            producer="Marchesi Antinori",
+            category=red,
+            region=tuscany,
+            available=False,
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, ["Cervaro della Sala", "Margaux Grand Vin", "Meursault Charmes", "Tignanello"]),
+        ({"category": "white"}, ["Cervaro della Sala", "Meursault Charmes"]),
+        ({"country": "italy"}, ["Cervaro della Sala", "Tignanello"]),
+        ({"region": "bordeaux"}, ["Margaux Grand Vin"]),
+        ({"country": "italy", "category": "red"}, ["Tignanello"]),
+        ({"q": "MEURSAULT"}, ["Meursault Charmes"]),
+        ({"q": "  charmes "}, ["Meursault Charmes"]),
+        ({"q": "antinori"}, ["Cervaro della Sala", "Tignanello"]),
+        ({"q": "domaine", "region": "burgundy"}, ["Meursault Charmes"]),
+        ({"q": "no such wine"}, []),
+    ],
+)
+def test_list_filters_and_search(client, catalog, params, expected):
+    response = wine_list(client, **params)
+    assert response.status_code == 200
+    assert listed(response) == expected
+
+
+def test_unavailable_wine_is_neither_listed_nor_shown(client, catalog):
+    withdrawn = catalog["withdrawn"]
+    for params in ({}, {"q": "withdrawn"}, {"region": "tuscany"}):
+        assert withdrawn.name not in listed(wine_list(client, **params))
+    assert client.get(withdrawn.get_absolute_url()).status_code == 404
+    shown = client.get(catalog["tignanello"].get_absolute_url())
+    assert "<h1>Tignanello " in shown.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params", [{"category": "rose"}, {"country": "narnia"}, {"region": "atlantis"}]
+)
+def test_unknown_filter_slug_is_not_found(client, catalog, params):
+    assert wine_list(client, **params).status_code == 404
+
+
+def test_list_shows_wines_per_page_setting_and_second_page(client):
+    WineFactory.create_batch(settings.WINES_PER_PAGE + 6)
+
+    first, second = wine_list(client), wine_list(client, page=2)
+
+    assert len(listed(first)) == settings.WINES_PER_PAGE == 24
+    assert len(listed(second)) == 6
+    assert set(listed(first)).isdisjoint(listed(second))
+    assert set(listed(first)) | set(listed(second)) == set(
+        Wine.objects.values_list("name", flat=True)
+    )
+    assert "Page 2 of 2" in second.content.decode()
+
+
+@pytest.mark.parametrize("page", ["3", "0", "-1", "abc", "1.5", ""])
+def test_unknown_page_is_not_found(client, page):
+    WineFactory.create_batch(settings.WINES_PER_PAGE + 1)
+    assert wine_list(client, page=page).status_code == 404
+
+
+def test_searches_that_casefold_alike_show_their_own_results(client):
+    WineFactory(name="Straße Riesling")
+    WineFactory(name="Grosse Lage")
+
+    assert listed(wine_list(client, q="ß")) == ["Straße Riesling"]
+    assert listed(wine_list(client, q="ss")) == ["Grosse Lage"]
+
+
+def test_long_page_numbers_show_their_own_page(client, settings):
+    settings.WINES_PER_PAGE = 1
+    WineFactory(name="Alpha")
+    WineFactory(name="Beta")
+
+    wine_list(client, page="00000000001")
+    second = wine_list(client, page="00000000002")
+
+    # Refusing such page numbers would do too; showing page 1 again would not.
+    assert second.status_code == 404 or listed(second) == ["Beta"]
+
+
+def test_saved_wine_shows_on_the_cached_list(client, django_capture_on_commit_callbacks):
+    wine = WineFactory(name="Old Name")
+    assert listed(wine_list(client)) == ["Old Name"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        wine.name = "New Name"
+        wine.save()
+
+    assert listed(wine_list(client)) == ["New Name"]
+
+
+def test_placed_order_stock_shows_on_the_cached_list(client, django_capture_on_commit_callbacks):
+    wine = WineFactory(stock=10, low_stock_threshold=6)
+    assert "In stock" in wine_list(client).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_place(lines=[(wine.pk, 5)], customer=CUSTOMER)
+    assert "Only 5 left" in wine_list(client).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_place(lines=[(wine.pk, 5)], customer=CUSTOMER)
+    assert "Sold out" in wine_list(client).content.decode()
+
+
+def test_repeated_list_request_is_served_from_cache(client):
+    wine = WineFactory()
+    WineFactory.create_batch(2)
+
+    with CaptureQueriesContext(connection) as first:
+        wine_list(client, country=wine.country.slug)
+    with CaptureQueriesContext(connection) as second:
+        response = wine_list(client, country=wine.country.slug)
+
+    assert listed(response) == [wine.name]
+    assert len(second) < len(first)
+
+
+def test_browsing_without_a_cart_writes_nothing(client):
+    red = CategoryFactory(name="Red")
+    france = CountryFactory(name="France", slug="france")
+    wines = WineFactory.create_batch(
+        settings.WINES_PER_PAGE + 2, category=red, region=RegionFactory(country=france)
+    )
+    urls = [
+        reverse("shop:wine_list"),
+        reverse("shop:wine_list") + "?category=red&country=france&page=2",
+        wines[0].get_absolute_url(),
+        reverse("shop:cart_detail"),
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        responses = [client.get(url) for url in urls]
+
+    assert [r.status_code for r in responses] == [200, 200, 200, 200]
+    writes = [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert Session.objects.count() == 0
+    assert all(settings.SESSION_COOKIE_NAME not in r.cookies for r in responses)
+
+
+def test_page_links_come_from_the_normalised_filters_whatever_the_query(client, settings):
+    WineFactory.create_batch(3, name="Rioja Reserva")
+    settings.WINES_PER_PAGE = 1
+    # Duplicates (the last one counts), spaces, a NUL, empty and unknown parameters.
+    junk = "?q=ignored&q=++rio%00ja++&utm_source=mail&category=&page=2&x=%3Cb%3E"
+    first = client.get(reverse("shop:wine_list") + junk)
+    again = client.get(reverse("shop:wine_list") + "?q=rioja&page=2")  # the same cached page
+    assert first.content == again.content
+    links = re.findall(r'href="\?([^"]*)" rel="(?:prev|next)"', again.content.decode())
+    assert links == ["q=rioja&amp;page=1", "q=rioja&amp;page=3"]

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from shop.imports import wine_import
+from shop.imports import wine_file_apply
 
 
 class Command(BaseCommand):
@@ -32,7 +32,9 @@ class Command(BaseCommand):
 
         hint = "xlsx" if path.suffix.lower() == ".xlsx" else ""
         with path.open("rb") as handle:
-            report = wine_import(file=handle, format_hint=hint, dry_run=dry_run, progress=progress)
+            report = wine_file_apply(
+                file=handle, format_hint=hint, dry_run=dry_run, progress=progress
+            )
         self.stderr.write("")
         for line in report.summary_lines():
             self.stdout.write(line)

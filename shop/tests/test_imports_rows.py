@@ -1,63 +1,31 @@
+"""Checking every row of a wine file and writing the new and changed wines (shop.imports.rows)."""
+
+import csv
 import io
-import random
-import zipfile
 from decimal import Decimal
 
-import openpyxl
 import pytest
 from django.utils import timezone
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hsettings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from shop.catalog_cache import catalog_version
-from shop.imports import IN_CHUNK, free_slugs, wine_import
-from shop.models import Category, Country, Region, Wine
-from shop.tests import workbooks
+from shop.imports import wine_file_apply
+from shop.models import Category, Region, Wine
 from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
+from shop.tests.wine_files import (
+    HEADER,
+    ROW,
+    apply,
+    csv_file,
+    examples,
+    forget_the_catalog,
+    messages,
+    nothing_written,
+    xlsx_file,
+)
 
 pytestmark = pytest.mark.django_db
-
-HEADER = "sku,name,producer,vintage,category,country,region,price,stock,description,available"
-ROW = "A1,Clos du Test,Domaine Un,2019,Red,France,Bordeaux,12.50,6,Dark fruit.,yes"
-
-# The example count comes from the profile (conftest.py): the suite's, or the drills'.
-examples = hsettings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-def csv_file(*rows: str, header: str = HEADER, bom: bool = False) -> io.BytesIO:
-    text = "\r\n".join([header, *rows]) + "\r\n"
-    return io.BytesIO((("\ufeff" if bom else "") + text).encode())
-
-
-def xlsx_file(rows: list[list]) -> io.BytesIO:
-    workbook = openpyxl.Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    out.seek(0)
-    return out
-
-
-def apply(file, **kwargs):
-    return wine_import(file=file, dry_run=False, **kwargs)
-
-
-def nothing_written():
-    return not (
-        Wine.objects.exists()
-        or Category.objects.exists()
-        or Country.objects.exists()
-        or Region.objects.exists()
-    )
-
-
-def messages(report) -> list[str]:
-    return [str(error) for error in report.errors]
-
-
-# --- Creating and updating -------------------------------------------------------------------
 
 
 def test_import_creates_wines_and_the_missing_catalog_names():
@@ -90,7 +58,7 @@ def test_preview_counts_the_same_and_writes_nothing():
     WineFactory(sku="OLD", price=Decimal("5.00"))
     before = set(Category.objects.values_list("name", flat=True))
     file = csv_file(ROW, "OLD,Changed,Dom,2019,Red,France,,5.00,1,,yes")
-    preview = wine_import(file=file)
+    preview = wine_file_apply(file=file)
     assert not preview.applied
     assert (preview.new, preview.updated, preview.invalid) == (1, 1, 0)
     assert Wine.objects.count() == 1
@@ -99,13 +67,6 @@ def test_preview_counts_the_same_and_writes_nothing():
     applied = apply(file)
     assert (applied.new, applied.updated) == (preview.new, preview.updated)
     assert applied.new_countries == preview.new_countries
-
-
-def test_headers_ignore_case_and_a_bom_and_semicolons_work():
-    header = "SKU;Name;PRODUCER;Vintage;Category;Country;Region;Price;Stock;Description;Available"
-    report = apply(csv_file(ROW.replace(",", ";"), header=header, bom=True))
-    assert report.ok, report.errors
-    assert Wine.objects.get(sku="A1").price == Decimal("12.50")
 
 
 def test_names_match_existing_rows_whatever_their_case():
@@ -164,18 +125,12 @@ def test_new_wines_and_categories_get_unique_slugs():
     assert slugs == {"domaine-un-clos-du-test-2019-2", "domaine-un-clos-du-test-2019-3"}
 
 
-def test_free_slugs_asks_in_chunks_sqlite_accepts():
-    names = [f"Name {i}" for i in range(IN_CHUNK * 2 + 5)]
-    slugs = free_slugs(Category, names, max_length=120)
-    assert len(set(slugs)) == len(names)
-
-
 def test_import_applies_after_commit_bumps_the_catalog_version(
     django_capture_on_commit_callbacks,
 ):
     version = catalog_version()
     with django_capture_on_commit_callbacks(execute=True):
-        wine_import(file=csv_file(ROW))
+        wine_file_apply(file=csv_file(ROW))
     assert catalog_version() == version
     with django_capture_on_commit_callbacks(execute=True):
         apply(csv_file(ROW))
@@ -212,14 +167,7 @@ def test_xlsx_import():
     assert (wine.vintage, wine.price, wine.stock) == (2015, Decimal("18.50"), 12)
 
 
-# --- Bad input: a clear message, nothing written ---------------------------------------------
-
-
-def test_wrong_encoding():
-    data = (HEADER + "\n" + ROW.replace("Clos", "Clos à l'été") + "\n").encode("cp1252")
-    report = apply(io.BytesIO(data))
-    assert "not UTF-8" in report.file_error
-    assert not report.applied and nothing_written()
+# --- Rows and columns the import refuses: a clear message, nothing written ----------------------
 
 
 def test_missing_required_column():
@@ -239,12 +187,6 @@ def test_unknown_extra_columns_are_ignored_and_reported():
 def test_a_column_twice_is_refused():
     report = apply(csv_file(ROW + ",13", header=HEADER + ",Price"))
     assert report.file_error == "The column “price” appears twice in the header."
-    assert nothing_written()
-
-
-def test_empty_file():
-    for content in (b"", b"\xef\xbb\xbf", b"  \n\n"):
-        assert apply(io.BytesIO(content)).file_error == "The file is empty."
     assert nothing_written()
 
 
@@ -329,46 +271,6 @@ def test_an_invalid_row_after_thousands_of_valid_ones_writes_nothing():
     assert nothing_written()
 
 
-def test_twenty_megabytes_of_random_bytes():
-    data = random.Random(6).randbytes(20 * 1024 * 1024)
-    report = apply(io.BytesIO(data))
-    assert report.file_error
-    assert "not UTF-8" in report.file_error or "NUL" in report.file_error
-    assert nothing_written()
-
-
-def test_an_xlsx_that_is_a_zip_of_something_else():
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.writestr("notes.txt", "not a workbook")
-    archive.seek(0)
-    report = apply(archive, format_hint="xlsx")
-    assert report.file_error.startswith("The file is not an Excel workbook (.xlsx)")
-    # Chosen as XLSX, but CSV text.
-    assert "not an Excel workbook" in apply(csv_file(ROW), format_hint="xlsx").file_error
-    assert nothing_written()
-
-
-def test_nul_bytes_are_a_clear_error():
-    report = apply(io.BytesIO((HEADER + "\nA1,\x00,x\n").encode()))
-    assert report.file_error == "Row 2 holds a NUL character: the file is not CSV text."
-    assert nothing_written()
-
-
-@examples
-@given(data=st.binary(max_size=3000))
-def test_random_bytes_never_raise_nor_write(data):
-    report = apply(io.BytesIO(data))
-    assert not report.applied or report.rows
-    assert report.rows == report.new + report.updated + report.unchanged + report.invalid
-    if not report.applied:
-        assert nothing_written()
-    Wine.objects.all().delete()
-    Region.objects.all().delete()
-    Category.objects.all().delete()
-    Country.objects.all().delete()
-
-
 CELL = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["", "-1", "12.50", "2019", "2999", "NV", "Red", "France", "yes", "=1+1"]),
@@ -379,8 +281,6 @@ CELL = st.one_of(
 @given(rows=st.lists(st.lists(CELL, min_size=0, max_size=12), min_size=1, max_size=8))
 def test_random_rows_are_counted_and_all_or_nothing(rows):
     out = io.StringIO()
-    import csv
-
     writer = csv.writer(out)
     writer.writerow(HEADER.split(","))
     writer.writerows(rows)
@@ -391,121 +291,4 @@ def test_random_rows_are_counted_and_all_or_nothing(rows):
     else:
         assert nothing_written()
     assert len(report.errors) <= report.invalid * 11
-    Wine.objects.all().delete()
-    Region.objects.all().delete()
-    Category.objects.all().delete()
-    Country.objects.all().delete()
-
-
-# --- Files past the limits: refused whole, with no row number, nothing written ----------------
-
-
-def test_a_workbook_declaring_a_huge_sheet_is_refused():
-    report = apply(workbooks.huge_dimension())
-    assert report.file_error.startswith(
-        "The sheet declares 1,048,576 rows (its dimension is A1:XFD1048576); "
-        "the import takes up to 200,000 rows per file."
-    )
-    assert not report.rows
-    assert nothing_written()
-
-
-def test_a_workbook_declaring_too_many_columns_is_refused(settings):
-    settings.IMPORT_MAX_COLUMNS = 20
-    report = apply(workbooks.with_dimension(workbooks.workbook([HEADER.split(",")]), "A1:Z3"))
-    assert report.file_error.startswith(
-        "The file has a sheet of 26 columns (its dimension is A1:Z3); "
-        "the import takes up to 20 columns."
-    )
-
-
-def test_a_shared_strings_bomb_is_refused(settings):
-    settings.IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = 4 * 1024 * 1024
-    bomb = workbooks.shared_strings_bomb(5 * 1024 * 1024)
-    assert len(bomb.getvalue()) < 20_000
-    report = apply(bomb)
-    assert report.file_error.startswith(
-        "The workbook unpacks to 5.0\xa0MB; the import takes workbooks up to 4.0\xa0MB unpacked."
-    )
-    assert nothing_written()
-
-
-def test_a_part_unpacking_hundreds_of_times_its_size_is_refused():
-    report = apply(workbooks.shared_strings_bomb(5 * 1024 * 1024))
-    assert report.file_error.startswith("The workbook (xl/sharedStrings.xml) unpacks to 4")
-    assert "more than the 100 times a spreadsheet program writes" in report.file_error
-    assert nothing_written()
-
-
-@pytest.mark.parametrize("dimension", [None, "A1:K2"], ids=["no dimension", "a false one"])
-def test_rows_are_counted_as_they_stream(settings, dimension):
-    rows = [HEADER.split(","), *([f"S{n}", *workbooks.ROW[1:]] for n in range(6))]
-    content = workbooks.workbook(rows)
-    settings.IMPORT_MAX_ROWS = 5
-    report = apply(workbooks.with_dimension(content, dimension))
-    assert report.file_error == (
-        "The file has more than 5 rows; the import takes up to 5 rows per file. "
-        "Split it into smaller files."
-    )
-    assert nothing_written()
-    # Within the limit, a sheet that understates its size is read whole, not cut off.
-    settings.IMPORT_MAX_ROWS = 6
-    assert apply(workbooks.with_dimension(content, dimension)).new == 6
-
-
-def test_a_workbook_row_wider_than_the_limit_is_refused(settings):
-    settings.IMPORT_MAX_COLUMNS = 12
-    rows = [HEADER.split(","), [*workbooks.ROW, "", None, "x"]]
-    report = apply(workbooks.with_dimension(workbooks.workbook(rows), None))
-    assert report.file_error.startswith(
-        "The file has rows of 14 columns; the import takes up to 12"
-    )
-    assert nothing_written()
-
-
-def test_empty_formatted_cells_far_to_the_right_count_as_columns():
-    book = openpyxl.Workbook()
-    book.active.append(HEADER.split(","))
-    book.active.append(workbooks.ROW)
-    book.active.cell(row=2, column=78).font = openpyxl.styles.Font(bold=True)  # BZ2, no value
-    out = io.BytesIO()
-    book.save(out)
-    report = apply(workbooks.with_dimension(out.getvalue(), None))
-    assert report.file_error.startswith(
-        "The file has rows of 78 columns; the import takes up to 50"
-    )
-    assert nothing_written()
-
-
-def test_a_csv_with_too_many_rows_is_refused(settings):
-    settings.IMPORT_MAX_ROWS = 3
-    report = apply(csv_file(*(ROW.replace("A1", f"S{n}") for n in range(4))))
-    assert report.file_error.startswith("The file has more than 3 rows;")
-    assert nothing_written()
-    settings.IMPORT_MAX_ROWS = 4
-    assert apply(csv_file(*(ROW.replace("A1", f"S{n}") for n in range(4)))).new == 4
-
-
-def test_a_csv_with_too_many_columns_is_refused():
-    report = apply(csv_file(ROW + "," * 60))
-    assert report.file_error.startswith(
-        "The file has rows of 71 columns; the import takes up to 50"
-    )
-    assert nothing_written()
-
-
-def test_a_csv_cell_past_the_limit_is_refused(settings):
-    settings.IMPORT_MAX_CELL_CHARS = 100
-    report = apply(csv_file(ROW.replace("Dark fruit.", '"' + "x\n" * 60 + '"')))
-    assert report.file_error == (
-        "A cell of the file holds more than 100 characters; the import takes cells up to 100 "
-        "characters."
-    )
-    assert nothing_written()
-
-
-def test_a_csv_line_longer_than_any_row_is_refused(settings):
-    settings.IMPORT_MAX_CELL_CHARS = 100
-    report = apply(io.BytesIO(HEADER.encode() + b"\n" + b"," * 1_000_000))
-    assert report.file_error.startswith("A line of the file is longer than 5,150 characters")
-    assert nothing_written()
+    forget_the_catalog()

@@ -1,15 +1,14 @@
+"""The wine import in the admin: upload, preview, confirm, and the list of imports."""
+
 import io
 import random
 import re
 import zipfile
-from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
-from django.utils import timezone
 
-from shop.imports import STALLED_AFTER_SECONDS, ImportJobBusy, import_job_run
 from shop.models import Category, Wine, WineImport
 from shop.tests import workbooks
 from shop.tests.factories import WineFactory
@@ -27,12 +26,12 @@ def upload(client, content: bytes, name: str = "wines.csv", file_format: str = "
     return client.post(IMPORT_URL, {"import_file": file, "format": file_format, "resource": "0"})
 
 
-def job_url(job) -> str:
-    return reverse("admin:shop_wine_import_job", args=[job.pk])
+def detail_url(wine_import) -> str:
+    return reverse("admin:shop_wine_import_detail", args=[wine_import.pk])
 
 
-def confirm_url(job) -> str:
-    return reverse("admin:shop_wine_import_confirm", args=[job.pk])
+def confirm_url(wine_import) -> str:
+    return reverse("admin:shop_wine_import_confirm", args=[wine_import.pk])
 
 
 def count(html: str, name: str) -> int:
@@ -58,47 +57,51 @@ def test_upload_previews_then_confirm_applies_the_same_file_once(admin_client):
     response = upload(
         admin_client, GOOD.replace(b"\n", b"\nOLD,Renamed,P,,Red,France,,1,0,,yes\n", 1)
     )
-    job = WineImport.objects.get()
-    assert response["Location"] == job_url(job)
-    html = admin_client.get(job_url(job)).content.decode()
+    wine_import = WineImport.objects.get()
+    assert response["Location"] == detail_url(wine_import)
+    html = admin_client.get(detail_url(wine_import)).content.decode()
     assert (count(html, "new"), count(html, "updated"), count(html, "invalid")) == (1, 1, 0)
     assert "New regions: Loire (France)" in html
     assert "Confirm: import 1 new and 1 updated wines" in html
     assert not Wine.objects.filter(sku="A1").exists()
-    assert job.dry_run and job.status == WineImport.Status.DONE
-    assert job.file.open("rb").read().startswith(b"sku,name")
+    assert wine_import.dry_run and wine_import.status == WineImport.Status.DONE
+    assert wine_import.file.open("rb").read().startswith(b"sku,name")
 
-    response = admin_client.post(confirm_url(job))
-    assert response["Location"] == job_url(job)
+    response = admin_client.post(confirm_url(wine_import))
+    assert response["Location"] == detail_url(wine_import)
     assert Wine.objects.get(sku="OLD").name == "Renamed"
-    html = admin_client.get(job_url(job)).content.decode()
+    html = admin_client.get(detail_url(wine_import)).content.decode()
     assert "The file was imported." in html
     assert "Confirm" not in html
 
-    # A second click (or a replayed form) finds the job applied already.
-    admin_client.post(confirm_url(job))
+    # A second click (or a replayed form) finds the import applied already.
+    admin_client.post(confirm_url(wine_import))
     assert Wine.objects.filter(sku="A1").count() == 1
-    job.refresh_from_db()
-    assert (job.dry_run, job.status, job.rows_processed) == (False, "done", 2)
+    wine_import.refresh_from_db()
+    assert (wine_import.dry_run, wine_import.status, wine_import.rows_processed) == (
+        False,
+        "done",
+        2,
+    )
 
 
 def test_confirm_only_accepts_post(admin_client):
     upload(admin_client, GOOD)
-    job = WineImport.objects.get()
-    assert admin_client.get(confirm_url(job)).status_code == 405
+    wine_import = WineImport.objects.get()
+    assert admin_client.get(confirm_url(wine_import)).status_code == 405
     assert not Wine.objects.exists()
 
 
 def test_invalid_rows_are_listed_and_cannot_be_confirmed(admin_client):
     content = HEADER + "\nA1,W,P,2019,Red,France,,-2,1,,yes\nA2,W,P,20x9,Red,France,,2,1,,yes\n"
     upload(admin_client, content.encode())
-    job = WineImport.objects.get()
-    html = admin_client.get(job_url(job)).content.decode()
+    wine_import = WineImport.objects.get()
+    html = admin_client.get(detail_url(wine_import)).content.decode()
     assert count(html, "invalid") == 2
     assert "Row 2, <code>price</code>: -2 is negative." in html
     assert "Row 3, <code>vintage</code>: “20x9” is not a year" in html
     assert "Confirm" not in html
-    admin_client.post(confirm_url(job))
+    admin_client.post(confirm_url(wine_import))
     assert not Wine.objects.exists() and not Category.objects.exists()
 
 
@@ -144,29 +147,25 @@ def test_a_large_file_is_checked_and_applied_by_a_task(
     settings.IMPORT_SYNC_MAX_BYTES = 10
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = upload(admin_client, GOOD)
-    job = WineImport.objects.get()
-    assert job.status == WineImport.Status.QUEUED
+    wine_import = WineImport.objects.get()
+    assert wine_import.status == WineImport.Status.QUEUED
     html = admin_client.get(response["Location"]).content.decode()
     assert 'http-equiv="refresh"' in html and "queued" in html
     for callback in callbacks:
         callback()  # the task, run eagerly as the suite's Celery does
-    job.refresh_from_db()
-    assert (job.status, job.dry_run, job.rows_processed) == ("done", True, 1)
+    wine_import.refresh_from_db()
+    assert (wine_import.status, wine_import.dry_run, wine_import.rows_processed) == (
+        "done",
+        True,
+        1,
+    )
     assert not Wine.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(confirm_url(job))
-    job.refresh_from_db()
-    assert (job.status, job.dry_run) == ("done", False)
+        admin_client.post(confirm_url(wine_import))
+    wine_import.refresh_from_db()
+    assert (wine_import.status, wine_import.dry_run) == ("done", False)
     assert Wine.objects.filter(sku="A1").exists()
-
-
-def test_a_job_runs_once_whoever_takes_it(admin_client, settings):
-    settings.IMPORT_SYNC_MAX_BYTES = 10
-    upload(admin_client, GOOD)
-    job = WineImport.objects.get()
-    assert import_job_run(job_id=job.pk) is not None
-    assert import_job_run(job_id=job.pk) is None  # a redelivered task finds it done
 
 
 def test_import_needs_add_and_change_permissions(client, django_user_model):
@@ -178,25 +177,15 @@ def test_import_needs_add_and_change_permissions(client, django_user_model):
     assert not WineImport.objects.exists()
 
 
-def test_import_jobs_are_listed(admin_client):
+def test_wine_imports_are_listed(admin_client):
     upload(admin_client, GOOD, name="spring.csv")
     html = admin_client.get(reverse("admin:shop_wineimport_changelist")).content.decode()
     assert "spring.csv" in html
-    assert job_url(WineImport.objects.get()) in html
-
-
-def test_a_job_whose_worker_died_is_taken_over_by_the_redelivered_task(admin_client, settings):
-    settings.IMPORT_SYNC_MAX_BYTES = 10
-    upload(admin_client, GOOD)
-    job = WineImport.objects.get()
-    started = timezone.now() - timedelta(minutes=1)
-    WineImport.objects.filter(pk=job.pk).update(status=WineImport.Status.RUNNING, started=started)
-    with pytest.raises(ImportJobBusy):  # still running, for all anyone knows
-        import_job_run(job_id=job.pk)
-    long_ago = timezone.now() - timedelta(seconds=STALLED_AFTER_SECONDS + 1)
-    WineImport.objects.filter(pk=job.pk).update(started=long_ago)
-    taken = import_job_run(job_id=job.pk)
-    assert (taken.status, taken.summary["new"]) == ("done", 1)
+    assert detail_url(WineImport.objects.get()) in html
+    # and under the upload form, the latest first
+    recent = admin_client.get(IMPORT_URL).content.decode().split('id="recent-imports"')[1]
+    assert f'href="{detail_url(WineImport.objects.get())}">spring.csv</a>' in recent
+    assert "preview done" in recent
 
 
 def test_a_workbook_bomb_is_refused_on_the_preview_page(admin_client):
@@ -215,3 +204,10 @@ def test_an_upload_past_the_request_limit_is_refused_before_it_is_read(admin_cli
     assert "That upload is too large" in response.content.decode()
     assert not WineImport.objects.exists()
     assert upload(admin_client, GOOD).status_code == 302
+
+
+def test_an_unknown_wine_import_is_not_found(admin_client):
+    assert admin_client.get(reverse("admin:shop_wine_import_detail", args=[404])).status_code == 404
+    assert (
+        admin_client.post(reverse("admin:shop_wine_import_confirm", args=[404])).status_code == 404
+    )

@@ -1,4 +1,7 @@
+from decimal import Decimal
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from shop.models import Wine
@@ -144,3 +147,35 @@ def test_admin_adds_a_wine_with_its_photo(admin_client):
 
     assert response.status_code == 302, response.content.decode()
     assert Wine.objects.get(sku="NEW-1").thumbnail_width == 320
+
+
+def _admin_form_data(response) -> dict:
+    """Return what the admin change form would post back unchanged."""
+    form = response.context["adminform"].form
+    data = {}
+    for bound in form:
+        value = bound.value()
+        if isinstance(value, bool):
+            if value:
+                data[bound.html_name] = "on"
+        elif value is not None and bound.name != "image":
+            data[bound.html_name] = value
+    return data
+
+
+def test_admin_price_edit_shows_on_the_cached_list(
+    admin_client, django_capture_on_commit_callbacks
+):
+    wine = WineFactory(price=Decimal("12.50"))
+    shopper = Client()
+    assert "12.50 €" in shopper.get(reverse("shop:wine_list")).content.decode()
+    url = reverse("admin:shop_wine_change", args=[wine.pk])
+    data = {**_admin_form_data(admin_client.get(url)), "price": "15.00", "_save": "Save"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    page = shopper.get(reverse("shop:wine_list")).content.decode()
+    assert "15.00 €" in page
+    assert "12.50 €" not in page

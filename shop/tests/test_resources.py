@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from shop.imports import COLUMNS, wine_import
+from shop.imports import COLUMNS, wine_file_apply
 from shop.tests.factories import RegionFactory, WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_export_then_import_changes_nothing(admin_client, catalog, file_format):
     Wine.objects.filter(sku="F4").update(region=None)
     before = list(Wine.objects.order_by("sku").values())
     response = export(admin_client, file_format)
-    report = wine_import(file=io.BytesIO(response.content), dry_run=False)
+    report = wine_file_apply(file=io.BytesIO(response.content), dry_run=False)
     assert report.ok, report.errors
     assert (report.new, report.updated, report.unchanged) == (0, 0, len(catalog))
     assert list(Wine.objects.order_by("sku").values()) == before
