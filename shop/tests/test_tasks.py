@@ -1,12 +1,9 @@
 import io
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
-from backoffice.tasks import session_clear_expired
 from backoffice.tests.workers import Worker, wait_for
 from shop.models import Wine, WineImport
 from shop.tasks import wine_low_stock_alert
@@ -36,18 +33,6 @@ def test_low_stock_alert_goes_to_staff_when_no_address_is_set(settings, django_u
     WineFactory(stock=1)
     wine_low_stock_alert.delay()
     assert mail.outbox[0].to == ["merchant@example.com"]
-
-
-def test_clear_sessions_deletes_only_expired_ones():
-    now = timezone.now()
-    Session.objects.create(
-        session_key="old", session_data="", expire_date=now - timezone.timedelta(days=1)
-    )
-    Session.objects.create(
-        session_key="new", session_data="", expire_date=now + timezone.timedelta(days=1)
-    )
-    session_clear_expired.delay()
-    assert list(Session.objects.values_list("session_key", flat=True)) == ["new"]
 
 
 def finished(wine_import, *, dry_run: bool) -> bool:
