@@ -10,7 +10,6 @@ urlpatterns = [
     # Wine photos, from the database every web process shares, with DEBUG on or off.
     path("media/<path:name>", media_file, name="media"),
     path("orders/", include("orders.urls")),
-    path("coupons/", include("coupons.urls")),
     path("payment/", include("payments.urls")),
     path("", include("shop.urls")),
 ]

@@ -80,7 +80,10 @@ FUZZ_TARGETS = {
         f"{SHOP_FUZZ}tampered_session_cart_never_breaks_a_page",
     ],
     "catalog filters": [f"{SHOP_FUZZ}any_list_query_is_a_page_or_not_found"],
-    "coupon apply/remove": ["coupons/tests/test_bad_input.py"],
+    "coupon apply/remove": [
+        f"{SHOP_FUZZ}any_code_is_answered_and_only_a_valid_one_reaches_the_cart",
+        f"{SHOP_FUZZ}removing_a_coupon_with_any_form_leaves_the_cart_without_one",
+    ],
     "checkout": [f"{SHOP_FUZZ}checkout_places_an_order_only_when_every_field_is_valid"],
     "webhook bodies and headers": [
         f"{PAYMENTS_FUZZ}webhook_refuses_what_stripe_did_not_sign_and_writes_nothing",

@@ -120,6 +120,8 @@ class CouponBatchAdmin(ModelAdmin):
             "error",
             "created_by",
             "created",
+            "started_at",
+            "finished_at",
         ]
 
     def get_form(self, request, obj=None, **kwargs):

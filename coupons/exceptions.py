@@ -1,7 +1,7 @@
-from orders.exceptions import OrderError
+from core.exceptions import DomainError
 
 
-class CouponNotValid(OrderError):
+class CouponNotValid(DomainError):
     """The code can't be used now; the message is safe to show to the customer."""
 
 

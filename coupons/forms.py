@@ -6,10 +6,6 @@ from coupons.selectors import coupon_code_normalize
 from coupons.services import BATCH_MAX_CODES, min_code_length
 
 
-class CouponApplyForm(forms.Form):
-    code = forms.CharField(label="Coupon code", max_length=40, strip=True)
-
-
 def _check_dates(form, cleaned: dict) -> None:
     valid_from, valid_to = cleaned.get("valid_from"), cleaned.get("valid_to")
     if valid_from and valid_to and valid_to <= valid_from:

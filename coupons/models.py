@@ -34,6 +34,8 @@ class CouponBatch(models.Model):
         verbose_name="created by",
     )
     created = models.DateTimeField("created", auto_now_add=True)
+    started_at = models.DateTimeField("started", null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField("finished", null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created", "-id"]

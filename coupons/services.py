@@ -3,9 +3,10 @@
 import math
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,7 +16,6 @@ from core.ratelimit import EVERYONE, Limit, Scope, count_attempt, refusal
 from coupons.exceptions import CouponNotValid, TooManyAttempts
 from coupons.models import Coupon, CouponBatch, CouponRedemption
 from coupons.selectors import NOT_VALID, coupon_check, coupon_code_normalize, coupon_list_usable
-from orders.models import Order, OrderEvent
 
 # Codes are what a guesser is after: refuse while the counters are away (fail closed).
 ATTEMPTS_PER_SESSION = Scope("coupon-session", fail_closed=True)
@@ -52,49 +52,43 @@ def coupon_save(*, coupon: Coupon, fields: Iterable[str] | None = None) -> Coupo
     return coupon
 
 
-def coupon_redeem(*, code: str, order: Order) -> CouponRedemption:
-    """Use the coupon on a new order: consume one use and discount the order's subtotal.
+@transaction.atomic
+def coupon_redeem(*, code: str, order_id: int, subtotal: Decimal) -> CouponRedemption:
+    """Use the coupon on a new order: take one use and record the discount on subtotal.
 
-    Runs inside the order's transaction. The use is taken by one conditional UPDATE, so of many
-    concurrent orders no more than max_uses get it, whatever the interleaving.
+    Called by orders as it places the order, inside that transaction; the order's totals are
+    orders' to write. The use is taken by one conditional UPDATE, so of many concurrent orders
+    no more than max_uses get it, whatever the interleaving.
     """
     code = coupon_code_normalize(code)
     if not code or not coupon_list_usable().filter(code=code).update(uses=F("uses") + 1):
         coupon_check(code=code)  # says why it was refused
         raise CouponNotValid(NOT_VALID)  # usable again: it changed while we looked
     coupon = Coupon.objects.get(code=code)
-    discount = percent_of(order.subtotal, coupon.percent_off)
-    order.coupon_code = coupon.code
-    order.discount = discount
-    order.total = order.subtotal - discount
-    order.save(update_fields=["coupon_code", "discount", "total", "updated"])
     return CouponRedemption.objects.create(
-        coupon=coupon, order=order, percent_off=coupon.percent_off, discount=discount
+        coupon=coupon,
+        order_id=order_id,
+        percent_off=coupon.percent_off,
+        discount=percent_of(subtotal, coupon.percent_off),
     )
 
 
-def coupon_release(*, order: Order, actor=None) -> bool:
-    """Give back the coupon use of an order that went unpaid; True if there was one to give.
+@transaction.atomic
+def coupon_release(*, order_id: int) -> CouponRedemption | None:
+    """Give back the coupon use of an order that went unpaid; return the redemption released,
+    or None when the order had none or it was given back already.
 
     The redemption is marked released by a conditional UPDATE, so the use comes back once even
     if two processes release the same order.
     """
-    redemption = order.coupon_redemption if hasattr(order, "coupon_redemption") else None
-    if redemption is None or redemption.released_at is not None:
-        return False
-    released = CouponRedemption.objects.filter(pk=redemption.pk, released_at__isnull=True).update(
+    released = CouponRedemption.objects.filter(order_id=order_id, released_at__isnull=True).update(
         released_at=timezone.now()
     )
     if not released:
-        return False
+        return None
+    redemption = CouponRedemption.objects.select_related("coupon").get(order_id=order_id)
     Coupon.objects.filter(pk=redemption.coupon_id).update(uses=F("uses") - 1)
-    OrderEvent.objects.create(
-        order=order,
-        kind=OrderEvent.Kind.NOTE,
-        message=f"Coupon {order.coupon_code}: its use was given back.",
-        actor=actor,
-    )
-    return True
+    return redemption
 
 
 def min_code_length(*, count: int, alphabet_size: int) -> int:
@@ -147,12 +141,31 @@ def coupon_batch_generate(*, batch_id: int, on_progress=None) -> CouponBatch:
     """Create the batch's missing codes in chunks; safe to run again after a crash.
 
     Codes are random and unique: a chunk is inserted ignoring codes that exist already (in
-    this batch or any other), then counted, and the shortfall drawn again.
+    this batch or any other), then counted, and the shortfall drawn again. The batch says when
+    the work started and when it finished, done or failed.
     """
     batch = CouponBatch.objects.get(pk=batch_id)
     if batch.status == CouponBatch.Status.DONE:
         return batch
-    CouponBatch.objects.filter(pk=batch_id).update(status=CouponBatch.Status.RUNNING, error="")
+    CouponBatch.objects.filter(pk=batch_id).update(
+        status=CouponBatch.Status.RUNNING, error="", started_at=timezone.now(), finished_at=None
+    )
+    try:
+        made = _batch_codes_draw(batch, on_progress=on_progress)
+    except OperationalError:
+        raise  # the database went away for a moment: the task runs again from where it stopped
+    except Exception as error:
+        coupon_batch_fail(batch_id=batch_id, error=str(error) or type(error).__name__)
+        raise
+    CouponBatch.objects.filter(pk=batch_id).update(
+        status=CouponBatch.Status.DONE, generated=made, finished_at=timezone.now()
+    )
+    batch.refresh_from_db()
+    return batch
+
+
+def _batch_codes_draw(batch: CouponBatch, *, on_progress) -> int:
+    """Insert codes until the batch has its count; return how many it has."""
     made = batch.coupons.count()
     fruitless = 0
     while made < batch.count:
@@ -179,16 +192,17 @@ def coupon_batch_generate(*, batch_id: int, on_progress=None) -> CouponBatch:
         fruitless = fruitless + 1 if made == before else 0
         if fruitless == 3:
             raise RuntimeError("No new codes could be drawn: use longer codes or another prefix.")
-        CouponBatch.objects.filter(pk=batch_id).update(generated=made)
+        CouponBatch.objects.filter(pk=batch.pk).update(generated=made)
         if on_progress:
             on_progress(made, batch.count)
-    CouponBatch.objects.filter(pk=batch_id).update(status=CouponBatch.Status.DONE, generated=made)
-    batch.refresh_from_db()
-    return batch
+    return made
 
 
 def coupon_batch_fail(*, batch_id: int, error: str) -> None:
-    CouponBatch.objects.filter(pk=batch_id).update(status=CouponBatch.Status.FAILED, error=error)
+    """Record that the batch's generation failed, why and when."""
+    CouponBatch.objects.filter(pk=batch_id).update(
+        status=CouponBatch.Status.FAILED, error=error, finished_at=timezone.now()
+    )
 
 
 def coupon_try(*, code: str, session_key: str, address: str) -> Coupon:

@@ -18,6 +18,3 @@ def coupon_batch_generate(self, batch_id: int) -> int:
         return services.coupon_batch_generate(batch_id=batch_id).generated
     except OperationalError as error:  # the database went away for a moment
         raise self.retry(exc=error, countdown=10) from error
-    except Exception as error:
-        services.coupon_batch_fail(batch_id=batch_id, error=str(error) or type(error).__name__)
-        raise

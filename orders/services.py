@@ -145,7 +145,11 @@ def order_place(
         **asdict(customer),
     )
     if coupon_code:
-        coupon_redeem(code=coupon_code, order=order)
+        redemption = coupon_redeem(code=coupon_code, order_id=order.pk, subtotal=subtotal)
+        order.coupon_code = redemption.coupon.code
+        order.discount = redemption.discount
+        order.total = subtotal - redemption.discount
+        order.save(update_fields=["coupon_code", "discount", "total", "updated"])
     if expected_total is not None and quantize(expected_total) != order.total:
         raise CartChanged("Prices in your cart have changed. Please check the new total.")
     for item in items:
@@ -208,6 +212,18 @@ def _release_stock(order: Order, *, actor, reason: str) -> None:
     )
 
 
+def _release_coupon(order: Order, *, actor) -> None:
+    """Give back the coupon use of an unpaid order, once, and say so on its timeline."""
+    redemption = coupon_release(order_id=order.pk)
+    if redemption is not None:
+        order_event_record(
+            order_id=order.pk,
+            kind=OrderEvent.Kind.NOTE,
+            message=f"Coupon {redemption.coupon.code}: its use was given back.",
+            actor=actor,
+        )
+
+
 @transaction.atomic
 def order_cancel(*, order_id: int, actor=None, reason: str = "") -> Order:
     """Cancel a pending or paid (not yet shipped) order and put its bottles back in stock."""
@@ -221,7 +237,7 @@ def order_cancel(*, order_id: int, actor=None, reason: str = "") -> Order:
     )
     _release_stock(order, actor=actor, reason="order canceled")
     if order.paid_at is None:
-        coupon_release(order=order, actor=actor)
+        _release_coupon(order, actor=actor)
         announce_released(order)  # its Checkout Session must not be paid any more
     return order
 
@@ -237,7 +253,7 @@ def order_expire(*, order_id: int, why: str = "it was not paid in time") -> Orde
         message=f"Order expired: {why}.",
     )
     _release_stock(order, actor=None, reason="order expired")
-    coupon_release(order=order)
+    _release_coupon(order, actor=None)
     announce_released(order)  # its Checkout Session must not be paid any more
     return order
 

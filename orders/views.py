@@ -6,9 +6,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.exceptions import DomainError
 from core.ratelimit import client_group, too_many_requests
 from coupons.exceptions import CouponNotValid
-from orders.exceptions import OrderError, TooManyOrders
+from orders.exceptions import TooManyOrders
 from orders.forms import CheckoutForm
 from orders.limits import Placer, placement_count
 from orders.models import Order
@@ -77,7 +78,7 @@ def checkout(request):
             cart.remove_coupon()
             messages.error(request, f"Coupon {code}: {error} It was removed from your cart.")
             return redirect("shop:cart_detail")
-        except OrderError as error:
+        except DomainError as error:  # any other refusal, of orders or below: a message
             messages.error(request, str(error))
             return redirect("shop:cart_detail")
         cart.clear()

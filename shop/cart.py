@@ -11,6 +11,8 @@ from functools import cached_property
 from django.conf import settings
 
 from core.money import percent_of, quantize
+from coupons.exceptions import CouponNotValid
+from coupons.selectors import coupon_check
 from shop.exceptions import CartError
 from shop.models import Wine
 
@@ -112,9 +114,6 @@ class Cart:
     @cached_property
     def _coupon(self):
         """Return (the session's coupon if usable now, why not); one query, only with a code."""
-        from coupons.exceptions import CouponNotValid
-        from coupons.selectors import coupon_check
-
         if not self.coupon_code or not self.lines:
             return None, ""
         try:

@@ -1,6 +1,9 @@
-class CartError(Exception):
+from core.exceptions import DomainError
+
+
+class CartError(DomainError):
     """A cart change was refused; the message is safe to show to the customer."""
 
 
-class WineImageInvalid(Exception):
+class WineImageInvalid(DomainError):
     """An uploaded photo was refused; the message says why and is safe to show to staff."""

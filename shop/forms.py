@@ -16,3 +16,7 @@ class CartQuantityForm(forms.Form):
         limit = settings.CART_MAX_QUANTITY
         self.fields["quantity"].validators.append(MaxValueValidator(limit))
         self.fields["quantity"].widget.attrs["max"] = limit
+
+
+class CouponApplyForm(forms.Form):
+    code = forms.CharField(label="Coupon code", max_length=40, strip=True)

@@ -1,12 +1,18 @@
+import csv
+import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from coupons.models import Coupon
+from coupons.models import Coupon, CouponBatch
 from coupons.services import coupon_batch_create
 from coupons.tests.factories import CouponFactory
+from orders.services import order_expire, order_place
+from orders.tests.factories import customer
+from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +130,83 @@ def test_admin_pages_open(admin_client):
         reverse("admin:coupons_couponbatch_changelist"),
     ]:
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_admin_creates_a_batch_and_shows_its_figures(admin_client):
+    response = admin_client.post(
+        reverse("admin:coupons_couponbatch_add"),
+        {
+            "name": "Newsletter", "prefix": "news-", "count": "40", "code_length": "8",
+            "percent_off": "10", "valid_from_0": "2026-01-01", "valid_from_1": "00:00:00",
+            "valid_to_0": "", "valid_to_1": "", "max_uses": "1",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    batch = CouponBatch.objects.get()
+    assert (batch.name, batch.prefix, batch.created_by) == (
+        "Newsletter",
+        "NEWS-",
+        admin_client.user,
+    )
+    assert batch.coupons.count() == 40
+
+    page = admin_client.get(reverse("admin:coupons_couponbatch_change", args=[batch.pk]))
+    assert page.status_code == 200
+    shown = page.context["original"]
+    assert (shown.used_codes, shown.order_count, shown.discount_given) == (0, 0, None)
+    listing = admin_client.get(reverse("admin:coupons_couponbatch_changelist"))
+    assert b"Newsletter" in listing.content
+
+
+def test_a_batch_shows_when_its_generation_started_and_finished_read_only(admin_client):
+    batch = coupon_batch_create(name="Timed", count=5, percent_off=5)
+    url = reverse("admin:coupons_couponbatch_change", args=[batch.pk])
+
+    page = admin_client.get(url)
+
+    text = page.content.decode()
+    assert ">Started</label>" in text and ">Finished</label>" in text
+    assert {"started_at", "finished_at"} <= set(page.context["adminform"].readonly_fields)
+    admin_client.post(url, {"name": "Renamed", "started_at": "", "finished_at": ""})
+    renamed = CouponBatch.objects.get()
+    assert renamed.name == "Renamed"
+    assert (renamed.started_at, renamed.finished_at) == (batch.started_at, batch.finished_at)
+
+
+def test_admin_refuses_a_bad_batch_with_reasons(admin_client):
+    response = admin_client.post(
+        reverse("admin:coupons_couponbatch_add"),
+        {"name": "", "prefix": "a b", "count": "200000", "code_length": "3", "percent_off": "0",
+         "valid_from_0": "2026-01-01", "valid_from_1": "00:00:00", "max_uses": "-1"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert set(errors) >= {"name", "prefix", "count", "code_length", "percent_off", "max_uses"}
+    assert CouponBatch.objects.count() == 0
+
+
+def test_batch_codes_export_as_csv(admin_client):
+    batch = coupon_batch_create(name="Export", count=30, percent_off=10, prefix="EXP")
+    response = admin_client.get(reverse("admin:coupons_couponbatch_export_codes", args=[batch.pk]))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["code", "percent_off"]
+    assert sorted(r[0] for r in rows[1:]) == sorted(batch.coupons.values_list("code", flat=True))
+
+
+def test_batch_figures_count_kept_uses_only(admin_client):
+    batch = coupon_batch_create(name="Figures", count=3, percent_off=10, max_uses=2)
+    first, second = batch.coupons.order_by("code")[:2]
+    wine = WineFactory(price="20.00", stock=20)
+    kept = order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code=first.code)
+    order_place(lines=[(wine.pk, 2)], customer=customer(), coupon_code=first.code)
+    order_expire(
+        order_id=order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code=second.code).pk
+    )  # its use is given back
+
+    page = admin_client.get(reverse("admin:coupons_couponbatch_change", args=[batch.pk]))
+
+    shown = page.context["original"]
+    assert (shown.used_codes, shown.order_count) == (1, 2)
+    assert shown.discount_given == kept.discount + Decimal("4.00")
+    assert "Codes used <strong>1</strong>" in page.content.decode()

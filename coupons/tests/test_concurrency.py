@@ -31,7 +31,7 @@ def test_fifty_concurrent_checkouts_use_a_ten_use_coupon_exactly_ten_times(postg
     for i, wine in enumerate(wines):
         client = Client()
         client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 2})
-        client.post(reverse("coupons:apply"), {"code": "tenonly"}, REMOTE_ADDR=f"10.0.0.{i}")
+        client.post(reverse("shop:coupon_apply"), {"code": "tenonly"}, REMOTE_ADDR=f"10.0.0.{i}")
         assert client.session["coupon"] == "TENONLY"
         clients.append(client)
 

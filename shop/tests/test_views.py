@@ -1,5 +1,6 @@
 import html
 import re
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from coupons.tests.factories import CouponFactory
 from orders.services import order_place
 from orders.tests.factories import customer
 from shop.models import Wine
@@ -301,3 +303,152 @@ def test_page_links_come_from_the_normalised_filters_whatever_the_query(client, 
     assert first.content == again.content
     links = re.findall(r'href="\?([^"]*)" rel="(?:prev|next)"', again.content.decode())
     assert links == ["q=rioja&amp;page=1", "q=rioja&amp;page=3"]
+
+
+@pytest.fixture
+def cart(client):
+    wine = WineFactory(price="9.99", stock=10)
+    client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 3})
+    return client
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_the_coupon_form_posts_where_it_always_has():
+    # A cart page kept by a browser from before still posts to these paths.
+    assert reverse("shop:coupon_apply") == "/coupons/apply/"
+    assert reverse("shop:coupon_remove") == "/coupons/remove/"
+
+
+def test_applied_coupon_shows_its_discount_in_the_cart_and_the_header(cart):
+    CouponFactory(code="THIRD", percent_off=33)
+
+    response = cart.post(reverse("shop:coupon_apply"), {"code": " third "}, follow=True)
+
+    assert "Coupon THIRD applied: 33 % off." in _messages(response)
+    page = response.content.decode()
+    assert "Coupon THIRD (33 % off)" in page and "−9.89 €" in page
+    assert response.context["cart"].total == Decimal("20.08")
+    assert page.count("20.08 €") >= 2  # the header's cart total and the cart's total
+    assert 'action="/coupons/remove/"' in page
+
+
+@pytest.mark.parametrize("code", ["NOPE", "x" * 41, ""])
+def test_bad_codes_get_a_message_and_change_nothing(cart, code):
+    response = cart.post(reverse("shop:coupon_apply"), {"code": code}, follow=True)
+    assert response.status_code == 200
+    assert response.context["cart"].coupon is None
+    assert "coupon" not in cart.session
+    assert _messages(response)
+    assert 'action="/coupons/apply/"' in response.content.decode()
+
+
+def test_apply_and_remove_accept_only_post(client):
+    assert client.get(reverse("shop:coupon_apply")).status_code == 405
+    assert client.get(reverse("shop:coupon_remove")).status_code == 405
+
+
+def test_removing_the_coupon_restores_the_full_price(cart):
+    CouponFactory(code="TEN")
+    cart.post(reverse("shop:coupon_apply"), {"code": "TEN"})
+    response = cart.post(reverse("shop:coupon_remove"), follow=True)
+    assert response.context["cart"].total == Decimal("29.97")
+    assert "The coupon was removed." in _messages(response)
+
+
+def assert_refused(response) -> None:
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "Too many coupon codes tried" in response.content.decode()
+
+
+def test_guessing_is_cut_off_per_session(cart, settings):
+    settings.COUPON_ATTEMPTS_PER_SESSION = 3
+    CouponFactory(code="REAL")
+    for guess in ["AAAA", "BBBB", "CCCC"]:
+        cart.post(reverse("shop:coupon_apply"), {"code": guess})
+
+    assert_refused(cart.post(reverse("shop:coupon_apply"), {"code": "REAL"}))
+    assert "coupon" not in cart.session
+
+
+def test_guessing_is_cut_off_per_address_across_sessions(client, settings, django_user_model):
+    settings.COUPON_ATTEMPTS_PER_ADDRESS = 4
+    CouponFactory(code="REAL")
+    for guess in range(4):
+        client.cookies.clear()  # a fresh session each time
+        client.post(reverse("shop:coupon_apply"), {"code": f"GUESS{guess}"})
+    client.cookies.clear()
+
+    assert_refused(client.post(reverse("shop:coupon_apply"), {"code": "REAL"}))
+
+
+def test_the_client_address_behind_a_proxy_counts(cart, settings):
+    settings.TRUSTED_PROXY_HOPS = 1
+    settings.COUPON_ATTEMPTS_PER_ADDRESS = 2
+    settings.COUPON_ATTEMPTS_PER_SESSION = 100
+    CouponFactory(code="REAL")
+    for guess in ["A1", "A2"]:
+        cart.post(reverse("shop:coupon_apply"), {"code": guess}, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    other = cart.post(
+        reverse("shop:coupon_apply"), {"code": "REAL"}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert other.status_code == 302
+    assert "coupon" in cart.session  # another client behind the same proxy is not blocked
+
+
+def test_guessing_from_many_addresses_trips_the_global_breaker(client, settings):
+    settings.TRUSTED_PROXY_HOPS = 1
+    settings.COUPON_FAILURES_GLOBAL = 5
+    CouponFactory(code="REAL")
+    for n in range(5):
+        client.cookies.clear()
+        client.post(
+            reverse("shop:coupon_apply"), {"code": f"G{n}"}, HTTP_X_FORWARDED_FOR=f"10.0.{n}.1"
+        )
+
+    # A fresh address with a good code: no code is checked for anyone until the window ends.
+    response = client.post(
+        reverse("shop:coupon_apply"), {"code": "REAL"}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert_refused(response)
+
+
+def test_addresses_of_one_ipv6_64_share_their_counter(client, settings):
+    settings.TRUSTED_PROXY_HOPS = 1
+    settings.COUPON_ATTEMPTS_PER_ADDRESS = 3
+    CouponFactory(code="REAL")
+    for n in range(3):
+        client.cookies.clear()
+        address = f"2001:db8:1:2::{n + 1:x}"  # one subscriber's /64, a new address each time
+        client.post(reverse("shop:coupon_apply"), {"code": f"G{n}"}, HTTP_X_FORWARDED_FOR=address)
+
+    same_64 = client.post(
+        reverse("shop:coupon_apply"), {"code": "REAL"}, HTTP_X_FORWARDED_FOR="2001:db8:1:2:ffff::9"
+    )
+    assert_refused(same_64)
+    other_64 = client.post(
+        reverse("shop:coupon_apply"), {"code": "REAL"}, HTTP_X_FORWARDED_FOR="2001:db8:1:3::1"
+    )
+    assert other_64.status_code == 302
+
+
+def test_tries_without_a_cookie_create_no_session_and_are_counted_by_address(client, settings):
+    settings.COUPON_ATTEMPTS_PER_ADDRESS = 3
+    settings.COUPON_ATTEMPTS_PER_SESSION = 100
+    CouponFactory(code="REAL")
+    for n in range(3):
+        client.cookies.clear()
+        response = client.post(reverse("shop:coupon_apply"), {"code": f"G{n}"})
+        assert response.status_code == 302
+        assert "sessionid" not in response.cookies
+    client.cookies.clear()
+    # An invented session cookie gives no counter of its own either.
+    client.cookies["sessionid"] = "x" * 32
+
+    response = client.post(reverse("shop:coupon_apply"), {"code": "REAL"})
+    assert_refused(response)
+    assert "sessionid" not in response.cookies or not response.cookies["sessionid"].value
+    assert not Session.objects.exists()
