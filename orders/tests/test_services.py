@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from orders.exceptions import (
     CartChanged,
@@ -11,7 +12,15 @@ from orders.exceptions import (
     WineUnavailable,
 )
 from orders.models import Order, OrderEvent
-from orders.services import order_cancel, order_contact_update, order_place, order_ship
+from orders.services import (
+    order_cancel,
+    order_checkout_session_store,
+    order_contact_update,
+    order_invoice_note,
+    order_lock,
+    order_place,
+    order_ship,
+)
 from orders.tests.factories import OrderFactory, customer
 from shop.tests.factories import WineFactory
 
@@ -159,3 +168,40 @@ def test_contact_changes_that_cant_be_stored_change_nothing(changes):
         order_contact_update(order_id=order.pk, actor=None, changes={"city": "Lyon", **changes})
     assert Order.objects.values().get(pk=order.pk) == before
     assert not order.events.exists()
+
+
+def test_storing_a_checkout_session_keeps_its_id_and_notes_it_on_the_timeline():
+    order = OrderFactory()
+    order_checkout_session_store(order_id=order.pk, session_id="cs_test_1")
+    order_checkout_session_store(order_id=order.pk, session_id="cs_test_2")
+    order.refresh_from_db()
+    assert (order.status, order.stripe_session_id) == (Order.Status.PENDING, "cs_test_2")
+    assert list(order.events.values_list("kind", "message")) == [
+        (OrderEvent.Kind.PAYMENT, "Customer sent to Stripe Checkout (cs_test_1)."),
+        (OrderEvent.Kind.PAYMENT, "Customer sent to Stripe Checkout (cs_test_2)."),
+    ]
+
+
+def test_an_invoice_is_noted_when_numbered_and_each_time_it_is_generated_again(admin_user):
+    order = OrderFactory(status=Order.Status.PAID)
+    order_invoice_note(order_id=order.pk, number="INV-2026-000001")
+    order_invoice_note(
+        order_id=order.pk, number="INV-2026-000001", actor=admin_user, regenerated=True
+    )
+    assert list(order.events.values_list("kind", "message", "actor")) == [
+        (OrderEvent.Kind.NOTE, "Invoice INV-2026-000001.", None),
+        (OrderEvent.Kind.NOTE, "Invoice INV-2026-000001 generated again.", admin_user.pk),
+    ]
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_is_locked_only_inside_a_transaction():
+    order = OrderFactory()
+    with pytest.raises(transaction.TransactionManagementError):
+        order_lock(order_id=order.pk)
+    with transaction.atomic():
+        assert order_lock(order_id=order.pk) == order
+    with pytest.raises(Order.DoesNotExist), transaction.atomic():
+        order_lock(order_id=order.pk + 1000)
