@@ -1,0 +1,33 @@
+from decimal import Decimal
+
+from reportlab.platypus import PageBreak
+
+from reports.pdf import build, money, percent, style, text
+from reports.tests.pdf import pdf_pages
+
+
+def test_amounts_are_shown_with_two_decimals_and_thin_spaces_between_thousands(settings):
+    settings.SHOP_CURRENCY_SYMBOL = "€"
+    assert money(Decimal("1045")) == "1\u202f045.00 €"
+    assert money(Decimal("-15.5")) == "-15.50 €"
+    assert money(Decimal("1234567.891")) == "1\u202f234\u202f567.89 €"
+
+
+def test_rates_are_shown_as_percentages_without_trailing_zeros():
+    assert percent(Decimal("0.20")) == "20 %"
+    assert percent(Decimal("0.055")) == "5.5 %"
+
+
+def test_every_page_carries_the_footer_and_its_number_of_the_total(settings):
+    settings.SHOP_LEGAL_NAME = "Caves Lagrézette SARL"
+    paragraph = style("body")
+    story = [text("Première page", paragraph), PageBreak(), text("Deuxième page", paragraph)]
+    story += [PageBreak(), text("Troisième & <dernière> page", paragraph)]
+
+    pages = pdf_pages(build(story, title="Essai", footer="Caves Lagrézette · Essai"))
+
+    assert len(pages) == 3
+    for number, page in enumerate(pages, start=1):
+        assert "Caves Lagrézette · Essai" in page
+        assert f"Page {number} of 3" in page
+    assert "Troisième & <dernière> page" in pages[2]
