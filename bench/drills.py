@@ -72,7 +72,8 @@ FUZZ_PROFILE = "drills"  # conftest.py: more examples than the suite's
 # What `make drills` fuzzes: each a list of tests (pytest node ids) that assert no 500 and no
 # write from an invalid request. CSV import goes here once it has its own.
 SHOP_FUZZ = "shop/tests/test_bad_input.py::test_"
-PAYMENTS_FUZZ = "payments/tests/test_bad_input.py::test_"
+WEBHOOK_FUZZ = "payments/tests/test_webhooks.py::test_"
+PAYMENT_PAGES_FUZZ = "payments/tests/test_views.py::test_"
 FUZZ_TARGETS = {
     "cart add/update": [
         f"{SHOP_FUZZ}any_quantity_is_answered_and_only_a_valid_one_changes_the_cart",
@@ -86,8 +87,8 @@ FUZZ_TARGETS = {
     ],
     "checkout": [f"{SHOP_FUZZ}checkout_places_an_order_only_when_every_field_is_valid"],
     "webhook bodies and headers": [
-        f"{PAYMENTS_FUZZ}webhook_refuses_what_stripe_did_not_sign_and_writes_nothing",
-        f"{PAYMENTS_FUZZ}webhook_answers_any_signed_event_and_the_books_still_add_up",
+        f"{WEBHOOK_FUZZ}webhook_refuses_what_stripe_did_not_sign_and_writes_nothing",
+        f"{WEBHOOK_FUZZ}webhook_answers_any_signed_event_and_the_books_still_add_up",
     ],
     "CSV import (files and rows)": [
         "shop/tests/test_imports_tables.py::test_random_bytes_never_raise_nor_write",
@@ -95,7 +96,7 @@ FUZZ_TARGETS = {
     ],
     "order/payment URLs": [
         f"{SHOP_FUZZ}tampered_placed_orders_show_no_order",
-        f"{PAYMENTS_FUZZ}payment_pages_of_orders_this_session_did_not_place_are_not_found",
+        f"{PAYMENT_PAGES_FUZZ}payment_pages_of_orders_this_session_did_not_place_are_not_found",
     ],
 }
 # The suite's tests that guard each fault between drills.
@@ -106,8 +107,9 @@ GUARDS = {
     "test_checkouts_while_the_broker_is_away_are_confirmed_once_it_is_back",
     "database": "orders/tests/test_faults.py::"
     "test_dropped_database_connections_fail_requests_cleanly",
-    "webhook": "payments/tests/test_webhook_order.py",
-    "stripe": "payments/tests/test_checkout.py::"
+    "webhook": "payments/tests/test_webhooks.py::"
+    "test_every_event_twice_in_any_order_pays_each_order_once",
+    "stripe": "payments/tests/test_views.py::"
     "test_a_stripe_timeout_gives_the_retry_page_and_a_retry_once_stripe_answers_works",
     "flood": "orders/tests/test_limits.py",
     "redis": "shop/tests/test_catalog_cache.py::"

@@ -422,3 +422,42 @@ def order_mark_refunded(*, order_id: int, payment_intent: str) -> bool:
     except InvalidTransition:
         return False
     return True
+
+
+def order_lock(*, order_id: int) -> Order:
+    """Lock the order's row until the caller's transaction ends, and return the order.
+
+    For the apps above orders that must not be raced for an order while they act on it (opening
+    its Checkout Session, numbering its invoice); they change it through the services below.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        # The lock would end with the statement: nothing would be held.
+        raise transaction.TransactionManagementError(
+            "order_lock needs a transaction to hold the lock in."
+        )
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+@transaction.atomic
+def order_checkout_session_store(*, order_id: int, session_id: str) -> OrderEvent:
+    """Keep the Stripe Checkout Session the customer is sent to, to pay the order on."""
+    Order.objects.filter(pk=order_id).update(stripe_session_id=session_id)
+    return order_event_record(
+        order_id=order_id,
+        kind=OrderEvent.Kind.PAYMENT,
+        message=f"Customer sent to Stripe Checkout ({session_id}).",
+    )
+
+
+@transaction.atomic
+def order_invoice_note(
+    *, order_id: int, number: str, actor=None, regenerated: bool = False
+) -> OrderEvent:
+    """Note the order's invoice on its timeline: once when it is numbered, and each time it is
+    generated again."""
+    return order_event_record(
+        order_id=order_id,
+        kind=OrderEvent.Kind.NOTE,
+        message=f"Invoice {number} generated again." if regenerated else f"Invoice {number}.",
+        actor=actor,
+    )

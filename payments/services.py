@@ -9,19 +9,27 @@ import stripe
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Value
-from django.db.models.functions import Concat
 from django.utils import timezone
 
-from orders.models import Order, OrderEvent
+from orders.models import Order
 from orders.services import (
+    order_checkout_session_store,
+    order_lock,
     order_mark_paid,
     order_mark_refunded,
     order_note_add,
     order_release_unpaid,
 )
 from payments import stripe_client
+from payments.exceptions import CheckoutUnavailable
 from payments.models import StripeEvent
+from payments.selectors import (
+    MISSING_SESSION_NOTE,
+    order_get,
+    order_of_checkout_session,
+    order_of_payment,
+    orders_to_reconcile,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +74,7 @@ def payment_apply(*, event: dict) -> StripeEvent | None:
 
 def _apply(event_type: str, obj: dict) -> Applied:
     if event_type in PAID_TYPES | UNPAID_TYPES:
-        order = _order_of_session(obj)
+        order = order_of_checkout_session(session=obj)
         if order is None:
             return Applied(StripeEvent.Outcome.UNKNOWN_ORDER)
         if event_type in UNPAID_TYPES:
@@ -90,7 +98,7 @@ def _apply(event_type: str, obj: dict) -> Applied:
         return Applied(_outcome(changed), order)
     if event_type == "charge.refunded":
         intent = _text(obj, "payment_intent", max_length=255)
-        order = Order.objects.filter(payment_intent=intent).first() if intent else None
+        order = order_of_payment(payment_intent=intent)
         if order is None:
             return Applied(StripeEvent.Outcome.UNKNOWN_ORDER)
         return Applied(
@@ -109,54 +117,42 @@ def _outcome(changed: bool) -> str:
     return StripeEvent.Outcome.APPLIED if changed else StripeEvent.Outcome.NO_CHANGE
 
 
-def _order_of_session(session: dict) -> Order | None:
-    """Return the order a Checkout Session was made for, if its id and number agree."""
-    reference = str(session.get("client_reference_id") or "")
-    if not reference.isascii() or not reference.isdigit() or len(reference) > 18:
-        return None
-    order = Order.objects.filter(pk=int(reference)).first()
-    metadata = session.get("metadata")
-    number = metadata.get("order_number") if isinstance(metadata, dict) else None
-    if order is None or (number and number != order.number):
-        return None
-    return order
-
-
 def checkout_session_ensure(*, order_id: int, success_url: str, cancel_url: str) -> str | None:
     """Return the address of a payable Checkout Session for the pending order, or None when the
-    order is no longer pending.
+    order is no longer pending; raise CheckoutUnavailable when Stripe does not make one.
 
     An order keeps one open session: paying twice must not be possible, so an open session is
     reused, and a new one is made only when the last one can no longer be paid. The order's row
     stays locked meanwhile, so a double click waits for the first click's session and gets it.
     """
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status != Order.Status.PENDING:
-            return None
-        if order.stripe_session_id:
-            try:
-                session = stripe_client.retrieve_checkout_session(order.stripe_session_id)
-            except stripe.InvalidRequestError as error:
-                if not stripe_client.is_missing(error):
-                    raise
-                session = None  # Stripe no longer knows it (a sandbox restarted): make another
-            if session is not None and session.status == "open":
-                return session.url
-            if session is not None and session.status == "complete":
-                return success_url  # paid; the webhook or reconciliation records it
-        session = stripe_client.create_checkout_session(
-            order=order,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            replaces=order.stripe_session_id,
-        )
-        Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
-        OrderEvent.objects.create(
-            order=order,
-            kind=OrderEvent.Kind.PAYMENT,
-            message=f"Customer sent to Stripe Checkout ({session.id}).",
-        )
+    try:
+        with transaction.atomic():
+            order = order_lock(order_id=order_id)
+            if order.status != Order.Status.PENDING:
+                return None
+            if order.stripe_session_id:
+                try:
+                    session = stripe_client.retrieve_checkout_session(order.stripe_session_id)
+                except stripe.InvalidRequestError as error:
+                    if not stripe_client.is_missing(error):
+                        raise
+                    session = None  # Stripe no longer knows it (a sandbox restarted): make another
+                if session is not None and session.status == "open":
+                    return session.url
+                if session is not None and session.status == "complete":
+                    return success_url  # paid; the webhook or reconciliation records it
+            session = stripe_client.create_checkout_session(
+                order=order,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                replaces=order.stripe_session_id,
+            )
+            order_checkout_session_store(order_id=order.pk, session_id=session.id)
+    except stripe.StripeError as error:
+        raise CheckoutUnavailable(
+            "Our payment provider did not answer. Your order is saved: please try again in a "
+            "moment."
+        ) from error
     return session.url
 
 
@@ -167,7 +163,7 @@ def checkout_session_expire(*, order_id: int) -> bool:
     Safe to repeat: a session that is not open (paid, expired, or unknown to Stripe) is left as
     it is.
     """
-    order = Order.objects.filter(pk=order_id).first()
+    order = order_get(order_id=order_id)
     if order is None or not order.stripe_session_id or order.status == Order.Status.PENDING:
         return False
     try:
@@ -187,11 +183,6 @@ def checkout_session_expire(*, order_id: int) -> bool:
     return True
 
 
-# The start of the note left on an order whose session Stripe does not know; the session's id
-# follows, so the note is written once per session.
-MISSING_SESSION_NOTE = "Stripe no longer knows Checkout Session "
-
-
 def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) -> int:
     """Ask Stripe about pending orders whose webhook has not come; return how many changed.
 
@@ -202,23 +193,8 @@ def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) ->
     """
     deadline = time.monotonic() + settings.STRIPE_RECONCILE_SECONDS
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    pending = (
-        Order.objects.filter(status=Order.Status.PENDING, created__lt=cutoff)
-        .exclude(stripe_session_id="")
-        # A session Stripe said it does not know is noted on the order once, and not asked again.
-        .exclude(
-            Exists(
-                OrderEvent.objects.filter(
-                    order=OuterRef("pk"),
-                    kind=OrderEvent.Kind.NOTE,
-                    message__startswith=Concat(
-                        Value(MISSING_SESSION_NOTE), OuterRef("stripe_session_id")
-                    ),
-                )
-            )
-        )
-        .order_by("pk")
-    )
+    # A session Stripe said it does not know is noted on the order once, and not asked again.
+    pending = orders_to_reconcile(placed_before=cutoff)
     changed = 0
     for order_id, session_id in _walk(pending, start_after=_cursor(), batch_size=batch_size):
         changed += _reconcile(order_id, session_id)

@@ -1,6 +1,5 @@
 import logging
 
-import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_GET
 from orders.models import Order
 from orders.views import placed_order
 from payments import stripe_client
+from payments.exceptions import CheckoutUnavailable
 from payments.services import checkout_session_ensure
 
 logger = logging.getLogger(__name__)
@@ -32,13 +32,9 @@ def payment_process(request, number):
         # Stripe must not hold the few workers that serve the whole shop.
         with stripe_client.time_budget(settings.STRIPE_REQUEST_BUDGET_SECONDS):
             url = checkout_session_ensure(order_id=order.pk, **urls)
-    except stripe.StripeError:
+    except CheckoutUnavailable as error:
         logger.exception("Could not open a Stripe Checkout Session for %s", order.number)
-        messages.error(
-            request,
-            "Our payment provider did not answer. Your order is saved: please try again in a "
-            "moment.",
-        )
+        messages.error(request, str(error))
         return render(request, "payments/payment_retry.html", {"order": order}, status=503)
     if url is None:  # expired or canceled meanwhile
         return redirect("orders:order_placed", number=order.number)

@@ -8,6 +8,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from payments.exceptions import WebhookRefused
 from payments.models import StripeEvent
 from payments.services import payment_apply
 from payments.stripe_client import live_mode
@@ -16,11 +17,20 @@ from payments.stripe_client import live_mode
 @csrf_exempt  # Stripe signs its requests instead
 @require_POST
 def stripe_webhook(request):
-    payload = request.body
+    try:
+        event = _verified_event(request.body, request.headers.get("Stripe-Signature"))
+    except WebhookRefused as refusal:
+        return HttpResponseBadRequest(str(refusal))
+    stored = payment_apply(event=event)
+    return HttpResponse("Duplicate." if stored is None else stored.get_outcome_display())
+
+
+def _verified_event(payload: bytes, signature: str | None) -> dict:
+    """Return the event Stripe signed for this shop, or raise WebhookRefused saying why not."""
     try:
         stripe.WebhookSignature.verify_header(
             payload,
-            request.headers.get("Stripe-Signature"),
+            signature,
             settings.STRIPE_WEBHOOK_SECRET,
             # Without a tolerance the SDK accepts any age: a replayed old event would pass.
             tolerance=stripe.Webhook.DEFAULT_TOLERANCE,
@@ -32,18 +42,17 @@ def stripe_webhook(request):
         if not _is_event(event):
             raise ValueError("not a Stripe event")
     except stripe.SignatureVerificationError:
-        return HttpResponseBadRequest("Invalid signature.")
+        raise WebhookRefused("Invalid signature.") from None
     except ValueError:  # also a body that is not UTF-8 or not JSON
-        return HttpResponseBadRequest("Invalid payload.")
+        raise WebhookRefused("Invalid payload.") from None
     if event["livemode"] is not live_mode():
         # A test-mode event reaching the live shop (or the reverse) is about payments that were
         # never made on this account's side of Stripe: storing it would mark orders paid.
-        return HttpResponseBadRequest(
+        raise WebhookRefused(
             f"{'Live' if event['livemode'] else 'Test'}-mode event refused: STRIPE_SECRET_KEY is "
             f"{'a live' if live_mode() else 'a test-mode (or no)'} key."
         )
-    stored = payment_apply(event=event)
-    return HttpResponse("Duplicate." if stored is None else stored.get_outcome_display())
+    return event
 
 
 def _not_json(constant: str):

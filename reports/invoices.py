@@ -7,7 +7,7 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer, Table, TableStyle
 
-from core.money import quantize
+from core.money import money_format, quantize
 from reports.pdf import (
     BOLD,
     FONT,
@@ -15,7 +15,6 @@ from reports.pdf import (
     RULE,
     WINE,
     build,
-    money,
     percent,
     style,
     table_style,
@@ -78,13 +77,15 @@ def _customer(order) -> list:
 
 def _totals(order) -> Table:
     rate = settings.VAT_RATE
-    rows = [["Subtotal", money(order.subtotal)]]
+    rows = [["Subtotal", money_format(order.subtotal)]]
     if order.discount:
         coupon = f"Coupon {order.coupon_code}" if order.coupon_code else "Discount"
-        rows.append([coupon, money(-order.discount)])
-    rows.append(["Total paid", money(order.total)])
-    rows.append([f"of which VAT {percent(rate)}", money(vat_included(order.total, rate))])
-    rows.append(["Total excluding VAT", money(order.total - vat_included(order.total, rate))])
+        rows.append([coupon, money_format(-order.discount)])
+    rows.append(["Total paid", money_format(order.total)])
+    rows.append([f"of which VAT {percent(rate)}", money_format(vat_included(order.total, rate))])
+    rows.append(
+        ["Total excluding VAT", money_format(order.total - vat_included(order.total, rate))]
+    )
     paid_row = len(rows) - 3
     table = Table(rows, colWidths=[50 * mm, 30 * mm], hAlign="RIGHT")
     table.setStyle(
@@ -112,8 +113,8 @@ def invoice_pdf(invoice, order, items) -> bytes:
             str(item.vintage or "NV"),
             item.sku,
             str(item.quantity),
-            money(item.unit_price),
-            money(item.line_total),
+            money_format(item.unit_price),
+            money_format(item.line_total),
         ]
         for item in items
     ]

@@ -69,10 +69,6 @@ def table_style(*, numeric_from: int) -> TableStyle:
     )
 
 
-def money(amount) -> str:
-    return f"{amount:,.2f} {settings.SHOP_CURRENCY_SYMBOL}".replace(",", "\u202f")
-
-
 def percent(rate) -> str:
     """Return a rate such as Decimal("0.20") as "20 %"."""
     return f"{(rate * 100).normalize():f} %"

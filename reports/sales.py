@@ -13,8 +13,9 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table
 
+from core.money import money_format
 from core.spreadsheet import safe_cell
-from reports.pdf import FONT, INK, MUTED, WINE, build, money, style, table_style, text
+from reports.pdf import FONT, INK, MUTED, WINE, build, style, table_style, text
 from reports.selectors import SalesSummary
 
 CSV_HEADER = ["section", "name", "orders", "units", "revenue", "discount"]
@@ -72,10 +73,10 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
         ["Orders", "Revenue", "Average order", "Bottles", "Coupon discounts"],
         [
             str(summary.orders),
-            money(summary.revenue),
-            money(summary.average_order),
+            money_format(summary.revenue),
+            money_format(summary.average_order),
             str(summary.units),
-            money(summary.discount),
+            money_format(summary.discount),
         ],
     ]
     key = Table(figures, colWidths=[CHART_WIDTH / 5] * 5)
@@ -110,7 +111,7 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
         "Top wines": (
             ["Wine", "Vintage", "Bottles", "Revenue"],
             [
-                [r["wine_name"], r["vintage"] or "NV", r["units"], money(r["revenue"])]
+                [r["wine_name"], r["vintage"] or "NV", r["units"], money_format(r["revenue"])]
                 for r in summary.top_wines
             ],
             [100 * mm, 20 * mm, 24 * mm, 30 * mm],
@@ -121,7 +122,12 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
         "Coupons": (
             ["Coupon", "Orders", "Discount", "Revenue"],
             [
-                [r["coupon_code"], r["orders"], money(r["discount"]), money(r["revenue"])]
+                [
+                    r["coupon_code"],
+                    r["orders"],
+                    money_format(r["discount"]),
+                    money_format(r["revenue"]),
+                ]
                 for r in summary.coupons
             ],
             [90 * mm, 24 * mm, 30 * mm, 30 * mm],
@@ -160,7 +166,7 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
 def _named_rows(rows: list[dict]) -> tuple:
     return (
         ["Name", "Bottles", "Revenue"],
-        [[r["name"], r["units"], money(r["revenue"])] for r in rows],
+        [[r["name"], r["units"], money_format(r["revenue"])] for r in rows],
         [110 * mm, 30 * mm, 34 * mm],
         1,
     )

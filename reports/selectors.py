@@ -168,6 +168,11 @@ def sales_summary(*, start: date, end: date) -> SalesSummary:
     )
 
 
+def order_id_by_number(*, number: str) -> int | None:
+    """Return the id of the order of that number, if there is one."""
+    return Order.objects.filter(number=number).values_list("pk", flat=True).first()
+
+
 def orders_by_status() -> list[dict]:
     """Return {status, label, orders, flagged} for every status, in the order of the choices;
     flagged counts the orders whose payment needs staff attention."""

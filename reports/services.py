@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from orders.models import Order, OrderEvent
+from orders.services import order_invoice_note, order_lock
 from reports.exceptions import InvalidPeriod, NotInvoiceable
 from reports.invoices import invoice_pdf
 from reports.models import Invoice, InvoiceSequence, Report
@@ -31,7 +31,7 @@ def _next_number(year: int) -> tuple[int, str]:
 @transaction.atomic
 def _invoice_numbered(order_id: int) -> Invoice:
     # The order's lock makes two callers for one order wait for each other: one number each.
-    order = Order.objects.select_for_update().get(pk=order_id)
+    order = order_lock(order_id=order_id)
     existing = Invoice.objects.filter(order=order).first()
     if existing:
         return existing
@@ -43,7 +43,7 @@ def _invoice_numbered(order_id: int) -> Invoice:
     invoice = Invoice.objects.create(
         order=order, number=number, year=year, sequence=sequence, issued_at=issued_at
     )
-    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.NOTE, message=f"Invoice {number}.")
+    order_invoice_note(order_id=order.pk, number=number)
     return invoice
 
 
@@ -82,12 +82,7 @@ def invoice_regenerate(*, order_id: int, actor=None) -> Invoice:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().select_related("order").get(pk=invoice.pk)
         _render(invoice)
-        OrderEvent.objects.create(
-            order_id=order_id,
-            kind=OrderEvent.Kind.NOTE,
-            message=f"Invoice {invoice.number} generated again.",
-            actor=actor,
-        )
+        order_invoice_note(order_id=order_id, number=invoice.number, actor=actor, regenerated=True)
     return invoice
 
 

@@ -49,7 +49,8 @@ def test_stripe_amounts_are_in_the_currencys_smallest_unit(amount, currency, min
     [
         (Decimal("1234.5"), "1,234.50 €"),
         (Decimal("0.005"), "0.01 €"),
-        (Decimal("-9.89"), "-9.89 €"),
+        (Decimal("-15.5"), "-15.50 €"),
+        (Decimal("1234567.891"), "1,234,567.89 €"),
         (3000, "3,000.00 €"),
         ("12", "12.00 €"),
         (None, ""),

@@ -1,6 +1,8 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from core.money import to_minor_units
@@ -58,3 +60,8 @@ class OrderItemFactory(DjangoModelFactory):
     unit_price = Decimal("12.50")
     quantity = 2
     line_total = Decimal("25.00")
+
+
+def aged(order, minutes):
+    """Make the order look placed minutes ago."""
+    Order.objects.filter(pk=order.pk).update(created=timezone.now() - timedelta(minutes=minutes))

@@ -3,10 +3,12 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, OrderEmail, OrderEvent
+from orders.selectors import EXPORT_HEADER
 from orders.services import order_place
 from orders.tests.factories import OrderFactory, OrderItemFactory, customer
 from shop.tests.factories import WineFactory
@@ -14,6 +16,14 @@ from shop.tests.factories import WineFactory
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:orders_order_changelist")
+EXPORT_URL = reverse("admin:orders_order_export")
+
+
+def rows_of(response) -> list[dict]:
+    text = response.content.decode("utf-8-sig")
+    header, *rows = csv.reader(io.StringIO(text))
+    assert header == EXPORT_HEADER
+    return [dict(zip(header, row, strict=True)) for row in rows]
 
 
 def change_url(order):
@@ -174,3 +184,47 @@ def test_admin_needs_login(client):
     response = client.get(CHANGELIST)
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_changelist_export_button_keeps_the_filters(admin_client):
+    OrderFactory(status=Order.Status.PAID)
+    html = admin_client.get(CHANGELIST + "?status__exact=paid").content.decode()
+    assert f"{EXPORT_URL}?status__exact=paid" in html
+
+
+def test_export_of_the_filtered_list_has_one_row_per_item(admin_client):
+    paid = OrderFactory(status=Order.Status.PAID, coupon_code="SPRING")
+    OrderItemFactory(order=paid, sku="A", wine_name="=Cuvée", quantity=2)
+    OrderItemFactory(order=paid, sku="B", quantity=1)
+    OrderItemFactory(order=OrderFactory(status=Order.Status.PENDING), sku="C")
+    response = admin_client.post(
+        EXPORT_URL + "?status__exact=paid", {"format": "0", "resource": "0"}
+    )
+    assert response.status_code == 200
+    rows = rows_of(response)
+    assert [(row["order"], row["sku"], row["quantity"]) for row in rows] == [
+        (paid.number, "A", "2"),
+        (paid.number, "B", "1"),
+    ]
+    assert rows[0]["wine"] == "'=Cuvée"
+    assert rows[0]["coupon"] == "SPRING"
+
+
+def test_export_needs_the_view_permission(client, django_user_model):
+    user = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    client.force_login(user)
+    assert client.post(EXPORT_URL, {"format": "0", "resource": "0"}).status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(user)
+    assert client.post(EXPORT_URL, {"format": "0", "resource": "0"}).status_code == 200
+
+
+def test_flagged_orders_stand_out_in_the_order_list(admin_client):
+    OrderFactory(payment_flagged=True, payment_flag_reason="Stripe reported 1 EUR")
+    OrderFactory(status=Order.Status.PAID, paid_at="2026-11-26T10:00:00Z")
+    page = admin_client.get(reverse("admin:orders_order_changelist")).content.decode()
+    assert "needs attention" in page
+    flagged = admin_client.get(
+        reverse("admin:orders_order_changelist"), {"payment_flagged__exact": "1"}
+    )
+    assert flagged.context["cl"].result_count == 1

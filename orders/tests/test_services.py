@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from orders.exceptions import (
     CartChanged,
@@ -11,8 +12,18 @@ from orders.exceptions import (
     WineUnavailable,
 )
 from orders.models import Order, OrderEvent
-from orders.services import order_cancel, order_contact_update, order_place, order_ship
-from orders.tests.factories import OrderFactory, customer
+from orders.services import (
+    order_cancel,
+    order_checkout_session_store,
+    order_contact_update,
+    order_expire_unpaid,
+    order_invoice_note,
+    order_lock,
+    order_place,
+    order_ship,
+)
+from orders.tasks import order_expire_unpaid as expire_task
+from orders.tests.factories import OrderFactory, aged, customer
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +170,85 @@ def test_contact_changes_that_cant_be_stored_change_nothing(changes):
         order_contact_update(order_id=order.pk, actor=None, changes={"city": "Lyon", **changes})
     assert Order.objects.values().get(pk=order.pk) == before
     assert not order.events.exists()
+
+
+def test_storing_a_checkout_session_keeps_its_id_and_notes_it_on_the_timeline():
+    order = OrderFactory()
+    order_checkout_session_store(order_id=order.pk, session_id="cs_test_1")
+    order_checkout_session_store(order_id=order.pk, session_id="cs_test_2")
+    order.refresh_from_db()
+    assert (order.status, order.stripe_session_id) == (Order.Status.PENDING, "cs_test_2")
+    assert list(order.events.values_list("kind", "message")) == [
+        (OrderEvent.Kind.PAYMENT, "Customer sent to Stripe Checkout (cs_test_1)."),
+        (OrderEvent.Kind.PAYMENT, "Customer sent to Stripe Checkout (cs_test_2)."),
+    ]
+
+
+def test_an_invoice_is_noted_when_numbered_and_each_time_it_is_generated_again(admin_user):
+    order = OrderFactory(status=Order.Status.PAID)
+    order_invoice_note(order_id=order.pk, number="INV-2026-000001")
+    order_invoice_note(
+        order_id=order.pk, number="INV-2026-000001", actor=admin_user, regenerated=True
+    )
+    assert list(order.events.values_list("kind", "message", "actor")) == [
+        (OrderEvent.Kind.NOTE, "Invoice INV-2026-000001.", None),
+        (OrderEvent.Kind.NOTE, "Invoice INV-2026-000001 generated again.", admin_user.pk),
+    ]
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_is_locked_only_inside_a_transaction():
+    order = OrderFactory()
+    with pytest.raises(transaction.TransactionManagementError):
+        order_lock(order_id=order.pk)
+    with transaction.atomic():
+        assert order_lock(order_id=order.pk) == order
+    with pytest.raises(Order.DoesNotExist), transaction.atomic():
+        order_lock(order_id=order.pk + 1000)
+
+
+def test_expiry_releases_stock_of_old_unpaid_orders_exactly_once():
+    wine = WineFactory(stock=10)
+    old = order_place(lines=[(wine.pk, 3)], customer=customer())
+    recent = order_place(lines=[(wine.pk, 2)], customer=customer())
+    paid = order_place(lines=[(wine.pk, 1)], customer=customer())
+    aged(old, 90)
+    aged(paid, 90)
+    Order.objects.filter(pk=paid.pk).update(status=Order.Status.PAID)
+
+    Order.objects.update(stripe_session_id="cs_test_reached")
+    assert order_expire_unpaid(unpaid_minutes=60, unreached_minutes=30) == 1
+    assert order_expire_unpaid(unpaid_minutes=60, unreached_minutes=30) == 0
+    wine.refresh_from_db()
+    assert wine.stock == 10 - 2 - 1
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {old.pk: "expired", recent.pk: "pending", paid.pk: "paid"}
+    assert old.events.filter(kind=OrderEvent.Kind.STOCK_RELEASED).count() == 1
+
+
+def test_an_order_that_never_reached_stripe_is_released_after_the_short_hold(settings):
+    settings.ORDER_UNPAID_EXPIRY_MINUTES = 24 * 60
+    settings.ORDER_UNREACHED_HOLD_MINUTES = 30
+    wine = WineFactory(stock=10)
+    unreached = order_place(lines=[(wine.pk, 3)], customer=customer())
+    reached = order_place(lines=[(wine.pk, 2)], customer=customer())
+    # The customer of this one opened Stripe's page (payments.services.checkout_session_ensure).
+    Order.objects.filter(pk=reached.pk).update(stripe_session_id="cs_test_open")
+    fresh = order_place(lines=[(wine.pk, 1)], customer=customer())
+    aged(unreached, 31)
+    aged(reached, 31)
+
+    assert expire_task.delay().get() == 1
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {unreached.pk: "expired", reached.pk: "pending", fresh.pk: "pending"}
+    wine.refresh_from_db()
+    assert wine.stock == 10 - 2 - 1
+    assert "payment page was never opened" in unreached.events.get(to_status="expired").message
+
+    # The one that reached Stripe keeps its bottles for the full payment window.
+    aged(reached, 24 * 60 + 1)
+    assert expire_task.delay().get() == 1
+    wine.refresh_from_db()
+    assert wine.stock == 10 - 1

@@ -1,25 +1,37 @@
+"""Stripe's webhook: only what Stripe signed for this shop is stored, each event once, and
+applied once whatever the order and number of deliveries."""
+
 import json
 import time
 
 import pytest
+import stripe
+from django.conf import settings
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
+from backoffice.books import books_check
+from coupons.tests.factories import CouponFactory
 from orders.models import Order, OrderEmail
 from orders.services import order_place
 from orders.tests.factories import customer
+from orders.tests.test_concurrency import run_together
 from payments.models import StripeEvent
-from payments.tests.factories import checkout_session, event, signed
+from payments.services import PAID_TYPES, UNPAID_TYPES
+from payments.tests.factories import checkout_session, event, out_of_order_deliveries, signed
+from payments.tests.fuzz import JSON, examples, written
+from shop.models import Wine
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
 
+STOCK = 10  # of every wine here, the order fixture's too
+
 URL = reverse("payments:webhook")
-
-
-@pytest.fixture
-def order():
-    return order_place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
 
 
 def deliver(client, payload, **signing):
@@ -225,3 +237,150 @@ def test_a_live_event_pays_with_a_live_key(client, order, settings):
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
+
+
+SESSION_FIELDS = ["id", "client_reference_id", "metadata", "payment_status", "status"]
+SESSION_FIELDS += ["amount_total", "currency", "payment_intent"]
+TYPES = sorted(PAID_TYPES | UNPAID_TYPES | {"charge.refunded", "customer.created"})
+
+
+def junk_session(order_pk: int):
+    """Checkout Sessions with any value in any field, some naming the order."""
+    values = JSON | st.just(str(order_pk)) | st.just({"order_number": "WS-0000-0000"})
+    values |= st.sampled_from(["paid", "unpaid", "eur", "EUR", "pi_1", "x" * 300])
+    return st.dictionaries(st.sampled_from(SESSION_FIELDS), values, max_size=8)
+
+
+def signature_headers(body: str):
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    stale = int(time.time()) - 3600
+    return st.one_of(
+        st.none(),
+        st.text(max_size=80),
+        st.builds(lambda t, v: f"t={t},v1={v}", st.integers(), st.text("0123456789abcdef")),
+        st.just(stripe.WebhookSignature.generate_signature_header(body, "whsec_other")),
+        st.just(stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=stale)),
+        st.just(stripe.WebhookSignature.generate_signature_header(body + " ", secret)),
+    )
+
+
+BODIES = st.one_of(
+    st.binary(max_size=120).map(lambda raw: raw.decode("latin-1")),
+    st.text(max_size=120),
+    JSON.map(json.dumps),
+)
+
+CONTENT_TYPES = st.sampled_from(
+    ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+
+
+@examples
+@given(data=st.data())
+def test_webhook_refuses_what_stripe_did_not_sign_and_writes_nothing(client, order, data):
+    real = json.dumps(event("checkout.session.completed", checkout_session(order)))
+    body = data.draw(BODIES | st.just(real), label="body")
+    header = data.draw(signature_headers(body), label="Stripe-Signature")
+    headers = {} if header is None else {"HTTP_STRIPE_SIGNATURE": header}
+    before = written()
+
+    response = client.post(
+        reverse("payments:webhook"), body, content_type=data.draw(CONTENT_TYPES), **headers
+    )
+
+    assert response.status_code == 400
+    assert written() == before
+
+
+@examples
+@given(data=st.data())
+def test_webhook_answers_any_signed_event_and_the_books_still_add_up(client, order, data):
+    payload = data.draw(
+        JSON
+        | st.fixed_dictionaries(
+            {
+                "id": st.text(max_size=300),
+                "type": st.sampled_from(TYPES) | st.text(max_size=120),
+                "data": st.fixed_dictionaries({"object": junk_session(order.pk)}),
+                # The tests' key is the sandbox's: its events say false; anything else is refused.
+                "livemode": st.just(False) | JSON,
+            },
+        ),
+        label="event",
+    )
+    body, headers = signed(payload)
+    before = StripeEvent.objects.count()
+
+    response = client.post(reverse("payments:webhook"), body, "application/json", **headers)
+
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert StripeEvent.objects.count() == before
+    initial = dict.fromkeys(Wine.objects.values_list("pk", flat=True), STOCK)
+    checks = books_check(initial_stock=initial, emails_sent=False)
+    assert [check.wrong for check in checks] == [[]] * len(checks)
+
+
+@hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(order=st.permutations(range(10)))
+def test_every_event_twice_in_any_order_pays_each_order_once(order):
+    coupon = CouponFactory()
+    wine = WineFactory(stock=STOCK)
+    expected, deliveries = out_of_order_deliveries(wine_id=wine.pk, coupon_code=coupon.code)
+    client = Client()
+
+    for index in order:
+        body, headers = signed(deliveries[index])
+        response = client.post(
+            reverse("payments:webhook"), body, content_type="application/json", **headers
+        )
+        assert response.status_code == 200
+
+    assert {pk: Order.objects.get(pk=pk).status for pk in expected} == expected
+    for pk, status in expected.items():
+        payment_emails = OrderEmail.objects.filter(order=pk, kind=OrderEmail.Kind.PAYMENT)
+        assert payment_emails.count() == (status == Order.Status.PAID)
+    assert not Order.objects.filter(pk__in=expected, payment_flagged=True).exists()
+    coupon.refresh_from_db()
+    assert coupon.uses == 1  # the retried order's; the lapsed one gave its use back
+    initial = dict.fromkeys(Wine.objects.values_list("pk", flat=True), STOCK)
+    checks = books_check(initial_stock=initial, emails_sent=False)
+    assert [check.wrong for check in checks] == [[]] * len(checks)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_concurrent_deliveries_of_one_event_pay_the_order_once(postgres_only):
+    order = order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
+    body, headers = signed(event("checkout.session.completed", checkout_session(order)))
+    url = reverse("payments:webhook")
+
+    responses = run_together(
+        5, lambda i: Client().post(url, body, content_type="application/json", **headers)
+    )
+
+    assert [r.status_code for r in responses] == [200] * 5, responses
+    assert StripeEvent.objects.count() == 1
+    assert order.events.filter(to_status=Order.Status.PAID).count() == 1
+    assert OrderEmail.objects.filter(order=order, kind=OrderEmail.Kind.PAYMENT).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_different_events_for_one_order_racing_pay_it_once(postgres_only):
+    order = order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
+    session = checkout_session(order)
+    kinds = ["checkout.session.completed", "checkout.session.async_payment_succeeded"] * 2
+    # Four events about one payment (one payment intent), racing.
+    bodies = [signed(event(kind, session)) for kind in kinds]
+    url = reverse("payments:webhook")
+
+    responses = run_together(
+        4,
+        lambda i: Client().post(url, bodies[i][0], content_type="application/json", **bodies[i][1]),
+    )
+
+    assert [r.status_code for r in responses] == [200] * 4, responses
+    assert StripeEvent.objects.count() == 4
+    assert order.events.filter(to_status=Order.Status.PAID).count() == 1
+    assert OrderEmail.objects.filter(order=order, kind=OrderEmail.Kind.PAYMENT).count() == 1

@@ -1,17 +1,30 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 from core.money import quantize
 from orders.models import Order, OrderItem
 from orders.tests.factories import OrderFactory
+from reports.selectors import period_end, sales_summary
 
+PARIS = ZoneInfo("Europe/Paris")
+DAY = date(2026, 3, 14)
 ACCENTED_WINES = [
     "Château Lagrézette Cahors",
     "Bodega Carmen Rodríguez Rioja Reserva",
     "Cordero di Montezemolo Barolo Monfalletto",
 ]
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
+
+
+def one_day(day: date = DAY):
+    """Return the sales summary of one local day."""
+    return sales_summary(start=day, end=period_end("day", day))
 
 
 def paid_order(

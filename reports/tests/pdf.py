@@ -11,3 +11,8 @@ def pdf_pages(content: bytes) -> list[str]:
 
 def pdf_text(content: bytes) -> str:
     return "\n".join(pdf_pages(content))
+
+
+def read_invoice(invoice) -> bytes:
+    with invoice.file.open("rb") as handle:
+        return handle.read()

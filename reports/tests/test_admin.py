@@ -6,8 +6,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import Order
-from orders.tests.factories import OrderFactory
 from reports.models import Invoice, Report
 from reports.services import invoice_ensure
 from reports.tests.factories import paid_order
@@ -16,7 +14,6 @@ pytestmark = pytest.mark.django_db
 
 REPORT_ADD = reverse("admin:reports_report_add")
 REPORTS = reverse("admin:reports_report_changelist")
-ORDERS = reverse("admin:orders_order_changelist")
 
 
 def test_a_merchant_requests_a_report_for_any_period(
@@ -59,13 +56,6 @@ def test_a_report_for_the_future_is_refused_with_a_message(admin_client):
     assert not Report.objects.exists()
 
 
-def test_unfinished_reports_have_nothing_to_download(admin_client):
-    report = Report.objects.create(kind="day", start=date(2026, 1, 5))
-    for extension in ("pdf", "csv", "exe"):
-        url = reverse("reports:report_download", args=[report.pk, extension])
-        assert admin_client.get(url).status_code == 404
-
-
 def test_staff_need_the_report_permission(client, django_user_model):
     report = Report.objects.create(kind="day", start=date(2026, 1, 5))
     clerk = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
@@ -78,43 +68,6 @@ def test_staff_need_the_report_permission(client, django_user_model):
     )
     assert client.post(REPORT_ADD, {"kind": "day", "start": "2026-01-05"}).status_code == 302
     assert Report.objects.filter(requested_by=clerk).count() == 1
-
-
-def test_orders_list_links_each_invoice(admin_client):
-    invoice = invoice_ensure(order_id=paid_order().pk)
-    OrderFactory(status=Order.Status.PENDING)
-    content = admin_client.get(ORDERS).content.decode()
-    assert reverse("reports:invoice_download", args=[invoice.pk]) in content
-    assert invoice.number in content
-
-
-def test_order_page_has_a_download_invoice_button(admin_client):
-    order = paid_order()
-    change = reverse("admin:orders_order_change", args=[order.pk])
-    button = reverse("admin:orders_order_download_invoice", args=[order.pk])
-    assert button in admin_client.get(change).content.decode()
-    assert admin_client.get(button).url == change  # no invoice yet
-    invoice = invoice_ensure(order_id=order.pk)
-    response = admin_client.get(button)
-    assert response.url == reverse("reports:invoice_download", args=[invoice.pk])
-    assert invoice.number in admin_client.get(change).content.decode()
-
-
-def test_regenerate_action_keeps_numbers_and_skips_unpaid_orders(admin_client):
-    paid = paid_order()
-    number = invoice_ensure(order_id=paid.pk).number
-    fresh = paid_order()  # paid, invoice not made yet
-    pending = OrderFactory(status=Order.Status.PENDING)
-    response = admin_client.post(
-        ORDERS,
-        {"action": "regenerate_invoices", "_selected_action": [paid.pk, fresh.pk, pending.pk]},
-        follow=True,
-    )
-    assert response.status_code == 200
-    assert Invoice.objects.get(order=paid).number == number
-    assert Invoice.objects.get(order=fresh).sequence == 2
-    assert not Invoice.objects.filter(order=pending).exists()
-    assert "has not been paid" in response.content.decode()
 
 
 def test_invoice_admin_lists_and_regenerates(admin_client):

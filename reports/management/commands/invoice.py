@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.models import Order
 from reports.exceptions import NotInvoiceable
+from reports.selectors import order_id_by_number
 from reports.services import invoice_ensure, invoice_regenerate
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, order, output, regenerate, **options):
-        order_id = Order.objects.filter(number=order).values_list("pk", flat=True).first()
+        order_id = order_id_by_number(number=order)
         if order_id is None:
             raise CommandError(f"No order {order}.")
         try:

@@ -1,16 +1,30 @@
-"""Reports made by a real worker process on the run's broker."""
+"""The reports' tasks: scheduled, and run by a real worker process on the run's broker."""
 
 from datetime import date
 
 import pytest
 
 from backoffice.tests.workers import Worker, wait_for
-from reports.models import Report
+from reports import tasks
+from reports.models import Invoice, Report
 from reports.services import report_request
 from reports.tasks import report_build
 from reports.tests.factories import paid_order
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+def test_the_morning_report_is_scheduled_at_half_past_six():
+    from backoffice.schedule import JOBS, Daily
+
+    [job] = [job for job in JOBS if job.task == "reports.tasks.report_daily"]
+    assert job.when == Daily(hour=6, minute=30)
+
+
+@pytest.mark.django_db
+def test_the_invoice_task_makes_the_invoice_once_and_answers_its_number():
+    order = paid_order()
+    first = tasks.invoice_ensure.delay(order.pk).get()
+    again = tasks.invoice_ensure.delay(order.pk).get()
+    assert first == again == Invoice.objects.get(order=order).number
 
 
 def finished(report_id: int, seen: list[str]) -> bool:
@@ -20,6 +34,8 @@ def finished(report_id: int, seen: list[str]) -> bool:
     return status in {Report.Status.DONE, Report.Status.FAILED}
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
 def test_a_report_goes_from_queued_to_running_to_done(real_broker, mail_dir):
     paid_order()
     report = report_request(kind="week", start=date.today())
@@ -42,6 +58,8 @@ def test_a_report_goes_from_queued_to_running_to_done(real_broker, mail_dir):
     assert "reports.tasks.report_build" in worker.output()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
 def test_a_report_that_fails_ends_failed_with_its_reason(real_broker, mail_dir):
     # The month after December 9999 does not exist: building the report fails for good.
     report = Report.objects.create(kind="month", start=date(9999, 12, 1))

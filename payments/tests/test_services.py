@@ -1,34 +1,60 @@
-"""Reconciliation: asking Stripe (the local sandbox) about the pending orders no webhook settled."""
+"""What Stripe's answers do to orders: reconciliation asks Stripe (the local sandbox) about the
+pending orders no webhook settled; a Checkout Session Stripe does not make is refused."""
 
 import logging
 
 import pytest
+from django.urls import reverse
 
 from orders.models import Order, OrderEvent
 from orders.tests.factories import OrderFactory, OrderItemFactory
 from payments import stripe_client
-from payments.services import payment_reconcile
-from payments.tests.sandbox import running_sandbox
-from payments.tests.test_checkout import api_calls, sandbox_pay
+from payments.exceptions import CheckoutUnavailable
+from payments.services import checkout_session_ensure, payment_reconcile
+from payments.tests.sandbox import api_calls, pending_with_session, sandbox_pay
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def sandbox(settings):
-    with running_sandbox(settings) as server:
-        yield server
-
-
-def pending_with_session() -> Order:
-    """Return a pending order of 25.00 whose open Checkout Session is at the sandbox."""
+def test_a_session_stripe_does_not_make_is_refused_and_the_order_is_left_as_it_was(settings):
     order = OrderItemFactory().order
-    session = stripe_client.create_checkout_session(
-        order=order, success_url="http://testserver/ok/", cancel_url="http://testserver/no/"
-    )
-    Order.objects.filter(pk=order.pk).update(stripe_session_id=session.id)
+    settings.STRIPE_SANDBOX_URL = "http://127.0.0.1:1"  # nothing listens there
+    stripe_client._client.cache_clear()
+    try:
+        with pytest.raises(CheckoutUnavailable, match="Our payment provider did not answer"):
+            checkout_session_ensure(
+                order_id=order.pk,
+                success_url="http://testserver/ok/",
+                cancel_url="http://testserver/no/",
+            )
+    finally:
+        stripe_client._client.cache_clear()
     order.refresh_from_db()
-    return order
+    assert (order.status, order.stripe_session_id) == (Order.Status.PENDING, "")
+    assert not order.events.exists()
+
+
+def test_reconciliation_marks_paid_an_order_whose_webhook_never_came(client, placed, sandbox):
+    client.get(reverse("payments:process", args=[placed.number]))
+    placed.refresh_from_db()
+    sandbox_pay(sandbox, placed.stripe_session_id)  # paid at Stripe; no webhook reaches us
+    assert payment_reconcile(older_than_minutes=0) == 1
+    placed.refresh_from_db()
+    assert placed.status == Order.Status.PAID
+    assert placed.payment_intent.startswith("pi_")
+    assert payment_reconcile(older_than_minutes=0) == 0
+
+
+def test_reconciliation_releases_the_stock_of_an_expired_session(client, placed, sandbox):
+    client.get(reverse("payments:process", args=[placed.number]))
+    placed.refresh_from_db()
+    from payments import stripe_client
+
+    stripe_client.client().v1.checkout.sessions.expire(placed.stripe_session_id)
+    assert payment_reconcile(older_than_minutes=0) == 1
+    placed.refresh_from_db()
+    assert placed.status == Order.Status.EXPIRED
+    assert {item.wine.stock for item in placed.items.all()} == {5}
 
 
 def test_every_pending_order_is_looked_at_not_only_the_newest_200(sandbox):

@@ -1,0 +1,51 @@
+"""The order page as the back office composes it: the invoice's link, download and regeneration."""
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order
+from orders.tests.factories import OrderFactory
+from reports.models import Invoice
+from reports.services import invoice_ensure
+from reports.tests.factories import paid_order
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = reverse("admin:orders_order_changelist")
+
+
+def test_orders_list_links_each_invoice(admin_client):
+    invoice = invoice_ensure(order_id=paid_order().pk)
+    OrderFactory(status=Order.Status.PENDING)
+    content = admin_client.get(ORDERS).content.decode()
+    assert reverse("reports:invoice_download", args=[invoice.pk]) in content
+    assert invoice.number in content
+
+
+def test_order_page_has_a_download_invoice_button(admin_client):
+    order = paid_order()
+    change = reverse("admin:orders_order_change", args=[order.pk])
+    button = reverse("admin:orders_order_download_invoice", args=[order.pk])
+    assert button in admin_client.get(change).content.decode()
+    assert admin_client.get(button).url == change  # no invoice yet
+    invoice = invoice_ensure(order_id=order.pk)
+    response = admin_client.get(button)
+    assert response.url == reverse("reports:invoice_download", args=[invoice.pk])
+    assert invoice.number in admin_client.get(change).content.decode()
+
+
+def test_regenerate_action_keeps_numbers_and_skips_unpaid_orders(admin_client):
+    paid = paid_order()
+    number = invoice_ensure(order_id=paid.pk).number
+    fresh = paid_order()  # paid, invoice not made yet
+    pending = OrderFactory(status=Order.Status.PENDING)
+    response = admin_client.post(
+        ORDERS,
+        {"action": "regenerate_invoices", "_selected_action": [paid.pk, fresh.pk, pending.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Invoice.objects.get(order=paid).number == number
+    assert Invoice.objects.get(order=fresh).sequence == 2
+    assert not Invoice.objects.filter(order=pending).exists()
+    assert "has not been paid" in response.content.decode()

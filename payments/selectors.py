@@ -1,0 +1,61 @@
+"""What payments reads of orders: the order a Stripe object names, the orders to ask Stripe about.
+
+Orders are changed by orders' services only.
+"""
+
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models.functions import Concat
+
+from orders.models import Order, OrderEvent
+
+# The start of the note left on an order whose session Stripe does not know; the session's id
+# follows, so the note is written once per session.
+MISSING_SESSION_NOTE = "Stripe no longer knows Checkout Session "
+
+
+def order_of_checkout_session(*, session: dict) -> Order | None:
+    """Return the order a Checkout Session was made for, if its id and number agree."""
+    reference = str(session.get("client_reference_id") or "")
+    if not reference.isascii() or not reference.isdigit() or len(reference) > 18:
+        return None
+    order = Order.objects.filter(pk=int(reference)).first()
+    metadata = session.get("metadata")
+    number = metadata.get("order_number") if isinstance(metadata, dict) else None
+    if order is None or (number and number != order.number):
+        return None
+    return order
+
+
+def order_of_payment(*, payment_intent: str) -> Order | None:
+    """Return the order paid with the Stripe payment (PaymentIntent), if any."""
+    if not payment_intent:
+        return None
+    return Order.objects.filter(payment_intent=payment_intent).first()
+
+
+def order_get(*, order_id: int) -> Order | None:
+    return Order.objects.filter(pk=order_id).first()
+
+
+def orders_to_reconcile(*, placed_before: datetime) -> QuerySet[Order]:
+    """Return the pending orders placed before placed_before that were sent to Stripe Checkout,
+    by id; a session Stripe said it does not know (noted on the order) is not asked about
+    again."""
+    return (
+        Order.objects.filter(status=Order.Status.PENDING, created__lt=placed_before)
+        .exclude(stripe_session_id="")
+        .exclude(
+            Exists(
+                OrderEvent.objects.filter(
+                    order=OuterRef("pk"),
+                    kind=OrderEvent.Kind.NOTE,
+                    message__startswith=Concat(
+                        Value(MISSING_SESSION_NOTE), OuterRef("stripe_session_id")
+                    ),
+                )
+            )
+        )
+        .order_by("pk")
+    )
