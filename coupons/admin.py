@@ -10,8 +10,13 @@ from unfold.decorators import action, display
 from core.spreadsheet import csv_response
 from coupons.forms import CouponAdminForm, CouponBatchForm
 from coupons.models import Coupon, CouponBatch, CouponRedemption
-from coupons.selectors import coupon_batch_figures, coupon_valid_q
-from coupons.services import coupon_batch_create, coupon_save
+from coupons.selectors import (
+    CODE_COLUMNS,
+    coupon_batch_code_rows,
+    coupon_batch_figures,
+    coupon_valid_q,
+)
+from coupons.services import coupon_batch_create, coupon_batch_rename, coupon_save
 
 
 class _YesNoFilter(admin.SimpleListFilter):
@@ -135,7 +140,7 @@ class CouponBatchAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["name"])
+            coupon_batch_rename(batch_id=obj.pk, name=obj.name)
             return
         fields = {name: form.cleaned_data[name] for name in CouponBatchForm.Meta.fields}
         batch = coupon_batch_create(**fields, created_by=request.user)
@@ -162,8 +167,5 @@ class CouponBatchAdmin(ModelAdmin):
     @action(description="Export codes (CSV)", url_path="export-codes", permissions=["view"])
     def export_codes(self, request, object_id):
         batch = get_object_or_404(CouponBatch, pk=object_id)
-        rows = batch.coupons.order_by("code").values_list(
-            "code", "percent_off", "valid_from", "valid_to", "max_uses", "uses", "active"
-        )
-        header = ["code", "percent_off", "valid_from", "valid_to", "max_uses", "uses", "active"]
-        return csv_response(f"coupons-{batch.pk}-{batch.prefix or 'batch'}.csv", header, rows)
+        rows = coupon_batch_code_rows(batch=batch)
+        return csv_response(f"coupons-{batch.pk}-{batch.prefix or 'batch'}.csv", CODE_COLUMNS, rows)

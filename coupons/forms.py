@@ -3,7 +3,7 @@ from django import forms
 from core.codes import ALPHABET
 from coupons.models import Coupon, CouponBatch
 from coupons.selectors import coupon_code_normalize
-from coupons.services import BATCH_MAX_CODES, min_code_length
+from coupons.services import BATCH_MAX_CODES, coupon_code_min_length
 
 
 def _check_dates(form, cleaned: dict) -> None:
@@ -76,7 +76,7 @@ class CouponBatchForm(forms.ModelForm):
         _check_dates(self, cleaned)
         count, length = cleaned.get("count"), cleaned.get("code_length")
         if count and length:
-            shortest = min_code_length(count=count, alphabet_size=len(ALPHABET))
+            shortest = coupon_code_min_length(count=count, alphabet_size=len(ALPHABET))
             if length < shortest:
                 self.add_error(
                     "code_length",

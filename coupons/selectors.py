@@ -64,3 +64,11 @@ def coupon_batch_figures(batches: QuerySet[CouponBatch]) -> QuerySet[CouponBatch
         order_count=Count("coupons__redemptions", filter=kept, distinct=True),
         discount_given=Sum("coupons__redemptions__discount", filter=kept),
     )
+
+
+CODE_COLUMNS = ["code", "percent_off", "valid_from", "valid_to", "max_uses", "uses", "active"]
+
+
+def coupon_batch_code_rows(*, batch: CouponBatch):
+    """Return the batch's codes as rows of CODE_COLUMNS, by code."""
+    return batch.coupons.order_by("code").values_list(*CODE_COLUMNS)

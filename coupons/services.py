@@ -91,7 +91,7 @@ def coupon_release(*, order_id: int) -> CouponRedemption | None:
     return redemption
 
 
-def min_code_length(*, count: int, alphabet_size: int) -> int:
+def coupon_code_min_length(*, count: int, alphabet_size: int) -> int:
     """Return the shortest random part that keeps count codes unguessable (see GUESS_ODDS)."""
     return math.ceil(math.log(count * GUESS_ODDS, alphabet_size))
 
@@ -196,6 +196,11 @@ def _batch_codes_draw(batch: CouponBatch, *, on_progress) -> int:
         if on_progress:
             on_progress(made, batch.count)
     return made
+
+
+def coupon_batch_rename(*, batch_id: int, name: str) -> None:
+    """Rename a batch: the one thing that may change once its codes exist."""
+    CouponBatch.objects.filter(pk=batch_id).update(name=name)
 
 
 def coupon_batch_fail(*, batch_id: int, error: str) -> None:

@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from coupons.exceptions import CouponNotValid
 from coupons.models import Coupon
-from coupons.selectors import NOT_VALID, USED_UP, coupon_check
+from coupons.selectors import CODE_COLUMNS, NOT_VALID, USED_UP, coupon_batch_code_rows, coupon_check
+from coupons.services import coupon_batch_create
 from coupons.tests.factories import CouponFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +47,12 @@ def test_not_yet_valid_and_used_up_codes_say_why():
 def test_blank_code_is_not_valid(blank):
     with pytest.raises(CouponNotValid):
         coupon_check(code=blank)
+
+
+def test_a_batchs_code_rows_are_its_codes_by_code_with_their_settings():
+    batch = coupon_batch_create(name="Fair", count=3, percent_off=15, background=False)
+    CouponFactory(code="ELSEWHERE")
+    rows = list(coupon_batch_code_rows(batch=batch))
+    assert [row[0] for row in rows] == sorted(batch.coupons.values_list("code", flat=True))
+    assert len(rows) == 3
+    assert all(row[1:2] == (15,) and len(row) == len(CODE_COLUMNS) for row in rows)

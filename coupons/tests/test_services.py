@@ -10,10 +10,11 @@ from coupons.models import Coupon, CouponBatch, CouponRedemption
 from coupons.services import (
     coupon_batch_create,
     coupon_batch_generate,
+    coupon_batch_rename,
+    coupon_code_min_length,
     coupon_redeem,
     coupon_release,
     coupon_save,
-    min_code_length,
 )
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
@@ -294,5 +295,13 @@ def test_generation_resumes_where_an_interrupted_run_stopped():
 
 @pytest.mark.parametrize(("count", "shortest"), [(1, 4), (1_000, 6), (100_000, 8)])
 def test_codes_are_long_enough_to_stay_unguessable(count, shortest):
-    assert min_code_length(count=count, alphabet_size=32) == shortest
+    assert coupon_code_min_length(count=count, alphabet_size=32) == shortest
     assert 32**shortest >= count * 1_000_000 > 32 ** (shortest - 1)
+
+
+def test_renaming_a_batch_changes_its_name_and_nothing_else():
+    batch = coupon_batch_create(name="Autumn", count=3, percent_off=10, background=False)
+    before = CouponBatch.objects.filter(pk=batch.pk).values().get()
+    coupon_batch_rename(batch_id=batch.pk, name="Autumn fair")
+    after = CouponBatch.objects.filter(pk=batch.pk).values().get()
+    assert after == {**before, "name": "Autumn fair"}
