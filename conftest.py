@@ -133,3 +133,15 @@ def smtp_server(settings):
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     yield server
     controller.stop()
+
+
+@pytest.fixture
+def cart(client):
+    """A visitor's client with three bottles of a 9.99 wine in the cart."""
+    from django.urls import reverse
+
+    from shop.tests.factories import WineFactory
+
+    wine = WineFactory(price="9.99", stock=10)
+    client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 3})
+    return client

@@ -10,6 +10,7 @@ from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS
 from shop.models import Wine
 from shop.tests.factories import WineFactory
+from shop.tests.pages import flash_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -35,17 +36,6 @@ def test_checkout_refuses_control_characters_in_any_field(client, field, control
     else:
         assert form.has_error(field, "control_characters")
         assert "without line breaks or control characters" in response.content.decode()
-
-
-@pytest.fixture
-def cart(client):
-    wine = WineFactory(price="9.99", stock=10)
-    client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 3})
-    return client
-
-
-def _messages(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def test_checkout_places_the_discounted_order(cart):
@@ -77,7 +67,7 @@ def test_a_coupon_used_up_after_it_was_applied_is_refused_at_checkout(cart):
     # The cart finds it used up before any order is tried, and the total it showed is gone.
     assert Order.objects.count() == 0
     assert "Coupon ONCE: This coupon code has reached its usage limit. It was removed." in (
-        _messages(response)
+        flash_messages(response)
     )
     assert response.context["cart"].coupon is None
 
@@ -106,7 +96,7 @@ def test_a_coupon_used_up_while_the_order_is_placed_gives_a_message_not_an_error
     assert taken, "the order never tried to take the coupon's use"
     assert response.status_code == 200
     assert response.redirect_chain == [(reverse("shop:cart_detail"), 302)]
-    assert _messages(response) == [
+    assert flash_messages(response) == [
         "Coupon RACE: This coupon code has reached its usage limit. It was removed from your cart."
     ]
     assert Order.objects.count() == 0

@@ -12,12 +12,11 @@ from django.urls import reverse
 from shop.models import Category, Wine, WineImport
 from shop.tests import workbooks
 from shop.tests.factories import WineFactory
+from shop.tests.wine_files import GOOD_FILE, HEADER
 
 pytestmark = pytest.mark.django_db
 
 IMPORT_URL = reverse("admin:shop_wine_import")
-HEADER = "sku,name,producer,vintage,category,country,region,price,stock,description,available"
-GOOD = (HEADER + "\nA1,Cuvée,Dom,2019,Red,France,Loire,12.50,3,,yes\n").encode()
 
 
 def upload(client, content: bytes, name: str = "wines.csv", file_format: str = ""):
@@ -55,7 +54,7 @@ def test_import_page_shows_the_columns_and_the_form(admin_client):
 def test_upload_previews_then_confirm_applies_the_same_file_once(admin_client):
     WineFactory(sku="OLD", name="Old")
     response = upload(
-        admin_client, GOOD.replace(b"\n", b"\nOLD,Renamed,P,,Red,France,,1,0,,yes\n", 1)
+        admin_client, GOOD_FILE.replace(b"\n", b"\nOLD,Renamed,P,,Red,France,,1,0,,yes\n", 1)
     )
     wine_import = WineImport.objects.get()
     assert response["Location"] == detail_url(wine_import)
@@ -86,7 +85,7 @@ def test_upload_previews_then_confirm_applies_the_same_file_once(admin_client):
 
 
 def test_confirm_only_accepts_post(admin_client):
-    upload(admin_client, GOOD)
+    upload(admin_client, GOOD_FILE)
     wine_import = WineImport.objects.get()
     assert admin_client.get(confirm_url(wine_import)).status_code == 405
     assert not Wine.objects.exists()
@@ -135,7 +134,7 @@ def test_an_xlsx_that_is_a_zip_of_something_else(admin_client):
 
 def test_a_file_over_the_admin_limit_is_refused(admin_client, settings):
     settings.IMPORT_MAX_BYTES = 100
-    response = upload(admin_client, GOOD * 3)
+    response = upload(admin_client, GOOD_FILE * 3)
     assert response.status_code == 200
     assert "the admin takes files up to 100" in response.content.decode()
     assert not WineImport.objects.exists()
@@ -146,7 +145,7 @@ def test_a_large_file_is_checked_and_applied_by_a_task(
 ):
     settings.IMPORT_SYNC_MAX_BYTES = 10
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = upload(admin_client, GOOD)
+        response = upload(admin_client, GOOD_FILE)
     wine_import = WineImport.objects.get()
     assert wine_import.status == WineImport.Status.QUEUED
     html = admin_client.get(response["Location"]).content.decode()
@@ -173,12 +172,12 @@ def test_import_needs_add_and_change_permissions(client, django_user_model):
     user.user_permissions.add(*Permission.objects.filter(codename__in=["view_wine", "change_wine"]))
     client.force_login(user)
     assert client.get(IMPORT_URL).status_code == 403
-    assert upload(client, GOOD).status_code == 403
+    assert upload(client, GOOD_FILE).status_code == 403
     assert not WineImport.objects.exists()
 
 
 def test_wine_imports_are_listed(admin_client):
-    upload(admin_client, GOOD, name="spring.csv")
+    upload(admin_client, GOOD_FILE, name="spring.csv")
     html = admin_client.get(reverse("admin:shop_wineimport_changelist")).content.decode()
     assert "spring.csv" in html
     assert detail_url(WineImport.objects.get()) in html
@@ -199,11 +198,11 @@ def test_a_workbook_bomb_is_refused_on_the_preview_page(admin_client):
 
 def test_an_upload_past_the_request_limit_is_refused_before_it_is_read(admin_client, settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 2000
-    response = upload(admin_client, GOOD * 40)
+    response = upload(admin_client, GOOD_FILE * 40)
     assert response.status_code == 413
     assert "That upload is too large" in response.content.decode()
     assert not WineImport.objects.exists()
-    assert upload(admin_client, GOOD).status_code == 302
+    assert upload(admin_client, GOOD_FILE).status_code == 302
 
 
 def test_an_unknown_wine_import_is_not_found(admin_client):

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.cache import cache
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shop.imports import (
     MAX_ERRORS,
@@ -14,15 +13,9 @@ from shop.imports import (
 )
 from shop.imports.selectors import progress_key
 from shop.models import WineImport
-from shop.tests.wine_files import HEADER
+from shop.tests.wine_files import HEADER, upload
 
 pytestmark = pytest.mark.django_db
-
-GOOD = (HEADER + "\nA1,Cuvée,Dom,2019,Red,France,Loire,12.50,3,,yes\n").encode()
-
-
-def upload(content: bytes = GOOD, name: str = "wines.csv") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content)
 
 
 def test_a_checked_valid_file_can_be_confirmed():

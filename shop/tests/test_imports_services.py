@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from core.exceptions import DomainError
@@ -17,24 +16,17 @@ from shop.imports import (
     wine_import_start,
 )
 from shop.models import Wine, WineImport
-from shop.tests.wine_files import HEADER
+from shop.tests.wine_files import BAD_FILE, GOOD_FILE, upload
 
 pytestmark = pytest.mark.django_db
-
-GOOD = (HEADER + "\nA1,Cuvée,Dom,2019,Red,France,Loire,12.50,3,,yes\n").encode()
-BAD = (HEADER + "\nA1,Cuvée,Dom,2019,Red,France,Loire,-1,3,,yes\n").encode()
-
-
-def upload(content: bytes = GOOD, name: str = "wines.csv") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content)
 
 
 def test_start_keeps_the_file_and_checks_a_small_one_at_once(admin_user):
     wine_import = wine_import_start(upload=upload(name="spring.csv"), user=admin_user)
 
-    assert (wine_import.original_name, wine_import.size) == ("spring.csv", len(GOOD))
+    assert (wine_import.original_name, wine_import.size) == ("spring.csv", len(GOOD_FILE))
     assert wine_import.created_by == admin_user
-    assert wine_import.file.open("rb").read() == GOOD
+    assert wine_import.file.open("rb").read() == GOOD_FILE
     assert (wine_import.status, wine_import.dry_run, wine_import.rows_processed) == (
         "done",
         True,
@@ -64,7 +56,7 @@ def test_start_queues_a_large_file_for_a_worker_once_committed(
 def test_start_refuses_a_file_past_the_admins_limit_and_keeps_nothing(settings):
     settings.IMPORT_MAX_BYTES = 100
     with pytest.raises(ImportFileTooLarge, match="the admin takes files up to 100") as refused:
-        wine_import_start(upload=upload(GOOD * 3))
+        wine_import_start(upload=upload(GOOD_FILE * 3))
     assert isinstance(refused.value, DomainError)
     assert not WineImport.objects.exists()
 
@@ -84,7 +76,7 @@ def test_confirm_applies_the_checked_file_once():
 def test_confirm_refuses_a_file_with_invalid_rows_and_one_not_checked_yet(
     settings, django_capture_on_commit_callbacks
 ):
-    invalid = wine_import_start(upload=upload(BAD))
+    invalid = wine_import_start(upload=upload(BAD_FILE))
     assert wine_import_confirm(wine_import_id=invalid.pk) is False
 
     settings.IMPORT_SYNC_MAX_BYTES = 10

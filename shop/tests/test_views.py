@@ -14,6 +14,7 @@ from orders.services import order_place
 from orders.tests.factories import customer
 from shop.models import Wine
 from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
+from shop.tests.pages import flash_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -305,17 +306,6 @@ def test_page_links_come_from_the_normalised_filters_whatever_the_query(client, 
     assert links == ["q=rioja&amp;page=1", "q=rioja&amp;page=3"]
 
 
-@pytest.fixture
-def cart(client):
-    wine = WineFactory(price="9.99", stock=10)
-    client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 3})
-    return client
-
-
-def _messages(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
-
-
 def test_the_coupon_form_posts_where_it_always_has():
     # A cart page kept by a browser from before still posts to these paths.
     assert reverse("shop:coupon_apply") == "/coupons/apply/"
@@ -327,7 +317,7 @@ def test_applied_coupon_shows_its_discount_in_the_cart_and_the_header(cart):
 
     response = cart.post(reverse("shop:coupon_apply"), {"code": " third "}, follow=True)
 
-    assert "Coupon THIRD applied: 33 % off." in _messages(response)
+    assert "Coupon THIRD applied: 33 % off." in flash_messages(response)
     page = response.content.decode()
     assert "Coupon THIRD (33 % off)" in page and "−9.89 €" in page
     assert response.context["cart"].total == Decimal("20.08")
@@ -341,7 +331,7 @@ def test_bad_codes_get_a_message_and_change_nothing(cart, code):
     assert response.status_code == 200
     assert response.context["cart"].coupon is None
     assert "coupon" not in cart.session
-    assert _messages(response)
+    assert flash_messages(response)
     assert 'action="/coupons/apply/"' in response.content.decode()
 
 
@@ -355,7 +345,7 @@ def test_removing_the_coupon_restores_the_full_price(cart):
     cart.post(reverse("shop:coupon_apply"), {"code": "TEN"})
     response = cart.post(reverse("shop:coupon_remove"), follow=True)
     assert response.context["cart"].total == Decimal("29.97")
-    assert "The coupon was removed." in _messages(response)
+    assert "The coupon was removed." in flash_messages(response)
 
 
 def assert_refused(response) -> None:

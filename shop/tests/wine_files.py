@@ -3,6 +3,7 @@
 import io
 
 import openpyxl
+from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 
@@ -10,6 +11,9 @@ from shop.imports import ImportReport, wine_file_apply
 from shop.models import Category, Country, Region, Wine
 
 HEADER = "sku,name,producer,vintage,category,country,region,price,stock,description,available"
+# A file of one good row, and the same row with a negative price.
+GOOD_FILE = (HEADER + "\nA1,Cuvée,Dom,2019,Red,France,Loire,12.50,3,,yes\n").encode()
+BAD_FILE = (HEADER + "\nA1,Cuvée,Dom,2019,Red,France,Loire,-1,3,,yes\n").encode()
 ROW = "A1,Clos du Test,Domaine Un,2019,Red,France,Bordeaux,12.50,6,Dark fruit.,yes"
 
 # The example count comes from the profile (conftest.py): the suite's, or the drills'.
@@ -54,3 +58,8 @@ def forget_the_catalog() -> None:
     Region.objects.all().delete()
     Category.objects.all().delete()
     Country.objects.all().delete()
+
+
+def upload(content: bytes = GOOD_FILE, name: str = "wines.csv") -> SimpleUploadedFile:
+    """Return the file as the admin's form hands it over."""
+    return SimpleUploadedFile(name, content)
