@@ -9,6 +9,7 @@ storm, the Stripe timeout, the books) is bench/drills_scenarios.py, run in subpr
 drills' environment.
 """
 
+import itertools
 import json
 import os
 import re
@@ -499,16 +500,22 @@ class Drills:
         )
 
 
+# Numbers every cart the drills open, so that each run's customers are new ones: an address or
+# an email that already holds unpaid orders from an earlier run would meet the caps on them.
+_customers = itertools.count()
+
+
 def prepare_sessions(port: int, wines: list, count: int) -> list:
     """Open `count` carts over HTTP, as customers would: a CSRF token and one bottle each."""
     slug = wines[0][1]
     sessions = []
-    for n in range(count):
+    for index_in_run in range(count):
+        n = next(_customers)
         browser = Browser(port)
         status, _ = browser.request("GET", f"/wine/{slug}/")
         if status != 200 or "csrftoken" not in browser.cookies:
             raise BenchError(f"the wine page answered {status} without a CSRF cookie")
-        index = n % CART_WINES
+        index = index_in_run % CART_WINES
         browser.add_to_cart(wines[index][0])
         address = f"10.77.{n // 250}.{n % 250 + 1}"
         email = f"load-{n}%40drills.example.com"
