@@ -55,3 +55,10 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     if currency.lower() in ZERO_DECIMAL_CURRENCIES:
         return int(Decimal(amount).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return int(quantize(amount) * 100)
+
+
+def from_minor_units(amount: int, currency: str) -> Decimal:
+    """Return an amount Stripe gave in the currency's smallest unit as a Decimal."""
+    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
+        return Decimal(amount)
+    return quantize(Decimal(amount) / 100)

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.money import from_minor_units, money_format
 from orders.models import Order
 from orders.services import (
     order_checkout_session_store,
@@ -18,6 +19,7 @@ from orders.services import (
     order_mark_paid,
     order_mark_refunded,
     order_note_add,
+    order_payment_flag,
     order_release_unpaid,
 )
 from payments import stripe_client
@@ -101,10 +103,26 @@ def _apply(event_type: str, obj: dict) -> Applied:
         order = order_of_payment(payment_intent=intent)
         if order is None:
             return Applied(StripeEvent.Outcome.UNKNOWN_ORDER)
+        if obj.get("refunded") is not True:
+            # Stripe sends charge.refunded for every refund, partial ones too: only a charge
+            # refunded in full refunds the order; a part of it is for staff to allocate.
+            order_payment_flag(order=order, reason=_partial_refund_reason(obj, order))
+            return Applied(StripeEvent.Outcome.FLAGGED, order)
         return Applied(
             _outcome(order_mark_refunded(order_id=order.pk, payment_intent=intent)), order
         )
     return Applied(StripeEvent.Outcome.IGNORED)
+
+
+def _partial_refund_reason(charge: dict, order: Order) -> str:
+    refunded, currency = charge.get("amount_refunded"), _text(charge, "currency", max_length=3)
+    if type(refunded) is not int or refunded < 0 or currency.lower() != order.currency.lower():
+        return "Stripe reports part of the payment refunded, amount unreadable: check Stripe."
+    amount = money_format(from_minor_units(refunded, currency))
+    return (
+        f"Stripe reports {amount} of {money_format(order.total)} refunded, outside the shop: "
+        "the order stays paid; allocate the refund to its lines."
+    )
 
 
 def _text(obj: dict, key: str, *, max_length: int) -> str:

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.money import money_format, percent_of, quantize, to_minor_units
+from core.money import from_minor_units, money_format, percent_of, quantize, to_minor_units
 
 
 def test_amounts_round_half_up_to_cents():
@@ -58,3 +58,12 @@ def test_stripe_amounts_are_in_the_currencys_smallest_unit(amount, currency, min
 )
 def test_amounts_are_printed_with_cents_thousands_and_the_currency_symbol(amount, shown):
     assert money_format(amount) == shown
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "amount"),
+    [(500, "eur", Decimal("5.00")), (1999, "EUR", Decimal("19.99")), (1500, "jpy", Decimal(1500))],
+)
+def test_stripe_amounts_come_back_as_decimals(minor, currency, amount):
+    assert from_minor_units(minor, currency) == amount
+    assert to_minor_units(from_minor_units(minor, currency), currency) == minor

@@ -15,6 +15,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from backoffice.books import books_check
+from core.money import money_format, to_minor_units
 from coupons.tests.factories import CouponFactory
 from orders.models import Order, OrderEmail
 from orders.services import order_place
@@ -32,6 +33,10 @@ pytestmark = pytest.mark.django_db
 STOCK = 10  # of every wine here, the order fixture's too
 
 URL = reverse("payments:webhook")
+
+
+def order_minor(order) -> int:
+    return to_minor_units(order.total, order.currency)
 
 
 def deliver(client, payload, **signing):
@@ -146,13 +151,63 @@ def test_a_payment_for_an_expired_order_is_flagged(client, order):
     assert order.payment_flagged
 
 
-def test_refund_marks_a_paid_order_refunded(client, order):
+def refunded_charge(session: dict, *, refunded: int) -> dict:
+    """Stripe's charge as charge.refunded carries it: amount_refunded counts every refund."""
+    return {
+        "id": "ch_1",
+        "object": "charge",
+        "payment_intent": session["payment_intent"],
+        "amount": session["amount_total"],
+        "amount_refunded": refunded,
+        "currency": session["currency"],
+        "refunded": refunded == session["amount_total"],
+    }
+
+
+def test_a_refund_of_the_whole_charge_marks_a_paid_order_refunded(client, order):
     session = checkout_session(order)
     deliver(client, event("checkout.session.completed", session))
-    charge = {"id": "ch_1", "object": "charge", "payment_intent": session["payment_intent"]}
-    deliver(client, event("charge.refunded", charge))
+    deliver(client, event("charge.refunded", refunded_charge(session, refunded=order_minor(order))))
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
+    assert not order.payment_flagged
+
+
+def test_a_partial_refund_made_in_stripe_leaves_the_order_paid_and_flags_it_for_staff(
+    client, order, django_capture_on_commit_callbacks, settings
+):
+    settings.STAFF_ALERT_EMAILS = ["cellar@example.com"]
+    session = checkout_session(order)
+    deliver(client, event("checkout.session.completed", session))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(client, event("charge.refunded", refunded_charge(session, refunded=500)))
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID  # still to ship, still in the sales
+    assert order.payment_flagged
+    assert order.payment_flag_reason.startswith(
+        f"Stripe reports 5.00 € of {money_format(order.total)} refunded, outside the shop"
+    )
+    assert order.events.filter(message=order.payment_flag_reason).count() == 1
+    assert [m.to for m in mail.outbox] == [["cellar@example.com"]]
+    stored = StripeEvent.objects.get(type="charge.refunded")
+    assert stored.outcome == StripeEvent.Outcome.FLAGGED
+
+    # The rest refunded later: the charge is refunded in full, and so is the order.
+    deliver(client, event("charge.refunded", refunded_charge(session, refunded=order_minor(order))))
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+
+
+def test_a_partial_refund_with_an_unreadable_amount_still_leaves_the_order_paid(client, order):
+    session = checkout_session(order)
+    deliver(client, event("checkout.session.completed", session))
+    charge = {**refunded_charge(session, refunded=500), "amount_refunded": "500"}
+    deliver(client, event("charge.refunded", charge))
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert "amount unreadable" in order.payment_flag_reason
 
 
 def test_events_about_unknown_orders_are_stored_and_answered(client, order):
