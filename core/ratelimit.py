@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.cache import cache_away, cache_failed
+from core.exceptions import TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -157,8 +158,9 @@ def forget(scope: Scope | str, subject: str) -> None:
         logger.warning("Rate limit cache unavailable, counter not reset: %s", error)
 
 
-def too_many_requests(request, *, message: str, retry_after: int, back_url: str) -> HttpResponse:
+def too_many_requests(request, refusal: TooManyRequests, *, back_url: str) -> HttpResponse:
     """Return the 429 page: what was refused, and from when to try again (also Retry-After)."""
+    message, retry_after = str(refusal), refusal.retry_after
     retry_at = timezone.localtime() + timedelta(seconds=retry_after)
     context = {
         "message": message,

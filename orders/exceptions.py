@@ -1,4 +1,4 @@
-from core.exceptions import DomainError
+from core.exceptions import DomainError, TooManyRequests
 
 
 class OrderError(DomainError):
@@ -29,9 +29,5 @@ class InvalidContact(OrderError):
     """A customer detail that can't be stored: empty, too long, or with control characters."""
 
 
-class TooManyOrders(OrderError):
+class TooManyOrders(TooManyRequests, OrderError):
     """This client placed too many orders lately, or holds too many unpaid ones."""
-
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after

@@ -66,12 +66,7 @@ def checkout(request):
                 placer=placer,
             )
         except TooManyOrders as refusal:
-            return too_many_requests(
-                request,
-                message=str(refusal),
-                retry_after=refusal.retry_after,
-                back_url=reverse("shop:cart_detail"),
-            )
+            return too_many_requests(request, refusal, back_url=reverse("shop:cart_detail"))
         except CouponNotValid as error:
             # Used up or expired since it was applied: the cart shows the full price again.
             code = cart.coupon_code

@@ -160,12 +160,7 @@ def coupon_apply(request):
             address=client_group(request),
         )
     except TooManyAttempts as refusal:
-        return too_many_requests(
-            request,
-            message=str(refusal),
-            retry_after=refusal.retry_after,
-            back_url=reverse("shop:cart_detail"),
-        )
+        return too_many_requests(request, refusal, back_url=reverse("shop:cart_detail"))
     except CouponNotValid as error:
         messages.error(request, str(error))
         return redirect("shop:cart_detail")
