@@ -10,6 +10,7 @@ web server gives up on its worker.
 """
 
 import hashlib
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,8 @@ from django.core.exceptions import ImproperlyConfigured
 from core.money import to_minor_units
 from orders.models import Order
 
+logger = logging.getLogger(__name__)
+
 # The SDK's telemetry sends request timings to Stripe and keeps an id in a file under $HOME, where
 # a container of ours writes nothing.
 stripe.enable_telemetry = False
@@ -38,6 +41,8 @@ MIN_TRY_SECONDS = 0.2
 # idempotency key and so their session (see create_checkout_session).
 ATTEMPT_WINDOW_SECONDS = 300
 MAX_EXPIRY_SECONDS = 24 * 60 * 60
+# What a shop may say of a refund, as Stripe takes it.
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
 _deadline: ContextVar[float | None] = ContextVar("stripe_deadline", default=None)
 
@@ -233,6 +238,75 @@ def expire_checkout_session(session_id: str) -> stripe.checkout.Session:
         None,
         {"idempotency_key": f"expire-{session_id}"},
     )
+
+
+def refund_idempotency_key(refund_id: int) -> str:
+    """Return the idempotency key of the requests refunding our refund `refund_id`."""
+    return f"refund-{refund_id}"
+
+
+def refund_create(
+    *,
+    payment_intent: str,
+    amount_minor: int,
+    currency: str,
+    refund_id: int,
+    order_number: str,
+    reason: str | None = None,
+) -> dict:
+    """Refund `amount_minor` of the payment for our refund `refund_id`; return Stripe's Refund
+    as a dict, shaped as its refund events carry it.
+
+    The idempotency key names the refund and every parameter follows from the refund, so a
+    request sent again after its answer was lost (a timeout) gets the refund Stripe already made,
+    never a second one. The refund's id and the order number go in its metadata, so that the
+    refund's events name them. Stripe refunds in the payment's currency and refuses a currency
+    sent with the refund: `currency`, the order's, is checked against its answer.
+    """
+    if type(amount_minor) is not int or amount_minor < 1:
+        raise ValueError(f"A refund is a positive number of minor units, not {amount_minor!r}.")
+    if reason is not None and reason not in REFUND_REASONS:
+        raise ValueError(f"Stripe takes a refund's reason among {REFUND_REASONS}, not {reason!r}.")
+    params = {
+        "payment_intent": payment_intent,
+        "amount": amount_minor,
+        "metadata": {"refund_id": str(refund_id), "order_number": order_number},
+        **({"reason": reason} if reason else {}),
+    }
+    refund = _call(
+        client().v1.refunds.create,
+        params,
+        {"idempotency_key": refund_idempotency_key(refund_id)},
+    ).to_dict()
+    if refund.get("currency") != currency.lower():
+        # The money has moved: the refund is returned all the same, so that it is recorded.
+        logger.error(
+            "Stripe refunded %s in %s for refund %s of order %s, which is in %s.",
+            refund.get("id"),
+            refund.get("currency"),
+            refund_id,
+            order_number,
+            currency,
+        )
+    return refund
+
+
+def refund_retrieve(*, stripe_refund_id: str) -> dict:
+    """Return Stripe's Refund as it is now (a pending refund's outcome, for one)."""
+    return _call(client().v1.refunds.retrieve, stripe_refund_id).to_dict()
+
+
+def refund_list(*, payment_intent: str) -> list[dict]:
+    """Return every refund of the payment, ours and those made in Stripe's dashboard, the newest
+    first."""
+    refunds: list[dict] = []
+    params: dict = {"payment_intent": payment_intent, "limit": 100}
+    while True:
+        page = _call(client().v1.refunds.list, params)
+        refunds += [refund.to_dict() for refund in page.data]
+        if not page.has_more or not page.data:
+            return refunds
+        params = {**params, "starting_after": page.data[-1].id}
 
 
 def is_missing(error: stripe.StripeError) -> bool:

@@ -2,9 +2,9 @@
 
 from html import escape
 
-from core.money import ZERO_DECIMAL_CURRENCIES
+from payments.sandbox.objects import CARDS, DEFAULT_CARD
+from payments.sandbox.wire import money
 
-SYMBOLS = {"eur": "€", "usd": "$", "gbp": "£"}
 CLOSED = {
     "complete": "This order is paid. Thank you!",
     "expired": "This checkout session has expired. Go back to the shop to place the order again.",
@@ -35,6 +35,10 @@ tfoot td { font-weight: 700; font-size: 1.15rem; border-bottom: 0; }
   padding: 10px 12px; margin: 0 0 16px; font-weight: 600; }
 .status { background: #f7e9ee; border-radius: 8px; padding: 12px; margin: 0 0 16px; }
 form { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+label.card { grid-column: 1 / -1; display: grid; gap: 4px; color: var(--muted);
+  font-size: .875rem; }
+select { font: inherit; padding: 8px; border: 1px solid var(--line); border-radius: 8px;
+  color: var(--ink); background: #fff; }
 button { font: inherit; font-weight: 600; border-radius: 8px; padding: 11px 14px;
   cursor: pointer; border: 1px solid var(--wine); }
 button.pay { grid-column: 1 / -1; background: var(--wine); color: #fff; font-size: 1.05rem; }
@@ -44,16 +48,6 @@ button.cancel { background: #fff; color: var(--muted); border-color: var(--line)
 a { color: var(--wine); }
 .note { color: var(--muted); font-size: .8rem; text-align: center; margin: 18px 0 0; }
 """
-
-
-def money(amount_minor: int, currency: str) -> str:
-    """Return an amount in the currency's smallest unit as a customer reads it: €25.80."""
-    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
-        number = f"{amount_minor:,}"
-    else:
-        number = f"{amount_minor // 100:,}.{amount_minor % 100:02d}"
-    symbol = SYMBOLS.get(currency.lower())
-    return f"{symbol}{number}" if symbol else f"{number} {currency.upper()}"
 
 
 def checkout_page(session: dict, line_items: list, *, error: str = "") -> str:
@@ -84,7 +78,7 @@ def checkout_page(session: dict, line_items: list, *, error: str = "") -> str:
             else ""
         )
         parts.append(
-            f'<form method=post action="/pay/{escape(session["id"])}">'
+            f'<form method=post action="/pay/{escape(session["id"])}">{_card_choice()}'
             '<button class=pay name=action value="pay">Pay</button>'
             f'<button class=decline name=action value="decline">Decline</button>{cancel}</form>'
         )
@@ -94,6 +88,16 @@ def checkout_page(session: dict, line_items: list, *, error: str = "") -> str:
         if back:
             parts.append(f'<p><a href="{escape(back)}">Back to the shop</a></p>')
     return _document("Pay Wine-Shop", "".join(parts))
+
+
+def _card_choice() -> str:
+    """Stripe's test cards, which decide what the payment's refunds do later."""
+    options = "".join(
+        f'<option value="{card.number}"{" selected" if card.number == DEFAULT_CARD else ""}>'
+        f"{escape(card.label)}</option>"
+        for card in CARDS.values()
+    )
+    return f"<label class=card>Test card <select name=card>{options}</select></label>"
 
 
 def _discount_row(session: dict) -> str:

@@ -1,4 +1,5 @@
-"""Check a Checkout Session's creation parameters the way Stripe does, for the subset we mimic.
+"""Check the parameters of a new Checkout Session, coupon or refund the way Stripe does, for the
+subset we mimic.
 
 Unknown parameters are refused, as Stripe refuses them: a call the sandbox accepts is one that
 Stripe would accept too.
@@ -22,6 +23,11 @@ _SESSION_KEYS = {
     "discounts",
 }
 _COUPON_KEYS = {"amount_off", "currency", "duration", "max_redemptions", "name", "metadata"}
+# Stripe refuses `currency` with a refund of a payment (it takes the payment's), as unknown.
+_REFUND_KEYS = {"payment_intent", "charge", "amount", "reason", "metadata"}
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+_LIST_KEYS = {"payment_intent", "charge", "limit", "starting_after"}
+_PAYMENT_KEYS = {"amount", "currency", "card", "payment_intent", "receipt_email"}
 _LINE_ITEM_KEYS = {"price_data", "quantity"}
 _PRICE_DATA_KEYS = {"currency", "unit_amount", "product_data"}
 _PRODUCT_DATA_KEYS = {"name", "description", "metadata"}
@@ -111,6 +117,87 @@ def coupon_params(params: dict) -> dict:
         "max_redemptions": limit,
         "name": name,
         "metadata": _metadata(params.get("metadata") or {}, "metadata"),
+    }
+
+
+def refund_params(params: dict) -> dict:
+    """Return the cleaned parameters of a new refund, or raise StripeError.
+
+    The messages are Stripe's own, as its API answers them.
+    """
+    _known(params, _REFUND_KEYS, "")
+    payment_intent, charge = params.get("payment_intent") or None, params.get("charge") or None
+    if payment_intent is None and charge is None:
+        raise StripeError(
+            "One of the following params should be provided for this request: payment_intent or "
+            "charge."
+        )
+    if payment_intent is not None and charge is not None:
+        # The sandbox's own wording: the shop names the payment one way only.
+        raise StripeError(
+            "Provide either payment_intent or charge, not both.", param="payment_intent"
+        )
+    amount = params.get("amount")
+    if amount is not None:
+        amount = _integer(amount, "amount")
+        if amount < 1:
+            raise StripeError(
+                "This value must be greater than or equal to 1.",
+                param="amount",
+                code="parameter_invalid_integer",
+            )
+    reason = params.get("reason") or None
+    if reason is not None and reason not in REFUND_REASONS:
+        raise StripeError(
+            "Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer",
+            param="reason",
+        )
+    return {
+        "payment_intent": payment_intent,
+        "charge": charge,
+        "amount": amount,
+        "reason": reason,
+        "metadata": _metadata(params.get("metadata") or {}, "metadata"),
+    }
+
+
+def list_params(params: dict) -> dict:
+    """Return the cleaned parameters of a list of refunds, or raise StripeError."""
+    _known(params, _LIST_KEYS, "")
+    limit = _integer(params.get("limit", 10), "limit")
+    if not 1 <= limit <= 100:
+        raise StripeError("This value must be between 1 and 100.", param="limit")
+    return {
+        "payment_intent": params.get("payment_intent") or None,
+        "charge": params.get("charge") or None,
+        "limit": limit,
+        "starting_after": params.get("starting_after") or None,
+    }
+
+
+def payment_params(params: dict) -> dict:
+    """Return the cleaned parameters of a card payment made outside Checkout (a sandbox control
+    for tests and drills whose orders are paid by the events they send), or raise StripeError."""
+    _known(params, _PAYMENT_KEYS, "")
+    amount = _integer(_required(params, "amount", ""), "amount")
+    if amount < 1:
+        raise StripeError(
+            "This value must be greater than or equal to 1.",
+            param="amount",
+            code="parameter_invalid_integer",
+        )
+    currency = str(params.get("currency") or "eur").lower()
+    if not _CURRENCY.fullmatch(currency):
+        raise StripeError(f"Invalid currency: {currency}", param="currency")
+    payment_intent = params.get("payment_intent") or None
+    if payment_intent is not None and not re.fullmatch(r"pi_\w{1,200}", payment_intent):
+        raise StripeError(f"Invalid payment_intent: {payment_intent}", param="payment_intent")
+    return {
+        "amount": amount,
+        "currency": currency,
+        "card": params.get("card") or None,
+        "payment_intent": payment_intent,
+        "receipt_email": params.get("receipt_email") or None,
     }
 
 

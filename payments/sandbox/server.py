@@ -1,11 +1,25 @@
 """A Stripe-compatible HTTP server for the calls the shop makes (development and tests only).
 
+    POST /v1/coupons                           create an amount-off coupon
     POST /v1/checkout/sessions                 create a Checkout Session
     GET  /v1/checkout/sessions/<id>            retrieve it
     POST /v1/checkout/sessions/<id>/expire     expire it (sends checkout.session.expired)
-    GET  /pay/<id>, POST /pay/<id>             the hosted page: Pay, Decline or Cancel
-    GET|DELETE /_sandbox/requests              the API requests received, for tests
+    POST /v1/refunds                           refund a payment (see ledger.py for what follows)
+    GET  /v1/refunds/<id>, GET /v1/refunds     retrieve a refund; list them (newest first)
+    GET  /v1/charges/<id>                      retrieve a payment's charge
+    GET  /pay/<id>, POST /pay/<id>             the hosted page: Pay (with a test card), Decline
+                                               or Cancel
+
+and, for tests, drills and trying things by hand (Stripe's dashboard and test clock, here):
+
+    GET|DELETE /_sandbox/requests              the API requests received
     GET  /_sandbox/events                      the events sent, and how their delivery went
+    POST /_sandbox/payments                    a card payment made outside Checkout: amount,
+                                               currency, card, payment_intent (its id, optional)
+    POST /_sandbox/refunds                     a refund made in Stripe's dashboard: as POST
+                                               /v1/refunds, with no request or metadata of ours
+    POST /_sandbox/refunds/settle              give the refunds waiting for their later status
+                                               (pending -> succeeded, succeeded -> failed) it now
 
 It reads no Django settings: the management command `stripe_sandbox` passes them in.
 """
@@ -21,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from payments.sandbox import pages
+from payments.sandbox.objects import CARDS, DEFAULT_CARD
 from payments.sandbox.state import Store
 from payments.sandbox.webhooks import WebhookSender
 from payments.sandbox.wire import StripeError, parse_form, random_id
@@ -30,8 +45,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_VERSION = "2025-08-27.basil"
 SESSION = re.compile(r"/v1/checkout/sessions/(?P<id>[A-Za-z0-9_]+)")
 EXPIRE = re.compile(r"/v1/checkout/sessions/(?P<id>[A-Za-z0-9_]+)/expire")
+REFUND = re.compile(r"/v1/refunds/(?P<id>[A-Za-z0-9_]+)")
+CHARGE = re.compile(r"/v1/charges/(?P<id>[A-Za-z0-9_]+)")
 PAGE = re.compile(r"/pay/(?P<id>[A-Za-z0-9_]+)")
 DECLINED = "Your card was declined."
+UNKNOWN_CARD = "This is not one of the sandbox's test cards."
+CONTROLS = ("/_sandbox/payments", "/_sandbox/refunds", "/_sandbox/refunds/settle")
 LOGGED_HEADERS = ("Authorization", "Idempotency-Key", "Stripe-Version", "Content-Type")
 
 
@@ -85,6 +104,7 @@ class SandboxServer(ThreadingHTTPServer):
     def _sweep(self) -> None:
         while not self._stopping.wait(self._sweep_seconds):
             self.store.expire_due()
+            self.store.settle_due()
 
 
 def start_in_thread(
@@ -127,6 +147,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._json(200, self.server.store.requests() if method == "GET" else {"deleted": True})
         elif url.path == "/_sandbox/events" and method == "GET":
             self._json(200, self.server.webhooks.log())
+        elif url.path in CONTROLS and method == "POST":
+            self._control(url.path, body)
         elif (match := PAGE.fullmatch(url.path)) and method in ("GET", "POST"):
             self._page(method, match["id"], dict(parse_qsl(body)))
         else:
@@ -190,17 +212,49 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if method == "GET" and (match := SESSION.fullmatch(path)):
             _no_params(params)
             return store.get_session(match["id"]), False
+        request = {"id": entry["request_id"], "idempotency_key": key}
         if method == "POST" and (match := EXPIRE.fullmatch(path)):
             _no_params(params)
-            request = {"id": entry["request_id"], "idempotency_key": key}
             return store.idempotent(
                 key, fingerprint, lambda: store.expire_session(match["id"], request=request)
             )
+        if method == "POST" and path == "/v1/refunds":
+            return store.idempotent(
+                key, fingerprint, lambda: store.create_refund(params, request=request)
+            )
+        if method == "GET" and path == "/v1/refunds":
+            return store.list_refunds(params), False
+        if method == "GET" and (match := REFUND.fullmatch(path)):
+            _no_params(params)
+            return store.get_refund(match["id"]), False
+        if method == "GET" and (match := CHARGE.fullmatch(path)):
+            _no_params(params)
+            return store.get_charge(match["id"]), False
         raise StripeError(
             f"Unrecognized request URL ({method}: {path}). The Stripe sandbox implements only "
-            "creating amount-off coupons and creating, retrieving and expiring Checkout Sessions.",
+            "creating amount-off coupons; creating, retrieving and expiring Checkout Sessions; "
+            "creating, retrieving and listing refunds; and retrieving charges.",
             status=404,
         )
+
+    # -- the controls ----------------------------------------------------------------------
+
+    def _control(self, path: str, body: str) -> None:
+        store = self.server.store
+        try:
+            _, params = parse_form(body)
+            if path == "/_sandbox/payments":
+                version = self.headers["Stripe-Version"] or DEFAULT_API_VERSION
+                answer = store.create_payment(params, api_version=version)
+            elif path == "/_sandbox/refunds":
+                answer = store.dashboard_refund(params)
+            else:
+                _no_params(params)
+                answer = {"settled": store.settle_refunds()}
+        except StripeError as error:
+            self._json(error.status, error.as_json())
+        else:
+            self._json(200, answer)
 
     # -- the hosted page -------------------------------------------------------------------
 
@@ -212,9 +266,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         session, line_items = found
         action = form.get("action") if method == "POST" else None
+        card = form.get("card") or DEFAULT_CARD
         if action is None:
             self._html(200, pages.checkout_page(session, line_items))
-        elif action == "pay" and store.pay(session_id):
+        elif action == "pay" and card not in CARDS:
+            self._html(400, pages.checkout_page(session, line_items, error=UNKNOWN_CARD))
+        elif action == "pay" and store.pay(session_id, card=card):
             target = session["success_url"] or f"/pay/{session_id}"
             self._redirect(target.replace("{CHECKOUT_SESSION_ID}", session_id))
         elif session["status"] != "open" or action == "pay":  # closed meanwhile

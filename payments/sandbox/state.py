@@ -1,7 +1,9 @@
-"""The sandbox's memory: Checkout Sessions, idempotent replies and the requests it was sent.
+"""The sandbox's memory: Checkout Sessions, coupons, payments and their refunds (the ledger),
+idempotent replies and the requests it was sent.
 
 One lock guards it all, since the server answers each request in a thread of its own; with a
-path it is also kept in a JSON file, so that a restarted sandbox still knows its sessions.
+path it is also kept in a JSON file, so that a restarted sandbox still knows its sessions and
+payments.
 """
 
 import copy
@@ -13,15 +15,17 @@ import threading
 import time
 from collections.abc import Callable
 
-from payments.sandbox import params as session_params
+from payments.sandbox import params as checked
+from payments.sandbox.ledger import NO_REQUEST, Ledger
+from payments.sandbox.objects import DEFAULT_CARD
 from payments.sandbox.wire import StripeError, random_id
 
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_TTL = 24 * 60 * 60  # Stripe forgets a key after 24 hours
-NO_REQUEST = {"id": None, "idempotency_key": None}
 
-OnEvent = Callable[[str, dict, str, dict], None]
+# (type, object, API version, request, previous attributes or None)
+OnEvent = Callable[[str, dict, str, dict, dict | None], None]
 
 
 class Store:
@@ -42,12 +46,20 @@ class Store:
         self._coupons: dict[str, dict] = {}
         self._idempotency: dict[str, dict] = {}
         self._requests: list[dict] = []
+        saved: dict = {}
         if path and os.path.exists(path):
             with open(path, encoding="utf-8") as file:
                 saved = json.load(file)
             self._sessions, self._idempotency = saved["sessions"], saved["idempotency"]
             self._coupons = saved.get("coupons", {})
-            logger.info("Loaded %d Checkout Sessions from %s.", len(self._sessions), path)
+        self._ledger = Ledger(emit=self._send, saved=saved.get("ledger"))
+        if saved:
+            logger.info(
+                "Loaded %d Checkout Sessions, %d payments and %d refunds from %s.",
+                len(self._sessions),
+                *self._ledger.count(),
+                path,
+            )
 
     # -- the API ---------------------------------------------------------------------------
 
@@ -80,7 +92,7 @@ class Store:
 
     def create_coupon(self, params: dict) -> dict:
         with self._lock:
-            clean = session_params.coupon_params(params)
+            clean = checked.coupon_params(params)
             coupon = {
                 "id": random_id("", 8),
                 "object": "coupon",
@@ -97,7 +109,7 @@ class Store:
     def create_session(self, params: dict, *, api_version: str) -> dict:
         with self._lock:
             now = int(self._clock())
-            clean = session_params.session_params(params, now=now)
+            clean = checked.session_params(params, now=now)
             session_id = random_id("cs_test_", 58)
             amount = sum(item["unit_amount"] * item["quantity"] for item in clean["line_items"])
             discount = sum(self._discount(cid, clean["currency"]) for cid in clean["coupon_ids"])
@@ -155,17 +167,28 @@ class Store:
             record = self._record(session_id)
             return copy.deepcopy(record["session"]), copy.deepcopy(record["line_items"])
 
-    def pay(self, session_id: str) -> bool:
-        """Complete an open session as paid by card; return False if it was not open."""
+    def pay(self, session_id: str, *, card: str = DEFAULT_CARD) -> bool:
+        """Complete an open session as paid by card; return False if it was not open.
+
+        The payment and its charge are kept, for refunds; the card decides what they do.
+        """
         with self._lock:
             record = self._record(session_id)
             session = record["session"]
             if session["status"] != "open":
                 return False
+            charge = self._ledger.pay(
+                amount=session["amount_total"],
+                currency=session["currency"],
+                card=card,
+                email=session["customer_email"],
+                api_version=record["api_version"],
+                now=self._clock(),
+            )
             session.update(
                 status="complete",
                 payment_status="paid",
-                payment_intent=random_id("pi_"),
+                payment_intent=charge["payment_intent"],
                 url=None,
                 customer_details={
                     "address": None,
@@ -179,6 +202,7 @@ class Store:
             for coupon_id in record.get("coupon_ids", []):
                 self._coupons[coupon_id]["times_redeemed"] += 1
             self._emit("checkout.session.completed", record, NO_REQUEST)
+            self._ledger.after_payment(charge["payment_intent"], now=self._clock())
             self._save()
             return True
 
@@ -191,6 +215,68 @@ class Store:
             if due:
                 self._save()
             return len(due)
+
+    # -- payments and refunds ----------------------------------------------------------------
+
+    def create_refund(self, params: dict, *, request: dict) -> dict:
+        """Refund a payment, as POST /v1/refunds does (run it through `idempotent`)."""
+        with self._lock:
+            clean = checked.refund_params(params)
+            return self._ledger.refund(clean, request=request, now=self._clock())
+
+    def dashboard_refund(self, params: dict) -> dict:
+        """Refund a payment as a person does in Stripe's dashboard: no request of the shop's,
+        and only the metadata they type (usually none)."""
+        with self._lock:
+            clean = checked.refund_params(params)
+            refund = self._ledger.refund(clean, request=NO_REQUEST, now=self._clock())
+            self._save()
+            return refund
+
+    def get_refund(self, refund_id: str) -> dict:
+        with self._lock:
+            self._settle_due()
+            return self._ledger.get_refund(refund_id)
+
+    def list_refunds(self, params: dict) -> dict:
+        with self._lock:
+            self._settle_due()
+            return self._ledger.list_refunds(checked.list_params(params))
+
+    def get_charge(self, charge_id: str) -> dict:
+        with self._lock:
+            self._settle_due()
+            return self._ledger.charge(charge_id)
+
+    def create_payment(self, params: dict, *, api_version: str) -> dict:
+        """Record a card payment made outside Checkout; return its charge."""
+        with self._lock:
+            clean = checked.payment_params(params)
+            charge = self._ledger.pay(
+                amount=clean["amount"],
+                currency=clean["currency"],
+                card=clean["card"] or DEFAULT_CARD,
+                email=clean["receipt_email"],
+                api_version=api_version,
+                now=self._clock(),
+                payment_intent=clean["payment_intent"],
+            )
+            self._ledger.after_payment(charge["payment_intent"], now=self._clock())
+            self._save()
+            return self._ledger.charge(charge["id"])
+
+    def settle_refunds(self) -> int:
+        """Give every refund waiting for its later status that status now; return how many."""
+        with self._lock:
+            settled = self._ledger.settle(now=None)
+            if settled:
+                self._save()
+            return settled
+
+    def settle_due(self) -> int:
+        """Settle the refunds whose time has come, as Stripe does on its own; return how many."""
+        with self._lock:
+            return self._settle_due()
 
     # -- the request log -------------------------------------------------------------------
 
@@ -234,9 +320,25 @@ class Store:
         record["session"].update(status="expired", url=None)
         self._emit("checkout.session.expired", record, request)
 
+    def _settle_due(self) -> int:
+        settled = self._ledger.settle(now=self._clock())
+        if settled:
+            self._save()
+        return settled
+
     def _emit(self, event_type: str, record: dict, request: dict) -> None:
+        self._send(event_type, record["session"], record["api_version"], request)
+
+    def _send(
+        self,
+        event_type: str,
+        obj: dict,
+        api_version: str,
+        request: dict,
+        previous: dict | None = None,
+    ) -> None:
         self._on_event(
-            event_type, copy.deepcopy(record["session"]), record["api_version"], dict(request)
+            event_type, copy.deepcopy(obj), api_version, dict(request), copy.deepcopy(previous)
         )
 
     def _save(self) -> None:
@@ -251,6 +353,7 @@ class Store:
                     "sessions": self._sessions,
                     "coupons": self._coupons,
                     "idempotency": self._idempotency,
+                    "ledger": self._ledger.state(),
                 },
                 file,
             )

@@ -18,14 +18,20 @@ ATTEMPTS = 3  # a webhook that is restarting gets a couple more tries
 TIMEOUT = 10
 
 
-def event_for(event_type: str, obj: dict, *, api_version: str, request: dict) -> dict:
-    """Return a Stripe event carrying the object as it is now."""
+def event_for(
+    event_type: str, obj: dict, *, api_version: str, request: dict, previous: dict | None = None
+) -> dict:
+    """Return a Stripe event carrying the object as it is now, and for a change the values its
+    changed fields had before (`previous_attributes`)."""
+    data = {"object": obj}
+    if previous is not None:
+        data["previous_attributes"] = previous
     return {
         "id": random_id("evt_"),
         "object": "event",
         "api_version": api_version,
         "created": int(time.time()),
-        "data": {"object": obj},
+        "data": data,
         "livemode": False,
         "pending_webhooks": 1,
         "request": request,
@@ -50,8 +56,17 @@ class WebhookSender:
         self._thread = threading.Thread(target=self._work, name="sandbox-webhooks", daemon=True)
         self._thread.start()
 
-    def send(self, event_type: str, obj: dict, api_version: str, request: dict) -> None:
-        event = event_for(event_type, obj, api_version=api_version, request=request)
+    def send(
+        self,
+        event_type: str,
+        obj: dict,
+        api_version: str,
+        request: dict,
+        previous: dict | None = None,
+    ) -> None:
+        event = event_for(
+            event_type, obj, api_version=api_version, request=request, previous=previous
+        )
         with self._lock:
             self.events.append({"event": event, "delivery": "pending"})
         self._queue.put(event)

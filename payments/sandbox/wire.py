@@ -1,14 +1,28 @@
-"""Stripe's wire format: form bodies in bracket notation, ids, and errors."""
+"""Stripe's wire format: form bodies in bracket notation, ids, errors, and amounts as its
+messages print them."""
 
 import secrets
 import string
 from urllib.parse import parse_qsl
 
+from core.money import ZERO_DECIMAL_CURRENCIES
+
 _ALPHANUMERIC = string.ascii_letters + string.digits
+SYMBOLS = {"eur": "€", "usd": "$", "gbp": "£"}
 
 
 def random_id(prefix: str, length: int = 24) -> str:
     return prefix + "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+
+
+def money(amount_minor: int, currency: str) -> str:
+    """Return an amount in the currency's smallest unit as a customer reads it: €25.80."""
+    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
+        number = f"{amount_minor:,}"
+    else:
+        number = f"{amount_minor // 100:,}.{amount_minor % 100:02d}"
+    symbol = SYMBOLS.get(currency.lower())
+    return f"{symbol}{number}" if symbol else f"{number} {currency.upper()}"
 
 
 class StripeError(Exception):

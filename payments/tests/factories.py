@@ -1,5 +1,6 @@
 """Stripe event payloads shaped like Stripe's own (see Stripe's OpenAPI fixtures), signed with
-the SDK's own signature helper."""
+the SDK's own signature helper. Charges, refunds and disputes are made as the sandbox makes them.
+"""
 
 import json
 import time
@@ -9,6 +10,7 @@ import stripe
 from django.conf import settings
 
 from core.money import to_minor_units
+from payments.sandbox import objects
 
 
 def checkout_session(order, **changes) -> dict:
@@ -29,6 +31,63 @@ def checkout_session(order, **changes) -> dict:
         "url": None,
     }
     return {**session, **changes}
+
+
+def charge_object(order, **changes) -> dict:
+    """Return the card charge of the order's payment (its payment intent, a new one if it has
+    none); `amount_refunded` given, `refunded` follows from it unless given too."""
+    charge = objects.charge_object(
+        payment_intent=order.payment_intent or f"pi_{uuid.uuid4().hex[:24]}",
+        amount=to_minor_units(order.total, order.currency),
+        currency=order.currency.lower(),
+        last4="4242",
+        email=order.email,
+        now=int(time.time()),
+    )
+    charge |= changes
+    if "amount_refunded" in changes and "refunded" not in changes:
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+    return charge
+
+
+def refund_object(
+    order,
+    *,
+    amount_minor: int | None = None,
+    refund_id: int | None = None,
+    status: str = "succeeded",
+    charge: str = "",
+    **changes,
+) -> dict:
+    """Return a refund of the order's payment: ours (its id and the order's number in the
+    metadata) when `refund_id` is given, else one made in Stripe's dashboard; of the whole total
+    unless `amount_minor` says; a failed one has Stripe's failure reason."""
+    metadata = {"refund_id": str(refund_id), "order_number": order.number} if refund_id else {}
+    if amount_minor is None:
+        amount_minor = to_minor_units(order.total, order.currency)
+    refund = objects.refund_object(
+        amount=amount_minor,
+        charge=charge or f"ch_{uuid.uuid4().hex[:24]}",
+        payment_intent=order.payment_intent or f"pi_{uuid.uuid4().hex[:24]}",
+        currency=order.currency.lower(),
+        metadata=metadata,
+        reason=None,
+        status=status,
+        now=int(time.time()),
+    )
+    return refund | changes
+
+
+def dispute_object(order, **changes) -> dict:
+    """Return a new dispute of the order's whole payment."""
+    dispute = objects.dispute_object(
+        charge=f"ch_{uuid.uuid4().hex[:24]}",
+        payment_intent=order.payment_intent or f"pi_{uuid.uuid4().hex[:24]}",
+        amount=to_minor_units(order.total, order.currency),
+        currency=order.currency.lower(),
+        now=int(time.time()),
+    )
+    return dispute | changes
 
 
 def event(event_type: str, obj: dict, **changes) -> dict:

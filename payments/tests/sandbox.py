@@ -1,4 +1,10 @@
-"""The local Stripe stand-in for tests: the SDK talks to it over HTTP, as it would to Stripe."""
+"""The local Stripe stand-in for tests: the SDK talks to it over HTTP, as it would to Stripe.
+
+Besides Stripe's API, tests and drills use its controls: pay a session with a test card, record a
+payment made elsewhere (for orders paid by the events a test sends), refund as in Stripe's
+dashboard, and settle the refunds that change status later (the test cards' pending and failing
+refunds). The test cards are named in payments.sandbox.objects (REFUND_FAILS, ...).
+"""
 
 import http.client
 import json
@@ -6,10 +12,12 @@ import socket
 from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
+from core.money import to_minor_units
 from orders.models import Order
 from orders.tests.factories import OrderItemFactory
 from payments import stripe_client
 from payments.sandbox import start_in_thread
+from payments.sandbox.objects import SUCCEEDS
 
 
 @contextmanager
@@ -42,13 +50,77 @@ def sandbox_get(server, path: str):
     return json.loads(conn.getresponse().read())
 
 
-def sandbox_pay(server, session_id: str) -> None:
+def sandbox_post(server, path: str, data: dict) -> tuple[int, dict | str]:
+    """Post a form to the sandbox; return the status and the answer (JSON if it is)."""
     parts = urlsplit(server.base_url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    body = urlencode({"action": "pay"})
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    conn.request("POST", f"/pay/{session_id}", body, headers)
-    assert conn.getresponse().status == 303
+    conn.request("POST", path, urlencode(data), headers)
+    response = conn.getresponse()
+    body = response.read().decode()
+    conn.close()
+    if response.getheader("Content-Type", "").startswith("application/json"):
+        return response.status, json.loads(body)
+    return response.status, body
+
+
+def sandbox_pay(server, session_id: str, *, card: str = SUCCEEDS) -> None:
+    """Pay the session on its hosted page with the test card."""
+    status, _ = sandbox_post(server, f"/pay/{session_id}", {"action": "pay", "card": card})
+    assert status == 303
+
+
+def sandbox_payment(
+    server,
+    *,
+    amount_minor: int,
+    currency: str = "eur",
+    card: str = SUCCEEDS,
+    payment_intent: str = "",
+) -> dict:
+    """Record a card payment at the sandbox (under the payment intent given, if any); return its
+    charge, whose `payment_intent` is the payment's id."""
+    data = {"amount": amount_minor, "currency": currency, "card": card}
+    if payment_intent:
+        data["payment_intent"] = payment_intent
+    status, charge = sandbox_post(server, "/_sandbox/payments", data)
+    assert status == 200, charge
+    return charge
+
+
+def sandbox_payment_for(server, order: Order, *, card: str = SUCCEEDS) -> dict:
+    """Record the order's payment at the sandbox, for its total, under its payment intent if it
+    has one; return the charge."""
+    return sandbox_payment(
+        server,
+        amount_minor=to_minor_units(order.total, order.currency),
+        currency=order.currency.lower(),
+        card=card,
+        payment_intent=order.payment_intent,
+    )
+
+
+def sandbox_dashboard_refund(
+    server, *, payment_intent: str, amount_minor: int | None = None, reason: str = ""
+) -> dict:
+    """Refund the payment as a person does in Stripe's dashboard (no metadata of ours); return
+    the refund. The events follow as for any refund."""
+    data = {"payment_intent": payment_intent}
+    if amount_minor is not None:
+        data["amount"] = amount_minor
+    if reason:
+        data["reason"] = reason
+    status, refund = sandbox_post(server, "/_sandbox/refunds", data)
+    assert status == 200, refund
+    return refund
+
+
+def sandbox_settle_refunds(server) -> int:
+    """Give the refunds waiting for their later status (pending ones succeed, card 5126's fail)
+    that status now, with their events; return how many changed."""
+    status, answer = sandbox_post(server, "/_sandbox/refunds/settle", {})
+    assert status == 200, answer
+    return answer["settled"]
 
 
 def api_calls(server) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ import json
 import shutil
 import threading
 import time
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode, urlsplit
 
@@ -17,9 +18,12 @@ from django.urls import reverse
 from core.money import to_minor_units
 from orders.models import Order
 from orders.services import order_place
-from orders.tests.factories import customer
+from orders.tests.factories import OrderFactory, customer
 from payments.models import StripeEvent
 from payments.sandbox import start_in_thread
+from payments.sandbox.ledger import SETTLE_SECONDS
+from payments.sandbox.objects import DISPUTED, REFUND_FAILS, REFUND_PENDING
+from payments.tests import factories
 from shop.tests.factories import WineFactory
 
 SECRET = "whsec_sandbox_tests"  # for sandboxes whose events no webhook of ours checks
@@ -544,3 +548,414 @@ def test_expire_is_idempotent_by_key_and_refuses_an_unknown_session(api, sandbox
     with pytest.raises(stripe.InvalidRequestError) as raised:
         api.v1.checkout.sessions.expire("cs_test_unknown")
     assert (raised.value.http_status, raised.value.code) == (404, "resource_missing")
+
+
+# -- refunds ---------------------------------------------------------------------------------
+
+
+def paid(api, sandbox, *, card: str = "") -> str:
+    """Pay a session of €73.80 on its page, with the test card; return its payment intent."""
+    session = api.v1.checkout.sessions.create(session_params())
+    form = {"action": "pay", **({"card": card} if card else {})}
+    assert post_form(session.url, form)[0] == 303
+    return api.v1.checkout.sessions.retrieve(session.id).payment_intent
+
+
+def control(sandbox, path: str, data: dict) -> tuple[int, dict]:
+    status, _, text = post_form(sandbox.base_url + path, data)
+    return status, json.loads(text)
+
+
+def later(events: list[dict], since: int) -> list[str]:
+    return [e["type"] for e in events[since:]]
+
+
+def test_a_refund_succeeds_and_sends_refund_created_then_charge_refunded(api, sandbox, receiver):
+    intent = paid(api, sandbox)
+
+    refund = api.v1.refunds.create(
+        {
+            "payment_intent": intent,
+            "amount": 1290,
+            "reason": "requested_by_customer",
+            "metadata": {"refund_id": "41", "order_number": "W-2026-00017"},
+        },
+        {"idempotency_key": "refund-41"},
+    ).to_dict()
+
+    assert refund["id"].startswith("re_") and refund["charge"].startswith("ch_")
+    assert (refund["object"], refund["status"], refund["amount"], refund["currency"]) == (
+        "refund",
+        "succeeded",
+        1290,
+        "eur",
+    )
+    assert (refund["payment_intent"], refund["reason"]) == (intent, "requested_by_customer")
+    assert refund["metadata"] == {"refund_id": "41", "order_number": "W-2026-00017"}
+    assert "livemode" not in refund and "failure_reason" not in refund  # as Stripe's
+    completed, created, refunded = events(sandbox, receiver)
+    assert [completed["type"], created["type"], refunded["type"]] == [
+        "checkout.session.completed",
+        "refund.created",
+        "charge.refunded",
+    ]
+    assert created["data"]["object"] == refund
+    assert created["request"]["idempotency_key"] == "refund-41"
+    assert created["request"]["id"].startswith("req_")
+    charge = refunded["data"]["object"]
+    assert (charge["object"], charge["id"], charge["payment_intent"]) == (
+        "charge",
+        refund["charge"],
+        intent,
+    )
+    assert (charge["amount"], charge["amount_refunded"], charge["refunded"]) == (7380, 1290, False)
+    assert refunded["data"]["previous_attributes"] == {"amount_refunded": 0, "refunded": False}
+
+
+def test_a_refund_without_amount_takes_what_is_left_then_the_charge_is_refunded(
+    api, sandbox, receiver
+):
+    intent = paid(api, sandbox)
+    first = api.v1.refunds.create({"payment_intent": intent, "amount": 1290})
+
+    rest = api.v1.refunds.create({"payment_intent": intent})
+
+    assert rest.amount == 7380 - 1290
+    charge = events(sandbox, receiver)[-1]["data"]["object"]
+    assert (charge["amount_refunded"], charge["refunded"]) == (7380, True)
+    assert api.v1.charges.retrieve(first.charge).to_dict() == charge
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        api.v1.refunds.create({"charge": first.charge, "amount": 1})
+    assert (raised.value.http_status, raised.value.code) == (400, "charge_already_refunded")
+    assert raised.value.user_message == f"Charge {first.charge} has already been refunded."
+
+
+def test_refunding_more_than_is_left_is_refused_with_stripes_message(api, sandbox, receiver):
+    intent = paid(api, sandbox)
+    api.v1.refunds.create({"payment_intent": intent, "amount": 7000})
+    sent = len(events(sandbox, receiver))
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        api.v1.refunds.create({"payment_intent": intent, "amount": 1000})
+
+    error = raised.value
+    assert (error.http_status, error.param, error.code) == (400, "amount", None)
+    assert error.user_message == (
+        "Refund amount (€10.00) is greater than unrefunded amount on charge (€3.80)"
+    )
+    assert len(events(sandbox, receiver)) == sent
+    assert [r.amount for r in api.v1.refunds.list({"payment_intent": intent}).data] == [7000]
+
+
+def test_the_same_idempotency_key_gives_one_refund(api, sandbox, receiver):
+    intent = paid(api, sandbox)
+    params = {"payment_intent": intent, "amount": 500, "metadata": {"refund_id": "3"}}
+
+    first = api.v1.refunds.create(params, {"idempotency_key": "refund-3"})
+    again = api.v1.refunds.create(params, {"idempotency_key": "refund-3"})
+
+    assert again.id == first.id
+    assert [r.id for r in api.v1.refunds.list({"payment_intent": intent}).data] == [first.id]
+    assert later(events(sandbox, receiver), 1) == ["refund.created", "charge.refunded"]
+    with pytest.raises(stripe.IdempotencyError):
+        api.v1.refunds.create({**params, "amount": 600}, {"idempotency_key": "refund-3"})
+
+
+@pytest.mark.parametrize(
+    ("params", "param", "message"),
+    [
+        (
+            {"amount": 100},
+            None,
+            "One of the following params should be provided for this request: payment_intent "
+            "or charge.",
+        ),
+        ({"amount": 0}, "amount", "This value must be greater than or equal to 1."),
+        ({"amount": "ten"}, "amount", "Invalid integer: ten"),
+        (
+            {"reason": "changed_mind"},
+            "reason",
+            "Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer",
+        ),
+        ({"currency": "eur"}, "currency", "Received unknown parameter: currency"),
+        ({"metadata": {"refund_id": "x" * 501}}, "metadata[refund_id]", "Invalid metadata"),
+        ({"charge": "ch_other"}, "payment_intent", "not both"),
+    ],
+)
+def test_bad_refund_parameters_are_refused_and_refund_nothing(
+    api, sandbox, receiver, params, param, message
+):
+    intent = paid(api, sandbox)
+    named = {"payment_intent": intent} if params != {"amount": 100} else {}
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        api.v1.refunds.create({**named, **params})
+
+    assert (raised.value.http_status, raised.value.param) == (400, param)
+    assert message in raised.value.user_message
+    assert later(events(sandbox, receiver), 1) == []
+
+
+def test_unknown_payments_charges_and_refunds_are_stripe_404s(api):
+    for call in (
+        lambda: api.v1.refunds.create({"payment_intent": "pi_unknown"}),
+        lambda: api.v1.refunds.create({"charge": "ch_unknown"}),
+        lambda: api.v1.refunds.retrieve("re_unknown"),
+        lambda: api.v1.refunds.list({"payment_intent": "pi_unknown"}),
+        lambda: api.v1.charges.retrieve("ch_unknown"),
+    ):
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            call()
+        assert (raised.value.http_status, raised.value.code) == (404, "resource_missing")
+    assert raised.value.user_message == "No such charge: 'ch_unknown'"
+
+
+def test_refunds_are_retrieved_and_listed_newest_first_a_page_at_a_time(api, sandbox):
+    intent, other = paid(api, sandbox), paid(api, sandbox)
+    first = api.v1.refunds.create({"payment_intent": intent, "amount": 100})
+    second = api.v1.refunds.create({"charge": first.charge, "amount": 200})
+    api.v1.refunds.create({"payment_intent": other, "amount": 300})
+
+    page = api.v1.refunds.list({"payment_intent": intent, "limit": 1})
+    rest = api.v1.refunds.list({"payment_intent": intent, "starting_after": page.data[0].id})
+
+    assert api.v1.refunds.retrieve(first.id).to_dict() == first.to_dict()
+    assert ([r.id for r in page.data], page.has_more) == ([second.id], True)
+    assert ([r.id for r in rest.data], rest.has_more) == ([first.id], False)
+    by_charge = api.v1.refunds.list({"charge": first.charge})
+    assert [r.amount for r in by_charge.data] == [200, 100]
+    assert [r.amount for r in api.v1.refunds.list().data] == [300, 200, 100]
+
+
+def test_card_7726s_refunds_are_pending_then_succeed_on_their_own(receiver):
+    now = [time.time()]
+    sandbox, thread = start_in_thread(
+        webhook_url=receiver.url, secret=SECRET, clock=lambda: now[0], sweep_seconds=0.05
+    )
+    try:
+        api = stripe.StripeClient("sk_test_sandbox", base_addresses={"api": sandbox.base_url})
+        intent = paid(api, sandbox, card=REFUND_PENDING)
+        refund = api.v1.refunds.create({"payment_intent": intent, "amount": 2000})
+        pending = api.v1.charges.retrieve(refund.charge)
+        assert later(events(sandbox, receiver), 1) == ["refund.created"]
+        now[0] += SETTLE_SECONDS + 1
+        deadline = time.monotonic() + 5
+        while len(receiver.posted) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sent = events(sandbox, receiver)
+        settled = api.v1.refunds.retrieve(refund.id)
+    finally:
+        sandbox.stop()
+        thread.join()
+
+    assert (refund.status, refund.pending_reason) == ("pending", "processing")
+    assert pending.amount_refunded == 0  # a pending refund has refunded nothing yet
+    assert later(sent, 2) == ["refund.updated", "charge.refunded"]
+    updated, refunded = sent[2]["data"], sent[3]["data"]
+    assert updated["object"]["status"] == "succeeded"
+    assert "pending_reason" not in updated["object"]
+    assert updated["previous_attributes"] == {"status": "pending", "pending_reason": "processing"}
+    assert refunded["object"]["amount_refunded"] == 2000
+    assert sent[2]["request"] == {"id": None, "idempotency_key": None}
+    assert settled.status == "succeeded"
+
+
+def test_card_5126s_refunds_succeed_then_fail_when_settled(api, sandbox, receiver):
+    intent = paid(api, sandbox, card=REFUND_FAILS)
+    refund = api.v1.refunds.create({"payment_intent": intent, "amount": 7380})
+    assert api.v1.refunds.retrieve(refund.id).status == "succeeded"  # until Stripe says more
+
+    assert control(sandbox, "/_sandbox/refunds/settle", {}) == (200, {"settled": 1})
+
+    sent = events(sandbox, receiver)
+    assert later(sent, 1) == [
+        "refund.created",
+        "charge.refunded",
+        "refund.updated",
+        "refund.failed",
+    ]
+    assert refund.status == "succeeded"
+    assert sent[2]["data"]["object"]["amount_refunded"] == 7380
+    updated, failed = sent[3]["data"], sent[4]["data"]["object"]
+    assert updated["object"] == failed
+    assert (failed["id"], failed["status"], failed["failure_reason"]) == (
+        refund.id,
+        "failed",
+        "expired_or_canceled_card",
+    )
+    assert failed["failure_balance_transaction"].startswith("txn_")
+    assert updated["previous_attributes"]["status"] == "succeeded"
+    fetched = api.v1.refunds.retrieve(refund.id)
+    assert (fetched.status, fetched.failure_reason) == ("failed", "expired_or_canceled_card")
+    charge = api.v1.charges.retrieve(refund.charge)
+    assert (charge.amount_refunded, charge.refunded) == (0, False)  # the money is back
+    assert control(sandbox, "/_sandbox/refunds/settle", {}) == (200, {"settled": 0})
+    assert api.v1.refunds.create({"payment_intent": intent}).amount == 7380  # may try again
+
+
+def test_a_refund_due_to_change_changes_when_it_is_next_read(receiver):
+    now = [time.time()]
+    sandbox, thread = start_in_thread(
+        webhook_url=receiver.url, secret=SECRET, clock=lambda: now[0], sweep_seconds=3600
+    )
+    try:
+        api = stripe.StripeClient("sk_test_sandbox", base_addresses={"api": sandbox.base_url})
+        refund = api.v1.refunds.create({"payment_intent": paid(api, sandbox, card=REFUND_FAILS)})
+        now[0] += SETTLE_SECONDS + 1
+        fetched = api.v1.refunds.retrieve(refund.id)
+        sent = events(sandbox, receiver)
+    finally:
+        sandbox.stop()
+        thread.join()
+
+    assert (refund.status, fetched.status) == ("succeeded", "failed")
+    assert later(sent, 3) == ["refund.updated", "refund.failed"]
+
+
+def test_card_0259s_payment_is_disputed_and_cannot_be_refunded(api, sandbox, receiver):
+    intent = paid(api, sandbox, card=DISPUTED)
+
+    completed, disputed = events(sandbox, receiver)
+
+    assert (completed["type"], disputed["type"]) == (
+        "checkout.session.completed",
+        "charge.dispute.created",
+    )
+    dispute = disputed["data"]["object"]
+    assert dispute["id"].startswith("dp_") and dispute["charge"].startswith("ch_")
+    assert (dispute["object"], dispute["payment_intent"], dispute["amount"]) == (
+        "dispute",
+        intent,
+        7380,
+    )
+    assert (dispute["reason"], dispute["status"]) == ("fraudulent", "needs_response")
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        api.v1.refunds.create({"payment_intent": intent, "amount": 100})
+    assert raised.value.code == "charge_disputed"
+    assert raised.value.user_message == (
+        f"Charge {dispute['charge']} has been charged back; cannot issue a refund."
+    )
+    assert api.v1.charges.retrieve(dispute["charge"]).disputed is True
+
+
+def test_a_dashboard_refund_names_no_request_or_refund_of_ours(api, sandbox, receiver):
+    intent = paid(api, sandbox)
+    sandbox.store.clear_requests()
+
+    status, refund = control(
+        sandbox, "/_sandbox/refunds", {"payment_intent": intent, "amount": 500}
+    )
+
+    assert status == 200
+    assert (refund["object"], refund["amount"], refund["metadata"]) == ("refund", 500, {})
+    created, refunded = events(sandbox, receiver)[1:]
+    assert (created["type"], created["data"]["object"]) == ("refund.created", refund)
+    assert created["request"] == {"id": None, "idempotency_key": None}
+    assert (refunded["type"], refunded["data"]["object"]["amount_refunded"]) == (
+        "charge.refunded",
+        500,
+    )
+    assert sandbox.store.requests() == []  # not a call to Stripe's API
+    assert api.v1.refunds.retrieve(refund["id"]).amount == 500
+    status, error = control(
+        sandbox, "/_sandbox/refunds", {"payment_intent": intent, "amount": 7000}
+    )
+    assert (status, error["error"]["param"]) == (400, "amount")
+
+
+def test_a_payment_made_outside_checkout_is_refunded_like_any_other(api, sandbox, receiver):
+    status, charge = control(
+        sandbox,
+        "/_sandbox/payments",
+        {"amount": 2580, "currency": "eur", "payment_intent": "pi_sent_by_a_test_0001"},
+    )
+
+    assert status == 200
+    assert (charge["object"], charge["payment_intent"], charge["amount"]) == (
+        "charge",
+        "pi_sent_by_a_test_0001",
+        2580,
+    )
+    assert (charge["status"], charge["paid"], charge["amount_refunded"]) == ("succeeded", True, 0)
+    assert charge["payment_method_details"]["card"]["last4"] == "4242"
+    refund = api.v1.refunds.create({"payment_intent": "pi_sent_by_a_test_0001"})
+    assert (refund.amount, refund.charge) == (2580, charge["id"])
+    assert [e["type"] for e in events(sandbox, receiver)] == ["refund.created", "charge.refunded"]
+    again = control(
+        sandbox, "/_sandbox/payments", {"amount": 1, "payment_intent": charge["payment_intent"]}
+    )
+    assert again[0] == 400
+    assert (
+        control(sandbox, "/_sandbox/payments", {"amount": 1, "card": "4000000000000000"})[0] == 400
+    )
+    assert control(sandbox, "/_sandbox/payments", {"amount": 0})[0] == 400
+
+
+def test_the_page_offers_the_test_cards_and_refuses_others(api, sandbox, receiver):
+    session = api.v1.checkout.sessions.create(session_params())
+
+    page = get(session.url)[2]
+    status, _, refused = post_form(session.url, {"action": "pay", "card": "4000000000000000"})
+
+    assert all(f'value="{card}"' in page for card in (REFUND_PENDING, REFUND_FAILS, DISPUTED))
+    assert status == 400
+    assert "This is not one of the sandbox&#x27;s test cards." in refused
+    assert api.v1.checkout.sessions.retrieve(session.id).status == "open"
+    assert events(sandbox, receiver) == []
+
+
+def test_a_restarted_sandbox_remembers_payments_and_refunds(tmp_path):
+    state = str(tmp_path / "stripe.json")
+    first, thread = start_in_thread(secret=SECRET, state_path=state)
+    api = stripe.StripeClient("sk_test_sandbox", base_addresses={"api": first.base_url})
+    intent = paid(api, first, card=REFUND_FAILS)
+    params = {"payment_intent": intent, "amount": 1000}
+    refund = api.v1.refunds.create(params, {"idempotency_key": "refund-9"})
+    first.stop()
+    thread.join()
+
+    second, thread = start_in_thread(secret=SECRET, state_path=state)
+    try:
+        api = stripe.StripeClient("sk_test_sandbox", base_addresses={"api": second.base_url})
+        again = api.v1.refunds.create(params, {"idempotency_key": "refund-9"})
+        settled = second.store.settle_refunds()
+        failed = api.v1.refunds.retrieve(refund.id)
+        charge = api.v1.charges.retrieve(refund.charge)
+    finally:
+        second.stop()
+        thread.join()
+
+    assert again.id == refund.id
+    assert (settled, failed.status) == (1, "failed")
+    assert (charge.amount, charge.amount_refunded) == (7380, 0)
+
+
+def test_the_factories_shape_refunds_charges_and_disputes_as_the_sandbox_sends_them(
+    api, sandbox, receiver
+):
+    intent = paid(api, sandbox, card=DISPUTED)
+    sandbox_charge = api.v1.charges.retrieve(
+        events(sandbox, receiver)[1]["data"]["object"]["charge"]
+    )
+    other = paid(api, sandbox)
+    api.v1.refunds.create({"payment_intent": other, "amount": 1290, "metadata": {"refund_id": "4"}})
+    sent = {e["type"]: e["data"]["object"] for e in events(sandbox, receiver)}
+    order = OrderFactory.build(total=Decimal("73.80"), payment_intent=other)
+
+    refund = factories.refund_object(order, amount_minor=1290, refund_id=4)
+    charge = factories.charge_object(order, amount_refunded=1290)
+    dispute = factories.dispute_object(order, payment_intent=intent)
+
+    assert set(refund) == set(sent["refund.created"])
+    assert refund["metadata"] == {"refund_id": "4", "order_number": order.number}
+    assert factories.refund_object(order)["metadata"] == {}  # as from Stripe's dashboard
+    for key in ("amount", "currency", "payment_intent", "status"):
+        assert refund[key] == sent["refund.created"][key]
+    assert set(charge) == set(sent["charge.refunded"])
+    for key in ("amount", "currency", "payment_intent", "amount_refunded", "refunded"):
+        assert charge[key] == sent["charge.refunded"][key]
+    assert factories.charge_object(order, amount_refunded=7380)["refunded"] is True
+    assert set(dispute) == set(sent["charge.dispute.created"])
+    assert sandbox_charge.payment_intent == dispute["payment_intent"]
+    failed = factories.refund_object(order, status="failed")
+    assert (failed["status"], failed["failure_reason"]) == ("failed", "expired_or_canceled_card")

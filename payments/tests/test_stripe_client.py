@@ -1,13 +1,24 @@
-"""The Stripe client's time budget and retries, with the SDK talking to the local sandbox."""
+"""The Stripe client's time budget and retries, and its refunds, with the SDK talking to the
+local sandbox."""
 
+import logging
 import time
 
 import pytest
+import stripe
 from django.urls import reverse
 
 from orders.models import Order
 from payments import stripe_client
-from payments.tests.sandbox import api_calls, running_sandbox, sandbox_get
+from payments.sandbox.objects import REFUND_FAILS
+from payments.tests.sandbox import (
+    api_calls,
+    running_sandbox,
+    sandbox_dashboard_refund,
+    sandbox_get,
+    sandbox_payment,
+    sandbox_settle_refunds,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +75,123 @@ def test_the_budget_spans_every_stripe_call_of_the_payment_page(client, placed, 
         calls = api_calls(server)
         assert calls[0] == ("GET", f"/v1/checkout/sessions/{placed.stripe_session_id}")
         assert calls[1:] in ([], [("POST", "/v1/checkout/sessions")])
+
+
+def refund(payment_intent: str, amount_minor: int, refund_id: int, **changes) -> dict:
+    return stripe_client.refund_create(
+        **{
+            "payment_intent": payment_intent,
+            "amount_minor": amount_minor,
+            "currency": "EUR",
+            "refund_id": refund_id,
+            "order_number": "W-2026-00017",
+            **changes,
+        }
+    )
+
+
+def test_a_refund_is_made_once_per_refund_of_ours_with_its_ids_in_the_metadata(sandbox):
+    intent = sandbox_payment(sandbox, amount_minor=3870)["payment_intent"]
+
+    made = refund(intent, 1290, 7, reason="requested_by_customer")
+    again = refund(intent, 1290, 7, reason="requested_by_customer")
+
+    assert type(made) is dict and type(made["metadata"]) is dict  # plain, as events carry it
+    assert again == made
+    assert (made["object"], made["status"], made["amount"], made["currency"]) == (
+        "refund",
+        "succeeded",
+        1290,
+        "eur",
+    )
+    assert (made["payment_intent"], made["reason"]) == (intent, "requested_by_customer")
+    assert made["metadata"] == {"refund_id": "7", "order_number": "W-2026-00017"}
+    assert [r["id"] for r in stripe_client.refund_list(payment_intent=intent)] == [made["id"]]
+    posts = [r for r in sandbox_get(sandbox, "/_sandbox/requests") if r["method"] == "POST"]
+    keys = [r["headers"]["Idempotency-Key"] for r in posts]
+    assert keys == ["refund-7", "refund-7"] == [stripe_client.refund_idempotency_key(7)] * 2
+
+
+def test_a_refund_whose_answer_was_lost_is_the_same_refund_when_asked_again(sandbox, settings):
+    settings.STRIPE_TIMEOUT_SECONDS = 0.2
+    intent = sandbox_payment(sandbox, amount_minor=3870)["payment_intent"]
+    sandbox.latency = 0.5  # every try times out; Stripe makes the refund all the same
+
+    with pytest.raises(stripe.APIConnectionError):
+        refund(intent, 1290, 8)
+    sandbox.latency = 0
+    made = refund(intent, 1290, 8)
+
+    assert [r["id"] for r in stripe_client.refund_list(payment_intent=intent)] == [made["id"]]
+    assert {path for _, path in api_calls(sandbox)} == {"/v1/refunds"}
+
+
+def test_refunding_more_than_is_left_raises_stripes_error(sandbox):
+    intent = sandbox_payment(sandbox, amount_minor=3870)["payment_intent"]
+    refund(intent, 3000, 1)
+
+    with pytest.raises(stripe.InvalidRequestError) as too_much:
+        refund(intent, 1000, 2)
+    refund(intent, 870, 3)
+    with pytest.raises(stripe.InvalidRequestError) as refunded:
+        refund(intent, 1, 4)
+
+    assert (too_much.value.param, too_much.value.user_message) == (
+        "amount",
+        "Refund amount (€10.00) is greater than unrefunded amount on charge (€8.70)",
+    )
+    assert refunded.value.code == "charge_already_refunded"
+    assert len(api_calls(sandbox)) == 4  # refusals are not retried
+
+
+def test_a_refund_is_retrieved_as_it_is_now(sandbox):
+    intent = sandbox_payment(sandbox, amount_minor=3870, card=REFUND_FAILS)["payment_intent"]
+    made = refund(intent, 3870, 5)
+    sandbox_settle_refunds(sandbox)
+
+    now = stripe_client.refund_retrieve(stripe_refund_id=made["id"])
+
+    assert (made["status"], now["status"], now["failure_reason"]) == (
+        "succeeded",
+        "failed",
+        "expired_or_canceled_card",
+    )
+    assert now["metadata"] == made["metadata"]
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        stripe_client.refund_retrieve(stripe_refund_id="re_unknown")
+    assert stripe_client.is_missing(raised.value)
+
+
+def test_refund_list_has_the_dashboards_refunds_too_in_pages(sandbox, monkeypatch):
+    intent = sandbox_payment(sandbox, amount_minor=3870)["payment_intent"]
+    ours = refund(intent, 1000, 6)
+    theirs = sandbox_dashboard_refund(sandbox, payment_intent=intent, amount_minor=500)
+    sandbox.store.clear_requests()
+
+    listed = stripe_client.refund_list(payment_intent=intent)
+
+    assert [(r["id"], r["metadata"]) for r in listed] == [
+        (theirs["id"], {}),
+        (ours["id"], {"refund_id": "6", "order_number": "W-2026-00017"}),
+    ]
+    assert api_calls(sandbox) == [("GET", "/v1/refunds")]
+
+
+def test_a_refund_in_another_currency_than_the_orders_is_returned_and_logged(sandbox, caplog):
+    intent = sandbox_payment(sandbox, amount_minor=3870, currency="usd")["payment_intent"]
+
+    with caplog.at_level(logging.ERROR, logger="payments.stripe_client"):
+        made = refund(intent, 1000, 9)
+
+    assert made["currency"] == "usd"
+    assert "in usd for refund 9 of order W-2026-00017, which is in EUR" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("amount_minor", "reason"), [(0, None), (10.5, None), (1000, "changed_mind")]
+)
+def test_a_refund_stripe_would_refuse_is_not_sent(sandbox, amount_minor, reason):
+    with pytest.raises(ValueError):
+        refund("pi_any", amount_minor, 10, reason=reason)
+
+    assert api_calls(sandbox) == []
