@@ -9,8 +9,8 @@ from payments.sandbox.server import SandboxServer
 
 class Command(BaseCommand):
     help = (
-        "Run the offline Stripe sandbox (development only): the Checkout API the shop calls, a "
-        "hosted payment page, and signed events posted to the shop's webhook."
+        "Run the offline Stripe sandbox (development only): the Checkout and Refunds APIs the "
+        "shop calls, a hosted payment page, and signed events posted to the shop's webhook."
     )
 
     def add_arguments(self, parser):
@@ -23,7 +23,9 @@ class Command(BaseCommand):
             help="Where to post events (default: %(default)s).",
         )
         parser.add_argument(
-            "--state", help="A JSON file keeping the sessions across restarts (default: memory)."
+            "--state",
+            help="A JSON file keeping sessions, payments and refunds across restarts "
+            "(default: memory).",
         )
         parser.add_argument(
             "--latency",
