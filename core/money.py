@@ -12,11 +12,14 @@ def quantize(amount: Decimal | int | str) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def money_format(amount: Decimal | int | str | None) -> str:
-    """Return the amount as people read it, on pages, emails and PDFs: 1234.5 → "1,234.50 €"."""
+def money_format(amount: Decimal | int | str | None, *, symbol: str | None = None) -> str:
+    """Return the amount as people read it, on pages, emails and PDFs: 1234.5 → "1,234.50 €".
+
+    symbol, when given, replaces the shop's (an issued document keeps the one it was issued with).
+    """
     if amount is None or amount == "":
         return ""
-    return f"{quantize(amount):,.2f} {settings.SHOP_CURRENCY_SYMBOL}"
+    return f"{quantize(amount):,.2f} {settings.SHOP_CURRENCY_SYMBOL if symbol is None else symbol}"
 
 
 def percent_of(amount: Decimal, percent: int | Decimal) -> Decimal:

@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -6,6 +8,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from reports.exceptions import InvalidPeriod
+from reports.invoices import InvoiceSnapshot
 from reports.models import Invoice, Report
 from reports.services import invoice_regenerate, report_period, report_request, report_retry
 
@@ -28,23 +31,33 @@ class InvoiceAdmin(ModelAdmin):
     list_select_related = ["order"]
     search_fields = ["number", "order__number", "order__email", "order__last_name"]
     date_hierarchy = "issued_at"
-    fields = ["number", "order", "issued_at", "rendered_at", "download"]
+    fields = ["number", "order", "issued_at", "rendered_at", "download", "what_it_shows"]
     readonly_fields = fields
     actions = ["regenerate_selected"]
 
     def has_add_permission(self, request):
         return False  # an invoice is made when its order is paid
 
+    def has_change_permission(self, request, obj=None):
+        # An issued invoice is never edited: its page is read-only. The list's "generate again"
+        # action, which only draws its PDF again, needs the change permission.
+        return obj is None and super().has_change_permission(request)
+
     def has_delete_permission(self, request, obj=None):
         return False  # invoice numbers are gap-free: an invoice is never deleted
 
     @display(description="customer")
     def customer(self, invoice):
-        return invoice.order.customer_name
+        return InvoiceSnapshot.from_json(invoice.snapshot).customer.name
 
     @display(description="total")
     def total(self, invoice):
-        return invoice.order.total
+        return InvoiceSnapshot.from_json(invoice.snapshot).total
+
+    @display(description="snapshot")
+    def what_it_shows(self, invoice):
+        shown = json.dumps(invoice.snapshot, ensure_ascii=False, indent=2)  # names as written
+        return format_html('<pre class="text-xs whitespace-pre-wrap">{}</pre>', shown)
 
     @display(description="PDF")
     def download(self, invoice):

@@ -1,148 +1,121 @@
-"""The invoice PDF: seller, customer, one line per bottle sold, coupon, VAT, total paid."""
+"""The invoice: the snapshot taken when it is numbered, and its page drawn from that snapshot.
 
+The page shows the seller, the invoice's number and date, the order, the customer, one line per
+wine sold, the coupon, the total paid and the VAT it contains (reports.documents draws it).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
-from reportlab.lib.units import mm
-from reportlab.platypus import Spacer, Table, TableStyle
 
-from core.money import money_format, quantize
-from reports.pdf import (
-    BOLD,
-    FONT,
-    MUTED,
-    RULE,
-    WINE,
-    build,
-    percent,
-    style,
-    table_style,
-    text,
+from reports.documents import (
+    Customer,
+    Document,
+    Line,
+    OrderRef,
+    Seller,
+    Total,
+    VatShare,
+    customer_of,
+    document_pdf,
+    line_of,
+    long_date,
+    order_ref,
+    seller_now,
+    snapshot_dump,
+    snapshot_load,
+    vat_share,
 )
-
-HEADER = ["Wine", "Vintage", "SKU", "Qty", "Unit price", "Line total"]
-WIDTHS = [72 * mm, 16 * mm, 26 * mm, 12 * mm, 24 * mm, 24 * mm]
+from reports.pdf import percent
 
 
-def vat_included(total: Decimal, rate: Decimal) -> Decimal:
-    """Return the VAT contained in a VAT-inclusive total."""
-    return quantize(total * rate / (1 + rate))
+@dataclass(frozen=True)
+class InvoiceSnapshot:
+    """Everything an invoice shows, as it was when it was numbered."""
+
+    number: str
+    issued_on: date
+    seller: Seller
+    customer: Customer
+    order: OrderRef
+    currency: str
+    currency_symbol: str
+    lines: tuple[Line, ...]
+    subtotal: Decimal
+    coupon_code: str
+    discount: Decimal
+    total: Decimal
+    vat: tuple[VatShare, ...]
+    total_excluding_vat: Decimal
+    # The shape of the snapshot: a reader of older invoices knows which one it holds.
+    version: int = 1
+
+    def to_json(self) -> dict:
+        return snapshot_dump(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "InvoiceSnapshot":
+        return snapshot_load(cls, data)
 
 
-def _seller() -> list:
-    lines = [text(settings.SHOP_LEGAL_NAME, style("seller", size=15, bold=True))]
-    details = [*settings.SHOP_ADDRESS]
-    if settings.SHOP_INVOICE_EMAIL:
-        details.append(settings.SHOP_INVOICE_EMAIL)
-    if settings.SHOP_VAT_NUMBER:
-        details.append(f"VAT number: {settings.SHOP_VAT_NUMBER}")
-    if settings.SHOP_COMPANY_NUMBER:
-        details.append(settings.SHOP_COMPANY_NUMBER)
-    return lines + [text(line, style("seller-line", textColor=MUTED)) for line in details]
-
-
-def _facts(invoice, order) -> Table:
-    issued = timezone.localtime(invoice.issued_at)
-    paid = timezone.localtime(order.paid_at) if order.paid_at else None
-    rows = [
-        [text("INVOICE", style("title", size=18, bold=True, textColor=WINE)), ""],
-        ["Invoice number", invoice.number],
-        ["Invoice date", f"{issued:%d %B %Y}"],
-        ["Order", order.number],
-        ["Paid on", f"{paid:%d %B %Y}" if paid else "—"],
-    ]
-    table = Table(rows, colWidths=[30 * mm, 42 * mm])
-    table.setStyle(
-        TableStyle(
-            [
-                ("SPAN", (0, 0), (1, 0)),
-                ("FONT", (0, 1), (0, -1), FONT, 8.5),
-                ("TEXTCOLOR", (0, 1), (0, -1), MUTED),
-                ("FONT", (1, 1), (1, -1), BOLD, 8.5),
-                ("ALIGN", (1, 1), (1, -1), "RIGHT"),
-                ("BOTTOMPADDING", (0, 0), (-1, 0), 8),
-            ]
-        )
+def invoice_snapshot(*, order, items, number: str, issued_at: datetime) -> InvoiceSnapshot:
+    """Return what the invoice numbered number shows for the order and its items (OrderItem
+    rows), with the seller, the VAT rate and the currency symbol the settings give now."""
+    vat = (vat_share(order.total, settings.VAT_RATE),)
+    return InvoiceSnapshot(
+        number=number,
+        issued_on=timezone.localdate(issued_at),
+        seller=seller_now(),
+        customer=customer_of(order),
+        order=order_ref(order),
+        currency=order.currency,
+        currency_symbol=settings.SHOP_CURRENCY_SYMBOL,
+        lines=tuple(line_of(item) for item in items),
+        subtotal=order.subtotal,
+        coupon_code=order.coupon_code,
+        discount=order.discount,
+        total=order.total,
+        vat=vat,
+        total_excluding_vat=order.total - sum(share.amount for share in vat),
     )
-    return table
 
 
-def _customer(order) -> list:
-    lines = [order.customer_name, order.address, f"{order.postal_code} {order.city}", order.email]
-    return [text("Billed to", style("label", size=8, textColor=MUTED))] + [
-        text(line, style("customer", size=10, bold=index == 0)) for index, line in enumerate(lines)
-    ]
-
-
-def _totals(order) -> Table:
-    rate = settings.VAT_RATE
-    rows = [["Subtotal", money_format(order.subtotal)]]
-    if order.discount:
-        coupon = f"Coupon {order.coupon_code}" if order.coupon_code else "Discount"
-        rows.append([coupon, money_format(-order.discount)])
-    rows.append(["Total paid", money_format(order.total)])
-    rows.append([f"of which VAT {percent(rate)}", money_format(vat_included(order.total, rate))])
-    rows.append(
-        ["Total excluding VAT", money_format(order.total - vat_included(order.total, rate))]
+def invoice_document(snapshot: InvoiceSnapshot) -> Document:
+    """Return the invoice's page, from its snapshot only."""
+    totals = [Total("Subtotal", snapshot.subtotal)]
+    if snapshot.discount:
+        coupon = f"Coupon {snapshot.coupon_code}" if snapshot.coupon_code else "Discount"
+        totals.append(Total(coupon, -snapshot.discount))
+    totals.append(Total("Total paid", snapshot.total, emphasis=True))
+    totals += [Total(f"of which VAT {percent(share.rate)}", share.amount) for share in snapshot.vat]
+    totals.append(Total("Total excluding VAT", snapshot.total_excluding_vat))
+    rates = " and ".join(percent(share.rate) for share in snapshot.vat)
+    return Document(
+        kind="Invoice",
+        number=snapshot.number,
+        facts=(
+            ("Invoice number", snapshot.number),
+            ("Invoice date", long_date(snapshot.issued_on)),
+            ("Order", snapshot.order.number),
+            ("Paid on", long_date(snapshot.order.paid_on)),
+        ),
+        seller=snapshot.seller,
+        customer_label="Billed to",
+        customer=snapshot.customer,
+        lines=snapshot.lines,
+        totals=tuple(totals),
+        note=(
+            f"Prices include VAT at {rates}. "
+            f"Amounts in {snapshot.currency}. Thank you for your order."
+        ),
+        reference=f"Order {snapshot.order.number}",
+        currency_symbol=snapshot.currency_symbol,
     )
-    paid_row = len(rows) - 3
-    table = Table(rows, colWidths=[50 * mm, 30 * mm], hAlign="RIGHT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), FONT, 9),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONT", (0, paid_row), (-1, paid_row), BOLD, 11),
-                ("TEXTCOLOR", (0, paid_row), (-1, paid_row), WINE),
-                ("LINEABOVE", (0, paid_row), (-1, paid_row), 0.8, WINE),
-                ("TEXTCOLOR", (0, paid_row + 1), (-1, -1), MUTED),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    return table
 
 
-def invoice_pdf(invoice, order, items) -> bytes:
-    """Return the PDF of an invoice for the order and its items (OrderItem rows)."""
-    cell = style("cell", size=8.5)
-    lines = [
-        [
-            text(item.wine_name, cell),
-            str(item.vintage or "NV"),
-            item.sku,
-            str(item.quantity),
-            money_format(item.unit_price),
-            money_format(item.line_total),
-        ]
-        for item in items
-    ]
-    table = Table([HEADER, *lines], colWidths=WIDTHS, repeatRows=1)
-    table.setStyle(table_style(numeric_from=3))
-    heading = Table([[_seller(), _facts(invoice, order)]], colWidths=[102 * mm, 72 * mm])
-    heading.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    rule = Table([[""]], colWidths=[174 * mm], rowHeights=[1])
-    rule.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE)]))
-    note = (
-        f"Prices include VAT at {percent(settings.VAT_RATE)}. "
-        f"Amounts in {order.currency}. Thank you for your order."
-    )
-    story = [
-        heading,
-        Spacer(1, 6 * mm),
-        rule,
-        Spacer(1, 4 * mm),
-        *_customer(order),
-        Spacer(1, 8 * mm),
-        table,
-        Spacer(1, 5 * mm),
-        _totals(order),
-        Spacer(1, 8 * mm),
-        text(note, style("note", size=8, textColor=MUTED)),
-    ]
-    return build(
-        story,
-        title=f"Invoice {invoice.number}",
-        footer=f"{settings.SHOP_LEGAL_NAME} · Invoice {invoice.number} · Order {order.number}",
-    )
+def invoice_pdf(snapshot: InvoiceSnapshot) -> bytes:
+    """Return the invoice's PDF, drawn from its snapshot alone."""
+    return document_pdf(invoice_document(snapshot))

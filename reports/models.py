@@ -21,7 +21,36 @@ class InvoiceSequence(models.Model):
         return f"{self.year}: {self.last}"
 
 
+# What may be written to an invoice once it exists: its PDF, drawn again from its snapshot.
+RENDERING = frozenset({"file", "rendered_at"})
+
+
+def _refuse_edits(fields) -> None:
+    edited = set(fields) - RENDERING
+    if edited:
+        raise ValueError(
+            f"An issued invoice is never edited ({', '.join(sorted(edited))}): "
+            "a correction is a credit note."
+        )
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        _refuse_edits(kwargs)
+        return super().update(**kwargs)
+
+
 class Invoice(models.Model):
+    """An invoice: numbered once, and never edited.
+
+    It is created with its number and its snapshot (everything its PDF shows, see
+    reports.invoices.InvoiceSnapshot) in the transaction that numbers it under the order's lock
+    (reports.services). Afterwards only its PDF is written again, always from that snapshot:
+    save() of an invoice that exists needs update_fields within RENDERING, and the manager's
+    update() refuses any other field, so no code path of the ORM rewrites the snapshot, the
+    number or the date; the admin shows it read-only. A correction is a credit note.
+    """
+
     order = models.OneToOneField(
         "orders.Order", on_delete=models.PROTECT, related_name="invoice", verbose_name="order"
     )
@@ -33,6 +62,9 @@ class Invoice(models.Model):
         "PDF", storage=private_storage, upload_to="invoices/", blank=True, max_length=200
     )
     rendered_at = models.DateTimeField("rendered", null=True, blank=True, editable=False)
+    snapshot = models.JSONField("snapshot", editable=False)
+
+    objects = InvoiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-year", "-sequence"]
@@ -44,6 +76,13 @@ class Invoice(models.Model):
 
     def __str__(self):
         return self.number
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if not self._state.adding:
+            if update_fields is None:  # a whole save writes every field again
+                raise ValueError("An issued invoice is saved again only with update_fields.")
+            _refuse_edits(update_fields)
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def filename(self) -> str:

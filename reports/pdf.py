@@ -101,7 +101,8 @@ def numbered_canvas(footer: str):
     return NumberedCanvas
 
 
-def build(story: list, *, title: str, footer: str) -> bytes:
+def build(story: list, *, title: str, footer: str, author: str | None = None) -> bytes:
+    """Return the PDF of story; author defaults to the shop's legal name as it is now."""
     register_fonts()
     buffer = BytesIO()
     document = SimpleDocTemplate(
@@ -112,7 +113,7 @@ def build(story: list, *, title: str, footer: str) -> bytes:
         topMargin=MARGIN,
         bottomMargin=20 * mm,
         title=title,
-        author=settings.SHOP_LEGAL_NAME,
+        author=settings.SHOP_LEGAL_NAME if author is None else author,
     )
     document.build(story, canvasmaker=numbered_canvas(footer))
     return buffer.getvalue()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orders.services import order_invoice_note, order_lock
 from reports.exceptions import InvalidPeriod, NotInvoiceable
-from reports.invoices import invoice_pdf
+from reports.invoices import InvoiceSnapshot, invoice_pdf, invoice_snapshot
 from reports.models import Invoice, InvoiceSequence, Report
 from reports.selectors import period_start
 
@@ -30,28 +30,39 @@ def _next_number(year: int) -> tuple[int, str]:
 
 @transaction.atomic
 def _invoice_numbered(order_id: int) -> Invoice:
-    # The order's lock makes two callers for one order wait for each other: one number each.
+    """Return the order's invoice, numbering it the first time with the snapshot of what it
+    shows: the order's lock makes two callers for one order wait for each other (one number
+    each), and holds the order as the snapshot reads it."""
     order = order_lock(order_id=order_id)
     existing = Invoice.objects.filter(order=order).first()
     if existing:
         return existing
     if order.paid_at is None:
         raise NotInvoiceable(f"Order {order.number} has not been paid: it has no invoice yet.")
+    items = list(order.items.all())  # read before the year's counter is locked
     issued_at = timezone.now()
     year = timezone.localdate(issued_at).year
     sequence, number = _next_number(year)
+    snapshot = invoice_snapshot(order=order, items=items, number=number, issued_at=issued_at)
     invoice = Invoice.objects.create(
-        order=order, number=number, year=year, sequence=sequence, issued_at=issued_at
+        order=order,
+        number=number,
+        year=year,
+        sequence=sequence,
+        issued_at=issued_at,
+        snapshot=snapshot.to_json(),
     )
     order_invoice_note(order_id=order.pk, number=number)
     return invoice
 
 
 def _render(invoice: Invoice) -> None:
-    """Write the invoice's PDF from its order as it is now; the caller holds the invoice's lock."""
-    order = invoice.order
+    """Write the invoice's PDF from its snapshot; the caller holds the invoice's lock.
+
+    Only the file and rendered_at are written: an issued invoice is never edited (Invoice).
+    """
     old = invoice.file.name if invoice.file else ""
-    pdf = invoice_pdf(invoice, order, list(order.items.all()))
+    pdf = invoice_pdf(InvoiceSnapshot.from_json(invoice.snapshot))
     invoice.file.save(invoice.filename, ContentFile(pdf), save=False)
     invoice.rendered_at = timezone.now()
     invoice.save(update_fields=["file", "rendered_at"])
@@ -69,18 +80,22 @@ def invoice_ensure(*, order_id: int) -> Invoice:
     if invoice.file:
         return invoice
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().select_related("order").get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.file:  # another process may have rendered it meanwhile
             _render(invoice)
     return invoice
 
 
 def invoice_regenerate(*, order_id: int, actor=None) -> Invoice:
-    """Render the order's invoice again (after a correction), keeping its number and date; an
-    order paid but not yet invoiced gets its invoice."""
+    """Render the order's invoice again from its snapshot (a file lost or damaged): the same
+    number, date and text, whatever the order or the settings have become since. An order paid
+    but not yet invoiced gets its invoice.
+
+    An issued invoice never changes: a correction (an address, a line) is a credit note.
+    """
     invoice = _invoice_numbered(order_id)  # committed first, as in invoice_ensure
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().select_related("order").get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         _render(invoice)
         order_invoice_note(order_id=order_id, number=invoice.number, actor=actor, regenerated=True)
     return invoice

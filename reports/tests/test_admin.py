@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.models import Order
 from reports.models import Invoice, Report
 from reports.services import invoice_ensure
 from reports.tests.factories import paid_order
@@ -79,6 +80,21 @@ def test_invoice_admin_lists_and_regenerates(admin_client):
     invoice.refresh_from_db()
     assert invoice.file.name != old
     assert Invoice.objects.count() == 1
+
+
+def test_an_invoice_page_is_read_only_and_lists_what_the_invoice_says(admin_client):
+    order = paid_order(first_name="Zoë", last_name="Müller")
+    invoice = invoice_ensure(order_id=order.pk)
+    Order.objects.filter(pk=order.pk).update(first_name="Chloé")
+    change = reverse("admin:reports_invoice_change", args=[invoice.pk])
+
+    page = admin_client.get(change).content.decode()
+    assert "Zoë Müller" in page  # the snapshot, shown
+    assert 'name="_save"' not in page
+    assert admin_client.post(change, {"number": "INV-0"}).status_code == 403
+    listing = admin_client.get(reverse("admin:reports_invoice_changelist")).content.decode()
+    assert "Zoë Müller" in listing and "Chloé" not in listing
+    assert Invoice.objects.get().snapshot == invoice.snapshot
 
 
 def test_a_viewer_cannot_download_without_the_invoice_permission(django_user_model):

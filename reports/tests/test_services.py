@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, OrderItem
 from orders.tests.factories import OrderFactory
 from orders.tests.test_concurrency import run_together
 from reports.exceptions import InvalidPeriod, NotInvoiceable
@@ -51,24 +51,73 @@ def test_an_unpaid_order_has_no_invoice_and_takes_no_number():
     assert invoice_ensure(order_id=paid_order().pk).sequence == 1
 
 
-def test_regenerating_keeps_the_number_and_shows_the_corrected_details():
-    order = paid_order(city="Bordeaux")
+def test_regenerating_after_the_order_changes_keeps_the_number_and_the_text():
+    order = paid_order(
+        [(ACCENTED_WINES[0], Decimal("24.90"), 2)],
+        first_name="Zoë",
+        address="8 allée des Chênes",
+        city="Bordeaux",
+    )
     invoice = invoice_ensure(order_id=order.pk)
-    old_file = invoice.file.name
-    Order.objects.filter(pk=order.pk).update(city="Saint-Émilion")
+    old_file, text = invoice.file.name, pdf_text(read_invoice(invoice))
+    Order.objects.filter(pk=order.pk).update(
+        first_name="Chloé", address="1 place du Marché", postal_code="33330", city="Saint-Émilion"
+    )
+    OrderItem.objects.filter(order=order).update(wine_name="Autre vin", unit_price="1.00")
 
     again = invoice_regenerate(order_id=order.pk)
 
-    assert (again.pk, again.number, again.issued_at) == (
+    assert (again.pk, again.number, again.issued_at, again.snapshot) == (
         invoice.pk,
         invoice.number,
         invoice.issued_at,
+        invoice.snapshot,
     )
-    assert "Saint-Émilion" in pdf_text(read_invoice(again))
+    assert pdf_text(read_invoice(again)) == text
+    assert "8 allée des Chênes" in text and "Saint-Émilion" not in text
     assert again.file.name != old_file
     assert not again.file.storage.exists(old_file)
     assert InvoiceSequence.objects.get().last == 1
     assert order.events.filter(message__contains="generated again").count() == 1
+
+
+def test_regenerating_after_the_settings_change_gives_the_same_text(settings):
+    settings.SHOP_LEGAL_NAME = "Caves Lagrézette SARL"
+    settings.SHOP_VAT_NUMBER = "FR40123456789"
+    order = paid_order(coupon_code="AUTOMNE10", discount=Decimal("5.00"))
+    invoice = invoice_ensure(order_id=order.pk)
+    text = pdf_text(read_invoice(invoice))
+    settings.SHOP_LEGAL_NAME = "Grands Vins Réunis SAS"
+    settings.SHOP_ADDRESS = ["1 cours de l'Intendance", "33000 Bordeaux"]
+    settings.SHOP_VAT_NUMBER = "FR99999999999"
+    settings.SHOP_COMPANY_NUMBER = "RCS Paris 999"
+    settings.VAT_RATE = Decimal("0.055")
+    settings.SHOP_CURRENCY_SYMBOL = "EUR"
+    settings.TIME_ZONE = "Pacific/Kiritimati"  # another day, for the dates printed
+
+    again = invoice_regenerate(order_id=order.pk)
+
+    assert pdf_text(read_invoice(again)) == text
+    assert "Caves Lagrézette SARL" in text and "of which VAT 20 %" in text
+    assert "7.50 €" in text  # 45.00 * 0.2 / 1.2
+
+
+def test_an_issued_invoice_is_never_edited_only_drawn_again():
+    invoice = invoice_ensure(order_id=paid_order().pk)
+    snapshot = invoice.snapshot
+
+    invoice.snapshot = {**snapshot, "total": "0.00"}
+    with pytest.raises(ValueError, match="only with update_fields"):
+        invoice.save()
+    with pytest.raises(ValueError, match="never edited"):
+        invoice.save(update_fields=["snapshot", "file"])
+    with pytest.raises(ValueError, match="never edited"):
+        Invoice.objects.filter(pk=invoice.pk).update(number="INV-0", rendered_at=None)
+    assert Invoice.objects.filter(pk=invoice.pk).update(rendered_at=timezone.now()) == 1
+    invoice_regenerate(order_id=invoice.order_id)
+
+    stored = Invoice.objects.get(pk=invoice.pk)
+    assert (stored.snapshot, stored.number) == (snapshot, invoice.number)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -80,7 +129,11 @@ def test_concurrent_invoices_take_consecutive_numbers(postgres_only):
     assert sorted(r.sequence for r in results) == list(range(1, 9))
     assert len({r.number for r in results}) == 8
     assert InvoiceSequence.objects.get().last == 8
-    assert all(invoice.file for invoice in Invoice.objects.all())
+    for invoice in Invoice.objects.all():
+        assert invoice.file
+        # Taken under the same lock as the number: each snapshot names its own invoice and order.
+        assert invoice.snapshot["number"] == invoice.number
+        assert invoice.snapshot["order"]["number"] == invoice.order.number
 
 
 @pytest.mark.django_db(transaction=True)

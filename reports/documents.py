@@ -1,0 +1,308 @@
+"""Issued documents: invoices, and later the credit notes that correct them.
+
+A document says once what it says. When it is numbered, a snapshot of everything its page shows
+is taken from the order and the shop's settings and stored with it; every PDF of it is drawn
+from that snapshot alone, never from the order or the settings as they are later.
+
+- The parts every document is made of: `Seller` (the "Reports and invoices" settings),
+  `Customer` and `OrderRef` (the order), `Line` (a line of the order), `VatShare` (a rate and
+  the VAT an amount contains); `seller_now`, `customer_of`, `order_ref`, `line_of`, `vat_share`
+  take them.
+- `snapshot_dump` and `snapshot_load`: a snapshot (a frozen dataclass of those parts) to JSON and
+  back, amounts as exact decimal strings ("24.90"), days as ISO dates ("2026-03-14").
+- `Document` and `document_pdf`: the one page layout. The seller beside the document's title and
+  facts (its number and date, the order, the document it cites), the customer, the table of
+  lines, the totals, a note and a footer; every amount in the snapshot's currency symbol.
+"""
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+from reportlab.lib.units import mm
+from reportlab.platypus import Spacer, Table, TableStyle
+
+from core.money import money_format, quantize
+from reports.pdf import BOLD, FONT, MUTED, RULE, WINE, build, style, table_style, text
+
+HEADER = ["Wine", "Vintage", "SKU", "Qty", "Unit price", "Line total"]
+WIDTHS = [72 * mm, 16 * mm, 26 * mm, 12 * mm, 24 * mm, 24 * mm]
+
+
+@dataclass(frozen=True)
+class Seller:
+    legal_name: str
+    address: tuple[str, ...]
+    email: str
+    vat_number: str
+    company_number: str
+
+
+@dataclass(frozen=True)
+class Customer:
+    name: str
+    address: str
+    postal_code: str
+    city: str
+    email: str
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    number: str
+    placed_on: date
+    paid_on: date | None
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    wine_name: str
+    vintage: int | None
+    unit_price: Decimal
+    quantity: int
+    line_total: Decimal
+
+
+@dataclass(frozen=True)
+class VatShare:
+    """A VAT rate and the VAT a VAT-inclusive amount contains at that rate."""
+
+    rate: Decimal
+    amount: Decimal
+
+
+def vat_included(total: Decimal, rate: Decimal) -> Decimal:
+    """Return the VAT contained in a VAT-inclusive total."""
+    return quantize(total * rate / (1 + rate))
+
+
+def seller_now() -> Seller:
+    """Return the seller as the settings name it now."""
+    return Seller(
+        legal_name=settings.SHOP_LEGAL_NAME,
+        address=tuple(settings.SHOP_ADDRESS),
+        email=settings.SHOP_INVOICE_EMAIL,
+        vat_number=settings.SHOP_VAT_NUMBER,
+        company_number=settings.SHOP_COMPANY_NUMBER,
+    )
+
+
+def customer_of(order) -> Customer:
+    return Customer(
+        name=order.customer_name,
+        address=order.address,
+        postal_code=order.postal_code,
+        city=order.city,
+        email=order.email,
+    )
+
+
+def _local_day(moment: datetime | None) -> date | None:
+    return timezone.localdate(moment) if moment else None
+
+
+def order_ref(order) -> OrderRef:
+    return OrderRef(
+        number=order.number,
+        placed_on=_local_day(order.created),
+        paid_on=_local_day(order.paid_at),
+    )
+
+
+def line_of(item) -> Line:
+    """Return an order line (OrderItem) as sold."""
+    return Line(
+        sku=item.sku,
+        wine_name=item.wine_name,
+        vintage=item.vintage,
+        unit_price=item.unit_price,
+        quantity=item.quantity,
+        line_total=item.line_total,
+    )
+
+
+def vat_share(total: Decimal, rate: Decimal) -> VatShare:
+    return VatShare(rate=rate, amount=vat_included(total, rate))
+
+
+def snapshot_dump(value):
+    """Return a snapshot as JSON: dataclasses as objects, Decimal as its exact string, dates as
+    ISO days."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: snapshot_dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [snapshot_dump(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def snapshot_load(kind: type, data):
+    """Return the snapshot of dataclass kind that snapshot_dump wrote as data."""
+    if data is None:
+        return None
+    if typing.get_origin(kind) in (types.UnionType, typing.Union):  # X | None
+        [kind] = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+    if typing.get_origin(kind) is tuple:
+        item = typing.get_args(kind)[0]
+        return tuple(snapshot_load(item, value) for value in data)
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(
+            **{
+                f.name: snapshot_load(hints[f.name], data[f.name])
+                for f in dataclasses.fields(kind)
+                if f.name in data  # a field left out takes its default, or is refused
+            }
+        )
+    if kind is Decimal:
+        return Decimal(data)
+    if kind is date:
+        return date.fromisoformat(data)
+    return data
+
+
+@dataclass(frozen=True)
+class Total:
+    label: str
+    amount: Decimal
+    # The amount the document is about ("Total paid"): large, in wine red; the rows after it
+    # (what it contains) are muted.
+    emphasis: bool = False
+
+
+@dataclass(frozen=True)
+class Document:
+    """What an issued document's page shows, top to bottom."""
+
+    kind: str  # "Invoice": its title (in capitals), the PDF's title and the footer
+    number: str
+    facts: tuple[tuple[str, str], ...]  # label and value under the title
+    seller: Seller
+    customer_label: str  # "Billed to"
+    customer: Customer
+    lines: tuple[Line, ...]
+    totals: tuple[Total, ...]
+    note: str
+    reference: str  # what the footer names after the document ("Order WS-…")
+    currency_symbol: str
+
+
+def long_date(value: date | None) -> str:
+    """Return a day as documents print it: "14 March 2026"."""
+    return f"{value:%d %B %Y}" if value else "—"
+
+
+def _seller(seller: Seller) -> list:
+    details = [*seller.address]
+    if seller.email:
+        details.append(seller.email)
+    if seller.vat_number:
+        details.append(f"VAT number: {seller.vat_number}")
+    if seller.company_number:
+        details.append(seller.company_number)
+    return [text(seller.legal_name, style("seller", size=15, bold=True))] + [
+        text(line, style("seller-line", textColor=MUTED)) for line in details
+    ]
+
+
+def _facts(document: Document) -> Table:
+    title = text(document.kind.upper(), style("title", size=18, bold=True, textColor=WINE))
+    table = Table([[title, ""], *document.facts], colWidths=[30 * mm, 42 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("SPAN", (0, 0), (1, 0)),
+                ("FONT", (0, 1), (0, -1), FONT, 8.5),
+                ("TEXTCOLOR", (0, 1), (0, -1), MUTED),
+                ("FONT", (1, 1), (1, -1), BOLD, 8.5),
+                ("ALIGN", (1, 1), (1, -1), "RIGHT"),
+                ("BOTTOMPADDING", (0, 0), (-1, 0), 8),
+            ]
+        )
+    )
+    return table
+
+
+def _customer(document: Document) -> list:
+    who = document.customer
+    lines = [who.name, who.address, f"{who.postal_code} {who.city}", who.email]
+    return [text(document.customer_label, style("label", size=8, textColor=MUTED))] + [
+        text(line, style("customer", size=10, bold=index == 0)) for index, line in enumerate(lines)
+    ]
+
+
+def _lines(document: Document) -> Table:
+    cell = style("cell", size=8.5)
+    rows = [
+        [
+            text(line.wine_name, cell),
+            str(line.vintage or "NV"),
+            line.sku,
+            str(line.quantity),
+            money_format(line.unit_price, symbol=document.currency_symbol),
+            money_format(line.line_total, symbol=document.currency_symbol),
+        ]
+        for line in document.lines
+    ]
+    table = Table([HEADER, *rows], colWidths=WIDTHS, repeatRows=1)
+    table.setStyle(table_style(numeric_from=3))
+    return table
+
+
+def _totals(document: Document) -> Table:
+    rows = [
+        [total.label, money_format(total.amount, symbol=document.currency_symbol)]
+        for total in document.totals
+    ]
+    main = next(index for index, total in enumerate(document.totals) if total.emphasis)
+    commands = [
+        ("FONT", (0, 0), (-1, -1), FONT, 9),
+        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+        ("FONT", (0, main), (-1, main), BOLD, 11),
+        ("TEXTCOLOR", (0, main), (-1, main), WINE),
+        ("LINEABOVE", (0, main), (-1, main), 0.8, WINE),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if main < len(rows) - 1:
+        commands.insert(-1, ("TEXTCOLOR", (0, main + 1), (-1, -1), MUTED))
+    table = Table(rows, colWidths=[50 * mm, 30 * mm], hAlign="RIGHT")
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def document_pdf(document: Document) -> bytes:
+    """Return the PDF of an issued document: pages of lines with the header repeated, and the
+    footer with "Page x of y" on each."""
+    heading = Table([[_seller(document.seller), _facts(document)]], colWidths=[102 * mm, 72 * mm])
+    heading.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    rule = Table([[""]], colWidths=[174 * mm], rowHeights=[1])
+    rule.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE)]))
+    story = [
+        heading,
+        Spacer(1, 6 * mm),
+        rule,
+        Spacer(1, 4 * mm),
+        *_customer(document),
+        Spacer(1, 8 * mm),
+        _lines(document),
+        Spacer(1, 5 * mm),
+        _totals(document),
+        Spacer(1, 8 * mm),
+        text(document.note, style("note", size=8, textColor=MUTED)),
+    ]
+    name = f"{document.kind} {document.number}"
+    return build(
+        story,
+        title=name,
+        author=document.seller.legal_name,
+        footer=f"{document.seller.legal_name} · {name} · {document.reference}",
+    )

@@ -1,0 +1,129 @@
+"""Issued documents: snapshots to JSON and back, and the page layout any document can use."""
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from reports.documents import (
+    HEADER,
+    Customer,
+    Document,
+    Line,
+    OrderRef,
+    Seller,
+    Total,
+    VatShare,
+    document_pdf,
+    snapshot_dump,
+    snapshot_load,
+    vat_included,
+)
+from reports.invoices import InvoiceSnapshot
+from reports.tests.pdf import pdf_text
+
+SELLER = Seller(
+    legal_name="Caves Lagrézette SARL",
+    address=("3 quai des Chartrons", "33000 Bordeaux"),
+    email="",
+    vat_number="FR40123456789",
+    company_number="",
+)
+CUSTOMER = Customer(
+    name="Zoë Müller-Lüdenscheidt",
+    address="8 allée des Chênes",
+    postal_code="51200",
+    city="Épernay",
+    email="zoe@example.com",
+)
+LINES = (
+    Line("SKU-1", "Château Lagrézette Cahors", 2015, Decimal("24.90"), 3, Decimal("74.70")),
+    Line("SKU-2", "Domaine <Tête> & Fils", None, Decimal("1045.00"), 1, Decimal("1045.00")),
+)
+
+
+def test_vat_is_the_share_of_a_vat_inclusive_total():
+    assert vat_included(Decimal("120.00"), Decimal("0.20")) == Decimal("20.00")
+    assert vat_included(Decimal("279.45"), Decimal("0.20")) == Decimal("46.58")
+    assert vat_included(Decimal("10.55"), Decimal("0.055")) == Decimal("0.55")
+
+
+def test_a_snapshot_goes_to_json_and_back_exactly():
+    snapshot = InvoiceSnapshot(
+        number="INV-2026-000042",
+        issued_on=date(2026, 3, 14),
+        seller=SELLER,
+        customer=CUSTOMER,
+        order=OrderRef(number="WS-7K3F-9QH2", placed_on=date(2026, 3, 13), paid_on=None),
+        currency="EUR",
+        currency_symbol="€",
+        lines=LINES,
+        subtotal=Decimal("1119.70"),
+        coupon_code="",
+        discount=Decimal("0.00"),
+        total=Decimal("1119.70"),
+        vat=(VatShare(rate=Decimal("0.055"), amount=Decimal("58.37")),),
+        total_excluding_vat=Decimal("1061.33"),
+    )
+    data = json.loads(json.dumps(snapshot_dump(snapshot)))
+
+    assert data["lines"][1] == {
+        "sku": "SKU-2",
+        "wine_name": "Domaine <Tête> & Fils",
+        "vintage": None,
+        "unit_price": "1045.00",
+        "quantity": 1,
+        "line_total": "1045.00",
+    }
+    assert data["vat"] == [{"rate": "0.055", "amount": "58.37"}]
+    assert data["order"]["paid_on"] is None and data["issued_on"] == "2026-03-14"
+    again = snapshot_load(InvoiceSnapshot, data)
+    assert again == snapshot
+    assert again.lines[1].unit_price.as_tuple() == Decimal("1045.00").as_tuple()
+    assert isinstance(again.seller.address, tuple)
+
+
+def test_a_snapshot_missing_a_part_is_refused():
+    data = snapshot_dump(CUSTOMER)
+    del data["city"]
+    with pytest.raises(TypeError, match="city"):
+        snapshot_load(Customer, data)
+
+
+def test_any_document_prints_its_facts_parties_lines_and_totals():
+    document = Document(
+        kind="Credit note",
+        number="CN-2026-000007",
+        facts=(
+            ("Credit note number", "CN-2026-000007"),
+            ("Invoice", "INV-2026-000042"),
+            ("Invoice date", "14 March 2026"),
+        ),
+        seller=SELLER,
+        customer_label="Credited to",
+        customer=CUSTOMER,
+        lines=LINES[:1],
+        totals=(Total("Total refunded", Decimal("24.90"), emphasis=True),),
+        note="Amounts in CHF.",
+        reference="Order WS-7K3F-9QH2",
+        currency_symbol="CHF",
+    )
+    text = pdf_text(document_pdf(document))
+
+    for expected in [
+        "CREDIT NOTE",
+        "INV-2026-000042",
+        "Credited to",
+        "Zoë Müller-Lüdenscheidt",
+        "33000 Bordeaux",
+        "VAT number: FR40123456789",
+        "\n".join(HEADER),
+        "Château Lagrézette Cahors",
+        "Total refunded",
+        "24.90 CHF",
+        "Caves Lagrézette SARL · Credit note CN-2026-000007 · Order WS-7K3F-9QH2",
+        "Page 1 of 1",
+    ]:
+        assert expected in text, expected
+    assert "€" not in text
