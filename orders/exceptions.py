@@ -35,3 +35,11 @@ class TooManyOrders(OrderError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RefundNotAllowed(OrderError):
+    """This order, line or refund can't be refunded (or allocated) that way."""
+
+
+class RefundTooLarge(OrderError):
+    """More bottles or money than is left to refund on the order."""
