@@ -1,32 +1,36 @@
-"""The books: what the orders, the stock, the payments, the emails and the coupons must add up
-to whatever happened to the shop (load, faults, hostile input). Reads only.
+"""The books: what the orders, the stock, the payments, the emails, the coupons and the refunds
+must add up to whatever happened to the shop (load, faults, hostile input). Reads only.
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from core.money import quantize
 from coupons.models import Coupon
-from orders.models import Order, OrderEmail, OrderEvent, OrderItem
+from orders.models import Order, OrderEmail, OrderEvent, OrderItem, Refund, RefundLine
 from payments.models import StripeEvent
 from shop.models import Wine
 
 # Orders whose bottles are out of stock: reserved, sold or sent. Expired and canceled orders
 # gave theirs back.
 HOLDING_STOCK = (Order.Status.PENDING, Order.Status.PAID, Order.Status.SHIPPED)
-HOLDING_STOCK += (Order.Status.REFUNDED,)  # a refund sends no bottle back to the shelf
+# Refunded ones too, but for the bottles their refunds put back on sale (restocked_quantity).
+HOLDING_STOCK += (Order.Status.REFUNDED,)
 RELEASED_STOCK = (Order.Status.EXPIRED, Order.Status.CANCELED)
 PAID_ONCE = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.REFUNDED)
 WHAT = {
     "orders": "every order has items; subtotal = sum of lines; total = subtotal - discount",
-    "stock": "initial - current stock = bottles of stock-holding orders; expired/canceled "
-    "orders released once",
+    "stock": "initial - current stock = bottles of stock-holding orders less those refunds put "
+    "back on sale; expired/canceled orders released once",
     "payments": "one paid transition per paid order, none twice; each Stripe event stored once",
     "emails": "one email per paid order (confirmation and receipt), none before payment, each "
     "sent once",
     "coupons": "coupon uses = unreleased redemptions",
+    "refunds": "each order's refunds committed and refunded = its refunds not failed and "
+    "succeeded; each line's bottles refunded and restocked = its refund lines not failed and "
+    "succeeded back on sale",
 }
 
 
@@ -64,7 +68,8 @@ def _orders(check: Check) -> Check:
 def _stock(check: Check, initial_stock: dict[int, int]) -> Check:
     held = Counter()
     rows = OrderItem.objects.filter(order__status__in=HOLDING_STOCK, wine__isnull=False)
-    for wine_id, quantity in rows.values_list("wine_id", "quantity"):
+    rows = rows.annotate(held=F("quantity") - F("restocked_quantity"))
+    for wine_id, quantity in rows.values_list("wine_id", "held"):
         held[wine_id] += quantity
     current = dict(Wine.objects.filter(pk__in=initial_stock).values_list("pk", "stock"))
     for wine_id, initial in initial_stock.items():
@@ -129,11 +134,47 @@ def _coupons(check: Check) -> Check:
     return check
 
 
+def _sums(rows, key: str, field: str) -> dict:
+    """Return the rows' field summed by key."""
+    return dict(rows.order_by().values_list(key).annotate(total=Sum(field)))
+
+
+def _refunds(check: Check) -> Check:
+    committed = _sums(Refund.objects.exclude(status=Refund.Status.FAILED), "order", "amount")
+    refunded = _sums(Refund.objects.filter(status=Refund.Status.SUCCEEDED), "order", "amount")
+    for pk, number, order_committed, order_refunded in Order.objects.values_list(
+        "pk", "number", "refunds_committed", "refunded_amount"
+    ).iterator():
+        check.checked += 1
+        if order_committed != committed.get(pk, 0) or order_refunded != refunded.get(pk, 0):
+            check.wrong.append(
+                f"{number}: refunds {order_committed} committed and {order_refunded} refunded, "
+                f"its refunds {quantize(committed.get(pk, 0))} and {quantize(refunded.get(pk, 0))}"
+            )
+    lines = RefundLine.objects.exclude(refund__status=Refund.Status.FAILED)
+    taken = _sums(lines, "item", "quantity")
+    restocking = lines.filter(refund__status=Refund.Status.SUCCEEDED, restock=True)
+    put_back = _sums(restocking, "item", "quantity")
+    items = OrderItem.objects.filter(Q(refunded_quantity__gt=0) | Q(pk__in=list(taken)))
+    for pk, number, refunded_quantity, restocked_quantity in items.values_list(
+        "pk", "order__number", "refunded_quantity", "restocked_quantity"
+    ):
+        if (refunded_quantity, restocked_quantity) != (taken.get(pk, 0), put_back.get(pk, 0)):
+            check.wrong.append(
+                f"{number}: line {pk} has {refunded_quantity} bottles refunded and "
+                f"{restocked_quantity} restocked, its refund lines {taken.get(pk, 0)} and "
+                f"{put_back.get(pk, 0)}"
+            )
+    return check
+
+
 def books_check(*, initial_stock: dict[int, int], emails_sent: bool = True) -> list[Check]:
-    """Check every order, wine, payment, email and coupon in the database; return the checks.
+    """Check every order, wine, payment, email, coupon and refund in the database; return the
+    checks.
 
     initial_stock maps wine ids to their stock before any order: each wine's missing bottles
-    must be exactly those its stock-holding orders hold. With emails_sent, every email owed
+    must be exactly those its stock-holding orders hold, less those their refunds put back on
+    sale. With emails_sent, every email owed
     must have been sent by now.
     """
     return [
@@ -142,6 +183,7 @@ def books_check(*, initial_stock: dict[int, int], emails_sent: bool = True) -> l
         _payments(Check("payments", WHAT["payments"])),
         _emails(Check("emails", WHAT["emails"]), sent=emails_sent),
         _coupons(Check("coupons", WHAT["coupons"])),
+        _refunds(Check("refunds", WHAT["refunds"])),
     ]
 
 

@@ -31,3 +31,11 @@ class InvalidContact(OrderError):
 
 class TooManyOrders(TooManyRequests, OrderError):
     """This client placed too many orders lately, or holds too many unpaid ones."""
+
+
+class RefundNotAllowed(OrderError):
+    """This order, line or refund can't be refunded (or allocated) that way."""
+
+
+class RefundTooLarge(OrderError):
+    """More bottles or money than is left to refund on the order."""

@@ -1,8 +1,19 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F
 
 from core.mail import validate_single_line
+
+
+class RefundState(models.TextChoices):
+    """How much of an order's money was given back, by its succeeded refunds."""
+
+    NONE = "none", "Not refunded"
+    PARTIAL = "partial", "Partially refunded"
+    FULL = "full", "Refunded"
 
 
 class Order(models.Model):
@@ -46,6 +57,24 @@ class Order(models.Model):
     # A keyed hash of the client's address group (orders.limits): enough to count the unpaid
     # orders one client holds, without keeping its address.
     placed_from = models.CharField("placed from", max_length=32, blank=True, editable=False)
+    # Kept by orders.refunds in the transaction that writes the refunds they sum up; the
+    # constraints below are the last line of defence against refunding more than was paid.
+    refunds_committed = models.DecimalField(
+        "refunds committed",
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        help_text="What the order's refunds that have not failed add up to.",
+    )
+    refunded_amount = models.DecimalField(
+        "refunded",
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        help_text="What the order's succeeded refunds add up to: the money given back.",
+    )
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -63,6 +92,16 @@ class Order(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(refunds_committed__gte=0, refunds_committed__lte=F("total")),
+                name="order_refunds_within_total",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    refunded_amount__gte=0, refunded_amount__lte=F("refunds_committed")
+                ),
+                name="order_refunded_within_committed",
+            ),
         ]
 
     def __str__(self):
@@ -71,6 +110,30 @@ class Order(models.Model):
     @property
     def customer_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def amount_paid(self) -> Decimal:
+        """Return what the customer paid: the total once the order is paid, else nothing."""
+        return self.total if self.paid_at is not None else Decimal("0.00")
+
+    @property
+    def net_paid(self) -> Decimal:
+        """Return what the shop keeps: what was paid less the money given back."""
+        return self.amount_paid - self.refunded_amount
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        """Return what may still be refunded: what was paid less the refunds not failed."""
+        return max(self.amount_paid - self.refunds_committed, Decimal("0.00"))
+
+    @property
+    def refund_state(self) -> RefundState:
+        """Return whether the money actually given back is none, part or all of the total."""
+        if self.refunded_amount <= 0:
+            return RefundState.NONE
+        if self.refunded_amount < self.total:
+            return RefundState.PARTIAL
+        return RefundState.FULL
 
 
 class OrderItem(models.Model):
@@ -91,6 +154,19 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField("unit price", max_digits=10, decimal_places=2)
     quantity = models.PositiveIntegerField("quantity", validators=[MinValueValidator(1)])
     line_total = models.DecimalField("line total", max_digits=12, decimal_places=2)
+    # Kept by orders.refunds with the refund lines they count, as Order's refund amounts are.
+    refunded_quantity = models.PositiveIntegerField(
+        "bottles refunded",
+        default=0,
+        editable=False,
+        help_text="Bottles in the refunds of this line that have not failed.",
+    )
+    restocked_quantity = models.PositiveIntegerField(
+        "bottles back on sale",
+        default=0,
+        editable=False,
+        help_text="Bottles of this line put back in stock by succeeded refunds.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -99,10 +175,23 @@ class OrderItem(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="item_quantity_gte_1"),
             models.UniqueConstraint(fields=["order", "wine"], name="item_wine_once_per_order"),
+            models.CheckConstraint(
+                condition=models.Q(refunded_quantity__lte=F("quantity")),
+                name="item_refunded_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(restocked_quantity__lte=F("refunded_quantity")),
+                name="item_restocked_within_refunded",
+            ),
         ]
 
     def __str__(self):
         return f"{self.quantity} × {self.wine_name}"
+
+    @property
+    def refundable_quantity(self) -> int:
+        """Return the bottles of the line no refund (pending or succeeded) has taken yet."""
+        return self.quantity - self.refunded_quantity
 
 
 class OrderEvent(models.Model):
@@ -114,6 +203,7 @@ class OrderEvent(models.Model):
         EMAIL = "email", "Email sent"
         EMAIL_FAILED = "email_failed", "Email failed"
         PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="events", verbose_name="order"
@@ -188,3 +278,109 @@ class OrderEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.order}"
+
+
+class Refund(models.Model):
+    """Money given back on an order: written before Stripe is asked, settled once by its answer."""
+
+    class Kind(models.TextChoices):
+        STAFF = "staff", "Started in the admin"
+        EXTERNAL = "external", "Made in Stripe's dashboard"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name="order"
+    )
+    kind = models.CharField("kind", max_length=16, choices=Kind.choices, default=Kind.STAFF)
+    status = models.CharField(
+        "status", max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    amount = models.DecimalField("amount", max_digits=12, decimal_places=2)
+    reason = models.TextField("reason", blank=True)
+    stripe_refund_id = models.CharField("Stripe refund", max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="started by",
+    )
+    created = models.DateTimeField("created", auto_now_add=True)
+    succeeded_at = models.DateTimeField("succeeded at", null=True, blank=True)
+    failed_at = models.DateTimeField("failed at", null=True, blank=True)
+    failure_reason = models.TextField("why it failed", blank=True)
+    # A refund made in Stripe's dashboard comes without lines: staff say which bottles it was
+    # for, and whether they went back on sale. A refund started in the admin has its lines.
+    allocated = models.BooleanField(
+        "allocated to lines",
+        default=True,
+        help_text="Staff said which bottles the refund was for.",
+    )
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = "refund"
+        verbose_name_plural = "refunds"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_gt_0"),
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"],
+                condition=~models.Q(stripe_refund_id=""),
+                name="refund_stripe_id_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(allocated=True) | models.Q(kind="external"),
+                name="refund_staff_allocated",
+            ),
+        ]
+        indexes = [
+            # Refunds made in Stripe that staff have yet to allocate.
+            models.Index(
+                fields=["created"],
+                condition=models.Q(allocated=False),
+                name="refund_unallocated_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Refund of {self.amount} ({self.get_status_display().lower()})"
+
+
+class RefundLine(models.Model):
+    """Bottles of an order line a refund gives money back for, and whether they go back on sale."""
+
+    refund = models.ForeignKey(
+        Refund, on_delete=models.CASCADE, related_name="lines", verbose_name="refund"
+    )
+    item = models.ForeignKey(
+        OrderItem, on_delete=models.PROTECT, related_name="refund_lines", verbose_name="order line"
+    )
+    quantity = models.PositiveIntegerField("bottles", validators=[MinValueValidator(1)])
+    restock = models.BooleanField(
+        "bottles back on sale",
+        default=False,
+        help_text="Returned and sellable: the bottles go back in stock when the refund succeeds.",
+    )
+    amount = models.DecimalField("amount", max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "refund line"
+        verbose_name_plural = "refund lines"
+        constraints = [
+            models.UniqueConstraint(fields=["refund", "item"], name="refund_line_item_once"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="refund_line_quantity_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="refund_line_amount_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.item.wine_name}"

@@ -1,8 +1,10 @@
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
-from orders.models import Order
+from orders.models import Order, OrderItem, Refund, RefundState
+from orders.refunds import PricedLine, RefundLineRequest, refund_amount_price
 
 EXPORT_HEADER = [
     "order",
@@ -66,3 +68,59 @@ def order_export_rows(orders: QuerySet[Order]) -> Iterator[list]:
                 item.unit_price,
                 item.line_total,
             ]
+
+
+def order_refund_state_filter(orders: QuerySet[Order], *, state: str) -> QuerySet[Order]:
+    """Return the orders whose money given back is none, part or all of their total
+    (RefundState), as Order.refund_state says of one."""
+    match state:
+        case RefundState.NONE:
+            return orders.filter(refunded_amount__lte=0)
+        case RefundState.PARTIAL:
+            return orders.filter(refunded_amount__gt=0, refunded_amount__lt=F("total"))
+        case RefundState.FULL:
+            return orders.filter(Q(refunded_amount__gt=0), refunded_amount__gte=F("total"))
+    raise ValueError(f"No refund state {state!r}.")
+
+
+def refund_get(*, refund_id: int) -> Refund | None:
+    """Return the refund with its order and its lines' order lines, or None."""
+    return (
+        Refund.objects.select_related("order", "created_by")
+        .prefetch_related("lines__item")
+        .filter(pk=refund_id)
+        .first()
+    )
+
+
+def refund_list(*, order_id: int) -> list[Refund]:
+    """Return the order's refunds, oldest first, with their lines' order lines."""
+    return list(
+        Refund.objects.filter(order_id=order_id)
+        .select_related("created_by")
+        .prefetch_related("lines__item")
+    )
+
+
+def refund_of_stripe(*, stripe_refund_id: str) -> Refund | None:
+    """Return the refund Stripe knows by this id, or None."""
+    if not stripe_refund_id:
+        return None
+    return Refund.objects.filter(stripe_refund_id=stripe_refund_id).first()
+
+
+def refund_refundable_quantities(*, order_id: int) -> dict[int, int]:
+    """Return the bottles left to refund on each line of the order, by the line's id."""
+    rows = OrderItem.objects.filter(order_id=order_id).values_list(
+        "pk", "quantity", "refunded_quantity"
+    )
+    return {pk: quantity - refunded for pk, quantity, refunded in rows}
+
+
+def refund_quote(
+    *, order_id: int, lines: Sequence[RefundLineRequest] = (), amount: Decimal | None = None
+) -> tuple[Decimal, list[PricedLine]]:
+    """Return what refund_request would give back for these lines and amount, and its lines
+    priced, as the order is now; raise as it would."""
+    order = Order.objects.get(pk=order_id)
+    return refund_amount_price(order=order, items=order.items.all(), lines=lines, amount=amount)

@@ -226,19 +226,27 @@ def _release_coupon(order: Order, *, actor) -> None:
 
 @transaction.atomic
 def order_cancel(*, order_id: int, actor=None, reason: str = "") -> Order:
-    """Cancel a pending or paid (not yet shipped) order and put its bottles back in stock."""
+    """Cancel an unpaid order and put its bottles back in stock.
+
+    A paid order is refunded, not canceled (orders.refunds): canceling it would keep the money
+    and put its bottles back on sale all the same. It is refused with InvalidTransition.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status == Order.Status.PAID:
+        raise InvalidTransition(
+            f"Order {order.number} is paid: a paid order is refunded, not canceled."
+        )
     order = _change_status(
         order_id,
-        allowed_from={Order.Status.PENDING, Order.Status.PAID},
+        allowed_from={Order.Status.PENDING},
         to=Order.Status.CANCELED,
         actor=actor,
         message="Order canceled" + (f": {reason}" if reason else "."),
         canceled_at=timezone.now(),
     )
     _release_stock(order, actor=actor, reason="order canceled")
-    if order.paid_at is None:
-        _release_coupon(order, actor=actor)
-        announce_released(order)  # its Checkout Session must not be paid any more
+    _release_coupon(order, actor=actor)
+    announce_released(order)  # its Checkout Session must not be paid any more
     return order
 
 

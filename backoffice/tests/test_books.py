@@ -1,9 +1,13 @@
+from decimal import Decimal
+
 import pytest
 
 from backoffice.books import books_check, discrepancies
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, OrderItem
+from orders.refunds import RefundLineRequest, refund_fail, refund_request, refund_succeed
 from orders.services import order_place
 from orders.tests.factories import customer, pay
+from shop.models import Wine
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,4 +30,44 @@ def test_the_books_add_up_after_a_sale_and_name_an_order_paid_twice(
     checks = books_check(initial_stock={wine.pk: 10})
     assert [(check.name, check.wrong) for check in checks if not check.ok] == [
         ("payments", [f"{order.number} (paid) paid 2 times"])
+    ]
+
+
+def test_the_books_add_up_after_refunds_and_name_a_refund_miscounted(
+    django_capture_on_commit_callbacks,
+):
+    wine = WineFactory(stock=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = pay(order_place(lines=[(wine.pk, 3)], customer=customer()))
+    item = order.items.get()
+    returned = refund_request(
+        order_id=order.pk,
+        lines=[RefundLineRequest(item.pk, 1, restock=True)],
+        reason="returned",
+        actor=None,
+    )
+    refund_succeed(refund_id=returned.pk)
+    declined = refund_request(
+        order_id=order.pk, lines=[RefundLineRequest(item.pk, 2)], reason="", actor=None
+    )
+    refund_fail(refund_id=declined.pk, reason="declined")
+    refund_request(order_id=order.pk, amount=Decimal("1.00"), reason="", actor=None)
+    assert Wine.objects.get(pk=wine.pk).stock == 8  # 3 sold, 1 back on sale
+    checks = books_check(initial_stock={wine.pk: 10})
+    assert discrepancies(checks) == 0, [check.wrong for check in checks]
+
+    Order.objects.filter(pk=order.pk).update(refunded_amount=Decimal("0.00"))
+    OrderItem.objects.filter(pk=item.pk).update(restocked_quantity=0)
+    checks = books_check(initial_stock={wine.pk: 10})
+    assert [(check.name, check.wrong) for check in checks if not check.ok] == [
+        ("stock", [f"wine #{wine.pk}: 2 bottles gone, orders hold 3"]),
+        (
+            "refunds",
+            [
+                f"{order.number}: refunds 13.50 committed and 0.00 refunded, its refunds "
+                "13.50 and 12.50",
+                f"{order.number}: line {item.pk} has 1 bottles refunded and 0 restocked, its "
+                "refund lines 1 and 1",
+            ],
+        ),
     ]

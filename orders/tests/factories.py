@@ -6,8 +6,10 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from core.money import to_minor_units
+from coupons.tests.factories import CouponFactory
 from orders.models import Order, OrderItem
-from orders.services import Customer, order_mark_paid
+from orders.services import Customer, order_mark_paid, order_place
+from shop.tests.factories import WineFactory
 
 # What a customer types into the checkout form.
 CHECKOUT_FIELDS = {
@@ -65,3 +67,16 @@ class OrderItemFactory(DjangoModelFactory):
 def aged(order, minutes):
     """Make the order look placed minutes ago."""
     Order.objects.filter(pk=order.pk).update(created=timezone.now() - timedelta(minutes=minutes))
+
+
+def paid_order(*lines: tuple[str | Decimal, int], percent_off: int | None = None) -> Order:
+    """Place and pay an order of (unit price, bottles) lines, a wine each with 24 bottles in
+    stock, with a coupon of percent_off if given."""
+    wines = [(WineFactory(price=Decimal(price)), quantity) for price, quantity in lines]
+    code = CouponFactory(percent_off=percent_off).code if percent_off else ""
+    order = order_place(
+        lines=[(wine.pk, quantity) for wine, quantity in wines],
+        customer=customer(),
+        coupon_code=code,
+    )
+    return pay(order)

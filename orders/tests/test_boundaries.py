@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OTHER_APPS = ["core", "shop", "coupons", "payments", "reports", "backoffice"]
-MODELS = {"Order", "OrderItem", "OrderEvent", "OrderEmail"}
+MODELS = {"Order", "OrderItem", "OrderEvent", "OrderEmail", "Refund", "RefundLine"}
 # What a manager or a queryset writes with (a row lock comes before a write, and is orders' own).
 WRITES = {
     "create",
@@ -23,7 +23,7 @@ WRITES = {
     "select_for_update",
 }
 # An order's related managers: order.events.create(...) writes too.
-RELATED = {"items", "events", "emails"}
+RELATED = {"items", "events", "emails", "refunds"}
 
 
 def _dotted(node: ast.AST) -> str:
@@ -153,6 +153,8 @@ orders.models.Order.objects.all().delete()
 order.discount = 0
 order.save(update_fields=["discount"])
 invoice.order.events.create(kind="note", message="Invoice 1.")
+orders.models.Refund.objects.filter(pk=1).update(status="succeeded")
+credit_note.order.refunds.create(amount=1)
 """
     assert order_writes(source) == [
         (4, "imports order_event_record from orders.events"),
@@ -165,6 +167,8 @@ invoice.order.events.create(kind="note", message="Invoice 1.")
         (12, "delete() on Order.objects"),
         (14, "save() on order"),
         (15, "create() on invoice.order.events"),
+        (16, "update() on Refund.objects"),
+        (17, "create() on credit_note.order.refunds"),
     ]
 
 

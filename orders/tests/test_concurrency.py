@@ -1,12 +1,22 @@
-"""Real concurrent checkouts on PostgreSQL: threads, each with its own database connection."""
+"""Real concurrent checkouts and refunds on PostgreSQL: threads, each with its own database
+connection."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from orders.exceptions import InvalidTransition, OutOfStock
-from orders.models import Order, OrderEvent
+from orders.exceptions import InvalidTransition, OutOfStock, RefundTooLarge
+from orders.models import Order, OrderEvent, Refund
+from orders.refunds import (
+    RefundLineRequest,
+    refund_fail,
+    refund_record_external,
+    refund_request,
+    refund_succeed,
+)
 from orders.services import order_cancel, order_expire, order_place
 from orders.tests.factories import customer
 from shop.models import Wine
@@ -88,3 +98,147 @@ def test_expiry_racing_a_cancel_releases_stock_once(postgres_only):
     assert sum(isinstance(r, InvalidTransition) for r in results) == 1
     assert Wine.objects.get(pk=wine.pk).stock == 10
     assert order.events.filter(kind=OrderEvent.Kind.STOCK_RELEASED).count() == 1
+
+
+def _paid(wine, quantity) -> Order:
+    """An order of quantity bottles of the wine, paid (written as such: no email, no invoice)."""
+    order = order_place(lines=[(wine.pk, quantity)], customer=customer())
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, paid_at=timezone.now())
+    return order
+
+
+def test_two_staff_refunding_the_last_bottle_of_a_line_give_one_refund(postgres_only):
+    wine = WineFactory(stock=10)
+    order = _paid(wine, 3)
+    item = order.items.get()
+    refund_request(order_id=order.pk, lines=[RefundLineRequest(item.pk, 2)], reason="", actor=None)
+    results = run_together(
+        2,
+        lambda i: refund_request(
+            order_id=order.pk,
+            lines=[RefundLineRequest(item.pk, 1, restock=True)],
+            reason=f"clerk {i}",
+            actor=None,
+        ),
+    )
+    refunds = [r for r in results if isinstance(r, Refund)]
+    assert len(refunds) == 1, results
+    assert sum(isinstance(r, RefundTooLarge) for r in results) == 1, results
+    item.refresh_from_db()
+    assert (item.refunded_quantity, item.restocked_quantity) == (3, 0)
+    order.refresh_from_db()
+    assert (order.refunds_committed, order.refunded_amount) == (wine.price * 3, 0)
+    assert Refund.objects.count() == 2
+
+    run_together(2, lambda i: refund_succeed(refund_id=refunds[0].pk))
+    assert Wine.objects.get(pk=wine.pk).stock == 7 + 1
+
+
+def test_a_refund_told_succeeded_twice_at_once_restocks_once(postgres_only):
+    wine = WineFactory(stock=10)
+    order = _paid(wine, 3)
+    refund = refund_request(
+        order_id=order.pk,
+        lines=[RefundLineRequest(order.items.get().pk, 2, restock=True)],
+        reason="",
+        actor=None,
+    )
+    results = run_together(
+        4, lambda i: refund_succeed(refund_id=refund.pk, stripe_refund_id="re_1")
+    )
+    assert sorted(results) == [False, False, False, True], results
+    assert Wine.objects.get(pk=wine.pk).stock == 7 + 2
+    order.refresh_from_db()
+    assert order.refunded_amount == wine.price * 2
+    assert order.items.get().restocked_quantity == 2
+    assert (
+        order.events.filter(kind=OrderEvent.Kind.REFUND, message__contains="succeeded").count() == 1
+    )
+
+
+def test_a_refund_told_succeeded_and_failed_at_once_is_settled_once(postgres_only):
+    wine = WineFactory(stock=10)
+    order = _paid(wine, 3)
+    refund = refund_request(
+        order_id=order.pk,
+        lines=[RefundLineRequest(order.items.get().pk, 3, restock=True)],
+        reason="",
+        actor=None,
+    )
+    results = run_together(
+        2,
+        lambda i: (
+            refund_succeed(refund_id=refund.pk)
+            if i
+            else refund_fail(refund_id=refund.pk, reason="declined")
+        ),
+    )
+    assert sorted(results) == [False, True], results
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    item = order.items.get()
+    if refund.status == Refund.Status.SUCCEEDED:
+        assert (order.refunds_committed, order.refunded_amount) == (order.total, order.total)
+        assert (item.refunded_quantity, Wine.objects.get(pk=wine.pk).stock) == (3, 10)
+    else:
+        assert (order.refunds_committed, order.refunded_amount) == (0, 0)
+        assert (item.refunded_quantity, Wine.objects.get(pk=wine.pk).stock) == (0, 7)
+
+
+def test_a_refund_made_in_stripe_told_twice_at_once_is_recorded_once(postgres_only):
+    order = _paid(WineFactory(stock=10), 3)
+    results = run_together(
+        3,
+        lambda i: refund_record_external(
+            order_id=order.pk, stripe_refund_id="re_dash", amount=Decimal("5.00")
+        ),
+    )
+    assert sum(isinstance(r, Refund) for r in results) == 1, results
+    assert results.count(None) == 2
+    order.refresh_from_db()
+    assert (order.refunds_committed, order.refunded_amount) == (Decimal(5), Decimal(5))
+
+
+def test_refunds_of_different_lines_at_once_are_all_counted(postgres_only):
+    a, b = WineFactory(stock=10), WineFactory(stock=10)
+    order = order_place(lines=[(a.pk, 2), (b.pk, 2)], customer=customer())
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, paid_at=timezone.now())
+    items = list(order.items.order_by("pk"))
+    results = run_together(
+        4,
+        lambda i: refund_request(
+            order_id=order.pk,
+            lines=[RefundLineRequest(items[i % 2].pk, 1, restock=True)],
+            reason="",
+            actor=None,
+        ),
+    )
+    assert all(isinstance(r, Refund) for r in results), results
+    run_together(4, lambda i: refund_succeed(refund_id=results[i].pk))
+    order.refresh_from_db()
+    assert order.refunded_amount == order.refunds_committed == order.total
+    assert [Wine.objects.get(pk=w.pk).stock for w in (a, b)] == [10, 10]
+
+
+def test_canceling_a_paid_order_while_it_is_refunded_changes_nothing_of_the_refund(
+    postgres_only,
+):
+    wine = WineFactory(stock=10)
+    order = _paid(wine, 2)
+    item = order.items.get()
+    results = run_together(
+        2,
+        lambda i: (
+            order_cancel(order_id=order.pk)
+            if i
+            else refund_request(
+                order_id=order.pk,
+                lines=[RefundLineRequest(item.pk, 2, restock=True)],
+                reason="",
+                actor=None,
+            )
+        ),
+    )
+    assert isinstance(results[0], Refund) and isinstance(results[1], InvalidTransition), results
+    assert Wine.objects.get(pk=wine.pk).stock == 8
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID

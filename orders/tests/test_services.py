@@ -23,7 +23,8 @@ from orders.services import (
     order_ship,
 )
 from orders.tasks import order_expire_unpaid as expire_task
-from orders.tests.factories import OrderFactory, aged, customer
+from orders.tests.factories import OrderFactory, aged, customer, pay
+from shop.models import Wine
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +105,30 @@ def test_cancel_releases_stock_once():
     assert order.canceled_at is not None
     kinds = list(order.events.values_list("kind", flat=True))
     assert kinds.count(OrderEvent.Kind.STOCK_RELEASED) == 1
+
+
+def test_a_paid_order_is_refunded_not_canceled(django_capture_on_commit_callbacks):
+    from orders.signals import order_released
+
+    released = []
+    order_released.connect(
+        lambda sender, **kwargs: released.append(kwargs), dispatch_uid="test-paid", weak=False
+    )
+    wine = WineFactory(stock=10)
+    order = pay(order_place(lines=[(wine.pk, 4)], customer=customer()))
+    try:
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(InvalidTransition, match="a paid order is refunded, not canceled"),
+        ):
+            order_cancel(order_id=order.pk, reason="asked by phone")
+    finally:
+        order_released.disconnect(dispatch_uid="test-paid")
+    order.refresh_from_db()
+    assert (order.status, order.canceled_at) == (Order.Status.PAID, None)
+    assert Wine.objects.get(pk=wine.pk).stock == 6
+    assert not order.events.filter(kind=OrderEvent.Kind.STOCK_RELEASED).exists()
+    assert released == []
 
 
 def test_cancel_of_deleted_wine_keeps_the_order():
