@@ -28,7 +28,8 @@ class Role:
 
 
 ROLES = [
-    # Catalog and stock, orders, coupons, CSV imports and exports, reports.
+    # Catalog and stock, orders, coupons, CSV imports and exports, reports; orders'
+    # refund_order among them: refunds, and paid orders canceled by refunding them.
     Role("Merchants", apps=("shop", "orders", "coupons", "reports", "import_export")),
     # Periodic tasks and their schedules, task results, Stripe's webhook events, stored files;
     # the workers card and the Flower link follow django_celery_beat.view_periodictask.

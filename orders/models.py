@@ -80,6 +80,8 @@ class Order(models.Model):
         ordering = ["-created", "-id"]
         verbose_name = "order"
         verbose_name_plural = "orders"
+        # Giving money back is kept apart from editing an order: a clerk may fix an address.
+        permissions = [("refund_order", "Can refund orders and cancel paid ones")]
         indexes = [
             models.Index(fields=["status", "-created"], name="order_status_idx"),
             models.Index(fields=["-created"], name="order_created_idx"),
@@ -320,6 +322,12 @@ class Refund(models.Model):
         "allocated to lines",
         default=True,
         help_text="Staff said which bottles the refund was for.",
+    )
+    # The order is canceled when this refund succeeds (a paid order canceled from the admin).
+    cancels_order = models.BooleanField(
+        "cancels the order",
+        default=False,
+        help_text="The order is canceled when the refund succeeds.",
     )
 
     class Meta:

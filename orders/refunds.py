@@ -5,7 +5,8 @@ asked (`refund_requested` is announced on commit, for payments to ask it); Strip
 settles it once: `refund_succeed` counts the money as given back and puts the returned bottles
 back in stock, `refund_fail` gives back what the refund had taken of the order. A refund made in
 Stripe's dashboard is recorded as it is (`refund_record_external`), and staff say later which
-bottles it was for (`refund_allocate`).
+bottles it was for (`refund_allocate`). A paid order is canceled by refunding all that is left of
+it (`order_cancel_refund`): it is canceled when that refund succeeds.
 
 The counters on Order (`refunds_committed`, `refunded_amount`) and OrderItem
 (`refunded_quantity`, `restocked_quantity`) move in the transaction that writes the refunds they
@@ -41,7 +42,13 @@ from core.money import quantize
 from orders.events import order_event_record
 from orders.exceptions import RefundNotAllowed, RefundTooLarge
 from orders.models import Order, OrderEvent, OrderItem, Refund, RefundLine
-from orders.services import _lock_wines, _move_stock, order_lock, order_payment_flag
+from orders.services import (
+    _change_status,
+    _lock_wines,
+    _move_stock,
+    order_lock,
+    order_payment_flag,
+)
 from orders.signals import announce_refund_requested, announce_refund_succeeded
 
 ZERO = Decimal("0.00")
@@ -342,6 +349,66 @@ def refund_request(
 
 
 @transaction.atomic
+def order_cancel_refund(*, order_id: int, restock: dict[int, bool], reason: str, actor) -> Refund:
+    """Request the refund of all that is left of a paid order, which cancels the order when it
+    succeeds (refund_succeed).
+
+    Every bottle not refunded yet is refunded, those of the lines restock says (by line id) go
+    back on sale, and the money left to refund is given back. Raises RefundNotAllowed for an
+    order not paid or shipped already, for lines not of the order and when nothing is left to
+    refund, and InvalidTransition as refund_request does.
+    """
+    order = order_lock(order_id=order_id)
+    if order.status != Order.Status.PAID:
+        raise RefundNotAllowed(
+            f"Order {order.number} is {order.get_status_display().lower()}: only a paid order "
+            "not yet shipped is canceled and refunded."
+        )
+    items = list(order.items.all())
+    if set(restock) - {item.pk for item in items}:
+        raise RefundNotAllowed(f"Order {order.number} has no such line.")
+    left = order.total - order.refunds_committed
+    if left <= 0:
+        raise RefundNotAllowed(
+            f"Order {order.number} has nothing left to refund: its refunds are under way or done."
+        )
+    lines = [
+        RefundLineRequest(item.pk, item.refundable_quantity, restock.get(item.pk, False))
+        for item in items
+        if item.refundable_quantity
+    ]
+    refund = refund_request(order_id=order.pk, lines=lines, amount=left, reason=reason, actor=actor)
+    Refund.objects.filter(pk=refund.pk).update(cancels_order=True)
+    refund.cancels_order = True
+    order_event_record(
+        order_id=order.pk,
+        kind=OrderEvent.Kind.REFUND,
+        message=f"The order is canceled when refund #{refund.pk} succeeds.",
+        actor=actor,
+    )
+    return refund
+
+
+def _cancel_refunded(order: Order, refund: Refund) -> None:
+    """Cancel the order its succeeded refund was to cancel, if it was not shipped meanwhile."""
+    if order.status == Order.Status.PAID:
+        _change_status(
+            order.pk,
+            allowed_from={Order.Status.PAID},
+            to=Order.Status.CANCELED,
+            actor=refund.created_by,
+            message=f"Order canceled: refund #{refund.pk} succeeded.",
+            canceled_at=timezone.now(),
+        )
+    else:
+        order_payment_flag(
+            order=order,
+            reason=f"Refund #{refund.pk} to cancel the order succeeded, but the order is "
+            f"{order.get_status_display().lower()}: check what was sent.",
+        )
+
+
+@transaction.atomic
 def refund_succeed(*, refund_id: int, stripe_refund_id: str = "") -> bool:
     """Record Stripe's word that the refund succeeded; return whether it succeeded now.
 
@@ -373,6 +440,8 @@ def refund_succeed(*, refund_id: int, stripe_refund_id: str = "") -> bool:
         + (f" (Stripe {refund.stripe_refund_id})" if refund.stripe_refund_id else "")
         + (f"; {restocked} bottle{pluralize(restocked)} back in stock." if restocked else "."),
     )
+    if refund.cancels_order:
+        _cancel_refunded(order, refund)
     announce_refund_succeeded(refund)
     return True
 

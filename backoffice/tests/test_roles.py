@@ -42,6 +42,7 @@ def test_setup_roles_grants_every_permission_of_the_merchants_apps(roles):
     labels = {p.content_type.app_label for p in granted}
     assert {"shop", "orders"} <= labels
     assert {"change_wine", "change_order", "delete_order"} <= {p.codename for p in granted}
+    assert "refund_order" in {p.codename for p in granted}  # refunds, paid orders canceled
 
 
 def test_setup_roles_gives_operations_the_schedule_and_a_view_of_webhook_events(roles):

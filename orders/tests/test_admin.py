@@ -7,10 +7,12 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import Order, OrderEmail, OrderEvent
+from orders.models import Order, OrderEmail, OrderEvent, Refund
+from orders.refunds import RefundLineRequest, refund_record_external, refund_request, refund_succeed
 from orders.selectors import EXPORT_HEADER
 from orders.services import order_place
-from orders.tests.factories import OrderFactory, OrderItemFactory, customer
+from orders.tests.factories import OrderFactory, OrderItemFactory, customer, paid_order
+from shop.models import Wine
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +112,8 @@ def test_saving_the_form_keeps_a_status_changed_meanwhile(admin_client):
         "note": "Customer asked for Saturday delivery",
         "items-TOTAL_FORMS": 0,
         "items-INITIAL_FORMS": 0,
+        "refunds-TOTAL_FORMS": 0,
+        "refunds-INITIAL_FORMS": 0,
         "events-TOTAL_FORMS": 0,
         "events-INITIAL_FORMS": 0,
     }
@@ -133,6 +137,8 @@ def test_the_form_refuses_control_characters_and_changes_nothing(admin_client, f
         **{name: getattr(order, name) for name in ["address", "postal_code", "city"]},
         "items-TOTAL_FORMS": 0,
         "items-INITIAL_FORMS": 0,
+        "refunds-TOTAL_FORMS": 0,
+        "refunds-INITIAL_FORMS": 0,
         "events-TOTAL_FORMS": 0,
         "events-INITIAL_FORMS": 0,
     }
@@ -228,3 +234,329 @@ def test_flagged_orders_stand_out_in_the_order_list(admin_client):
         reverse("admin:orders_order_changelist"), {"payment_flagged__exact": "1"}
     )
     assert flagged.context["cl"].result_count == 1
+
+
+# Refunds
+
+
+def refund_url(order):
+    return reverse("admin:orders_order_refund", args=[order.pk])
+
+
+def cancel_refund_url(order):
+    return reverse("admin:orders_order_cancel_refund", args=[order.pk])
+
+
+def allocate_url(refund):
+    return reverse("admin:orders_order_refund_allocate", args=[refund.order_id, refund.pk])
+
+
+def stock_of(item) -> int:
+    return Wine.objects.get(pk=item.wine_id).stock
+
+
+def payment_shown(client, order) -> str:
+    """The order's payment column in the list."""
+    listed = client.get(CHANGELIST).context["cl"]
+    row = next(o for o in listed.result_list if o.pk == order.pk)
+    return listed.model_admin.payment(row)
+
+
+def refund_form(item, quantity="1", restock=True, **extra) -> dict:
+    form = {f"quantity_{item.pk}": quantity, "reason": "corked", **extra}
+    if restock:
+        form[f"restock_{item.pk}"] = "on"
+    return form
+
+
+@pytest.fixture
+def clerk(client, django_user_model):
+    """Staff allowed to change orders (an address, a note) but not to give money back."""
+    user = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_order", "change_order", "view_refund"])
+    )
+    client.force_login(user)
+    return client
+
+
+def test_a_bottle_refunded_from_the_order_page_is_previewed_confirmed_then_shown(admin_client):
+    order = paid_order(("12.50", 3))
+    item = order.items.get()
+    assert "Refund…" in admin_client.get(change_url(order)).content.decode()
+    page = admin_client.get(refund_url(order)).content.decode()
+    assert item.wine_name in page and "Bottles left to refund" in page
+
+    preview = admin_client.post(refund_url(order), refund_form(item, preview=""))
+    assert preview.status_code == 200
+    assert "Confirm the refund of 12.50 EUR" in preview.content.decode()
+    assert not Refund.objects.exists()  # nothing written before it is confirmed
+
+    response = admin_client.post(refund_url(order), refund_form(item, confirm="", quoted="12.50"))
+
+    assert response.status_code == 302
+    assert response["Location"] == change_url(order)
+    refund = Refund.objects.get()
+    assert (refund.status, refund.amount, refund.reason, refund.created_by) == (
+        Refund.Status.PENDING,
+        Decimal("12.50"),
+        "corked",
+        admin_client.user,
+    )
+    assert [(ln.item, ln.quantity, ln.restock, ln.amount) for ln in refund.lines.all()] == [
+        (item, 1, True, Decimal("12.50"))
+    ]
+    assert stock_of(item) == 21  # back on sale once Stripe gave the money back
+
+    refund_succeed(refund_id=refund.pk, stripe_refund_id="re_admin")  # as payments does
+
+    assert stock_of(item) == 22
+    page = admin_client.get(change_url(order)).content.decode()
+    assert "re_admin" in page and "1 × " + item.wine_name + " (back on sale)" in page
+    assert payment_shown(admin_client, order) == "partially refunded"
+    listed = admin_client.get(CHANGELIST, {"refunds": "partial"}).context["cl"].result_list
+    assert list(listed) == [order]
+
+
+def test_a_goodwill_amount_is_refunded_without_bottles(admin_client):
+    order = paid_order(("12.50", 3))
+    item = order.items.get()
+    form = {f"quantity_{item.pk}": "0", "amount": "5", "reason": "late", "quoted": "5.00"}
+    admin_client.post(refund_url(order), {**form, "confirm": ""})
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.lines.count()) == (Decimal("5.00"), 0)
+
+
+def test_a_confirmation_for_an_amount_moved_since_the_preview_asks_again(admin_client):
+    order = paid_order(("12.50", 3))
+    item = order.items.get()
+    response = admin_client.post(
+        refund_url(order), refund_form(item, quantity="2", confirm="", quoted="12.50")
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The amount changed" in page and "Confirm the refund of 25.00 EUR" in page
+    assert not Refund.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"quantity": "-1"},
+        {"quantity": "4"},  # 3 bottles sold
+        {"quantity": "two"},
+        {"quantity": "1", "amount": "-5"},
+        {"quantity": "1", "amount": "lots"},
+        {"quantity": "0"},  # nothing to refund
+        {"quantity": "1", "reason": ""},
+    ],
+)
+def test_bad_input_on_the_refund_page_is_refused_and_changes_nothing(admin_client, change):
+    order = paid_order(("12.50", 3))
+    item = order.items.get()
+    form = refund_form(item, quantity=change.pop("quantity"), confirm="", quoted="12.50")
+    form.update(change)
+    response = admin_client.post(refund_url(order), form)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not Refund.objects.exists()
+    assert Order.objects.get(pk=order.pk).refunds_committed == 0
+
+
+def test_lines_of_another_order_are_not_read_by_the_refund_page(admin_client):
+    order, other = paid_order(("12.50", 3)), paid_order(("9.00", 2))
+    response = admin_client.post(
+        refund_url(order), refund_form(other.items.get(), confirm="", quoted="9.00")
+    )
+    assert response.status_code == 200
+    assert "Choose the bottles to refund, or an amount." in response.content.decode()
+    assert not Refund.objects.exists()
+
+
+def test_a_refund_the_services_refuse_comes_back_as_a_form_error(admin_client):
+    order = paid_order(("12.50", 3))
+    item = order.items.get()
+    form = refund_form(item, quantity="0", amount="500", confirm="", quoted="500.00")
+    response = admin_client.post(refund_url(order), form)
+    assert response.status_code == 200
+    assert "Only 37.50 EUR of order" in response.content.decode()
+    assert not Refund.objects.exists()
+
+
+def test_bottles_refunded_meanwhile_come_back_as_a_form_error(admin_client):
+    order = paid_order(("12.50", 3))
+    item = order.items.get()
+    page = admin_client.get(refund_url(order))  # the merchant opens the page: 3 bottles left
+    assert page.status_code == 200
+    refund_request(
+        order_id=order.pk,
+        lines=[RefundLineRequest(item_id=item.pk, quantity=2)],
+        reason="",
+        actor=None,
+    )
+    response = admin_client.post(
+        refund_url(order), refund_form(item, quantity="3", confirm="", quoted="37.50")
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert Refund.objects.count() == 1
+
+
+def test_an_unpaid_order_has_no_refund_buttons_and_its_refund_pages_are_refused(admin_client):
+    wine = WineFactory(stock=5)
+    order = order_place(lines=[(wine.pk, 2)], customer=customer())
+    page = admin_client.get(change_url(order)).content.decode()
+    assert "Refund…" not in page and "Cancel and refund…" not in page
+    assert admin_client.get(refund_url(order)).status_code == 403
+    assert admin_client.post(cancel_refund_url(order), {"reason": "x"}).status_code == 403
+    assert not Refund.objects.exists()
+
+
+def test_a_clerk_without_the_refund_permission_gets_403(clerk):
+    order = paid_order(("12.50", 3))
+    item = order.items.get()
+    external = refund_record_external(order_id=order.pk, stripe_refund_id="re_d", amount=1)
+    assert "Refund…" not in clerk.get(change_url(order)).content.decode()
+    assert clerk.get(refund_url(order)).status_code == 403
+    form = refund_form(item, confirm="", quoted="12.50")
+    assert clerk.post(refund_url(order), form).status_code == 403
+    assert clerk.post(cancel_refund_url(order), {"reason": "x"}).status_code == 403
+    assert clerk.post(allocate_url(external), refund_form(item)).status_code == 403
+    assert Refund.objects.count() == 1
+    assert not Refund.objects.get().lines.exists()
+
+
+def test_a_paid_order_canceled_in_the_admin_is_refunded_once_and_canceled_when_it_succeeds(
+    admin_client,
+):
+    order = paid_order(("12.50", 3), ("20.00", 2))
+    kept, broken = order.items.order_by("pk")
+    page = admin_client.get(cancel_refund_url(order))
+    assert "Cancel the order and refund 77.50 EUR" in page.content.decode()
+    assert page.context["form"][f"restock_{kept.pk}"].value() is True  # back on sale unless said
+
+    response = admin_client.post(
+        cancel_refund_url(order),
+        {f"restock_{kept.pk}": "on", "reason": "customer changed their mind"},
+    )
+
+    assert response.status_code == 302
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.cancels_order, refund.status) == (
+        Decimal("77.50"),
+        True,
+        Refund.Status.PENDING,
+    )
+    assert [(ln.item, ln.quantity, ln.restock) for ln in refund.lines.all()] == [
+        (kept, 3, True),
+        (broken, 2, False),
+    ]
+    # Asked again (a second click), nothing more is refunded.
+    assert admin_client.post(cancel_refund_url(order), {"reason": "again"}).status_code == 403
+    assert Refund.objects.count() == 1
+
+    refund_succeed(refund_id=refund.pk, stripe_refund_id="re_cancel")
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELED
+    assert (stock_of(kept), stock_of(broken)) == (24, 22)
+    assert payment_shown(admin_client, order) == "refunded"
+    page = admin_client.get(change_url(order)).content.decode()
+    assert "cancels the order" in page and "Cancel and refund…" not in page
+
+
+def test_a_shipped_order_is_refunded_but_not_canceled(admin_client):
+    order = paid_order(("12.50", 3))
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.SHIPPED)
+    page = admin_client.get(change_url(order)).content.decode()
+    assert "Refund…" in page and "Cancel and refund…" not in page
+    assert admin_client.get(cancel_refund_url(order)).status_code == 403
+
+
+def test_the_cancel_action_leaves_paid_orders_to_be_refunded_from_their_page(admin_client):
+    wine = WineFactory(stock=10)
+    pending = order_place(lines=[(wine.pk, 3)], customer=customer())
+    paid = paid_order(("12.50", 1))
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "cancel_selected", "_selected_action": [pending.pk, paid.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "1 order(s) canceled" in page
+    assert f"1 paid order(s) not canceled ({paid.number})" in page
+    assert "Cancel and refund…" in page
+    assert Order.objects.get(pk=paid.pk).status == Order.Status.PAID
+    assert not Refund.objects.exists()
+
+
+def test_a_refund_made_in_stripe_is_allocated_from_the_order_page(admin_client):
+    order = paid_order(("12.50", 3))
+    item = order.items.get()
+    external = refund_record_external(order_id=order.pk, stripe_refund_id="re_d", amount=12.5)
+    page = admin_client.get(change_url(order)).content.decode()
+    assert allocate_url(external) in page and "Allocate…" in page
+
+    bad = admin_client.post(allocate_url(external), refund_form(item, quantity="9"))
+    assert bad.status_code == 200 and bad.context["form"].errors
+    response = admin_client.post(allocate_url(external), refund_form(item))
+
+    assert response.status_code == 302
+    external.refresh_from_db()
+    assert external.allocated
+    assert [(ln.item, ln.quantity, ln.restock) for ln in external.lines.all()] == [(item, 1, True)]
+    assert stock_of(item) == 22
+    assert allocate_url(external) not in admin_client.get(change_url(order)).content.decode()
+    assert admin_client.post(allocate_url(external), refund_form(item)).status_code == 302
+    assert external.lines.count() == 1
+
+
+def test_a_refund_of_another_order_is_not_allocated_through_this_one(admin_client):
+    order, other = paid_order(("12.50", 3)), paid_order(("9.00", 2))
+    external = refund_record_external(order_id=other.pk, stripe_refund_id="re_d", amount=9)
+    url = reverse("admin:orders_order_refund_allocate", args=[order.pk, external.pk])
+    assert admin_client.post(url, refund_form(other.items.get())).status_code == 404
+    assert not external.lines.exists()
+
+
+def test_a_failed_refund_is_shown_failed(admin_client):
+    from orders.refunds import refund_fail
+
+    order = paid_order(("12.50", 3))
+    item = order.items.get()
+    refund = refund_request(
+        order_id=order.pk, lines=[RefundLineRequest(item.pk, 1)], reason="", actor=None
+    )
+    refund_fail(refund_id=refund.pk, reason="card closed")
+    page = admin_client.get(change_url(order)).content.decode()
+    assert "Failed" in page and "card closed" in page
+    assert payment_shown(admin_client, order) == "paid"
+
+
+def add_refunds(order, count: int) -> None:
+    for item in order.items.all()[:count]:
+        refund = refund_request(
+            order_id=order.pk, lines=[RefundLineRequest(item.pk, 1)], reason="", actor=None
+        )
+        refund_succeed(refund_id=refund.pk)
+
+
+def test_changelist_queries_do_not_grow_with_refunded_orders(
+    admin_client, django_assert_max_num_queries
+):
+    add_refunds(paid_order(("12.50", 3)), 1)
+    few = count_queries(admin_client, CHANGELIST, django_assert_max_num_queries)
+    for _ in range(10):
+        add_refunds(paid_order(("12.50", 3), ("9.00", 2)), 2)
+    many = count_queries(admin_client, CHANGELIST, django_assert_max_num_queries)
+    assert few == many
+
+
+def test_change_page_queries_do_not_grow_with_refunds(admin_client, django_assert_max_num_queries):
+    small = paid_order(("12.50", 3))
+    add_refunds(small, 1)
+    large = paid_order(*[("5.00", 2)] * 12)
+    add_refunds(large, 12)
+    few = count_queries(admin_client, change_url(small), django_assert_max_num_queries)
+    many = count_queries(admin_client, change_url(large), django_assert_max_num_queries)
+    assert few == many

@@ -10,6 +10,7 @@ from orders.models import Order, OrderEvent, OrderItem, Refund, RefundLine, Refu
 from orders.refunds import (
     RefundLineRequest,
     bottles_amount,
+    order_cancel_refund,
     paid_shares,
     refund_allocate,
     refund_fail,
@@ -568,3 +569,95 @@ def test_a_refund_started_in_the_admin_is_not_allocated_again():
     refund = refund_of(order, amount=D("1.00"))
     with pytest.raises(RefundNotAllowed, match="started with its lines"):
         refund_allocate(refund_id=refund.pk, lines=[line(order.items.get(), 1)], actor=None)
+
+
+# A paid order canceled
+
+
+def test_canceling_a_paid_order_refunds_all_that_is_left_and_cancels_it_when_it_succeeds(staff):
+    order = paid_order(("12.50", 3), ("20.00", 2), percent_off=10)
+    kept, broken = order.items.order_by("pk")
+    goodwill = refund_of(order, amount=D("5.00"))
+    refund_succeed(refund_id=goodwill.pk)
+    earlier = refund_of(order, line(kept, 1, restock=True))
+    refund_succeed(refund_id=earlier.pk)
+    left = order.total - fresh(order).refunds_committed
+
+    refund = order_cancel_refund(
+        order_id=order.pk, restock={kept.pk: True}, reason="customer moved", actor=staff
+    )
+
+    assert (refund.status, refund.amount, refund.cancels_order) == (
+        Refund.Status.PENDING,
+        left,
+        True,
+    )
+    assert [(ln.item, ln.quantity, ln.restock) for ln in refund.lines.all()] == [
+        (kept, 2, True),
+        (broken, 2, False),
+    ]
+    assert fresh(order).status == Order.Status.PAID  # until Stripe gave the money back
+    assert fresh(order).refundable_amount == D("0.00")
+
+    refund_succeed(refund_id=refund.pk, stripe_refund_id="re_cancel")
+
+    order = fresh(order)
+    assert (order.status, order.refund_state, order.net_paid) == (
+        Order.Status.CANCELED,
+        RefundState.FULL,
+        D("0.00"),
+    )
+    assert order.canceled_at is not None
+    assert (counts(kept), counts(broken)) == ((3, 3), (2, 0))
+    assert (stock(kept), stock(broken)) == (24, 22)  # each bottle back on sale once
+    event = order.events.get(kind=OrderEvent.Kind.STATUS, to_status=Order.Status.CANCELED)
+    assert (event.from_status, event.actor) == (Order.Status.PAID, staff)
+
+    assert refund_succeed(refund_id=refund.pk, stripe_refund_id="re_cancel") is False
+    assert order.events.filter(to_status=Order.Status.CANCELED).count() == 1
+
+
+def test_a_paid_order_whose_cancel_refund_failed_stays_paid_and_may_be_canceled_again(staff):
+    order = paid_order(("12.50", 2))
+    refund = order_cancel_refund(order_id=order.pk, restock={}, reason="", actor=staff)
+    refund_fail(refund_id=refund.pk, reason="card closed")
+    assert fresh(order).status == Order.Status.PAID
+
+    again = order_cancel_refund(order_id=order.pk, restock={}, reason="", actor=staff)
+    assert again.amount == D("25.00")
+
+
+def test_a_paid_order_is_canceled_once_while_its_refund_is_under_way(staff):
+    order = paid_order(("12.50", 2))
+    order_cancel_refund(order_id=order.pk, restock={}, reason="", actor=staff)
+    with pytest.raises(RefundNotAllowed, match="nothing left to refund"):
+        order_cancel_refund(order_id=order.pk, restock={}, reason="", actor=staff)
+    assert Refund.objects.filter(order=order).count() == 1
+
+
+def test_an_order_shipped_before_its_cancel_refund_succeeded_stays_shipped_and_is_flagged(staff):
+    order = paid_order(("12.50", 2))
+    refund = order_cancel_refund(order_id=order.pk, restock={}, reason="", actor=staff)
+    order_ship(order_id=order.pk)
+    refund_succeed(refund_id=refund.pk)
+    order = fresh(order)
+    assert (order.status, order.payment_flagged) == (Order.Status.SHIPPED, True)
+
+
+@pytest.mark.parametrize("status", [Order.Status.PENDING, Order.Status.SHIPPED])
+def test_only_a_paid_order_not_yet_shipped_is_canceled_and_refunded(staff, status):
+    order = paid_order(("12.50", 2))
+    Order.objects.filter(pk=order.pk).update(status=status)
+    with pytest.raises(RefundNotAllowed, match="only a paid order not yet shipped"):
+        order_cancel_refund(order_id=order.pk, restock={}, reason="", actor=staff)
+    assert not Refund.objects.exists()
+
+
+def test_canceling_with_lines_of_another_order_changes_nothing(staff):
+    order, other = paid_order(("12.50", 2)), paid_order(("9.00", 1))
+    with pytest.raises(RefundNotAllowed, match="no such line"):
+        order_cancel_refund(
+            order_id=order.pk, restock={other.items.get().pk: True}, reason="", actor=staff
+        )
+    assert not Refund.objects.exists()
+    assert fresh(order).refunds_committed == D("0.00")
