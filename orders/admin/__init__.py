@@ -1,0 +1,9 @@
+"""Orders in the admin.
+
+- order: the order list and page (items, timeline, export, shipping, canceling unpaid orders).
+- refunds: the order page's refunds and the pages that request, cancel-and-refund and allocate.
+"""
+
+from orders.admin.order import OrderAdmin
+
+__all__ = ["OrderAdmin"]
