@@ -145,6 +145,11 @@ class OrderRefundAdminMixin:
         }
         return TemplateResponse(request, f"admin/orders/order/{template}", context)
 
+    def _lines_form(self, form_class, request, order):
+        """Bind the form of the order's lines, each with the bottles it has left to refund."""
+        left = refund_refundable_quantities(order_id=order.pk)
+        return form_class(request.POST or None, items=order.items.all(), left=left)
+
     def _refund_done(self, request, order, refund):
         self.message_user(
             request,
@@ -157,11 +162,7 @@ class OrderRefundAdminMixin:
     @action(description="Refund…", url_path="refund", icon="undo", permissions=["refund"])
     def refund(self, request, object_id):
         order = get_object_or_404(Order, pk=object_id)
-        form = RefundForm(
-            request.POST or None,
-            items=order.items.all(),
-            left=refund_refundable_quantities(order_id=order.pk),
-        )
+        form = self._lines_form(RefundForm, request, order)
         quote = None
         # "Change" on the preview posts the values back to edit them.
         if request.method == "POST" and "edit" not in request.POST and form.is_valid():
@@ -194,11 +195,7 @@ class OrderRefundAdminMixin:
     )
     def cancel_refund(self, request, object_id):
         order = get_object_or_404(Order, pk=object_id)
-        form = CancelRefundForm(
-            request.POST or None,
-            items=order.items.all(),
-            left=refund_refundable_quantities(order_id=order.pk),
-        )
+        form = self._lines_form(CancelRefundForm, request, order)
         if request.method == "POST" and form.is_valid():
             try:
                 refund = order_cancel_refund(
@@ -225,11 +222,7 @@ class OrderRefundAdminMixin:
         if refund.allocated:
             self.message_user(request, f"Refund #{refund.pk} is allocated already.", messages.INFO)
             return redirect("admin:orders_order_change", order.pk)
-        form = RefundLinesForm(
-            request.POST or None,
-            items=order.items.all(),
-            left=refund_refundable_quantities(order_id=order.pk),
-        )
+        form = self._lines_form(RefundLinesForm, request, order)
         if request.method == "POST" and form.is_valid():
             try:
                 refund_allocate(refund_id=refund.pk, lines=form.lines(), actor=request.user)
