@@ -1,7 +1,6 @@
 """Refunds at Stripe, against the local sandbox: a staff refund reaches Stripe once, and what
 Stripe answers and announces settles it once, whatever the order and number of its words."""
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,11 +11,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from core.money import to_minor_units
 from orders.models import Order, OrderEvent, Refund, RefundState
 from orders.refunds import RefundLineRequest, refund_request
-from orders.services import order_mark_paid, order_place
-from orders.tests.factories import customer
 from orders.tests.test_concurrency import run_together
 from payments import stripe_client
 from payments.models import StripeEvent
@@ -26,34 +22,17 @@ from payments.services import payment_reconcile
 from payments.tests.factories import signed
 from payments.tests.sandbox import (
     api_calls,
+    paid_order,
     running_sandbox,
     sandbox_dashboard_refund,
     sandbox_get,
-    sandbox_payment_for,
     sandbox_settle_refunds,
 )
 from shop.models import Wine
-from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("payments:webhook")
-
-
-def paid_order(server, *, card: str = SUCCEEDS) -> Order:
-    """Return an order of 3 bottles at 12.00 and 1 at 9.00 (of 10 in stock each), paid at the
-    sandbox with the card."""
-    wines = WineFactory(stock=10, price="12.00"), WineFactory(stock=10, price="9.00")
-    order = order_place(lines=[(wines[0].pk, 3), (wines[1].pk, 1)], customer=customer())
-    order_mark_paid(
-        order_id=order.pk,
-        payment_intent=f"pi_{uuid.uuid4().hex[:24]}",
-        amount_minor=to_minor_units(order.total, order.currency),
-        currency=order.currency,
-    )
-    order.refresh_from_db()
-    sandbox_payment_for(server, order, card=card)
-    return order
 
 
 def one_bottle(order: Order, *, restock: bool = True) -> list[RefundLineRequest]:
