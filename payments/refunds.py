@@ -265,16 +265,20 @@ def dispute_apply(*, obj: dict) -> RefundApplied:
     return RefundApplied(StripeEvent.Outcome.FLAGGED, order)
 
 
-def refund_reconcile(*, older_than_minutes: int = 5, batch_size: int = 100) -> int:
+def refund_reconcile(
+    *, older_than_minutes: int = 5, batch_size: int = 100, deadline: float | None = None
+) -> int:
     """Ask Stripe about staff refunds still pending after a few minutes; return how many
     changed.
 
     One with a Stripe id is retrieved; one without (the task never ran, a broker away, or its
     answer was lost) is looked for among the payment's refunds, by its id in their metadata,
     and sent again only when Stripe has none (the idempotency key lasts a day, the metadata
-    for ever). At most batch_size, oldest first, within STRIPE_RECONCILE_SECONDS.
+    for ever). At most batch_size, oldest first, until the deadline (time.monotonic()) or for
+    STRIPE_RECONCILE_SECONDS.
     """
-    deadline = time.monotonic() + settings.STRIPE_RECONCILE_SECONDS
+    if deadline is None:
+        deadline = time.monotonic() + settings.STRIPE_RECONCILE_SECONDS
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
     changed = 0
     for refund in refunds_to_reconcile(created_before=cutoff)[:batch_size]:

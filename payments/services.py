@@ -198,9 +198,11 @@ def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) ->
         changed += _reconcile(order_id, session_id)
         if time.monotonic() >= deadline:
             _cursor(order_id)
-            return changed + refund_reconcile()
-    _cursor(0)  # a full round: the next run starts from the oldest
-    return changed + refund_reconcile()
+            break
+    else:
+        _cursor(0)  # a full round: the next run starts from the oldest
+    # The refunds' turn, within what is left of the run's time: at least one is asked about.
+    return changed + refund_reconcile(deadline=deadline)
 
 
 def _cursor(order_id: int | None = None) -> int:
