@@ -416,22 +416,6 @@ def order_release_unpaid(*, order_id: int) -> bool:
     return True
 
 
-@transaction.atomic
-def order_mark_refunded(*, order_id: int, payment_intent: str) -> bool:
-    """Record a refund of a paid or shipped order; return whether the status changed."""
-    try:
-        _change_status(
-            order_id,
-            allowed_from={Order.Status.PAID, Order.Status.SHIPPED},
-            to=Order.Status.REFUNDED,
-            actor=None,
-            message=f"Refunded in Stripe ({payment_intent}).",
-        )
-    except InvalidTransition:
-        return False
-    return True
-
-
 def order_lock(*, order_id: int) -> Order:
     """Lock the order's row until the caller's transaction ends, and return the order.
 

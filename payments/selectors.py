@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Concat
 
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, Refund
 
 # The start of the note left on an order whose session Stripe does not know; the session's id
 # follows, so the note is written once per session.
@@ -57,5 +57,17 @@ def orders_to_reconcile(*, placed_before: datetime) -> QuerySet[Order]:
                 )
             )
         )
+        .order_by("pk")
+    )
+
+
+def refunds_to_reconcile(*, created_before: datetime) -> QuerySet[Refund]:
+    """Return the staff refunds still pending that were written before created_before, oldest
+    first, with their orders."""
+    return (
+        Refund.objects.filter(
+            kind=Refund.Kind.STAFF, status=Refund.Status.PENDING, created__lt=created_before
+        )
+        .select_related("order")
         .order_by("pk")
     )

@@ -11,25 +11,22 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.money import from_minor_units, money_format
 from orders.models import Order
 from orders.services import (
     order_checkout_session_store,
     order_lock,
     order_mark_paid,
-    order_mark_refunded,
     order_note_add,
-    order_payment_flag,
     order_release_unpaid,
 )
 from payments import stripe_client
 from payments.exceptions import CheckoutUnavailable
 from payments.models import StripeEvent
+from payments.refunds import REFUND_EVENT_TYPES, dispute_apply, refund_event_apply, refund_reconcile
 from payments.selectors import (
     MISSING_SESSION_NOTE,
     order_get,
     order_of_checkout_session,
-    order_of_payment,
     orders_to_reconcile,
 )
 
@@ -98,31 +95,13 @@ def _apply(event_type: str, obj: dict) -> Applied:
         if not changed and order.payment_flagged:
             return Applied(StripeEvent.Outcome.FLAGGED, order)
         return Applied(_outcome(changed), order)
-    if event_type == "charge.refunded":
-        intent = _text(obj, "payment_intent", max_length=255)
-        order = order_of_payment(payment_intent=intent)
-        if order is None:
-            return Applied(StripeEvent.Outcome.UNKNOWN_ORDER)
-        if obj.get("refunded") is not True:
-            # Stripe sends charge.refunded for every refund, partial ones too: only a charge
-            # refunded in full refunds the order; a part of it is for staff to allocate.
-            order_payment_flag(order=order, reason=_partial_refund_reason(obj, order))
-            return Applied(StripeEvent.Outcome.FLAGGED, order)
-        return Applied(
-            _outcome(order_mark_refunded(order_id=order.pk, payment_intent=intent)), order
-        )
+    if event_type in REFUND_EVENT_TYPES | {"charge.refunded"}:
+        result = refund_event_apply(event_type=event_type, obj=obj)
+        return Applied(result.outcome, result.order, result.note)
+    if event_type == "charge.dispute.created":
+        result = dispute_apply(obj=obj)
+        return Applied(result.outcome, result.order, result.note)
     return Applied(StripeEvent.Outcome.IGNORED)
-
-
-def _partial_refund_reason(charge: dict, order: Order) -> str:
-    refunded, currency = charge.get("amount_refunded"), _text(charge, "currency", max_length=3)
-    if type(refunded) is not int or refunded < 0 or currency.lower() != order.currency.lower():
-        return "Stripe reports part of the payment refunded, amount unreadable: check Stripe."
-    amount = money_format(from_minor_units(refunded, currency))
-    return (
-        f"Stripe reports {amount} of {money_format(order.total)} refunded, outside the shop: "
-        "the order stays paid; allocate the refund to its lines."
-    )
 
 
 def _text(obj: dict, key: str, *, max_length: int) -> str:
@@ -202,7 +181,8 @@ def checkout_session_expire(*, order_id: int) -> bool:
 
 
 def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) -> int:
-    """Ask Stripe about pending orders whose webhook has not come; return how many changed.
+    """Ask Stripe about pending orders whose webhook has not come, and about refunds still
+    pending (payments.refunds.refund_reconcile); return how many changed.
 
     The answer goes through the same path as the webhook's, so a missed event never leaves a
     paid order pending, nor an expired session's bottles held. Orders are walked by id in
@@ -218,9 +198,11 @@ def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) ->
         changed += _reconcile(order_id, session_id)
         if time.monotonic() >= deadline:
             _cursor(order_id)
-            return changed
-    _cursor(0)  # a full round: the next run starts from the oldest
-    return changed
+            break
+    else:
+        _cursor(0)  # a full round: the next run starts from the oldest
+    # The refunds' turn, within what is left of the run's time: at least one is asked about.
+    return changed + refund_reconcile(deadline=deadline)
 
 
 def _cursor(order_id: int | None = None) -> int:

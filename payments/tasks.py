@@ -1,7 +1,7 @@
 from celery import shared_task
 from stripe import APIConnectionError, APIError, RateLimitError
 
-from payments import services
+from payments import refunds, services
 
 # Stripe or the network in trouble: worth another try later.
 TRANSIENT = (APIConnectionError, APIError, RateLimitError)
@@ -27,3 +27,16 @@ def payment_reconcile() -> int:
 )
 def checkout_session_expire(order_id: int) -> bool:
     return services.checkout_session_expire(order_id=order_id)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=30,
+    max_retries=5,
+)
+def refund_submit(refund_id: int) -> str | None:
+    """Send the refund to Stripe; return the outcome of its answer (None: not one to send)."""
+    result = refunds.refund_submit(refund_id=refund_id)
+    return None if result is None else result.outcome

@@ -2,11 +2,13 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.books import books_check, discrepancies
+from backoffice.books import books_check, books_stripe_check, discrepancies
 from orders.models import Order, OrderEvent, OrderItem
 from orders.refunds import RefundLineRequest, refund_fail, refund_request, refund_succeed
 from orders.services import order_place
 from orders.tests.factories import customer, pay
+from payments.refunds import refund_submit
+from payments.tests.sandbox import paid_order, running_sandbox, sandbox_dashboard_refund
 from shop.models import Wine
 from shop.tests.factories import WineFactory
 
@@ -71,3 +73,18 @@ def test_the_books_add_up_after_refunds_and_name_a_refund_miscounted(
             ],
         ),
     ]
+
+
+def test_the_stripe_check_names_an_order_whose_refunds_stripe_does_not_agree_with(settings):
+    with running_sandbox(settings) as sandbox:
+        order = paid_order(sandbox)
+        refund = refund_request(order_id=order.pk, amount=Decimal("5.00"), reason="", actor=None)
+        refund_submit(refund_id=refund.pk)
+        other = paid_order(sandbox)
+        assert books_stripe_check().wrong == []
+
+        sandbox_dashboard_refund(sandbox, payment_intent=other.payment_intent, amount_minor=300)
+
+        check = books_stripe_check()
+    assert check.checked == 2
+    assert check.wrong == [f"{other.number}: 0.00 refunded here, 3.00 at Stripe"]

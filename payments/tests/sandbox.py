@@ -9,15 +9,18 @@ refunds). The test cards are named in payments.sandbox.objects (REFUND_FAILS, ..
 import http.client
 import json
 import socket
+import uuid
 from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
 from core.money import to_minor_units
 from orders.models import Order
-from orders.tests.factories import OrderItemFactory
+from orders.services import order_mark_paid, order_place
+from orders.tests.factories import OrderItemFactory, customer
 from payments import stripe_client
 from payments.sandbox import start_in_thread
 from payments.sandbox.objects import SUCCEEDS
+from shop.tests.factories import WineFactory
 
 
 @contextmanager
@@ -126,6 +129,22 @@ def sandbox_settle_refunds(server) -> int:
 def api_calls(server) -> list[tuple[str, str]]:
     """Return (method, path) of every API request that reached the sandbox, answered or not."""
     return [(c["method"], c["path"]) for c in sandbox_get(server, "/_sandbox/requests")]
+
+
+def paid_order(server, *, card: str = SUCCEEDS) -> Order:
+    """Return an order of 3 bottles at 12.00 and 1 at 9.00 (of 10 in stock each), paid at the
+    sandbox with the card."""
+    wines = WineFactory(stock=10, price="12.00"), WineFactory(stock=10, price="9.00")
+    order = order_place(lines=[(wines[0].pk, 3), (wines[1].pk, 1)], customer=customer())
+    order_mark_paid(
+        order_id=order.pk,
+        payment_intent=f"pi_{uuid.uuid4().hex[:24]}",
+        amount_minor=to_minor_units(order.total, order.currency),
+        currency=order.currency,
+    )
+    order.refresh_from_db()
+    sandbox_payment_for(server, order, card=card)
+    return order
 
 
 def pending_with_session() -> Order:

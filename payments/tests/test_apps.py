@@ -1,16 +1,20 @@
 """Payments connects to orders: the Checkout Session of an order released unpaid is closed at
-Stripe (the local sandbox)."""
+Stripe (the local sandbox), and a refund written is sent to it."""
+
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from backoffice.tests.workers import broker_away
 from orders.exceptions import InvalidTransition
-from orders.models import Order
+from orders.models import Order, Refund
+from orders.refunds import refund_request
 from orders.services import order_cancel, order_expire, order_mark_paid
 from orders.tests.factories import OrderItemFactory
 from payments import stripe_client
 from payments.tasks import checkout_session_expire
-from payments.tests.sandbox import api_calls, sandbox_pay
+from payments.tests.sandbox import api_calls, paid_order, sandbox_pay
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +69,33 @@ def test_an_order_never_sent_to_stripe_is_released_without_a_call_to_stripe(
         order_expire(order_id=order.pk)
 
     assert api_calls(sandbox) == []
+
+
+def test_a_refund_requested_is_sent_to_stripe_once_it_is_committed(
+    sandbox, django_capture_on_commit_callbacks
+):
+    order = paid_order(sandbox)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refund_request(order_id=order.pk, amount=Decimal("5.00"), reason="", actor=None)
+        assert api_calls(sandbox) == []  # not before the refund is written for good
+
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.SUCCEEDED
+    assert api_calls(sandbox) == [("POST", "/v1/refunds")]
+
+
+def test_a_refund_requested_while_the_broker_is_away_waits_for_the_reconciliation(
+    sandbox, django_capture_on_commit_callbacks, caplog
+):
+    order = paid_order(sandbox)
+
+    with broker_away(), django_capture_on_commit_callbacks(execute=True):
+        refund = refund_request(order_id=order.pk, amount=Decimal("5.00"), reason="", actor=None)
+
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PENDING
+    assert api_calls(sandbox) == []
+    assert (
+        f"refund id {refund.pk} of order id {order.pk} waits for the reconciliation" in caplog.text
+    )

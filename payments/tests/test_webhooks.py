@@ -3,6 +3,7 @@ applied once whatever the order and number of deliveries."""
 
 import json
 import time
+from decimal import Decimal
 
 import pytest
 import stripe
@@ -15,16 +16,27 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from backoffice.books import books_check
-from core.money import money_format, to_minor_units
+from core.money import money_format
 from coupons.tests.factories import CouponFactory
-from orders.models import Order, OrderEmail
+from orders.models import Order, OrderEmail, Refund, RefundState
+from orders.refunds import refund_request
 from orders.services import order_place
-from orders.tests.factories import customer
+from orders.tests.factories import OrderItemFactory, customer
 from orders.tests.test_concurrency import run_together
 from payments.models import StripeEvent
+from payments.refunds import REFUND_EVENT_TYPES
 from payments.services import PAID_TYPES, UNPAID_TYPES
-from payments.tests.factories import checkout_session, event, out_of_order_deliveries, signed
+from payments.tests.factories import (
+    charge_object,
+    checkout_session,
+    dispute_object,
+    event,
+    out_of_order_deliveries,
+    refund_object,
+    signed,
+)
 from payments.tests.fuzz import JSON, examples, written
+from payments.tests.sandbox import sandbox_dashboard_refund, sandbox_get, sandbox_payment_for
 from shop.models import Wine
 from shop.tests.factories import WineFactory
 
@@ -33,10 +45,6 @@ pytestmark = pytest.mark.django_db
 STOCK = 10  # of every wine here, the order fixture's too
 
 URL = reverse("payments:webhook")
-
-
-def order_minor(order) -> int:
-    return to_minor_units(order.total, order.currency)
 
 
 def deliver(client, payload, **signing):
@@ -151,63 +159,116 @@ def test_a_payment_for_an_expired_order_is_flagged(client, order):
     assert order.payment_flagged
 
 
-def refunded_charge(session: dict, *, refunded: int) -> dict:
-    """Stripe's charge as charge.refunded carries it: amount_refunded counts every refund."""
-    return {
-        "id": "ch_1",
-        "object": "charge",
-        "payment_intent": session["payment_intent"],
-        "amount": session["amount_total"],
-        "amount_refunded": refunded,
-        "currency": session["currency"],
-        "refunded": refunded == session["amount_total"],
-    }
-
-
-def test_a_refund_of_the_whole_charge_marks_a_paid_order_refunded(client, order):
+def paid_at_the_sandbox(client, order, server) -> dict:
+    """Pay the order by its session's event and record the payment at the sandbox; return the
+    session."""
     session = checkout_session(order)
     deliver(client, event("checkout.session.completed", session))
-    deliver(client, event("charge.refunded", refunded_charge(session, refunded=order_minor(order))))
     order.refresh_from_db()
-    assert order.status == Order.Status.REFUNDED
-    assert not order.payment_flagged
+    sandbox_payment_for(server, order)
+    return session
 
 
-def test_a_partial_refund_made_in_stripe_leaves_the_order_paid_and_flags_it_for_staff(
-    client, order, django_capture_on_commit_callbacks, settings
+def charge_refunded(server, order) -> dict:
+    """Return the last charge.refunded the sandbox made about the order's payment."""
+    made = [
+        entry["event"]
+        for entry in sandbox_get(server, "/_sandbox/events")
+        if entry["event"]["type"] == "charge.refunded"
+        and entry["event"]["data"]["object"]["payment_intent"] == order.payment_intent
+    ]
+    return made[-1]
+
+
+def test_a_partial_refund_made_in_stripe_never_refunds_the_whole_order(
+    client, order, sandbox, django_capture_on_commit_callbacks, settings
 ):
     settings.STAFF_ALERT_EMAILS = ["cellar@example.com"]
-    session = checkout_session(order)
-    deliver(client, event("checkout.session.completed", session))
+    paid_at_the_sandbox(client, order, sandbox)
+    sandbox_dashboard_refund(sandbox, payment_intent=order.payment_intent, amount_minor=500)
     mail.outbox.clear()
+
+    # Only charge.refunded arrives (the refund's own events were lost): it asks Stripe.
     with django_capture_on_commit_callbacks(execute=True):
-        response = deliver(client, event("charge.refunded", refunded_charge(session, refunded=500)))
+        response = deliver(client, charge_refunded(sandbox, order))
+
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == Order.Status.PAID  # still to ship, still in the sales
+    assert (order.refund_state, order.refunded_amount) == (RefundState.PARTIAL, Decimal("5.00"))
     assert order.payment_flagged
-    assert order.payment_flag_reason.startswith(
-        f"Stripe reports 5.00 € of {money_format(order.total)} refunded, outside the shop"
-    )
-    assert order.events.filter(message=order.payment_flag_reason).count() == 1
+    assert "was made in Stripe's dashboard" in order.payment_flag_reason
     assert [m.to for m in mail.outbox] == [["cellar@example.com"]]
     stored = StripeEvent.objects.get(type="charge.refunded")
     assert stored.outcome == StripeEvent.Outcome.FLAGGED
 
-    # The rest refunded later: the charge is refunded in full, and so is the order.
-    deliver(client, event("charge.refunded", refunded_charge(session, refunded=order_minor(order))))
+    # The rest refunded later: the money is all given back, the order refunded in full.
+    sandbox_dashboard_refund(sandbox, payment_intent=order.payment_intent)
+    deliver(client, charge_refunded(sandbox, order))
     order.refresh_from_db()
-    assert order.status == Order.Status.REFUNDED
+    assert (order.refund_state, order.refunded_amount) == (RefundState.FULL, order.total)
+    assert Refund.objects.filter(order=order, kind=Refund.Kind.EXTERNAL).count() == 2
 
 
-def test_a_partial_refund_with_an_unreadable_amount_still_leaves_the_order_paid(client, order):
+def test_a_charge_refunded_whose_refunds_stripe_does_not_list_leaves_the_order_as_it_was(
+    client, order, sandbox
+):
     session = checkout_session(order)
     deliver(client, event("checkout.session.completed", session))
-    charge = {**refunded_charge(session, refunded=500), "amount_refunded": "500"}
-    deliver(client, event("charge.refunded", charge))
+    order.refresh_from_db()
+    charge = charge_object(order, amount_refunded=500)  # a payment the sandbox never saw
+
+    assert deliver(client, event("charge.refunded", charge)).status_code == 200
+
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
-    assert "amount unreadable" in order.payment_flag_reason
+    assert order.refunded_amount == 0
+    assert StripeEvent.objects.get(type="charge.refunded").outcome == StripeEvent.Outcome.NO_CHANGE
+
+
+@pytest.mark.parametrize("status", ["succeeded", "failed", "canceled", "pending"])
+def test_a_refund_event_settles_our_refund_by_its_metadata_once(client, order, status):
+    deliver(client, event("checkout.session.completed", checkout_session(order)))
+    order.refresh_from_db()
+    refund = refund_request(order_id=order.pk, amount=Decimal("5.00"), reason="", actor=None)
+    made = refund_object(order, amount_minor=500, refund_id=refund.pk, status=status)
+
+    answers = [deliver(client, event("refund.updated", made)).content for _ in range(2)]
+
+    refund.refresh_from_db()
+    expected = {"succeeded": "succeeded", "pending": "pending"}.get(status, "failed")
+    assert (refund.status, refund.stripe_refund_id) == (expected, made["id"])
+    assert answers == [b"Applied", b"No change needed"]
+
+
+def test_a_refund_event_naming_a_refund_of_another_order_is_flagged(client, order):
+    deliver(client, event("checkout.session.completed", checkout_session(order)))
+    order.refresh_from_db()
+    other = OrderItemFactory().order
+    Order.objects.filter(pk=other.pk).update(
+        status=Order.Status.PAID, paid_at=order.paid_at, payment_intent="pi_other"
+    )
+    theirs = refund_request(order_id=other.pk, amount=Decimal("1.00"), reason="", actor=None)
+
+    deliver(client, event("refund.created", refund_object(order, refund_id=theirs.pk)))
+
+    order.refresh_from_db()
+    theirs.refresh_from_db()
+    assert theirs.status == Refund.Status.PENDING
+    assert not Refund.objects.filter(order=order).exists()
+    assert order.payment_flagged and f"names refund #{theirs.pk}" in order.payment_flag_reason
+
+
+def test_a_dispute_flags_the_order_with_its_reason_and_amount(client, order):
+    deliver(client, event("checkout.session.completed", checkout_session(order)))
+    order.refresh_from_db()
+
+    response = deliver(client, event("charge.dispute.created", dispute_object(order)))
+
+    assert response.content == b"Flagged for staff"
+    order.refresh_from_db()
+    assert order.payment_flagged
+    assert f"(fraudulent, {money_format(order.total)}" in order.payment_flag_reason
 
 
 def test_events_about_unknown_orders_are_stored_and_answered(client, order):
@@ -296,7 +357,9 @@ def test_a_live_event_pays_with_a_live_key(client, order, settings):
 
 SESSION_FIELDS = ["id", "client_reference_id", "metadata", "payment_status", "status"]
 SESSION_FIELDS += ["amount_total", "currency", "payment_intent"]
-TYPES = sorted(PAID_TYPES | UNPAID_TYPES | {"charge.refunded", "customer.created"})
+TYPES = sorted(
+    PAID_TYPES | UNPAID_TYPES | REFUND_EVENT_TYPES | {"charge.refunded", "customer.created"}
+)
 
 
 def junk_session(order_pk: int):
