@@ -308,9 +308,12 @@ def test_the_sweep_takes_new_emails_before_hundreds_of_failed_or_deferred_ones(
 def test_an_attachment_registered_twice_goes_once_with_its_note(monkeypatch):
     monkeypatch.setattr(emails, "attachment_providers", {})
 
-    def card(order):
+    def card(email):
         return emails.Attachment(
-            "card.bin", order.number.encode(), "application/octet-stream", "A card is attached."
+            "card.bin",
+            email.order.number.encode(),
+            "application/octet-stream",
+            "A card is attached.",
         )
 
     emails.register_attachment(card, kind=OrderEmail.Kind.PAYMENT)
@@ -320,6 +323,8 @@ def test_an_attachment_registered_twice_goes_once_with_its_note(monkeypatch):
 
     assert emails.order_email_send(email_id=email.pk)
     [message] = mail.outbox
-    assert message.attachments == [("card.bin", order.number.encode(), "application/octet-stream")]
+    assert message.attachments == [
+        ("card.bin", email.order.number.encode(), "application/octet-stream")
+    ]
     assert "A card is attached." in message.body
     assert "<p>A card is attached.</p>" in message.alternatives[0][0]

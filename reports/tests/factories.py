@@ -117,3 +117,21 @@ def bulk_orders(count: int, *, wines=(), days: int = 40, prefix: str = "WS-BULK"
                 )
             )
     OrderItem.objects.bulk_create(items, batch_size=4000)
+
+
+def refunded(order: Order, *lines: tuple[int, int], amount: Decimal | None = None):
+    """Refund bottles of the order's lines, (line index, bottles) pairs, or an amount alone,
+    and record Stripe's word that the refund succeeded; return the refund."""
+    from orders.refunds import RefundLineRequest, refund_request, refund_succeed
+
+    items = list(order.items.order_by("pk"))
+    refund = refund_request(
+        order_id=order.pk,
+        lines=[RefundLineRequest(item_id=items[i].pk, quantity=n) for i, n in lines],
+        amount=amount,
+        reason="Corked",
+        actor=None,
+    )
+    refund_succeed(refund_id=refund.pk, stripe_refund_id=f"re_{refund.pk:08d}")
+    refund.refresh_from_db()
+    return refund
