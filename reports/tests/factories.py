@@ -135,3 +135,17 @@ def refunded(order: Order, *lines: tuple[int, int], amount: Decimal | None = Non
     refund_succeed(refund_id=refund.pk, stripe_refund_id=f"re_{refund.pk:08d}")
     refund.refresh_from_db()
     return refund
+
+
+def succeeded_refund(order: Order, amount: Decimal = Decimal("5.00")):
+    """Return a succeeded refund of an amount of the order, written as it is stored, with no
+    service run and so nothing announced (the credit note is left to the test to make)."""
+    from orders.models import Refund
+
+    return Refund.objects.create(
+        order=order,
+        kind=Refund.Kind.STAFF,
+        status=Refund.Status.SUCCEEDED,
+        amount=amount,
+        succeeded_at=timezone.now(),
+    )
