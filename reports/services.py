@@ -20,7 +20,7 @@ from reports.selectors import period_start
 logger = logging.getLogger(__name__)
 
 
-def _next_number(year: int, series=InvoiceSequence, prefix: str = "") -> tuple[int, str]:
+def _next_number(year: int, *, series=InvoiceSequence, prefix: str = "") -> tuple[int, str]:
     """Take the year's next number of the series (invoices, or credit notes) under a row lock:
     gap-free, since the caller's transaction creates the document with it or gives it back on
     rollback."""
