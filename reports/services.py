@@ -129,7 +129,9 @@ def _credit_note_numbered(refund_id: int, order_id: int) -> CreditNote:
     refund_lines = list(refund.lines.all())  # read before the year's counter is locked
     issued_at = timezone.now()
     year = timezone.localdate(issued_at).year
-    sequence, number = _next_number(year, CreditNoteSequence, settings.CREDIT_NOTE_NUMBER_PREFIX)
+    sequence, number = _next_number(
+        year, series=CreditNoteSequence, prefix=settings.CREDIT_NOTE_NUMBER_PREFIX
+    )
     snapshot = credit_note_snapshot(
         refund=refund,
         refund_lines=refund_lines,
@@ -138,7 +140,7 @@ def _credit_note_numbered(refund_id: int, order_id: int) -> CreditNote:
         number=number,
         issued_at=issued_at,
     )
-    credit_note = CreditNote.objects.create(
+    return CreditNote.objects.create(
         refund=refund,
         order=order,
         invoice=invoice,
@@ -149,7 +151,6 @@ def _credit_note_numbered(refund_id: int, order_id: int) -> CreditNote:
         issued_at=issued_at,
         snapshot=snapshot.to_json(),
     )
-    return credit_note
 
 
 def credit_note_ensure(*, refund_id: int) -> CreditNote:
