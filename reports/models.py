@@ -43,9 +43,10 @@ RENDERING = frozenset({"file", "rendered_at"})
 def _refuse_edits(fields, document: str = "invoice") -> None:
     edited = set(fields) - RENDERING
     if edited:
+        correction = "a credit note" if document == "invoice" else "another document"
         raise ValueError(
             f"An issued {document} is never edited ({', '.join(sorted(edited))}): "
-            "a correction is a credit note."
+            f"a correction is {correction}."
         )
 
 
