@@ -5,7 +5,7 @@ above orders (the Stripe dashboard link, the invoice's link, download and regene
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import (
     ClockedSchedule,
@@ -107,7 +107,7 @@ def _fieldsets(fieldsets) -> list:
             fields = _inserted(options["fields"], after="payment", new="stripe_payment")
             options = {**options, "fields": fields}
         if title == "Note":
-            composed.append(("Invoice", {"fields": ["invoice_link"]}))
+            composed.append(("Invoice", {"fields": ["invoice_link", "credit_notes"]}))
         composed.append((title, options))
     return composed
 
@@ -120,7 +120,12 @@ class OrderAdmin(orders_admin.OrderAdmin):
     list_display = _inserted(
         orders_admin.OrderAdmin.list_display, after="total", new="invoice_link"
     )
-    readonly_fields = [*orders_admin.OrderAdmin.readonly_fields, "stripe_payment", "invoice_link"]
+    readonly_fields = [
+        *orders_admin.OrderAdmin.readonly_fields,
+        "stripe_payment",
+        "invoice_link",
+        "credit_notes",
+    ]
     fieldsets = _fieldsets(orders_admin.OrderAdmin.fieldsets)
     actions = _inserted(
         orders_admin.OrderAdmin.actions, after="cancel_selected", new="regenerate_invoices"
@@ -147,6 +152,20 @@ class OrderAdmin(orders_admin.OrderAdmin):
             return "—"
         url = reverse("reports:invoice_download", args=[invoice.pk])
         return download_link(url, f"⤓ {invoice.number}")
+
+    @display(description="credit notes")
+    def credit_notes(self, order):
+        issued = [note for note in order.credit_notes.order_by("sequence") if note.file]
+        if not issued:
+            return "—"
+        return format_html_join(
+            " · ",
+            "{}",
+            (
+                (download_link(reverse("reports:credit_note_download", args=[note.pk]), note),)
+                for note in issued
+            ),
+        )
 
     @action(description="Generate the invoices again (same numbers)", permissions=["change"])
     def regenerate_invoices(self, request, queryset):

@@ -56,6 +56,7 @@ def _groups() -> list[dict]:
                 _model_item("Coupons", "sell", "coupons", "coupon"),
                 _model_item("Coupon batches", "stacks", "coupons", "couponbatch"),
                 _model_item("Invoices", "request_quote", "reports", "invoice"),
+                _model_item("Credit notes", "receipt", "reports", "creditnote"),
                 _model_item("Sales reports", "analytics", "reports", "report"),
                 _model_item("Stripe events", "webhook", "payments", "stripeevent"),
             ],

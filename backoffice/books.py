@@ -28,8 +28,8 @@ WHAT = {
     "stock": "initial - current stock = bottles of stock-holding orders less those refunds put "
     "back on sale; expired/canceled orders released once",
     "payments": "one paid transition per paid order, none twice; each Stripe event stored once",
-    "emails": "one email per paid order (confirmation and receipt), none before payment, each "
-    "sent once",
+    "emails": "one email per paid order (confirmation and receipt) and one per succeeded refund, "
+    "none before payment, each sent once",
     "coupons": "coupon uses = unreleased redemptions",
     "refunds": "each order's refunds committed and refunded = its refunds not failed and "
     "succeeded; each line's bottles refunded and restocked = its refund lines not failed and "
@@ -108,13 +108,20 @@ def _payments(check: Check) -> Check:
 
 def _emails(check: Check, *, sent: bool) -> Check:
     kinds = Counter(OrderEmail.objects.values_list("order_id", "kind"))
+    succeeded = Counter(
+        Refund.objects.filter(status=Refund.Status.SUCCEEDED).values_list("order_id", flat=True)
+    )
     sends = Count("events", filter=Q(events__kind=OrderEvent.Kind.EMAIL))
     for pk, number, paid_at, email_events in Order.objects.annotate(sends=sends).values_list(
         "pk", "number", "paid_at", "sends"
     ):
         check.checked += 1
         # Nothing is mailed before the customer pays (orders.services.order_place).
-        owed = {OrderEmail.Kind.CONFIRMATION: 0, OrderEmail.Kind.PAYMENT: int(paid_at is not None)}
+        owed = {
+            OrderEmail.Kind.CONFIRMATION: 0,
+            OrderEmail.Kind.PAYMENT: int(paid_at is not None),
+            OrderEmail.Kind.REFUND: succeeded[pk],  # each with its credit note
+        }
         for kind, count in owed.items():
             if kinds[pk, kind] != count:
                 check.wrong.append(f"{number}: {kinds[pk, kind]} {kind} emails owed, not {count}")

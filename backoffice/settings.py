@@ -351,6 +351,8 @@ SHOP_INVOICE_EMAIL = env("SHOP_INVOICE_EMAIL", default="")
 VAT_RATE = Decimal(env("VAT_RATE", default="0.20"))
 # Invoice numbers read PREFIX-YEAR-NNNNNN, gap-free within each year.
 INVOICE_NUMBER_PREFIX = env("INVOICE_NUMBER_PREFIX", default="INV")
+# Credit notes, a series of their own: CN-YEAR-NNNNNN.
+CREDIT_NOTE_NUMBER_PREFIX = env("CREDIT_NOTE_NUMBER_PREFIX", default="CN")
 # The morning sales report goes to these addresses and to the active staff of the group below.
 REPORT_EMAILS = env.list("REPORT_EMAILS", default=[])
 REPORT_GROUP = env("REPORT_GROUP", default="Merchants")

@@ -28,16 +28,18 @@ TEMPLATES = {
     OrderEmail.Kind.CONFIRMATION: ("emails/order_confirmation", "Your order {number}"),
     # The one email of an order: nothing is mailed before the customer pays.
     OrderEmail.Kind.PAYMENT: ("emails/payment_received", "Order {number} confirmed and paid"),
+    # With the credit note attached (reports registers it).
+    OrderEmail.Kind.REFUND: ("emails/refund_issued", "Refund for order {number}"),
 }
 
 
-def order_email_queue(*, order_id: int, kind: str) -> OrderEmail:
+def order_email_queue(*, order_id: int, kind: str, refund_id: int | None = None) -> OrderEmail:
     """Owe the customer an email; it is queued for a worker once the transaction commits.
 
-    Each kind is owed once per order (a unique constraint): call it from the one state change
-    that owes it.
+    Each kind is owed once per order, a refund notice once per refund (unique constraints):
+    call it from the one state change that owes it.
     """
-    email = OrderEmail.objects.create(order_id=order_id, kind=kind)
+    email = OrderEmail.objects.create(order_id=order_id, kind=kind, refund_id=refund_id)
     transaction.on_commit(lambda: order_email_publish(email.pk))
     return email
 
@@ -75,12 +77,14 @@ class Attachment(NamedTuple):
 
 
 # What the apps above orders attach to an order's email, by the email's kind: each provider
-# takes the order and returns its attachment, or None when it has none for it. The apps add
-# theirs in their AppConfig.ready (register_attachment).
-attachment_providers: dict[str, list[Callable[[Order], Attachment | None]]] = {}
+# takes the email (an OrderEmail, with its order and its refund) and returns its attachment, or
+# None when it has none for it. The apps add theirs in their AppConfig.ready
+# (register_attachment).
+Provider = Callable[[OrderEmail], Attachment | None]
+attachment_providers: dict[str, list[Provider]] = {}
 
 
-def register_attachment(provider: Callable[[Order], Attachment | None], *, kind: str) -> None:
+def register_attachment(provider: Provider, *, kind: str) -> None:
     """Attach what the provider returns to each email of that kind; registering twice is once."""
     providers = attachment_providers.setdefault(kind, [])
     if provider not in providers:
@@ -93,6 +97,8 @@ def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternative
     context = {
         "order": order,
         "items": list(order.items.all()),
+        "refund": email.refund,
+        "refund_lines": list(email.refund.lines.select_related("item")) if email.refund else [],
         "attachments": attachments,
         "shop_name": settings.SHOP_NAME,
     }
@@ -113,12 +119,12 @@ def _attachments_for(email_id: int) -> list[Attachment]:
     Made before the email's row is locked, so that what a provider locks to make its file (the
     year's invoice counter) is never held while a message goes out over SMTP.
     """
-    email = OrderEmail.objects.filter(pk=email_id, sent_at__isnull=True).select_related("order")
-    email = email.first()
+    email = OrderEmail.objects.filter(pk=email_id, sent_at__isnull=True)
+    email = email.select_related("order", "refund").first()
     if email is None:
         return []
     providers = attachment_providers.get(email.kind, [])
-    return [a for a in (provider(email.order) for provider in providers) if a is not None]
+    return [a for a in (provider(email) for provider in providers) if a is not None]
 
 
 def _locked(email_id: int) -> OrderEmail | None:

@@ -242,11 +242,22 @@ class OrderEmail(models.Model):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", "Order confirmation"
         PAYMENT = "payment", "Payment received"
+        REFUND = "refund", "Refund notice"
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="emails", verbose_name="order"
     )
     kind = models.CharField("kind", max_length=20, choices=Kind.choices)
+    # An order may have several refunds: a refund notice is owed once per refund, and only it
+    # names one.
+    refund = models.ForeignKey(
+        "Refund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name="refund",
+    )
     created = models.DateTimeField("created", auto_now_add=True)
     sent_at = models.DateTimeField("sent at", null=True, blank=True)
     attempts = models.PositiveSmallIntegerField("attempts", default=0)
@@ -260,7 +271,21 @@ class OrderEmail(models.Model):
         verbose_name = "order email"
         verbose_name_plural = "order emails"
         constraints = [
-            models.UniqueConstraint(fields=["order", "kind"], name="order_email_once_per_kind")
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=~models.Q(kind="refund"),
+                name="order_email_once_per_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["refund"],
+                condition=models.Q(refund__isnull=False),
+                name="order_email_once_per_refund",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="refund", refund__isnull=False)
+                | (~models.Q(kind="refund") & models.Q(refund__isnull=True)),
+                name="order_email_refund_names_its_refund",
+            ),
         ]
         indexes = [
             models.Index(fields=["sent_at", "created"], name="order_email_unsent_idx"),

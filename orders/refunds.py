@@ -39,9 +39,10 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from core.money import quantize
+from orders.emails import order_email_queue
 from orders.events import order_event_record
 from orders.exceptions import RefundNotAllowed, RefundTooLarge
-from orders.models import Order, OrderEvent, OrderItem, Refund, RefundLine
+from orders.models import Order, OrderEmail, OrderEvent, OrderItem, Refund, RefundLine
 from orders.services import (
     _change_status,
     _lock_wines,
@@ -442,6 +443,7 @@ def refund_succeed(*, refund_id: int, stripe_refund_id: str = "") -> bool:
     )
     if refund.cancels_order:
         _cancel_refunded(order, refund)
+    order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.REFUND, refund_id=refund.pk)
     announce_refund_succeeded(refund)
     return True
 
@@ -556,6 +558,7 @@ def refund_record_external(
         reason=f"A refund of {amount} {order.currency} was made in Stripe's dashboard "
         f"({stripe_refund_id}): allocate it to lines, saying which bottles go back on sale.",
     )
+    order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.REFUND, refund_id=refund.pk)
     announce_refund_succeeded(refund)
     return refund
 

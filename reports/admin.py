@@ -9,7 +9,7 @@ from unfold.decorators import action, display
 
 from reports.exceptions import InvalidPeriod
 from reports.invoices import InvoiceSnapshot
-from reports.models import Invoice, Report
+from reports.models import CreditNote, Invoice, Report
 from reports.services import invoice_regenerate, report_period, report_request, report_retry
 
 STATUS_LABELS = {
@@ -74,6 +74,51 @@ class InvoiceAdmin(ModelAdmin):
         self.message_user(
             request, f"{queryset.count()} invoice(s) generated again.", messages.SUCCESS
         )
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ModelAdmin):
+    list_display = ["number", "order", "refund_shown", "amount", "issued_at", "download"]
+    list_select_related = ["order", "refund"]
+    search_fields = ["number", "order__number", "order__email", "order__last_name"]
+    date_hierarchy = "issued_at"
+    fields = [
+        "number",
+        "order",
+        "refund_shown",
+        "invoice",
+        "amount",
+        "issued_at",
+        "rendered_at",
+        "download",
+        "what_it_shows",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # a credit note is made when its refund succeeds
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an issued credit note is never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # credit note numbers are gap-free: a credit note is never deleted
+
+    @display(description="refund")
+    def refund_shown(self, credit_note):
+        return f"#{credit_note.refund_id}: {credit_note.refund}"
+
+    @display(description="snapshot")
+    def what_it_shows(self, credit_note):
+        shown = json.dumps(credit_note.snapshot, ensure_ascii=False, indent=2)
+        return format_html('<pre class="text-xs whitespace-pre-wrap">{}</pre>', shown)
+
+    @display(description="PDF")
+    def download(self, credit_note):
+        if not credit_note.file:
+            return "being made"
+        url = reverse("reports:credit_note_download", args=[credit_note.pk])
+        return download_link(url, "Download")
 
 
 class ReportForm(forms.ModelForm):

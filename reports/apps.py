@@ -12,10 +12,19 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from orders.emails import register_attachment
         from orders.models import OrderEmail
-        from orders.signals import order_paid
+        from orders.signals import order_paid, refund_succeeded
 
         order_paid.connect(_queue_invoice, dispatch_uid="reports-queue-invoice")
+        refund_succeeded.connect(_queue_credit_note, dispatch_uid="reports-queue-credit-note")
         register_attachment(_invoice_attachment, kind=OrderEmail.Kind.PAYMENT)
+        register_attachment(_credit_note_attachment, kind=OrderEmail.Kind.REFUND)
+
+
+def _queue(task, object_id: int) -> None:
+    try:
+        task.apply_async(args=[object_id], retry=False)
+    except Exception:  # a broker away: the email that carries the document makes it when sent
+        logger.warning("Broker unavailable: %s(%s,) was not queued.", task.name, object_id)
 
 
 def _queue_invoice(sender, *, order_id: int, **kwargs) -> None:
@@ -23,21 +32,41 @@ def _queue_invoice(sender, *, order_id: int, **kwargs) -> None:
     email, which makes sure it exists before attaching it."""
     from reports.tasks import invoice_ensure
 
-    try:
-        invoice_ensure.apply_async(args=[order_id], retry=False)
-    except Exception:  # a broker away: the payment email makes the invoice when it is sent
-        logger.warning("Broker unavailable: %s(%s,) was not queued.", invoice_ensure.name, order_id)
+    _queue(invoice_ensure, order_id)
 
 
-def _invoice_attachment(order):
-    """Return the paid order's invoice as the payment email's attachment, made now if needed."""
+def _queue_credit_note(sender, *, refund_id: int, **kwargs) -> None:
+    """Queue the succeeded refund's credit note. Whichever runs first makes it, this task or
+    the refund email, which makes sure it exists before attaching it."""
+    from reports.tasks import credit_note_ensure
+
+    _queue(credit_note_ensure, refund_id)
+
+
+def _pdf(document, note: str):
     from orders.emails import Attachment
+
+    with document.file.open("rb") as pdf:
+        content = pdf.read()
+    return Attachment(document.filename, content, "application/pdf", note)
+
+
+def _invoice_attachment(email):
+    """Return the paid order's invoice as the payment email's attachment, made now if needed."""
     from reports.services import invoice_ensure
 
-    if order.paid_at is None:
+    if email.order.paid_at is None:
         return None
-    invoice = invoice_ensure(order_id=order.pk)
-    with invoice.file.open("rb") as pdf:
-        content = pdf.read()
-    note = f"Your invoice {invoice.number} is attached."
-    return Attachment(invoice.filename, content, "application/pdf", note)
+    invoice = invoice_ensure(order_id=email.order_id)
+    return _pdf(invoice, f"Your invoice {invoice.number} is attached.")
+
+
+def _credit_note_attachment(email):
+    """Return the refund's credit note as the refund email's attachment, made now if needed."""
+    from orders.models import Refund
+    from reports.services import credit_note_ensure
+
+    if email.refund is None or email.refund.status != Refund.Status.SUCCEEDED:
+        return None
+    credit_note = credit_note_ensure(refund_id=email.refund_id)
+    return _pdf(credit_note, f"Your credit note {credit_note.number} is attached.")

@@ -194,6 +194,7 @@ class Document:
     note: str
     reference: str  # what the footer names after the document ("Order WS-…")
     currency_symbol: str
+    header: tuple[str, ...] = tuple(HEADER)  # the table's columns
 
 
 def long_date(value: date | None) -> str:
@@ -245,7 +246,8 @@ def _lines(document: Document) -> Table:
     rows = [
         [
             text(line.wine_name, cell),
-            str(line.vintage or "NV"),
+            # A line without a SKU is no wine (a credit note's goodwill line): no vintage either.
+            str(line.vintage or "NV") if line.sku else "",
             line.sku,
             str(line.quantity),
             money_format(line.unit_price, symbol=document.currency_symbol),
@@ -253,7 +255,7 @@ def _lines(document: Document) -> Table:
         ]
         for line in document.lines
     ]
-    table = Table([HEADER, *rows], colWidths=WIDTHS, repeatRows=1)
+    table = Table([list(document.header), *rows], colWidths=WIDTHS, repeatRows=1)
     table.setStyle(table_style(numeric_from=3))
     return table
 

@@ -7,3 +7,7 @@ class NotInvoiceable(DomainError):
 
 class InvalidPeriod(DomainError):
     """A report was asked for a period that cannot be reported on."""
+
+
+class NotCreditable(DomainError):
+    """The refund has not succeeded, so it has no credit note."""

@@ -21,26 +21,60 @@ class InvoiceSequence(models.Model):
         return f"{self.year}: {self.last}"
 
 
-# What may be written to an invoice once it exists: its PDF, drawn again from its snapshot.
+class CreditNoteSequence(models.Model):
+    """The last credit note number given in a year: a series of its own, locked the same way."""
+
+    year = models.PositiveSmallIntegerField("year", unique=True)
+    last = models.PositiveIntegerField("last number", default=0)
+
+    class Meta:
+        verbose_name = "credit note sequence"
+        verbose_name_plural = "credit note sequences"
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+# What may be written to an issued document (an invoice, a credit note) once it exists: its
+# PDF, drawn again from its snapshot.
 RENDERING = frozenset({"file", "rendered_at"})
 
 
-def _refuse_edits(fields) -> None:
+def _refuse_edits(fields, document: str = "invoice") -> None:
     edited = set(fields) - RENDERING
     if edited:
+        correction = "a credit note" if document == "invoice" else "another document"
         raise ValueError(
-            f"An issued invoice is never edited ({', '.join(sorted(edited))}): "
-            "a correction is a credit note."
+            f"An issued {document} is never edited ({', '.join(sorted(edited))}): "
+            f"a correction is {correction}."
         )
 
 
-class InvoiceQuerySet(models.QuerySet):
+class IssuedQuerySet(models.QuerySet):
+    """Updates of issued documents: only their PDF may be written again."""
+
     def update(self, **kwargs):
-        _refuse_edits(kwargs)
+        _refuse_edits(kwargs, self.model._meta.verbose_name)
         return super().update(**kwargs)
 
 
-class Invoice(models.Model):
+class IssuedDocument(models.Model):
+    """What an issued document's save() allows: a new one, or its PDF drawn again."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if not self._state.adding:
+            if update_fields is None:  # a whole save writes every field again
+                raise ValueError(
+                    f"An issued {self._meta.verbose_name} is saved again only with update_fields."
+                )
+            _refuse_edits(update_fields, self._meta.verbose_name)
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+
+class Invoice(IssuedDocument):
     """An invoice: numbered once, and never edited.
 
     It is created with its number and its snapshot (everything its PDF shows, see
@@ -64,7 +98,7 @@ class Invoice(models.Model):
     rendered_at = models.DateTimeField("rendered", null=True, blank=True, editable=False)
     snapshot = models.JSONField("snapshot", editable=False)
 
-    objects = InvoiceQuerySet.as_manager()
+    objects = IssuedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-year", "-sequence"]
@@ -77,16 +111,64 @@ class Invoice(models.Model):
     def __str__(self):
         return self.number
 
-    def save(self, *args, update_fields=None, **kwargs):
-        if not self._state.adding:
-            if update_fields is None:  # a whole save writes every field again
-                raise ValueError("An issued invoice is saved again only with update_fields.")
-            _refuse_edits(update_fields)
-        super().save(*args, update_fields=update_fields, **kwargs)
-
     @property
     def filename(self) -> str:
         return f"invoice-{self.number}.pdf"
+
+
+class CreditNote(IssuedDocument):
+    """A credit note: what a succeeded refund gave back, citing the order's invoice.
+
+    One per succeeded refund, numbered in a yearly series of its own (CreditNoteSequence) and
+    created with the snapshot of everything its PDF shows (reports.credit_notes), under the
+    order's lock, as an invoice is; it is never edited either, only its PDF drawn again.
+    """
+
+    refund = models.OneToOneField(
+        "orders.Refund",
+        on_delete=models.PROTECT,
+        related_name="credit_note",
+        verbose_name="refund",
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        verbose_name="order",
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        verbose_name="cited invoice",
+    )
+    number = models.CharField("number", max_length=30, unique=True, editable=False)
+    year = models.PositiveSmallIntegerField("year", editable=False)
+    sequence = models.PositiveIntegerField("number in the year", editable=False)
+    amount = models.DecimalField("amount refunded", max_digits=12, decimal_places=2)
+    issued_at = models.DateTimeField("issued", editable=False)
+    file = models.FileField(
+        "PDF", storage=private_storage, upload_to="credit-notes/", blank=True, max_length=200
+    )
+    rendered_at = models.DateTimeField("rendered", null=True, blank=True, editable=False)
+    snapshot = models.JSONField("snapshot", editable=False)
+
+    objects = IssuedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "-sequence"]
+        verbose_name = "credit note"
+        verbose_name_plural = "credit notes"
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="credit_note_sequence_unique")
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def filename(self) -> str:
+        return f"credit-note-{self.number}.pdf"
 
 
 class Report(models.Model):

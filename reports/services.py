@@ -1,31 +1,35 @@
-"""Invoices and sales reports: every write to them goes through here."""
+"""Invoices, credit notes and sales reports: every write to them goes through here."""
 
 import logging
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from orders.models import Refund
+from orders.selectors import refund_get
 from orders.services import order_invoice_note, order_lock
-from reports.exceptions import InvalidPeriod, NotInvoiceable
+from reports.credit_notes import CreditNoteSnapshot, credit_note_pdf, credit_note_snapshot
+from reports.exceptions import InvalidPeriod, NotCreditable, NotInvoiceable
 from reports.invoices import InvoiceSnapshot, invoice_pdf, invoice_snapshot
-from reports.models import Invoice, InvoiceSequence, Report
+from reports.models import CreditNote, CreditNoteSequence, Invoice, InvoiceSequence, Report
 from reports.selectors import period_start
 
 logger = logging.getLogger(__name__)
 
 
-def _next_number(year: int) -> tuple[int, str]:
-    """Take the year's next invoice number under a row lock: gap-free, since the caller's
-    transaction creates the invoice with it or gives it back on rollback."""
-    from django.conf import settings
-
-    InvoiceSequence.objects.bulk_create([InvoiceSequence(year=year)], ignore_conflicts=True)
-    sequence = InvoiceSequence.objects.select_for_update().get(year=year)
+def _next_number(year: int, *, series=InvoiceSequence, prefix: str = "") -> tuple[int, str]:
+    """Take the year's next number of the series (invoices, or credit notes) under a row lock:
+    gap-free, since the caller's transaction creates the document with it or gives it back on
+    rollback."""
+    prefix = prefix or settings.INVOICE_NUMBER_PREFIX
+    series.objects.bulk_create([series(year=year)], ignore_conflicts=True)
+    sequence = series.objects.select_for_update().get(year=year)
     sequence.last += 1
     sequence.save(update_fields=["last"])
-    return sequence.last, f"{settings.INVOICE_NUMBER_PREFIX}-{year}-{sequence.last:06d}"
+    return sequence.last, f"{prefix}-{year}-{sequence.last:06d}"
 
 
 @transaction.atomic
@@ -99,6 +103,82 @@ def invoice_regenerate(*, order_id: int, actor=None) -> Invoice:
         _render(invoice)
         order_invoice_note(order_id=order_id, number=invoice.number, actor=actor, regenerated=True)
     return invoice
+
+
+def _refund_succeeded(refund_id: int) -> Refund:
+    refund = refund_get(refund_id=refund_id)
+    if refund is None or refund.status != Refund.Status.SUCCEEDED:
+        state = "missing" if refund is None else refund.get_status_display().lower()
+        raise NotCreditable(
+            f"Refund #{refund_id} is {state}: only a refund that succeeded has a credit note."
+        )
+    return refund
+
+
+@transaction.atomic
+def _credit_note_numbered(refund_id: int, order_id: int) -> CreditNote:
+    """Return the refund's credit note, numbering it the first time with the snapshot of what
+    it shows: the order's lock makes two callers for one refund (or two refunds of one order)
+    wait for each other, as for invoices, and the number is taken last, briefly."""
+    order = order_lock(order_id=order_id)
+    existing = CreditNote.objects.filter(refund_id=refund_id).first()
+    if existing:
+        return existing
+    refund = _refund_succeeded(refund_id)
+    invoice = Invoice.objects.get(order=order)
+    refund_lines = list(refund.lines.all())  # read before the year's counter is locked
+    issued_at = timezone.now()
+    year = timezone.localdate(issued_at).year
+    sequence, number = _next_number(
+        year, series=CreditNoteSequence, prefix=settings.CREDIT_NOTE_NUMBER_PREFIX
+    )
+    snapshot = credit_note_snapshot(
+        refund=refund,
+        refund_lines=refund_lines,
+        order=order,
+        invoice=invoice,
+        number=number,
+        issued_at=issued_at,
+    )
+    return CreditNote.objects.create(
+        refund=refund,
+        order=order,
+        invoice=invoice,
+        number=number,
+        year=year,
+        sequence=sequence,
+        amount=refund.amount,
+        issued_at=issued_at,
+        snapshot=snapshot.to_json(),
+    )
+
+
+def credit_note_ensure(*, refund_id: int) -> CreditNote:
+    """Return the succeeded refund's credit note, numbering and rendering it the first time.
+
+    It cites the order's invoice, made first if the order has none yet. Idempotent: a second
+    call returns the same credit note, number and file. As for invoices, the number is taken in
+    a short transaction of its own and the PDF rendered after it. Raises NotCreditable for a
+    refund that has not succeeded.
+    """
+    refund = _refund_succeeded(refund_id)
+    invoice_ensure(order_id=refund.order_id)
+    credit_note = _credit_note_numbered(refund_id, refund.order_id)
+    if credit_note.file:
+        return credit_note
+    with transaction.atomic():
+        credit_note = CreditNote.objects.select_for_update().get(pk=credit_note.pk)
+        if not credit_note.file:  # another process may have rendered it meanwhile
+            _render_credit_note(credit_note)
+    return credit_note
+
+
+def _render_credit_note(credit_note: CreditNote) -> None:
+    """Write the credit note's PDF from its snapshot; the caller holds its lock."""
+    pdf = credit_note_pdf(CreditNoteSnapshot.from_json(credit_note.snapshot))
+    credit_note.file.save(credit_note.filename, ContentFile(pdf), save=False)
+    credit_note.rendered_at = timezone.now()
+    credit_note.save(update_fields=["file", "rendered_at"])
 
 
 def _enqueue_report(report_id: int) -> None:

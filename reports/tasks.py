@@ -21,6 +21,11 @@ def invoice_ensure(order_id: int) -> str:
     return services.invoice_ensure(order_id=order_id).number
 
 
+@shared_task(**RETRIED)
+def credit_note_ensure(refund_id: int) -> str:
+    return services.credit_note_ensure(refund_id=refund_id).number
+
+
 @shared_task(**RETRIED, **LONG)
 def report_build(report_id: int) -> str:
     return services.report_build(report_id=report_id).status

@@ -1,11 +1,12 @@
-"""Downloads of invoices and reports: private files, served only to staff allowed to see them."""
+"""Downloads of invoices, credit notes and reports: private files, served only to staff allowed
+to see them."""
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 
-from reports.models import Invoice, Report
+from reports.models import CreditNote, Invoice, Report
 
 REPORT_FILES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
@@ -26,6 +27,14 @@ def invoice_download(request, pk: int):
         raise PermissionDenied
     invoice = get_object_or_404(Invoice, pk=pk)
     return _serve(invoice.file, invoice.filename, "application/pdf")
+
+
+@staff_member_required
+def credit_note_download(request, pk: int):
+    if not request.user.has_perm("reports.view_creditnote"):
+        raise PermissionDenied
+    credit_note = get_object_or_404(CreditNote, pk=pk)
+    return _serve(credit_note.file, credit_note.filename, "application/pdf")
 
 
 @staff_member_required

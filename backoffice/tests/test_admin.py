@@ -6,8 +6,8 @@ from django.urls import reverse
 from orders.models import Order
 from orders.tests.factories import OrderFactory
 from reports.models import Invoice
-from reports.services import invoice_ensure
-from reports.tests.factories import paid_order
+from reports.services import credit_note_ensure, invoice_ensure
+from reports.tests.factories import paid_order, succeeded_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +49,13 @@ def test_regenerate_action_keeps_numbers_and_skips_unpaid_orders(admin_client):
     assert Invoice.objects.get(order=fresh).sequence == 2
     assert not Invoice.objects.filter(order=pending).exists()
     assert "has not been paid" in response.content.decode()
+
+
+def test_order_page_links_its_credit_notes(admin_client):
+    order = paid_order()
+    change = reverse("admin:orders_order_change", args=[order.pk])
+    notes = [credit_note_ensure(refund_id=succeeded_refund(order).pk) for _ in range(2)]
+    page = admin_client.get(change).content.decode()
+    for note in notes:
+        assert reverse("reports:credit_note_download", args=[note.pk]) in page
+        assert note.number in page

@@ -1,8 +1,11 @@
+import re
 from datetime import timedelta
+from decimal import Decimal
 from email.headerregistry import Address
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,8 +13,9 @@ from backoffice.celery import app as celery_app
 from backoffice.tests import workers
 from orders import emails
 from orders.models import Order, OrderEmail, OrderEvent
+from orders.refunds import RefundLineRequest, refund_record_external, refund_request, refund_succeed
 from orders.services import order_place
-from orders.tests.factories import OrderFactory, OrderItemFactory, customer, pay
+from orders.tests.factories import OrderFactory, OrderItemFactory, customer, paid_order, pay
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -308,9 +312,12 @@ def test_the_sweep_takes_new_emails_before_hundreds_of_failed_or_deferred_ones(
 def test_an_attachment_registered_twice_goes_once_with_its_note(monkeypatch):
     monkeypatch.setattr(emails, "attachment_providers", {})
 
-    def card(order):
+    def card(email):
         return emails.Attachment(
-            "card.bin", order.number.encode(), "application/octet-stream", "A card is attached."
+            "card.bin",
+            email.order.number.encode(),
+            "application/octet-stream",
+            "A card is attached.",
         )
 
     emails.register_attachment(card, kind=OrderEmail.Kind.PAYMENT)
@@ -320,6 +327,76 @@ def test_an_attachment_registered_twice_goes_once_with_its_note(monkeypatch):
 
     assert emails.order_email_send(email_id=email.pk)
     [message] = mail.outbox
-    assert message.attachments == [("card.bin", order.number.encode(), "application/octet-stream")]
+    assert message.attachments == [
+        ("card.bin", email.order.number.encode(), "application/octet-stream")
+    ]
     assert "A card is attached." in message.body
     assert "<p>A card is attached.</p>" in message.alternatives[0][0]
+
+
+def pdfs_of(message) -> list[tuple[str, bytes]]:
+    return [
+        (part.get_filename(), part.get_content())
+        for part in message.iter_attachments()
+        if part.get_content_type() == "application/pdf"
+    ]
+
+
+def test_a_refund_sends_one_email_carrying_its_credit_note_though_delivered_twice(
+    smtp_server, django_capture_on_commit_callbacks
+):
+    order = paid_order(("30.00", 3))
+    item = order.items.get()
+    line = RefundLineRequest(item_id=item.pk, quantity=1, restock=True)
+    refund = refund_request(order_id=order.pk, lines=[line], reason="Corked", actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert refund_succeed(refund_id=refund.pk, stripe_refund_id="re_test_1")
+    email = order.emails.get(kind=OrderEmail.Kind.REFUND)
+    assert email.refund == refund and email.sent_at is not None
+    assert emails.order_email_send(email_id=email.pk) is False  # delivered again
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not refund_succeed(refund_id=refund.pk, stripe_refund_id="re_test_1")
+
+    [received] = smtp_server.to(order.email)
+    message = received.message
+    assert message["Subject"] == f"Refund for order {order.number}"
+    [(filename, content)] = pdfs_of(message)
+    number = re.fullmatch(r"credit-note-(CN-\d{4}-000001)\.pdf", filename).group(1)
+    assert content.startswith(b"%PDF")
+    body = message.get_body(("plain",)).get_content()
+    assert "1 × " + item.wine_name in body and "30.00" in body
+    assert f"Your credit note {number} is attached." in body
+    html = message.get_body(("html",)).get_content()
+    assert f"<p>Your credit note {number} is attached.</p>" in html
+    assert (
+        order.events.filter(kind=OrderEvent.Kind.EMAIL, message__startswith="Refund").count() == 1
+    )
+
+
+def test_each_refund_of_an_order_is_owed_its_own_email_once(django_capture_on_commit_callbacks):
+    order = paid_order(("20.00", 2))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = refund_record_external(
+            order_id=order.pk, stripe_refund_id="re_dash_1", amount=Decimal("5.00")
+        )
+        second = refund_record_external(
+            order_id=order.pk, stripe_refund_id="re_dash_2", amount=Decimal("7.00")
+        )
+    sent = order.emails.filter(kind=OrderEmail.Kind.REFUND).order_by("pk")
+    assert [(email.refund, email.sent_at is not None) for email in sent] == [
+        (first, True),
+        (second, True),
+    ]
+    refund_mails = [m for m in mail.outbox if m.subject == f"Refund for order {order.number}"]
+    assert len(refund_mails) == 2
+    assert "Goodwill refund" in refund_mails[0].body and "5.00" in refund_mails[0].body
+    assert [a[0].startswith("credit-note-CN-") for m in refund_mails for a in m.attachments] == [
+        True,
+        True,
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.REFUND, refund=first)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.REFUND)  # names no refund
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.PAYMENT)  # owed once already

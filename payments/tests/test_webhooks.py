@@ -198,7 +198,11 @@ def test_a_partial_refund_made_in_stripe_never_refunds_the_whole_order(
     assert (order.refund_state, order.refunded_amount) == (RefundState.PARTIAL, Decimal("5.00"))
     assert order.payment_flagged
     assert "was made in Stripe's dashboard" in order.payment_flag_reason
-    assert [m.to for m in mail.outbox] == [["cellar@example.com"]]
+    # Staff are alerted; the customer is told of the refund, with its credit note.
+    alerts = [m for m in mail.outbox if m.to == ["cellar@example.com"]]
+    notices = [m for m in mail.outbox if m.subject == f"Refund for order {order.number}"]
+    assert (len(alerts), len(notices), len(mail.outbox)) == (1, 1, 2)
+    assert notices[0].attachments[0][0].startswith("credit-note-CN-")
     stored = StripeEvent.objects.get(type="charge.refunded")
     assert stored.outcome == StripeEvent.Outcome.FLAGGED
 

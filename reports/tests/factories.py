@@ -117,3 +117,35 @@ def bulk_orders(count: int, *, wines=(), days: int = 40, prefix: str = "WS-BULK"
                 )
             )
     OrderItem.objects.bulk_create(items, batch_size=4000)
+
+
+def refunded(order: Order, *lines: tuple[int, int], amount: Decimal | None = None):
+    """Refund bottles of the order's lines, (line index, bottles) pairs, or an amount alone,
+    and record Stripe's word that the refund succeeded; return the refund."""
+    from orders.refunds import RefundLineRequest, refund_request, refund_succeed
+
+    items = list(order.items.order_by("pk"))
+    refund = refund_request(
+        order_id=order.pk,
+        lines=[RefundLineRequest(item_id=items[i].pk, quantity=n) for i, n in lines],
+        amount=amount,
+        reason="Corked",
+        actor=None,
+    )
+    refund_succeed(refund_id=refund.pk, stripe_refund_id=f"re_{refund.pk:08d}")
+    refund.refresh_from_db()
+    return refund
+
+
+def succeeded_refund(order: Order, amount: Decimal = Decimal("5.00")):
+    """Return a succeeded refund of an amount of the order, written as it is stored, with no
+    service run and so nothing announced (the credit note is left to the test to make)."""
+    from orders.models import Refund
+
+    return Refund.objects.create(
+        order=order,
+        kind=Refund.Kind.STAFF,
+        status=Refund.Status.SUCCEEDED,
+        amount=amount,
+        succeeded_at=timezone.now(),
+    )

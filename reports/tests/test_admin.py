@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -7,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order
-from reports.models import Invoice, Report
-from reports.services import invoice_ensure
-from reports.tests.factories import paid_order
+from reports.models import CreditNote, Invoice, Report
+from reports.services import credit_note_ensure, invoice_ensure
+from reports.tests.factories import paid_order, succeeded_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +111,23 @@ def test_a_viewer_cannot_download_without_the_invoice_permission(django_user_mod
     assert button not in page.content.decode()
     assert client.get(button).status_code == 403
     assert client.get(reverse("reports:invoice_download", args=[invoice.pk])).status_code == 403
+
+
+def test_credit_notes_are_listed_read_only_with_their_download(admin_client):
+    refund = succeeded_refund(paid_order(first_name="Zoë"), Decimal("7.50"))
+    credit_note = credit_note_ensure(refund_id=refund.pk)
+    listing = admin_client.get(reverse("admin:reports_creditnote_changelist")).content.decode()
+    assert credit_note.number in listing
+    assert credit_note.order.number in listing
+    assert f"#{refund.pk}" in listing and "7.50" in listing
+    assert reverse("reports:credit_note_download", args=[credit_note.pk]) in listing
+    assert reverse("admin:reports_creditnote_add") not in listing
+
+    change = reverse("admin:reports_creditnote_change", args=[credit_note.pk])
+    page = admin_client.get(change).content.decode()
+    assert "Zoë" in page and credit_note.invoice.number in page
+    assert 'name="_save"' not in page
+    assert admin_client.post(change, {"number": "CN-0"}).status_code == 403
+    delete = reverse("admin:reports_creditnote_delete", args=[credit_note.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert CreditNote.objects.get().number == credit_note.number

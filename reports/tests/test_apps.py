@@ -1,5 +1,6 @@
 """Reports connects to orders: a paid order's invoice is queued, and attached to its payment
-email, made once whichever comes first."""
+email, made once whichever comes first; so is a succeeded refund's credit note, attached to its
+refund email."""
 
 from decimal import Decimal
 
@@ -11,8 +12,8 @@ from orders.models import OrderEmail, OrderEvent
 from orders.services import order_mark_paid, order_place
 from orders.tests.factories import customer
 from reports import tasks
-from reports.models import Invoice, InvoiceSequence
-from reports.tests.factories import ACCENTED_WINES, paid_order
+from reports.models import CreditNote, CreditNoteSequence, Invoice, InvoiceSequence
+from reports.tests.factories import ACCENTED_WINES, paid_order, refunded
 from reports.tests.pdf import pdf_text, read_invoice
 from shop.tests.factories import WineFactory
 
@@ -73,3 +74,41 @@ def test_an_unpaid_order_gets_neither_email_nor_invoice(django_capture_on_commit
         order_place(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
     assert mail.outbox == []
     assert not Invoice.objects.exists()
+
+
+def test_a_refund_email_carries_the_credit_note_made_once_though_the_task_runs_twice(
+    django_capture_on_commit_callbacks,
+):
+    order = paid_order(((ACCENTED_WINES[0], Decimal("30.00"), 3),), first_name="Zoë")
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refunded(order, (0, 1))
+    credit_note = CreditNote.objects.get(refund=refund)
+    assert tasks.credit_note_ensure.delay(refund.pk).get() == credit_note.number  # again
+
+    assert CreditNoteSequence.objects.get().last == 1
+    [message] = mail.outbox
+    assert message.subject == f"Refund for order {order.number}"
+    [(filename, content, mimetype)] = message.attachments
+    assert (filename, mimetype) == (f"credit-note-{credit_note.number}.pdf", "application/pdf")
+    assert content == read_invoice(credit_note)
+    assert ACCENTED_WINES[0] in pdf_text(content) and "Zoë" in pdf_text(content)
+    assert f"Your credit note {credit_note.number} is attached." in message.body
+
+
+def test_a_refund_while_the_broker_is_away_gets_its_credit_note_with_its_email(
+    django_capture_on_commit_callbacks, caplog
+):
+    from backoffice.tests.workers import broker_away
+    from orders.emails import order_email_send
+
+    order = paid_order()
+    with broker_away(), django_capture_on_commit_callbacks(execute=True):
+        refund = refunded(order, (0, 2))
+    assert "credit_note_ensure" in caplog.text and "was not queued" in caplog.text
+    assert not CreditNote.objects.exists() and mail.outbox == []
+
+    email = OrderEmail.objects.get(refund=refund)
+    assert order_email_send(email_id=email.pk)  # the sweep's delivery, once the broker is back
+    credit_note = CreditNote.objects.get()
+    [(filename, _, _)] = mail.outbox[0].attachments
+    assert filename == credit_note.filename

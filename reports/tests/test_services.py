@@ -7,11 +7,13 @@ from django.core import mail
 from django.utils import timezone
 
 from orders.models import Order, OrderItem
+from orders.refunds import RefundLineRequest, refund_fail, refund_request
 from orders.tests.factories import OrderFactory
 from orders.tests.test_concurrency import run_together
-from reports.exceptions import InvalidPeriod, NotInvoiceable
-from reports.models import Invoice, InvoiceSequence, Report
+from reports.exceptions import InvalidPeriod, NotCreditable, NotInvoiceable
+from reports.models import CreditNote, CreditNoteSequence, Invoice, InvoiceSequence, Report
 from reports.services import (
+    credit_note_ensure,
     invoice_ensure,
     invoice_regenerate,
     report_build,
@@ -19,7 +21,14 @@ from reports.services import (
     report_request,
     report_retry,
 )
-from reports.tests.factories import ACCENTED_WINES, DAY, at, paid_order
+from reports.tests.factories import (
+    ACCENTED_WINES,
+    DAY,
+    at,
+    paid_order,
+    refunded,
+    succeeded_refund,
+)
 from reports.tests.pdf import pdf_text, read_invoice
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +159,96 @@ def test_one_order_invoiced_by_many_at_once_gets_one_number(postgres_only):
     from core.models import StoredFile
 
     assert StoredFile.objects.filter(name__startswith="invoices/").count() == 1
+
+
+def test_a_refund_gets_one_credit_note_with_one_number_citing_the_invoice():
+    order = paid_order()
+    invoice = invoice_ensure(order_id=order.pk)
+    refund = refunded(order, (0, 1))
+    first = credit_note_ensure(refund_id=refund.pk)
+    again = credit_note_ensure(refund_id=refund.pk)
+
+    assert again.pk == first.pk and again.file.name == first.file.name
+    assert first.number == f"CN-{first.year}-000001"
+    assert (first.refund, first.order, first.invoice) == (refund, order, invoice)
+    assert first.amount == refund.amount == Decimal("25.00")
+    assert first.snapshot["invoice_number"] == invoice.number
+    assert first.file.storage.exists(first.file.name) and first.rendered_at
+    assert CreditNoteSequence.objects.get().last == 1
+    assert InvoiceSequence.objects.get().last == 1  # a series of its own
+
+
+def test_credit_notes_of_one_order_follow_each_other_without_gaps():
+    order = paid_order((("Château Lagrézette Cahors", Decimal("25.00"), 3),))
+    numbers = [credit_note_ensure(refund_id=refunded(order, (0, 1)).pk).number for _ in range(3)]
+    year = timezone.localdate().year
+    assert numbers == [f"CN-{year}-{n:06d}" for n in (1, 2, 3)]
+    assert Invoice.objects.count() == 1  # all three cite the one invoice
+
+
+def test_a_credit_note_is_made_for_an_order_not_invoiced_yet_citing_its_new_invoice():
+    order = paid_order()
+    credit_note = credit_note_ensure(refund_id=succeeded_refund(order).pk)
+    invoice = Invoice.objects.get(order=order)
+    assert credit_note.invoice == invoice
+    assert credit_note.snapshot["invoice_number"] == invoice.number
+
+
+def test_a_refund_that_has_not_succeeded_has_no_credit_note_and_takes_no_number():
+    order = paid_order((("Château Lagrézette Cahors", Decimal("25.00"), 2),))
+    item = order.items.get()
+    line = RefundLineRequest(item_id=item.pk, quantity=1)
+    pending = refund_request(order_id=order.pk, lines=[line], reason="", actor=None)
+    with pytest.raises(NotCreditable, match="pending"):
+        credit_note_ensure(refund_id=pending.pk)
+    refund_fail(refund_id=pending.pk, reason="card expired")
+    with pytest.raises(NotCreditable, match="failed"):
+        credit_note_ensure(refund_id=pending.pk)
+    assert not CreditNote.objects.exists()
+    assert not CreditNoteSequence.objects.filter(last__gt=0).exists()
+    assert not Invoice.objects.exists()  # refused before anything was made
+
+
+def test_an_issued_credit_note_is_never_edited_only_drawn_again():
+    credit_note = credit_note_ensure(refund_id=succeeded_refund(paid_order()).pk)
+    with pytest.raises(ValueError, match="never edited"):
+        CreditNote.objects.filter(pk=credit_note.pk).update(number="CN-0")
+    credit_note.amount = Decimal("1.00")
+    with pytest.raises(ValueError, match="only with update_fields"):
+        credit_note.save()
+    with pytest.raises(ValueError, match="amount"):
+        credit_note.save(update_fields=["amount"])
+    credit_note.save(update_fields=["rendered_at"])  # drawing it again is allowed
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_concurrent_credit_notes_take_consecutive_numbers(postgres_only):
+    refunds = [succeeded_refund(paid_order()) for _ in range(8)]
+    results = run_together(8, lambda i: credit_note_ensure(refund_id=refunds[i].pk))
+    assert all(isinstance(r, CreditNote) for r in results), results
+    assert sorted(r.sequence for r in results) == list(range(1, 9))
+    assert CreditNoteSequence.objects.get().last == 8
+    assert InvoiceSequence.objects.get().last == 8  # each order invoiced once, on the way
+    for credit_note in CreditNote.objects.select_related("invoice", "refund"):
+        assert credit_note.file
+        assert credit_note.snapshot["number"] == credit_note.number
+        assert credit_note.snapshot["invoice_number"] == credit_note.invoice.number
+        assert credit_note.invoice.order_id == credit_note.refund.order_id
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_one_refund_credited_by_many_at_once_gets_one_number(postgres_only):
+    refund = succeeded_refund(paid_order())
+    results = run_together(6, lambda i: credit_note_ensure(refund_id=refund.pk))
+    assert all(isinstance(r, CreditNote) for r in results), results
+    assert {r.number for r in results} == {results[0].number}
+    assert CreditNote.objects.count() == 1
+    assert CreditNoteSequence.objects.get().last == 1
+    from core.models import StoredFile
+
+    assert StoredFile.objects.filter(name__startswith="credit-notes/").count() == 1
 
 
 def test_report_periods_are_checked_and_start_on_their_first_day(

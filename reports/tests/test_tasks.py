@@ -6,10 +6,10 @@ import pytest
 
 from backoffice.tests.workers import Worker, wait_for
 from reports import tasks
-from reports.models import Invoice, Report
+from reports.models import CreditNote, Invoice, Report
 from reports.services import report_request
 from reports.tasks import report_build
-from reports.tests.factories import paid_order
+from reports.tests.factories import paid_order, succeeded_refund
 
 
 def test_the_morning_report_is_scheduled_at_half_past_six():
@@ -25,6 +25,14 @@ def test_the_invoice_task_makes_the_invoice_once_and_answers_its_number():
     first = tasks.invoice_ensure.delay(order.pk).get()
     again = tasks.invoice_ensure.delay(order.pk).get()
     assert first == again == Invoice.objects.get(order=order).number
+
+
+@pytest.mark.django_db
+def test_the_credit_note_task_makes_the_credit_note_once_and_answers_its_number():
+    refund = succeeded_refund(paid_order())
+    first = tasks.credit_note_ensure.delay(refund.pk).get()
+    again = tasks.credit_note_ensure.delay(refund.pk).get()
+    assert first == again == CreditNote.objects.get(refund=refund).number
 
 
 def finished(report_id: int, seen: list[str]) -> bool:

@@ -1,0 +1,156 @@
+"""The credit note: the snapshot taken when it is numbered, and its page drawn from that snapshot.
+
+A credit note says what a succeeded refund gave back on an order and cites the order's invoice,
+which is never edited. Its page has the invoice's layout (reports.documents): the seller, the
+credit note's number and date, the invoice it cites and its date, the order, the customer as the
+invoice names them, one line per refunded order line (bottles and the money given back for
+them, the coupon's share taken off), or one goodwill line for money given back beyond its
+bottles (an amount alone, or a refund made in Stripe's dashboard), then the amount refunded and
+the VAT it contains.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from reports.documents import (
+    HEADER,
+    Customer,
+    Document,
+    Line,
+    OrderRef,
+    Seller,
+    Total,
+    VatShare,
+    document_pdf,
+    long_date,
+    order_ref,
+    seller_now,
+    snapshot_dump,
+    snapshot_load,
+    vat_share,
+)
+from reports.invoices import InvoiceSnapshot
+from reports.pdf import percent
+
+GOODWILL = "Goodwill refund"
+
+
+@dataclass(frozen=True)
+class CreditNoteSnapshot:
+    """Everything a credit note shows, as it was when it was numbered."""
+
+    number: str
+    issued_on: date
+    seller: Seller
+    customer: Customer
+    order: OrderRef
+    invoice_number: str
+    invoice_issued_on: date
+    currency: str
+    currency_symbol: str
+    lines: tuple[Line, ...]
+    amount: Decimal
+    vat: tuple[VatShare, ...]
+    amount_excluding_vat: Decimal
+    version: int = 1
+
+    def to_json(self) -> dict:
+        return snapshot_dump(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CreditNoteSnapshot":
+        return snapshot_load(cls, data)
+
+
+def refunded_line(refund_line) -> Line:
+    """Return a refund's line (RefundLine, with its item) as the credit note shows it: the
+    bottles at the price they were sold, and the money given back for them."""
+    item = refund_line.item
+    return Line(
+        sku=item.sku,
+        wine_name=item.wine_name,
+        vintage=item.vintage,
+        unit_price=item.unit_price,
+        quantity=refund_line.quantity,
+        line_total=refund_line.amount,
+    )
+
+
+def goodwill_line(amount: Decimal) -> Line:
+    return Line(
+        sku="", wine_name=GOODWILL, vintage=None, unit_price=amount, quantity=1, line_total=amount
+    )
+
+
+def credit_note_snapshot(
+    *, refund, refund_lines, order, invoice, number: str, issued_at: datetime
+) -> CreditNoteSnapshot:
+    """Return what the credit note numbered number shows for the refund and its lines
+    (RefundLine rows with their items), citing the order's invoice (an Invoice).
+
+    The customer, the currency's symbol and the VAT rate are the invoice's: the credit note
+    corrects that invoice. The seller is the one issuing the note, as the settings name it now.
+    """
+    cited = InvoiceSnapshot.from_json(invoice.snapshot)
+    lines = [refunded_line(line) for line in refund_lines]
+    beyond = refund.amount - sum((line.line_total for line in lines), Decimal("0.00"))
+    if beyond > 0:
+        lines.append(goodwill_line(beyond))
+    # One rate per order, as on its invoice.
+    vat = (vat_share(refund.amount, cited.vat[0].rate),)
+    return CreditNoteSnapshot(
+        number=number,
+        issued_on=timezone.localdate(issued_at),
+        seller=seller_now(),
+        customer=cited.customer,
+        order=order_ref(order),
+        invoice_number=invoice.number,
+        invoice_issued_on=cited.issued_on,
+        currency=order.currency,
+        currency_symbol=cited.currency_symbol,
+        lines=tuple(lines),
+        amount=refund.amount,
+        vat=vat,
+        amount_excluding_vat=refund.amount - sum(share.amount for share in vat),
+    )
+
+
+def credit_note_document(snapshot: CreditNoteSnapshot) -> Document:
+    """Return the credit note's page, from its snapshot only."""
+    cites = f"invoice {snapshot.invoice_number} of {long_date(snapshot.invoice_issued_on)}"
+    totals = [
+        Total("Amount refunded", snapshot.amount, emphasis=True),
+        *(Total(f"of which VAT {percent(share.rate)}", share.amount) for share in snapshot.vat),
+        Total("Excluding VAT", snapshot.amount_excluding_vat),
+    ]
+    return Document(
+        kind="Credit note",
+        number=snapshot.number,
+        facts=(
+            ("Credit note", snapshot.number),
+            ("Date", long_date(snapshot.issued_on)),
+            ("Cites invoice", snapshot.invoice_number),
+            ("Invoice date", long_date(snapshot.invoice_issued_on)),
+            ("Order", snapshot.order.number),
+        ),
+        seller=snapshot.seller,
+        customer_label="Credited to",
+        customer=snapshot.customer,
+        lines=snapshot.lines,
+        totals=tuple(totals),
+        note=(
+            f"This credit note cites {cites} and gives back the amount refunded, VAT included. "
+            f"Amounts in {snapshot.currency}."
+        ),
+        reference=f"Order {snapshot.order.number}",
+        currency_symbol=snapshot.currency_symbol,
+        header=(*HEADER[:-1], "Refunded"),
+    )
+
+
+def credit_note_pdf(snapshot: CreditNoteSnapshot) -> bytes:
+    """Return the credit note's PDF, drawn from its snapshot alone."""
+    return document_pdf(credit_note_document(snapshot))
