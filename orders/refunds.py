@@ -288,6 +288,19 @@ def _stripe_id_keep(order: Order, refund: Refund, stripe_refund_id: str) -> bool
     return True
 
 
+def _lines_write(refund: Refund, priced) -> None:
+    RefundLine.objects.bulk_create(
+        RefundLine(
+            refund=refund,
+            item=line.item,
+            quantity=line.quantity,
+            restock=line.restock,
+            amount=line.amount,
+        )
+        for line in priced
+    )
+
+
 @transaction.atomic
 def refund_request(
     *,
@@ -324,16 +337,7 @@ def refund_request(
         reason=reason,
         created_by=actor,
     )
-    RefundLine.objects.bulk_create(
-        RefundLine(
-            refund=refund,
-            item=line.item,
-            quantity=line.quantity,
-            restock=line.restock,
-            amount=line.amount,
-        )
-        for line in priced
-    )
+    _lines_write(refund, priced)
     Order.objects.filter(pk=order.pk).update(
         refunds_committed=_plus("refunds_committed", amount), updated=timezone.now()
     )
@@ -579,16 +583,7 @@ def refund_allocate(*, refund_id: int, lines: Sequence[RefundLineRequest], actor
         raise RefundNotAllowed(f"Refund #{refund.pk} is allocated to lines already.")
     items = list(order.items.all())
     priced = _fit(refund_lines_price(order=order, items=items, lines=lines), refund.amount)
-    RefundLine.objects.bulk_create(
-        RefundLine(
-            refund=refund,
-            item=line.item,
-            quantity=line.quantity,
-            restock=line.restock,
-            amount=line.amount,
-        )
-        for line in priced
-    )
+    _lines_write(refund, priced)
     _bottles_count({line.item.pk: line.quantity for line in priced}, "refunded_quantity")
     restocked = _restock(priced)
     refund.allocated = True

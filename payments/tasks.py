@@ -5,6 +5,14 @@ from payments import refunds, services
 
 # Stripe or the network in trouble: worth another try later.
 TRANSIENT = (APIConnectionError, APIError, RateLimitError)
+# Calls to Stripe that are safe to repeat (idempotent), tried again while it is in trouble.
+RETRIED = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 30,
+    "max_retries": 5,
+}
 
 
 @shared_task(
@@ -18,24 +26,12 @@ def payment_reconcile() -> int:
     return services.payment_reconcile()
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=30,
-    max_retries=5,
-)
+@shared_task(**RETRIED)
 def checkout_session_expire(order_id: int) -> bool:
     return services.checkout_session_expire(order_id=order_id)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=30,
-    max_retries=5,
-)
+@shared_task(**RETRIED)
 def refund_submit(refund_id: int) -> str | None:
     """Send the refund to Stripe; return the outcome of its answer (None: not one to send)."""
     result = refunds.refund_submit(refund_id=refund_id)

@@ -22,14 +22,13 @@ from reports.documents import (
     Line,
     OrderRef,
     Seller,
+    Snapshot,
     Total,
     VatShare,
     document_pdf,
     long_date,
     order_ref,
     seller_now,
-    snapshot_dump,
-    snapshot_load,
     vat_share,
 )
 from reports.invoices import InvoiceSnapshot
@@ -39,7 +38,7 @@ GOODWILL = "Goodwill refund"
 
 
 @dataclass(frozen=True)
-class CreditNoteSnapshot:
+class CreditNoteSnapshot(Snapshot):
     """Everything a credit note shows, as it was when it was numbered."""
 
     number: str
@@ -56,13 +55,6 @@ class CreditNoteSnapshot:
     vat: tuple[VatShare, ...]
     amount_excluding_vat: Decimal
     version: int = 1
-
-    def to_json(self) -> dict:
-        return snapshot_dump(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> "CreditNoteSnapshot":
-        return snapshot_load(cls, data)
 
 
 def refunded_line(refund_line) -> Line:
@@ -126,9 +118,9 @@ def credit_note_document(snapshot: CreditNoteSnapshot) -> Document:
         *(Total(f"of which VAT {percent(share.rate)}", share.amount) for share in snapshot.vat),
         Total("Excluding VAT", snapshot.amount_excluding_vat),
     ]
-    return Document(
+    return Document.of(
+        snapshot,
         kind="Credit note",
-        number=snapshot.number,
         facts=(
             ("Credit note", snapshot.number),
             ("Date", long_date(snapshot.issued_on)),
@@ -136,17 +128,12 @@ def credit_note_document(snapshot: CreditNoteSnapshot) -> Document:
             ("Invoice date", long_date(snapshot.invoice_issued_on)),
             ("Order", snapshot.order.number),
         ),
-        seller=snapshot.seller,
         customer_label="Credited to",
-        customer=snapshot.customer,
-        lines=snapshot.lines,
         totals=tuple(totals),
         note=(
             f"This credit note cites {cites} and gives back the amount refunded, VAT included. "
             f"Amounts in {snapshot.currency}."
         ),
-        reference=f"Order {snapshot.order.number}",
-        currency_symbol=snapshot.currency_symbol,
         header=(*HEADER[:-1], "Refunded"),
     )
 

@@ -145,6 +145,17 @@ def snapshot_dump(value):
     return value
 
 
+class Snapshot:
+    """What a numbered document shows, kept as JSON with it: invoices and credit notes."""
+
+    def to_json(self) -> dict:
+        return snapshot_dump(self)
+
+    @classmethod
+    def from_json(cls, data: dict):
+        return snapshot_load(cls, data)
+
+
 def snapshot_load(kind: type, data):
     """Return the snapshot of dataclass kind that snapshot_dump wrote as data."""
     if data is None:
@@ -195,6 +206,19 @@ class Document:
     reference: str  # what the footer names after the document ("Order WS-…")
     currency_symbol: str
     header: tuple[str, ...] = tuple(HEADER)  # the table's columns
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, **layout) -> "Document":
+        """Return the page of a numbered document: what every snapshot holds, plus layout."""
+        return cls(
+            number=snapshot.number,
+            seller=snapshot.seller,
+            customer=snapshot.customer,
+            lines=snapshot.lines,
+            reference=f"Order {snapshot.order.number}",
+            currency_symbol=snapshot.currency_symbol,
+            **layout,
+        )
 
 
 def long_date(value: date | None) -> str:

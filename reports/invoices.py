@@ -17,6 +17,7 @@ from reports.documents import (
     Line,
     OrderRef,
     Seller,
+    Snapshot,
     Total,
     VatShare,
     customer_of,
@@ -25,15 +26,13 @@ from reports.documents import (
     long_date,
     order_ref,
     seller_now,
-    snapshot_dump,
-    snapshot_load,
     vat_share,
 )
 from reports.pdf import percent
 
 
 @dataclass(frozen=True)
-class InvoiceSnapshot:
+class InvoiceSnapshot(Snapshot):
     """Everything an invoice shows, as it was when it was numbered."""
 
     number: str
@@ -52,13 +51,6 @@ class InvoiceSnapshot:
     total_excluding_vat: Decimal
     # The shape of the snapshot: a reader of older invoices knows which one it holds.
     version: int = 1
-
-    def to_json(self) -> dict:
-        return snapshot_dump(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> "InvoiceSnapshot":
-        return snapshot_load(cls, data)
 
 
 def invoice_snapshot(*, order, items, number: str, issued_at: datetime) -> InvoiceSnapshot:
@@ -93,26 +85,21 @@ def invoice_document(snapshot: InvoiceSnapshot) -> Document:
     totals += [Total(f"of which VAT {percent(share.rate)}", share.amount) for share in snapshot.vat]
     totals.append(Total("Total excluding VAT", snapshot.total_excluding_vat))
     rates = " and ".join(percent(share.rate) for share in snapshot.vat)
-    return Document(
+    return Document.of(
+        snapshot,
         kind="Invoice",
-        number=snapshot.number,
         facts=(
             ("Invoice number", snapshot.number),
             ("Invoice date", long_date(snapshot.issued_on)),
             ("Order", snapshot.order.number),
             ("Paid on", long_date(snapshot.order.paid_on)),
         ),
-        seller=snapshot.seller,
         customer_label="Billed to",
-        customer=snapshot.customer,
-        lines=snapshot.lines,
         totals=tuple(totals),
         note=(
             f"Prices include VAT at {rates}. "
             f"Amounts in {snapshot.currency}. Thank you for your order."
         ),
-        reference=f"Order {snapshot.order.number}",
-        currency_symbol=snapshot.currency_symbol,
     )
 
 
