@@ -442,14 +442,14 @@ def order_checkout_session_store(*, order_id: int, session_id: str) -> OrderEven
 
 
 @transaction.atomic
-def order_invoice_note(
-    *, order_id: int, number: str, actor=None, regenerated: bool = False
+def order_document_note(
+    *, order_id: int, title: str, number: str, actor=None, regenerated: bool = False
 ) -> OrderEvent:
-    """Note the order's invoice on its timeline: once when it is numbered, and each time it is
-    generated again."""
+    """Note a document issued for the order (an invoice, a credit note) on its timeline: once
+    when it is numbered, and each time it is generated again."""
     return order_event_record(
         order_id=order_id,
         kind=OrderEvent.Kind.NOTE,
-        message=f"Invoice {number} generated again." if regenerated else f"Invoice {number}.",
+        message=f"{title} {number} generated again." if regenerated else f"{title} {number}.",
         actor=actor,
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from orders.models import Refund
 from orders.selectors import refund_get
-from orders.services import order_invoice_note, order_lock
+from orders.services import order_document_note, order_lock
 from reports.credit_notes import CreditNoteSnapshot, credit_note_pdf, credit_note_snapshot
 from reports.exceptions import InvalidPeriod, NotCreditable, NotInvoiceable
 from reports.invoices import InvoiceSnapshot, invoice_pdf, invoice_snapshot
@@ -56,7 +56,7 @@ def _invoice_numbered(order_id: int) -> Invoice:
         issued_at=issued_at,
         snapshot=snapshot.to_json(),
     )
-    order_invoice_note(order_id=order.pk, number=number)
+    order_document_note(order_id=order.pk, title="Invoice", number=number)
     return invoice
 
 
@@ -101,7 +101,9 @@ def invoice_regenerate(*, order_id: int, actor=None) -> Invoice:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         _render(invoice)
-        order_invoice_note(order_id=order_id, number=invoice.number, actor=actor, regenerated=True)
+        order_document_note(
+            order_id=order_id, title="Invoice", number=invoice.number, actor=actor, regenerated=True
+        )
     return invoice
 
 
@@ -140,6 +142,7 @@ def _credit_note_numbered(refund_id: int, order_id: int) -> CreditNote:
         number=number,
         issued_at=issued_at,
     )
+    order_document_note(order_id=order.pk, title="Credit note", number=number)
     return CreditNote.objects.create(
         refund=refund,
         order=order,

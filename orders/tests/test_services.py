@@ -16,8 +16,8 @@ from orders.services import (
     order_cancel,
     order_checkout_session_store,
     order_contact_update,
+    order_document_note,
     order_expire_unpaid,
-    order_invoice_note,
     order_lock,
     order_place,
     order_ship,
@@ -209,15 +209,21 @@ def test_storing_a_checkout_session_keeps_its_id_and_notes_it_on_the_timeline():
     ]
 
 
-def test_an_invoice_is_noted_when_numbered_and_each_time_it_is_generated_again(admin_user):
+def test_a_document_is_noted_when_numbered_and_each_time_it_is_generated_again(admin_user):
     order = OrderFactory(status=Order.Status.PAID)
-    order_invoice_note(order_id=order.pk, number="INV-2026-000001")
-    order_invoice_note(
-        order_id=order.pk, number="INV-2026-000001", actor=admin_user, regenerated=True
+    order_document_note(order_id=order.pk, title="Invoice", number="INV-2026-000001")
+    order_document_note(
+        order_id=order.pk,
+        title="Invoice",
+        number="INV-2026-000001",
+        actor=admin_user,
+        regenerated=True,
     )
+    order_document_note(order_id=order.pk, title="Credit note", number="CN-2026-000001")
     assert list(order.events.values_list("kind", "message", "actor")) == [
         (OrderEvent.Kind.NOTE, "Invoice INV-2026-000001.", None),
         (OrderEvent.Kind.NOTE, "Invoice INV-2026-000001 generated again.", admin_user.pk),
+        (OrderEvent.Kind.NOTE, "Credit note CN-2026-000001.", None),
     ]
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
