@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -49,14 +50,20 @@ def revenue_chart(days: list[dict]) -> str:
 
 def _sales_card(title: str, days: list[dict]) -> dict:
     revenue = sum((row["revenue"] for row in days), Decimal("0.00"))
-    return {"title": title, "money": revenue, "detail": f"{sum(r['orders'] for r in days)} orders"}
+    detail = f"{sum(r['orders'] for r in days)} orders"
+    refunds = sum(row["refunds"] for row in days)
+    if refunds:
+        detail += f", {refunds} refund{pluralize(refunds)}"
+    return {"title": title, "money": revenue, "detail": detail}
 
 
 def sales_dashboard() -> dict:
     """Return the merchant's figures: KPIs, 30 days of revenue, statuses, wines, coupons.
 
+    Revenue is net of refunds, each taken off on the local day it succeeded (reports.selectors).
     The KPIs of today, 7 and 30 days add up the rows of revenue per local day, and the counters
-    come from the orders-by-status query: five queries in all, whatever the number of orders.
+    come from the orders-by-status query: the same queries, whatever the number of orders and
+    refunds.
     """
     today = timezone.localdate()
     first = today - timedelta(days=CHART_DAYS - 1)

@@ -46,7 +46,8 @@ def _bar_chart(title: str, labels: list[str], values: list[float], *, horizontal
     if not horizontal and len(labels) > 10:
         axis_labels.angle, axis_labels.boxAnchor, axis_labels.dy = 90, "e", -2
     chart.valueAxis.labels.fontName, chart.valueAxis.labels.fontSize = FONT, 6.5
-    chart.valueAxis.valueMin = 0
+    # A day whose refunds outweigh its sales has a bar below zero.
+    chart.valueAxis.valueMin = min(0, *values) if values else 0
     chart.valueAxis.forceZero = True
     if not any(values):
         chart.valueAxis.valueMax = 1
@@ -68,7 +69,8 @@ def _section(title: str, table) -> KeepTogether:
 
 
 def sales_pdf(report, summary: SalesSummary) -> bytes:
-    """Return the PDF of a report: key figures, charts, wines, categories, countries, coupons."""
+    """Return the PDF of a report: key figures, refunds, charts, wines, categories, countries,
+    coupons."""
     figures = [
         ["Orders", "Revenue", "Average order", "Bottles", "Coupon discounts"],
         [
@@ -86,6 +88,8 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
         text(period_title(report.kind, summary), style("sub", size=11, textColor=WINE)),
         Spacer(1, 6 * mm),
         key,
+        Spacer(1, 4 * mm),
+        _section("Refunds", _refunds_table(summary)),
         Spacer(1, 6 * mm),
     ]
     if len(summary.by_day) > 1:
@@ -150,8 +154,10 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
     story.append(
         text(
             f"Sales are orders paid or shipped, counted on the day they were paid "
-            f"({settings.TIME_ZONE}); refunded, canceled and expired orders are left out. "
-            f"Wine, category and country revenue is before coupon discounts. "
+            f"({settings.TIME_ZONE}); canceled and expired orders are left out. Revenue and "
+            f"bottles are net of refunds, taken off on the day each refund succeeded, whatever "
+            f"the day of the sale. Wine, category and country revenue is before coupon "
+            f"discounts. "
             f"Made {made:%d %B %Y %H:%M}.",
             style("note", size=7.5, textColor=MUTED),
         )
@@ -161,6 +167,18 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
         title=f"Sales report {period_title(report.kind, summary)}",
         footer=f"{settings.SHOP_NAME} · Sales report · {period_title(report.kind, summary)}",
     )
+
+
+def _refunds_table(summary: SalesSummary) -> Table:
+    table = Table(
+        [
+            ["Refunds", "Amount refunded", "Bottles restocked"],
+            [str(summary.refunds), money_format(summary.refunded), str(summary.restocked)],
+        ],
+        colWidths=[CHART_WIDTH / 3] * 3,
+    )
+    table.setStyle(table_style(numeric_from=0))
+    return table
 
 
 def _named_rows(rows: list[dict]) -> tuple:
@@ -173,10 +191,14 @@ def _named_rows(rows: list[dict]) -> tuple:
 
 
 def csv_rows(summary: SalesSummary):
-    """Yield the report's rows under CSV_HEADER: one section after the other."""
+    """Yield the report's rows under CSV_HEADER: one section after the other. Revenue is net of
+    the refunds that succeeded in the period, which the refunds rows count (orders is then the
+    number of refunds, revenue the amount refunded)."""
     yield ["period", f"{summary.start:%Y-%m-%d} to {summary.last_day:%Y-%m-%d}", "", "", "", ""]
     yield ["total", "all sales", summary.orders, summary.units, summary.revenue, summary.discount]
     yield ["total", "average order", "", "", summary.average_order, ""]
+    yield ["refunds", "refunds", summary.refunds, "", summary.refunded, ""]
+    yield ["refunds", "bottles restocked", "", summary.restocked, "", ""]
     for row in summary.by_day:
         yield ["day", f"{row['day']:%Y-%m-%d}", row["orders"], "", row["revenue"], ""]
     for row in summary.top_wines:

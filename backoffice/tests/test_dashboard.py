@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from orders.models import Order
-from reports.tests.factories import bulk_orders, paid_order
+from orders.models import Order, Refund
+from reports.tests.factories import bulk_orders, paid_order, refunded
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +60,23 @@ def test_kpis_count_local_days_and_only_sales(admin_client):
         assert fragment in content
 
 
+def test_revenue_is_net_of_refunds_on_the_day_they_succeeded(admin_client):
+    order = paid_order(paid_at=local(10, 12))  # 2 bottles at 25.00
+    paid_order(paid_at=local(0, 9))
+    refund = refunded(order, (0, 1))  # 25.00, succeeded now
+    Refund.objects.filter(pk=refund.pk).update(succeeded_at=local(0, 10))
+
+    response = admin_client.get(INDEX)
+
+    assert kpi(response, "Revenue today")["money"] == Decimal("25.00")
+    assert kpi(response, "Revenue today")["detail"] == "1 orders, 1 refund"
+    assert kpi(response, "Revenue, 30 days")["money"] == Decimal("75.00")
+    assert kpi(response, "Average order, 30 days")["money"] == Decimal("37.50")
+    assert [(w["units"], w["revenue"]) for w in response.context["top_wines"]] == [
+        (3, Decimal("75.00"))
+    ]
+
+
 def test_low_stock_wines_are_listed(admin_client):
     WineFactory(name="Côte-Rôtie La Landonne", stock=2, low_stock_threshold=6)
     WineFactory(name="Plenty", stock=50)
@@ -87,9 +104,12 @@ def count_queries(client) -> int:
 def test_dashboard_queries_are_the_same_with_10_and_10000_orders(admin_client):
     wines = [WineFactory(stock=3, low_stock_threshold=5) for _ in range(12)]
     bulk_orders(10, wines=wines, prefix="WS-FEW")
+    refunded(Order.objects.filter(status=Order.Status.PAID).first(), (0, 1))
     few = count_queries(admin_client)
     bulk_orders(9_990, wines=wines, prefix="WS-MANY")
     assert Order.objects.count() == 10_000
+    for order in Order.objects.filter(status=Order.Status.PAID, refunds=None)[:20]:
+        refunded(order, (0, 1))
     many = count_queries(admin_client)
     assert few == many
     assert admin_client.get(INDEX).context["kpis"][2]["money"] > 0

@@ -3,10 +3,17 @@ from decimal import Decimal
 
 import pytest
 
-from orders.models import Order
+from orders.models import Order, Refund
+from orders.refunds import (
+    RefundLineRequest,
+    order_cancel_refund,
+    refund_fail,
+    refund_request,
+    refund_succeed,
+)
 from orders.tests.factories import OrderFactory
 from reports.selectors import order_id_by_number, period_end, period_start, sales_summary
-from reports.tests.factories import ACCENTED_WINES, DAY, at, one_day, paid_order
+from reports.tests.factories import ACCENTED_WINES, DAY, at, one_day, paid_order, refunded
 from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,12 +98,14 @@ def test_days_without_sales_are_in_the_daily_figures():
 
 
 def test_summary_takes_the_same_queries_whatever_the_sales(django_assert_num_queries):
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(12):
         one_day()
     for hour in range(10):
-        paid_order(paid_at=at(DAY, hour), coupon_code=f"C{hour}", discount=Decimal("1.00"))
-    with django_assert_num_queries(7):
-        assert one_day().orders == 10
+        order = paid_order(paid_at=at(DAY, hour), coupon_code=f"C{hour}", discount=Decimal("1.00"))
+        succeeded_on(refunded(order, (0, 1)), at(DAY, 20))
+    with django_assert_num_queries(12):
+        summary = one_day()
+    assert (summary.orders, summary.refunds) == (10, 10)
 
 
 def test_an_order_is_found_by_its_number():
@@ -104,3 +113,139 @@ def test_an_order_is_found_by_its_number():
     OrderFactory()
     assert order_id_by_number(number="WS-7K3F-9QH2") == order.pk
     assert order_id_by_number(number="WS-NONE") is None
+
+
+def succeeded_on(refund: Refund, when) -> Refund:
+    """Move the day a succeeded refund succeeded on (the service records the time it runs)."""
+    Refund.objects.filter(pk=refund.pk).update(succeeded_at=when)
+    return refund
+
+
+def test_a_refund_lowers_the_day_it_succeeded_not_the_day_of_the_sale():
+    november, december = date(2026, 11, 20), date(2026, 12, 3)
+    order = paid_order(paid_at=at(november, 10))  # 2 bottles at 25.00
+    succeeded_on(refunded(order, amount=Decimal("20.00")), at(december, 9))
+
+    assert one_day(november).revenue == Decimal("50.00")
+    assert one_day(november).refunds == 0
+    in_december = one_day(december)
+    assert (in_december.orders, in_december.refunds) == (0, 1)
+    assert (in_december.revenue, in_december.refunded) == (Decimal("-20.00"), Decimal("20.00"))
+    month = sales_summary(start=date(2026, 12, 1), end=date(2027, 1, 1))
+    assert month.revenue == Decimal("-20.00")
+    assert month.by_day[2]["revenue"] == Decimal("-20.00")
+    assert month.by_day[2]["refunds"] == 1
+    both = sales_summary(start=date(2026, 11, 1), end=date(2027, 1, 1))
+    assert (both.orders, both.revenue, both.units) == (1, Decimal("30.00"), 2)
+
+
+def bottles_refunded(order: Order, quantity: int, *, restock: bool, when) -> Refund:
+    """Refund bottles of the order's one line through the services, succeeded at when."""
+    refund = refund_request(
+        order_id=order.pk,
+        lines=[RefundLineRequest(item_id=order.items.get().pk, quantity=quantity, restock=restock)],
+        reason="Returned",
+        actor=None,
+    )
+    refund_succeed(refund_id=refund.pk, stripe_refund_id=f"re_{refund.pk:08d}")
+    return succeeded_on(refund, when)
+
+
+def test_a_restocked_bottle_refunded_the_same_day_shows_in_the_day_and_its_wine():
+    wine = WineFactory(category=CategoryFactory(name="Red"), stock=4)
+    order = paid_order([(ACCENTED_WINES[0], Decimal("20.00"), 3)], wines=[wine], paid_at=at(DAY, 9))
+    refund = bottles_refunded(order, 1, restock=True, when=at(DAY, 18))
+    refund.refresh_from_db()
+
+    summary = one_day()
+
+    assert refund.amount == Decimal("20.00")
+    assert refund.lines.get().restock is True
+    assert (summary.refunds, summary.refunded, summary.restocked) == (1, Decimal("20.00"), 1)
+    assert (summary.orders, summary.revenue, summary.units) == (1, Decimal("40.00"), 2)
+    assert summary.average_order == Decimal("40.00")
+    assert [(w["wine_name"], w["units"], w["revenue"]) for w in summary.top_wines] == [
+        (ACCENTED_WINES[0], 2, Decimal("40.00"))
+    ]
+    assert [(c["name"], c["units"], c["revenue"]) for c in summary.by_category] == [
+        ("Red", 2, Decimal("40.00"))
+    ]
+    wine.refresh_from_db()
+    assert wine.stock == 5
+    assert summary.by_day == [
+        {
+            "day": DAY,
+            "orders": 1,
+            "discount": Decimal("0.00"),
+            "revenue": Decimal("40.00"),
+            "refunds": 1,
+            "refunded": Decimal("20.00"),
+        }
+    ]
+
+
+def test_bottles_refunded_but_not_restocked_lower_the_wine_not_the_restocked_count():
+    order = paid_order([(ACCENTED_WINES[1], Decimal("10.00"), 3)], paid_at=at(DAY, 9))
+    bottles_refunded(order, 2, restock=False, when=at(DAY, 12))
+
+    summary = one_day()
+
+    assert (summary.refunds, summary.refunded, summary.restocked) == (1, Decimal("20.00"), 0)
+    assert (summary.revenue, summary.units) == (Decimal("10.00"), 1)
+    assert summary.top_wines[0]["units"] == 1
+
+
+def test_a_wine_refunded_in_a_later_period_shows_its_refund_there():
+    order = paid_order([(ACCENTED_WINES[0], Decimal("20.00"), 3)], paid_at=at(DAY, 9))
+    succeeded_on(refunded(order, (0, 1)), at(date(2026, 3, 16), 9))
+    later = one_day(date(2026, 3, 16))
+    assert [(w["wine_name"], w["units"], w["revenue"]) for w in later.top_wines] == [
+        (ACCENTED_WINES[0], -1, Decimal("-20.00"))
+    ]
+    assert one_day().top_wines[0]["units"] == 3
+
+
+def test_a_coupon_revenue_is_net_of_its_orders_refunds():
+    order = paid_order(coupon_code="HIVER", discount=Decimal("10.00"), paid_at=at(DAY, 9))
+    succeeded_on(refunded(order, amount=Decimal("15.00")), at(DAY, 10))
+    assert one_day().coupons == [
+        {
+            "coupon_code": "HIVER",
+            "orders": 1,
+            "discount": Decimal("10.00"),
+            "revenue": Decimal("25.00"),
+        }
+    ]
+
+
+def test_pending_and_failed_refunds_change_nothing():
+    order = paid_order([(ACCENTED_WINES[0], Decimal("20.00"), 3)], paid_at=at(DAY, 9))
+    item = order.items.get()
+    failed = refund_request(
+        order_id=order.pk,
+        lines=[RefundLineRequest(item_id=item.pk, quantity=1)],
+        reason="",
+        actor=None,
+    )
+    refund_fail(refund_id=failed.pk, reason="card closed")
+    refund_request(order_id=order.pk, amount=Decimal("5.00"), reason="", actor=None)  # pending
+
+    summary = one_day()
+
+    assert (summary.refunds, summary.refunded, summary.restocked) == (0, Decimal("0.00"), 0)
+    assert (summary.revenue, summary.units) == (Decimal("60.00"), 3)
+
+
+def test_a_paid_order_canceled_by_its_refund_stays_a_sale_of_its_day():
+    order = paid_order(wines=[WineFactory()], paid_at=at(DAY, 9))
+    refund = order_cancel_refund(
+        order_id=order.pk, restock={order.items.get().pk: True}, reason="Changed mind", actor=None
+    )
+    refund_succeed(refund_id=refund.pk, stripe_refund_id="re_cancel")
+    succeeded_on(refund, at(date(2026, 3, 20), 9))
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELED
+
+    assert (one_day().orders, one_day().revenue) == (1, Decimal("50.00"))
+    later = one_day(date(2026, 3, 20))
+    assert (later.revenue, later.refunds, later.restocked) == (Decimal("-50.00"), 1, 2)
