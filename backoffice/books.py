@@ -198,17 +198,20 @@ def books_check(*, initial_stock: dict[int, int], emails_sent: bool = True) -> l
     ]
 
 
-def books_stripe_check() -> Check:
+def books_stripe_check(*, order_ids: list[int] | None = None) -> Check:
     """Check each paid order's money against Stripe's: what it paid less what its refunds gave
     back (refunded_amount) = what Stripe holds of its payment (the charge less its refunds that
     succeeded).
 
     One request to Stripe per paid order, so it is not part of books_check: run it where Stripe
-    (or the sandbox) is at hand and the refunds have settled. A payment Stripe does not know (an
-    order paid by an event alone) is not counted.
+    (or the sandbox) is at hand and the refunds have settled; order_ids, if given, bounds it to
+    those orders. A payment Stripe does not know (an order paid by an event alone) is not
+    counted.
     """
     check = Check("stripe", WHAT_STRIPE)
     orders = Order.objects.filter(paid_at__isnull=False).exclude(payment_intent="")
+    if order_ids is not None:
+        orders = orders.filter(pk__in=order_ids)
     for order in orders.only("number", "payment_intent", "total", "currency", "refunded_amount"):
         try:
             refunds = stripe_client.refund_list(payment_intent=order.payment_intent)

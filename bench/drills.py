@@ -7,6 +7,11 @@ injects faults, fuzzes the public endpoints and checks that nothing was lost or 
 everything it started on exit, error or Ctrl-C. Its Django side (seeding, the webhook feed and
 storm, the Stripe timeout, the books) is bench/drills_scenarios.py, run in subprocesses with the
 drills' environment.
+
+Staff refunds run during the load too: the orders the feed pays are paid at the drills' own
+Stripe sandbox (a process of the run, posting its events to the webhook), so that the worker
+refunds them there; one is killed while storing a credit note, and refunds asked while the
+broker is away are sent by the reconciliation once it is back.
 """
 
 import itertools
@@ -28,7 +33,14 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.drills_scenarios import CART_WINES, FLOOD_DOMAIN, STOCK, STORM_THREADS, WINES
+from bench.drills_scenarios import (
+    CART_WINES,
+    FLOOD_DOMAIN,
+    SETTLE_TIMEOUT,
+    STOCK,
+    STORM_THREADS,
+    WINES,
+)
 from bench.harness import (
     BASE_DIR,
     THREADS,
@@ -60,6 +72,8 @@ SESSIONS_PER_THREAD = 100  # each wrk thread's carts, taken in turn: 4 per conne
 WORKER_POOL = 4
 MAIL_PAUSE = 0.05  # seconds a send takes, as with an SMTP server: a worker is caught midway
 KILL_AT = 8  # seconds into the load: the worker is killed during a send
+CREDIT_NOTE_PAUSE = 0.3  # seconds storing a credit note takes: a worker is caught midway
+CREDIT_NOTE_KILL_WAIT = 40  # seconds, from the broker's return, for a credit note to be stored
 OUTAGE_AT, OUTAGE_SECONDS = 15, 30  # the broker goes away for 30 s during the load
 DB_DROP_SECONDS = 10  # traffic while PostgreSQL connections are dropped
 DB_DROPS = 3
@@ -115,6 +129,10 @@ GUARDS = {
     "flood": "orders/tests/test_limits.py",
     "redis": "shop/tests/test_catalog_cache.py::"
     "test_a_customer_browses_and_buys_while_the_cache_is_away",
+    "refund-broker": "payments/tests/test_refunds.py::"
+    "test_reconciliation_sends_a_refund_the_broker_never_took_once",
+    "refund-worker": "reports/tests/test_apps.py::"
+    "test_a_refund_email_carries_the_credit_note_made_once_though_the_task_runs_twice",
 }
 # Each cart has its own email and client address (X-Forwarded-For, which the drills trust from
 # one proxy hop as production does behind its proxy): the load's customers are many people.
@@ -426,6 +444,12 @@ def drills_env() -> tuple[dict, str, str]:
         # The sweep queues again every email still unsent when it runs (sending is idempotent).
         "EMAIL_RETRY_AFTER_MINUTES": "0",
         "DRILLS_QUEUE_PREFIX": prefix,
+        # The drills' Stripe sandbox (Drills.start), never a Stripe account.
+        "DRILLS_STRIPE_SANDBOX": "1",
+        "STRIPE_SECRET_KEY": "",
+        "STRIPE_SANDBOX_URL": f"http://127.0.0.1:{free_port()}",
+        "CREDIT_NOTE_PAUSE": str(CREDIT_NOTE_PAUSE),
+        "DRILLS_CREDIT_NOTE_MARKER": str(WORK_DIR / "credit-note.marker"),
         **FLOOD_SETTINGS,
     }
     return env, rabbitmq, vhost
@@ -458,6 +482,7 @@ class Drills:
         return log
 
     def start(self) -> None:
+        self.start_sandbox()
         self.processes["web"] = start_gunicorn(self.env, self.port, self.log("gunicorn"))
         self.start_worker()
         args = [sys.executable, "-m", "celery", "--app", "backoffice", "beat", "--pidfile="]
@@ -471,6 +496,29 @@ class Drills:
         )
         wait_ready(self.processes["web"], self.port)
         self.wait_worker()
+
+    def start_sandbox(self) -> None:
+        """Start the Stripe sandbox, posting its events to the shop's webhook."""
+        port = urlsplit(self.env["STRIPE_SANDBOX_URL"]).port
+        webhook = f"http://127.0.0.1:{self.port}/payment/webhook/"
+        args = [sys.executable, "manage.py", "stripe_sandbox", "--port", str(port)]
+        self.processes["sandbox"] = subprocess.Popen(
+            [*args, "--webhook-url", webhook],
+            env=self.env,
+            cwd=BASE_DIR,
+            stdout=self.log("sandbox"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                if self.processes["sandbox"].poll() is not None or time.monotonic() > deadline:
+                    raise BenchError("the Stripe sandbox did not start") from None
+                time.sleep(0.1)
 
     def start_worker(self) -> None:
         self.worker_name = f"drills-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
@@ -608,7 +656,7 @@ class Timeline:
 def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections: int) -> dict:
     """The mixed load, with the webhook feed, the worker killed and the broker away."""
     marker = WORK_DIR / "mail" / "sending.marker"
-    facts: dict = {"killed_during": "", "outage": None}
+    facts: dict = {"killed_during": "", "outage": None, "credit_killed": ""}
     facts["flood"] = {"answers": {"one": {}, "many": {}}, "window": [0, 0]}
     feed_out = str(WORK_DIR / "feed.json")
     feeder = subprocess.Popen(
@@ -621,7 +669,19 @@ def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections
         start_new_session=True,
     )
     drills.processes["feed"] = feeder
+    refunds_out = str(WORK_DIR / "refunds.json")
+    refunder = subprocess.Popen(
+        [sys.executable, SCENARIOS, "refunds", str(seconds), refunds_out],
+        env=drills.env,
+        cwd=BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=drills.log("refunds"),
+        text=True,
+        start_new_session=True,
+    )
+    drills.processes["refunds"] = refunder
     timeline = Timeline()
+    credit_marker = Path(drills.env["DRILLS_CREDIT_NOTE_MARKER"])
 
     def kill_worker_mid_send():
         marker.unlink(missing_ok=True)
@@ -634,6 +694,18 @@ def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections
         facts["killed_during"] = marker.read_text()
         facts["killed_at"] = time.monotonic() - timeline.start
         # A new worker takes over; it answers once up, whether or not the broker is there by then.
+        drills.start_worker()
+
+    def kill_worker_mid_credit_note():
+        credit_marker.unlink(missing_ok=True)
+        deadline = time.monotonic() + CREDIT_NOTE_KILL_WAIT
+        while not credit_marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if not credit_marker.exists():
+            raise BenchError(f"no credit note was stored within {CREDIT_NOTE_KILL_WAIT} s")
+        drills.kill_worker()
+        facts["credit_killed"] = credit_marker.read_text()
+        facts["credit_killed_at"] = time.monotonic() - timeline.start
         drills.start_worker()
 
     def broker_away():
@@ -655,6 +727,8 @@ def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections
     timeline.at(min(KILL_AT, seconds / 8), kill_worker_mid_send)
     timeline.at(outage_at, broker_away)
     timeline.at(outage_at + outage, broker_back)
+    # Once the broker is back the refunds asked meanwhile wait, and those asked since flow.
+    timeline.at(outage_at + outage + 1, kill_worker_mid_credit_note)
     facts["outage_seconds"] = outage
     with tempfile.TemporaryDirectory() as tmp:
         script = mixed_script(tmp, "load", seeded, sessions)
@@ -665,6 +739,10 @@ def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections
     if feeder.returncode:
         raise BenchError(f"the webhook feed failed (see {WORK_DIR / 'feed.log'})")
     facts |= {"wrk": result, "feed": json.loads(out.splitlines()[-1])}
+    out, _ = refunder.communicate(timeout=120)
+    if refunder.returncode:
+        raise BenchError(f"the staff refunds failed (see {WORK_DIR / 'refunds.log'})")
+    facts["refunds"] = json.loads(out.splitlines()[-1])
     facts["errors"] = timeline.errors
     return facts
 
@@ -883,6 +961,14 @@ def report(facts: dict) -> int:
         f"{feed_facts['events']:,} events for {feed_facts['orders']:,} orders (about 30 % "
         f"delivered twice, each batch shuffled); answers {dict(feed_facts['answers'])}"
     )
+    refunds, settle = facts["refunds"], facts["settle"]
+    during = refunds["load"]
+    print(
+        f"  staff refunds during the load: {during['asked']} asked ({during['restocked']} with a "
+        f"bottle back on sale, the others an amount), {during['succeeded']} succeeded at "
+        f"Stripe, {during['credit_notes']} credit notes, {during['sent']}/{during['emails']} "
+        f"refund emails sent; {sum(load['refunds']['refused'].values())} refused"
+    )
     print()
     print("Faults survived (each followed by the books check)")
     rows = []
@@ -963,6 +1049,41 @@ def report(facts: dict) -> int:
             f"order pending; retry with Stripe back: {stripe['retry_status']} to Checkout",
         )
     )
+    away = refunds["away"]
+    rows.append(
+        (
+            "refund-broker",
+            f"refunds while broker away {load['outage_seconds']:.0f} s",
+            away["asked"] > 0
+            and away["succeeded"] == away["asked"]
+            and away["at_stripe"] == away["asked"]
+            and away["credit_notes"] == away["asked"]
+            and away["sent"] == away["emails"] == away["asked"],
+            f"{away['asked']} refunds asked while away, sent once it was back (the "
+            f"reconciliation settled {settle['reconciled']}): {away['succeeded']} succeeded, "
+            f"{away['at_stripe']} refunds at Stripe, {away['credit_notes']} credit notes, "
+            f"{away['sent']} refund emails sent; {settle['pending']} still pending",
+        )
+    )
+    killed_note = refunds["killed"]
+    note_subject = killed_note["subject"]
+    rows.append(
+        (
+            "refund-worker",
+            "worker killed storing a credit note",
+            bool(killed_note.get("number"))
+            and killed_note["notes"] == 1
+            and killed_note.get("stored")
+            and killed_note["emails"] == 1
+            and mails.get(note_subject) == 1,
+            f"killed at {load.get('credit_killed_at', 0):.0f} s while storing "
+            f"{killed_note.get('number') or killed_note['name'] or 'nothing'}; after "
+            f"redelivery {killed_note['notes']} credit note "
+            f"({'stored' if killed_note.get('stored') else 'not stored'}), "
+            f"{killed_note['emails']} refund email, “{note_subject}” sent "
+            f"{mails.get(note_subject, 0)} time(s)",
+        )
+    )
     rows.append(flood_row(facts["flood"], result.errors))
     rows.append(redis_row(facts["redis"]))
     for _, name, ok, what in rows:
@@ -979,6 +1100,13 @@ def report(facts: dict) -> int:
             f"  {verdict(not wrong)}  {check['name']:<9} {check['checked']:>6,} checked  "
             f"{check['what']}{tail}"
         )
+    stripe_books = refunds["stripe"]
+    lost += len(stripe_books["wrong"])
+    tail = f": {'; '.join(stripe_books['wrong'][:3])}" if stripe_books["wrong"] else ""
+    print(
+        f"  {verdict(not stripe_books['wrong'])}  {'stripe':<9} {stripe_books['checked']:>6,} "
+        f"checked  {stripe_books['what']} (the orders refunded){tail}"
+    )
     states = books_final["states"]
     print(
         f"  {verdict(not states['wrong'])}  {'states':<9} {states['checked']:>6,} checked  "
@@ -1040,6 +1168,8 @@ def main() -> int:
         facts["storm"]["wrong"] = storm_books["states"]["wrong"]
         note("Stripe timeout")
         facts["stripe"] = django(env, "stripe", str(seeded["wines"][1][0]))
+        note(f"reconciling the refunds, waiting for them to settle (at most {SETTLE_TIMEOUT} s)")
+        facts["settle"] = django(env, "settle", timeout=SETTLE_TIMEOUT + 300)
         note(f"waiting for the worker to send every email (at most {DRAIN_TIMEOUT} s)")
         facts["unsent"], facts["drain_seconds"] = wait_drained(env["DATABASE_URL"])
         facts["outage"] = django(env, "outage", str(start), str(end))
@@ -1049,6 +1179,14 @@ def main() -> int:
         facts["flood"]["mails"] = flood_mails()
         facts["books"] = django(
             env, "books", str(initial), "1", str(WORK_DIR / "feed.json"), str(storm_out)
+        )
+        facts["refunds"] = django(
+            env,
+            "refunds_report",
+            str(WORK_DIR / "refunds.json"),
+            str(start),
+            str(end),
+            facts["load"]["credit_killed"],
         )
         facts["mails"] = sent_mails()
         facts["drops"] = drops

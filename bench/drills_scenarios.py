@@ -1,6 +1,7 @@
 """The Django side of the drills (bench/drills.py runs ``drills_scenarios.py <command> ...`` in
 a subprocess with the drills' environment): seed the catalog, feed the webhook during the load,
-the webhook storm, the Stripe timeout, the books. Each command prints its result as JSON."""
+staff refunds during the load, the webhook storm, the Stripe timeout, the books. Each command
+prints its result as JSON."""
 
 import json
 import sys
@@ -19,6 +20,9 @@ SWEEP_SECONDS = 15  # how often beat runs "Send unsent order emails" in the dril
 STORM_ROUNDS = 20  # of three orders each, every event twice, out of order
 STORM_THREADS = 8
 FLOOD_DOMAIN = "flood.drills.example"  # the emails of the checkout flood's orders
+REFUND_EVERY = 1.2  # seconds between the staff refunds of the load: a few dozen in a minute
+REFUND_AMOUNT = "5.00"  # a goodwill refund, or half the order when it is smaller
+SETTLE_TIMEOUT = 180  # seconds the refunds may take to settle after the faults
 
 
 def seed() -> dict:
@@ -94,7 +98,19 @@ def feed(seconds: str, port: str, out: str) -> dict:
 
     from orders.models import Order
     from payments.tests.factories import checkout_session, event, signed
+    from payments.tests.sandbox import sandbox_payment
 
+    def paying(session: dict) -> dict:
+        # Stripe holds the money of every order the drills pay, so that it can be refunded.
+        sandbox_payment(
+            sandbox,
+            amount_minor=session["amount_total"],
+            currency=session["currency"],
+            payment_intent=session["payment_intent"],
+        )
+        return session
+
+    sandbox = drills_sandbox()
     rng, deadline, last = random.Random(4), time.monotonic() + float(seconds), 0
     expected, answers, unique, sent = {}, Counter(), 0, 0
     while time.monotonic() < deadline:
@@ -104,10 +120,11 @@ def feed(seconds: str, port: str, out: str) -> dict:
             if order.status != Order.Status.PENDING or order.email.endswith(FLOOD_DOMAIN):
                 continue  # a flood's scripts never pay
             if roll < 0.6:
-                batch.append(event("checkout.session.completed", checkout_session(order)))
+                paid = paying(checkout_session(order))
+                batch.append(event("checkout.session.completed", paid))
                 expected[order.pk] = Order.Status.PAID
             elif roll < 0.7:
-                waiting = checkout_session(order, payment_status="unpaid")
+                waiting = paying(checkout_session(order, payment_status="unpaid"))
                 paid = {**waiting, "payment_status": "paid"}
                 batch.append(event("checkout.session.completed", waiting))
                 batch.append(event("checkout.session.async_payment_succeeded", paid))
@@ -128,6 +145,155 @@ def feed(seconds: str, port: str, out: str) -> dict:
         time.sleep(0.5)
     Path(out).write_text(json.dumps(expected))
     return {"orders": len(expected), "events": unique, "deliveries": sent, "answers": answers}
+
+
+def drills_sandbox():
+    """Return the drills' Stripe sandbox, as the sandbox's controls take it."""
+    from types import SimpleNamespace
+
+    from django.conf import settings
+
+    return SimpleNamespace(base_url=settings.STRIPE_SANDBOX_URL)
+
+
+def refunds(seconds: str, out: str) -> dict:
+    """Until the time is up, refund paid orders as staff do in the admin, one every
+    REFUND_EVERY seconds: by turns one bottle back on sale, or an amount alone. Each goes to
+    Stripe through the worker (payments.refunds.refund_submit). Write when each was asked to
+    `out`."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from core.exceptions import DomainError
+    from orders.models import Order
+    from orders.refunds import RefundLineRequest, refund_request
+
+    staff, _ = get_user_model().objects.get_or_create(
+        username="drills-staff", defaults={"is_staff": True}
+    )
+    deadline, asked, refused, turn = time.monotonic() + float(seconds), {}, Counter(), 0
+    while time.monotonic() < deadline:
+        time.sleep(REFUND_EVERY)
+        order = (
+            Order.objects.filter(status=Order.Status.PAID, refunds_committed=0)
+            .exclude(payment_intent="")
+            .exclude(email__endswith=FLOOD_DOMAIN)
+            .order_by("?")
+            .first()
+        )
+        if order is None:
+            continue
+        turn += 1
+        try:
+            if turn % 2:
+                item = order.items.order_by("pk").first()
+                line = RefundLineRequest(item_id=item.pk, quantity=1, restock=True)
+                refund = refund_request(
+                    order_id=order.pk, lines=[line], reason="Returned bottle", actor=staff
+                )
+            else:
+                amount = min(Decimal(REFUND_AMOUNT), (order.total / 2).quantize(Decimal("0.01")))
+                refund = refund_request(
+                    order_id=order.pk, amount=amount, reason="Goodwill", actor=staff
+                )
+        except DomainError as error:
+            refused[type(error).__name__] += 1
+            continue
+        asked[refund.pk] = time.time()
+    Path(out).write_text(json.dumps(asked))
+    return {"asked": len(asked), "refused": refused}
+
+
+def refunds_settle() -> dict:
+    """Run the refunds' reconciliation now, as beat would a few minutes after the broker came
+    back, for every refund still pending; then wait until each refund has settled and each that
+    succeeded has its credit note and its email."""
+    from orders.models import OrderEmail, Refund
+    from payments.refunds import refund_reconcile
+    from reports.models import CreditNote
+
+    reconciled = refund_reconcile(older_than_minutes=0)
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while True:
+        pending = Refund.objects.filter(status=Refund.Status.PENDING).count()
+        succeeded = Refund.objects.filter(status=Refund.Status.SUCCEEDED)
+        missing = succeeded.exclude(
+            pk__in=CreditNote.objects.exclude(file="").values("refund")
+        ).count()
+        unmailed = succeeded.exclude(
+            pk__in=OrderEmail.objects.filter(kind=OrderEmail.Kind.REFUND).values("refund")
+        ).count()
+        if not (pending or missing or unmailed) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    return {
+        "reconciled": reconciled,
+        "pending": pending,
+        "without_credit_note": missing,
+        "without_email": unmailed,
+    }
+
+
+def refunds_report(asked_path: str, start: str, end: str, killed: str) -> dict:
+    """Return what became of the load's refunds, of those asked while the broker was away, and
+    of the one whose credit note a worker was killed storing; and Stripe's word on the money of
+    every refunded order."""
+    from django.db.models import Count, Q
+
+    from backoffice.books import books_stripe_check
+    from orders.emails import TEMPLATES
+    from orders.models import OrderEmail, Refund
+    from payments import stripe_client
+    from reports.models import CreditNote
+
+    asked = {int(pk): t for pk, t in json.loads(Path(asked_path).read_text()).items()}
+    rows = Refund.objects.filter(pk__in=asked).annotate(
+        n_notes=Count("credit_note", distinct=True),
+        n_emails=Count("emails", filter=Q(emails__kind=OrderEmail.Kind.REFUND), distinct=True),
+        n_sent=Count(
+            "emails",
+            filter=Q(emails__kind=OrderEmail.Kind.REFUND, emails__sent_at__isnull=False),
+            distinct=True,
+        ),
+        n_restocking=Count("lines", filter=Q(lines__restock=True), distinct=True),
+    )
+
+    def at_stripe(refund: Refund) -> int:
+        found = stripe_client.refund_list(payment_intent=refund.order.payment_intent)
+        return sum(1 for r in found if r.get("metadata", {}).get("refund_id") == str(refund.pk))
+
+    def figures(refunds: list) -> dict:
+        return {
+            "asked": len(refunds),
+            "succeeded": sum(r.status == Refund.Status.SUCCEEDED for r in refunds),
+            "restocked": sum(r.n_restocking for r in refunds),
+            "credit_notes": sum(r.n_notes for r in refunds),
+            "emails": sum(r.n_emails for r in refunds),
+            "sent": sum(r.n_sent for r in refunds),
+        }
+
+    every = list(rows.select_related("order"))
+    away = [r for r in every if float(start) <= asked[r.pk] <= float(end)]
+    facts = {"load": figures(every), "away": figures(away)}
+    facts["away"]["at_stripe"] = sum(at_stripe(r) for r in away)
+    facts["killed"] = {"name": killed, "notes": 0, "emails": 0, "subject": ""}
+    note = CreditNote.objects.filter(file=killed).select_related("refund__order").first()
+    if killed and note is None:  # its file was never stored: find it by its number
+        number = Path(killed).stem.removeprefix("credit-note-")
+        note = CreditNote.objects.filter(number=number).select_related("refund__order").first()
+    if note is not None:
+        refund = note.refund
+        facts["killed"] |= {
+            "number": note.number,
+            "notes": CreditNote.objects.filter(refund=refund).count(),
+            "stored": bool(note.file),
+            "emails": OrderEmail.objects.filter(refund=refund).count(),
+            "subject": TEMPLATES[OrderEmail.Kind.REFUND][1].format(number=refund.order.number),
+        }
+    check = books_stripe_check(order_ids=[r.order_id for r in every])
+    facts["stripe"] = {"checked": check.checked, "wrong": check.wrong, "what": check.what}
+    return facts
 
 
 def storm(port: str, out: str) -> dict:
@@ -259,7 +425,7 @@ def flood_orders(start: str, end: str) -> dict:
     to its addresses, and the customers' orders placed while it ran."""
     from datetime import UTC, datetime
 
-    from django.db.models import Sum
+    from django.db.models import F, Sum
 
     from backoffice.books import HOLDING_STOCK
     from orders.models import Order, OrderEmail, OrderItem
@@ -269,7 +435,7 @@ def flood_orders(start: str, end: str) -> dict:
     held = OrderItem.objects.filter(order__in=flood, order__status__in=HOLDING_STOCK)
     return {
         "orders": flood.count(),
-        "held": held.aggregate(n=Sum("quantity"))["n"] or 0,
+        "held": held.aggregate(n=Sum(F("quantity") - F("restocked_quantity")))["n"] or 0,
         "emails": OrderEmail.objects.filter(order__in=flood).count(),
         "real_orders": Order.objects.filter(created__range=window)
         .exclude(email__endswith=f"@{FLOOD_DOMAIN}")
@@ -283,6 +449,7 @@ def django_main(command: str, *args: str) -> None:
     django.setup()
     commands = {"seed": seed, "feed": feed, "storm": storm, "stripe": stripe_timeout}
     commands |= {"books": books, "outage": outage_orders, "flood": flood_orders}
+    commands |= {"refunds": refunds, "settle": refunds_settle, "refunds_report": refunds_report}
     print(json.dumps(commands[command](*args), default=str))
 
 

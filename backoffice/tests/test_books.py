@@ -89,3 +89,13 @@ def test_the_stripe_check_names_an_order_whose_refunds_stripe_does_not_agree_wit
         check = books_stripe_check()
     assert check.checked == 2
     assert check.wrong == [f"{other.number}: 0.00 refunded here, 3.00 at Stripe"]
+
+
+def test_the_stripe_check_of_some_orders_asks_stripe_about_those_only(settings):
+    with running_sandbox(settings) as sandbox:
+        order, other = paid_order(sandbox), paid_order(sandbox)
+        sandbox_dashboard_refund(sandbox, payment_intent=other.payment_intent, amount_minor=300)
+
+        check = books_stripe_check(order_ids=[order.pk])
+    assert check.checked == 1
+    assert check.wrong == []
