@@ -413,6 +413,14 @@ def _cancel_refunded(order: Order, refund: Refund) -> None:
         )
 
 
+def _settled_already(order, refund: Refund, *, kept: bool, contradicted: str, reason: str) -> None:
+    """Keep Stripe's id on a refund settled before; flag the order if Stripe now says otherwise."""
+    if kept:
+        refund.save(update_fields=["stripe_refund_id"])
+    if refund.status == contradicted:
+        order_payment_flag(order=order, reason=reason)
+
+
 @transaction.atomic
 def refund_succeed(*, refund_id: int, stripe_refund_id: str = "") -> bool:
     """Record Stripe's word that the refund succeeded; return whether it succeeded now.
@@ -423,14 +431,14 @@ def refund_succeed(*, refund_id: int, stripe_refund_id: str = "") -> bool:
     order, refund = _lock(refund_id)
     kept = _stripe_id_keep(order, refund, stripe_refund_id)
     if refund.status != Refund.Status.PENDING:
-        if kept:
-            refund.save(update_fields=["stripe_refund_id"])
-        if refund.status == Refund.Status.FAILED:
-            order_payment_flag(
-                order=order,
-                reason=f"Stripe reported refund #{refund.pk} succeeded after it had failed: "
-                "the money may have been given back; check it in Stripe.",
-            )
+        _settled_already(
+            order,
+            refund,
+            kept=kept,
+            contradicted=Refund.Status.FAILED,
+            reason=f"Stripe reported refund #{refund.pk} succeeded after it had failed: "
+            "the money may have been given back; check it in Stripe.",
+        )
         return False
     refund.status, refund.succeeded_at = Refund.Status.SUCCEEDED, timezone.now()
     refund.save(update_fields=["status", "succeeded_at", "stripe_refund_id"])
@@ -462,15 +470,15 @@ def refund_fail(*, refund_id: int, reason: str, stripe_refund_id: str = "") -> b
     order, refund = _lock(refund_id)
     kept = _stripe_id_keep(order, refund, stripe_refund_id)
     if refund.status != Refund.Status.PENDING:
-        if kept:
-            refund.save(update_fields=["stripe_refund_id"])
-        if refund.status == Refund.Status.SUCCEEDED:
-            # Stripe may fail a refund it said had succeeded (the customer's bank refused it).
-            order_payment_flag(
-                order=order,
-                reason=f"Stripe reported refund #{refund.pk} failed after it had succeeded "
-                f"({reason}): the money did not reach the customer; check it in Stripe.",
-            )
+        # Stripe may fail a refund it said had succeeded (the customer's bank refused it).
+        _settled_already(
+            order,
+            refund,
+            kept=kept,
+            contradicted=Refund.Status.SUCCEEDED,
+            reason=f"Stripe reported refund #{refund.pk} failed after it had succeeded "
+            f"({reason}): the money did not reach the customer; check it in Stripe.",
+        )
         return False
     refund.status, refund.failed_at, refund.failure_reason = (
         Refund.Status.FAILED,
