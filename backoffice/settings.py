@@ -272,6 +272,15 @@ SHOP_NAME = env("SHOP_NAME", default="Wine-Shop")
 # ISO 4217 code of the one currency the shop sells in.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="EUR")
 SHOP_CURRENCY_SYMBOL = env("SHOP_CURRENCY_SYMBOL", default="€")
+# ISO 3166 code of the shop's own country: click & collect is a sale there, taxed at its rate
+# (its destination row, else VAT_RATE below).
+SHOP_COUNTRY = env("SHOP_COUNTRY", default="FR")
+# Shown at the foot of every shop page; word it as the law of the shop's country requires.
+SHOP_LEGAL_NOTICE = env(
+    "SHOP_LEGAL_NOTICE",
+    default="Alcohol is not sold to anyone under 18. Alcohol abuse is dangerous for your "
+    "health: drink in moderation.",
+)
 WINES_PER_PAGE = 24
 CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=120)
 # Wine photos uploaded in the admin: largest file in bytes, and most pixels (width x height),

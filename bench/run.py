@@ -276,6 +276,7 @@ def bulk_orders(prefix: str, numbers: range, price, quantity: int) -> list:
                 postal_code="75001",
                 city="Paris",
                 currency=settings.SHOP_CURRENCY,
+                vat_rate=settings.VAT_RATE,
                 subtotal=price * quantity,
                 total=price * quantity,
                 stripe_session_id=f"cs_bench_{prefix.lower()}_{n:04d}",

@@ -4,8 +4,11 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F
+from django.db.models.functions import Round
 
 from core.mail import validate_single_line
+from shop.delivery.countries import COUNTRY_CHOICES
+from shop.delivery.models import DeliveryMethod
 
 
 class RefundState(models.TextChoices):
@@ -33,14 +36,43 @@ class Order(models.Model):
     first_name = models.CharField("first name", max_length=100, validators=[validate_single_line])
     last_name = models.CharField("last name", max_length=100, validators=[validate_single_line])
     email = models.EmailField("email", validators=[validate_single_line])
-    address = models.CharField("address", max_length=250, validators=[validate_single_line])
-    postal_code = models.CharField("postal code", max_length=20, validators=[validate_single_line])
-    city = models.CharField("city", max_length=100, validators=[validate_single_line])
+    phone = models.CharField("phone", max_length=32, blank=True, validators=[validate_single_line])
+    delivery_method = models.CharField(
+        "delivery", max_length=16, choices=DeliveryMethod.choices, default=DeliveryMethod.DELIVERY
+    )
+    # Click & collect needs no address: the order is taxed as a sale in the shop's country.
+    address = models.CharField(
+        "address", max_length=250, blank=True, validators=[validate_single_line]
+    )
+    postal_code = models.CharField(
+        "postal code", max_length=20, blank=True, validators=[validate_single_line]
+    )
+    city = models.CharField("city", max_length=100, blank=True, validators=[validate_single_line])
+    country = models.CharField("country", max_length=2, blank=True, choices=COUNTRY_CHOICES)
     currency = models.CharField("currency", max_length=3)
     subtotal = models.DecimalField("subtotal", max_digits=12, decimal_places=2)
     coupon_code = models.CharField("coupon", max_length=40, blank=True)
     discount = models.DecimalField("discount", max_digits=12, decimal_places=2, default=0)
+    # What delivery costs is its own line, never discounted by a coupon.
+    delivery_zone = models.CharField("shipping zone", max_length=100, blank=True)
+    delivery_charge = models.DecimalField(
+        "delivery charge", max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
     total = models.DecimalField("total", max_digits=12, decimal_places=2)
+    # The destination's VAT rate and minimum age when the order was placed: later changes to
+    # the destination table never reach an order already placed.
+    vat_rate = models.DecimalField("VAT rate", max_digits=5, decimal_places=4)
+    minimum_age = models.PositiveSmallIntegerField("minimum age", null=True, blank=True)
+    age_confirmed_at = models.DateTimeField(
+        "age confirmed at",
+        null=True,
+        blank=True,
+        help_text="When the customer confirmed being of legal drinking age at checkout.",
+    )
+    carrier = models.CharField("carrier", max_length=50, blank=True)
+    tracking_number = models.CharField(
+        "tracking number", max_length=100, blank=True, validators=[validate_single_line]
+    )
     created = models.DateTimeField("placed", auto_now_add=True)
     updated = models.DateTimeField("updated", auto_now=True)
     paid_at = models.DateTimeField("paid at", null=True, blank=True)
@@ -94,6 +126,14 @@ class Order(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    delivery_charge__gte=0,
+                    # Rounded to the cent: SQLite computes in binary floating point.
+                    total=Round(F("subtotal") - F("discount") + F("delivery_charge"), 2),
+                ),
+                name="order_total_adds_up",
+            ),
             models.CheckConstraint(
                 condition=models.Q(refunds_committed__gte=0, refunds_committed__lte=F("total")),
                 name="order_refunds_within_total",

@@ -141,6 +141,7 @@ def order_place(
         subtotal=subtotal,
         discount=Decimal("0.00"),
         total=subtotal,
+        vat_rate=settings.VAT_RATE,
         placed_from=placer.placed_from if placer else "",
         **asdict(customer),
     )

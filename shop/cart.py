@@ -13,11 +13,15 @@ from django.conf import settings
 from core.money import percent_of, quantize
 from coupons.exceptions import CouponNotValid
 from coupons.selectors import coupon_check
-from shop.exceptions import CartError
+from shop.delivery.countries import COUNTRY_NAMES
+from shop.delivery.models import DeliveryMethod
+from shop.delivery.selectors import DeliveryQuote, delivery_quote
+from shop.exceptions import CartError, DeliveryRefused
 from shop.models import Wine
 
 SESSION_KEY = "cart"
 COUPON_KEY = "coupon"
+DELIVERY_KEY = "delivery"
 
 
 @dataclass(frozen=True)
@@ -133,9 +137,66 @@ class Cart:
         )
 
     @property
-    def total(self) -> Decimal:
-        """Return what the customer pays: the subtotal less the coupon's discount."""
+    def wine_total(self) -> Decimal:
+        """Return what the wine costs: the subtotal less the coupon's discount."""
         return self.subtotal - self.discount
+
+    @property
+    def delivery_choice(self) -> tuple[str, str]:
+        """Return the (method, country) chosen, or ("", "") before any valid choice."""
+        raw = self.session.get(DELIVERY_KEY)
+        if not isinstance(raw, dict):
+            return "", ""
+        method, country = raw.get("method"), raw.get("country", "")
+        if method == DeliveryMethod.COLLECT:
+            return method, ""
+        if method == DeliveryMethod.DELIVERY and country in COUNTRY_NAMES:
+            return method, country
+        return "", ""
+
+    def choose_delivery(self, *, method: str, country: str = "") -> DeliveryQuote:
+        """Keep how the order will reach the customer; DeliveryRefused where the shop can't."""
+        quote = delivery_quote(
+            method=method, country=country, bottles=max(self.count, 1), subtotal=self.wine_total
+        )
+        self.session[DELIVERY_KEY] = {"method": quote.method, "country": quote.country}
+        self.__dict__.pop("_delivery", None)
+        return quote
+
+    @cached_property
+    def _delivery(self) -> tuple[DeliveryQuote | None, str]:
+        """Return (the chosen delivery's quote for this cart, why it can't be delivered)."""
+        method, country = self.delivery_choice
+        if not method or not self.lines:
+            return None, ""
+        try:
+            quote = delivery_quote(
+                method=method, country=country, bottles=self.count, subtotal=self.wine_total
+            )
+        except DeliveryRefused as refusal:
+            return None, str(refusal)
+        return quote, ""
+
+    @property
+    def delivery(self) -> DeliveryQuote | None:
+        """Return the quote of the delivery chosen, None before a choice or where refused."""
+        return self._delivery[0]
+
+    @property
+    def delivery_refusal(self) -> str:
+        return self._delivery[1]
+
+    @property
+    def delivery_charge(self) -> Decimal:
+        return self.delivery.charge if self.delivery else Decimal("0.00")
+
+    @property
+    def total(self) -> Decimal:
+        """Return what the customer pays: the wine less the coupon, plus the delivery chosen.
+
+        The coupon never discounts delivery.
+        """
+        return self.wine_total + self.delivery_charge
 
     def sync(self) -> list[str]:
         """Store the checked lines in the session; return what had to change, for the customer."""
@@ -151,10 +212,12 @@ class Cart:
     def apply_coupon(self, code: str) -> None:
         self.session[COUPON_KEY] = code
         self.__dict__.pop("_coupon", None)
+        self.__dict__.pop("_delivery", None)
 
     def remove_coupon(self) -> None:
         self.session.pop(COUPON_KEY, None)
         self.__dict__.pop("_coupon", None)
+        self.__dict__.pop("_delivery", None)
 
     def add(self, wine: Wine, quantity: int, *, replace: bool = False) -> int:
         """Put quantity bottles of wine in the cart (on top of those there unless replace)."""
@@ -178,13 +241,19 @@ class Cart:
             self._save({k: v for k, v in self.quantities.items() if k != wine_id})
 
     def clear(self) -> None:
+        """Empty the cart; the delivery chosen stays for the customer's next order."""
         if SESSION_KEY in self.session:
             del self.session[SESSION_KEY]
         self.remove_coupon()
         self.quantities = {}
-        self.__dict__.pop("_checked", None)
+        self._forget()
 
     def _save(self, quantities: dict[int, int]) -> None:
         self.quantities = quantities
         self.session[SESSION_KEY] = {str(k): v for k, v in quantities.items()}
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what was worked out from the lines: the lines, and delivery priced on them."""
         self.__dict__.pop("_checked", None)
+        self.__dict__.pop("_delivery", None)

@@ -7,3 +7,7 @@ class CartError(DomainError):
 
 class WineImageInvalid(DomainError):
     """An uploaded photo was refused; the message says why and is safe to show to staff."""
+
+
+class DeliveryRefused(DomainError):
+    """A destination the shop doesn't serve, or a postal code it can't read; safe to show."""

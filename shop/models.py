@@ -200,3 +200,13 @@ def unique_slug(model, text: str, *, max_length: int = 200) -> str:
         slug = f"{base[: max_length - len(str(n)) - 1]}-{n}"
         n += 1
     return slug
+
+
+# The delivery models live in their package; importing them here registers them with the app.
+from shop.delivery.models import (  # noqa: E402, F401
+    DeliveryMethod,
+    Destination,
+    ShippingRate,
+    ShippingZone,
+    ZoneArea,
+)

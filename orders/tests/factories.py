@@ -45,9 +45,15 @@ class OrderFactory(DjangoModelFactory):
     address = "12 rue des Vignes"
     postal_code = "33000"
     city = "Bordeaux"
+    country = "FR"
+    phone = "+33 5 56 00 00 00"
     currency = "EUR"
-    subtotal = Decimal("25.00")
     total = Decimal("25.00")
+    discount = Decimal("0.00")
+    delivery_charge = Decimal("0.00")
+    # What the total is made of, so that it adds up as the database requires.
+    subtotal = factory.LazyAttribute(lambda o: o.total + o.discount - o.delivery_charge)
+    vat_rate = Decimal("0.2000")
 
 
 class OrderItemFactory(DjangoModelFactory):
