@@ -38,7 +38,7 @@ from django.db.models.functions import Round
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from core.money import quantize
+from core.money import money_format, quantize
 from orders.emails import order_email_queue
 from orders.events import order_event_record
 from orders.exceptions import RefundNotAllowed, RefundTooLarge
@@ -209,7 +209,7 @@ def refund_amount_price(
     left = order.total - order.refunds_committed
     if amount > left:
         raise RefundTooLarge(
-            f"Only {left} {order.currency} of order {order.number} is left to refund."
+            f"Only {money_format(left)} of order {order.number} is left to refund."
             if left > 0
             else f"Order {order.number} is refunded in full already."
         )
@@ -345,7 +345,7 @@ def refund_request(
     order_event_record(
         order_id=order.pk,
         kind=OrderEvent.Kind.REFUND,
-        message=f"Refund #{refund.pk} of {amount} {order.currency} requested: "
+        message=f"Refund #{refund.pk} of {money_format(amount)} requested: "
         f"{_lines_said(priced)}." + (f" Reason: {reason}" if reason else ""),
         actor=actor,
     )
@@ -449,7 +449,7 @@ def refund_succeed(*, refund_id: int, stripe_refund_id: str = "") -> bool:
     order_event_record(
         order_id=order.pk,
         kind=OrderEvent.Kind.REFUND,
-        message=f"Refund #{refund.pk} of {refund.amount} {order.currency} succeeded"
+        message=f"Refund #{refund.pk} of {money_format(refund.amount)} succeeded"
         + (f" (Stripe {refund.stripe_refund_id})" if refund.stripe_refund_id else "")
         + (f"; {restocked} bottle{pluralize(restocked)} back in stock." if restocked else "."),
     )
@@ -495,7 +495,7 @@ def refund_fail(*, refund_id: int, reason: str, stripe_refund_id: str = "") -> b
     order_event_record(
         order_id=order.pk,
         kind=OrderEvent.Kind.REFUND,
-        message=f"Refund #{refund.pk} of {refund.amount} {order.currency} failed: {reason}. "
+        message=f"Refund #{refund.pk} of {money_format(refund.amount)} failed: {reason}. "
         "Nothing was given back.",
     )
     return True
@@ -541,8 +541,8 @@ def refund_record_external(
     left = order.total - order.refunds_committed
     if amount > left:
         raise RefundTooLarge(
-            f"Stripe refunded {amount} {order.currency} of order {order.number}, which has "
-            f"{left} {order.currency} left to refund."
+            f"Stripe refunded {money_format(amount)} of order {order.number}, which has "
+            f"{money_format(left)} left to refund."
         )
     refund = Refund.objects.create(
         order=order,
@@ -562,12 +562,12 @@ def refund_record_external(
     order_event_record(
         order_id=order.pk,
         kind=OrderEvent.Kind.REFUND,
-        message=f"Refund #{refund.pk} of {amount} {order.currency} made in Stripe's dashboard "
+        message=f"Refund #{refund.pk} of {money_format(amount)} made in Stripe's dashboard "
         f"({stripe_refund_id})." + (f" Reason: {reason}" if reason else ""),
     )
     order_payment_flag(
         order=order,
-        reason=f"A refund of {amount} {order.currency} was made in Stripe's dashboard "
+        reason=f"A refund of {money_format(amount)} was made in Stripe's dashboard "
         f"({stripe_refund_id}): allocate it to lines, saying which bottles go back on sale.",
     )
     order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.REFUND, refund_id=refund.pk)
@@ -599,7 +599,7 @@ def refund_allocate(*, refund_id: int, lines: Sequence[RefundLineRequest], actor
     order_event_record(
         order_id=order.pk,
         kind=OrderEvent.Kind.REFUND,
-        message=f"Refund #{refund.pk} of {refund.amount} {order.currency} allocated: "
+        message=f"Refund #{refund.pk} of {money_format(refund.amount)} allocated: "
         f"{_lines_said(priced)}"
         + (f"; {restocked} bottle{pluralize(restocked)} back in stock." if restocked else "."),
         actor=actor,

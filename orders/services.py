@@ -13,7 +13,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from core.codes import random_code
-from core.money import quantize, to_minor_units
+from core.money import money_format, quantize, to_minor_units
 from coupons.services import coupon_redeem, coupon_release
 from orders.emails import order_email_queue, order_payment_alert_queue
 from orders.events import order_event_record
@@ -161,8 +161,12 @@ def order_place(
         order_id=order.pk,
         kind=OrderEvent.Kind.PLACED,
         message=f"Order placed by {order.customer_name}: {len(items)} "
-        f"line{pluralize(len(items))}, {order.total} {order.currency}"
-        + (f" with coupon {order.coupon_code} (−{order.discount})." if order.coupon_code else "."),
+        f"line{pluralize(len(items))}, {money_format(order.total)}"
+        + (
+            f" with coupon {order.coupon_code} (−{money_format(order.discount)})."
+            if order.coupon_code
+            else "."
+        ),
         to_status=Order.Status.PENDING,
     )
     if order.total == 0:  # a coupon covers it all: nothing for Stripe to charge
@@ -387,7 +391,7 @@ def order_mark_paid(
     order_event_record(
         order_id=order.pk,
         kind=OrderEvent.Kind.PAYMENT,
-        message=f"Paid {order.total} {order.currency} "
+        message=f"Paid {money_format(order.total)} "
         + (f"(Stripe {payment_intent})." if payment_intent else "(nothing to charge)."),
         from_status=Order.Status.PENDING,
         to_status=Order.Status.PAID,

@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
+from core.money import money_format
 from orders.exceptions import OrderError
 from orders.forms import CancelRefundForm, RefundForm, RefundLinesForm
 from orders.models import Order, Refund, RefundState
@@ -153,7 +154,7 @@ class OrderRefundAdminMixin:
     def _refund_done(self, request, order, refund):
         self.message_user(
             request,
-            f"Refund of {refund.amount} {order.currency} requested: it is sent to Stripe, and the "
+            f"Refund of {money_format(refund.amount)} requested: it is sent to Stripe, and the "
             "order's page shows when it succeeds.",
             messages.SUCCESS,
         )

@@ -64,11 +64,12 @@ def test_change_page_queries_do_not_grow_with_items(admin_client, django_assert_
 
 
 def test_change_page_shows_items_and_timeline(admin_client):
-    wine = WineFactory(name="Barolo Monfalletto", stock=5)
+    wine = WineFactory(name="Barolo Monfalletto", price=Decimal("12.90"), stock=5)
     order = order_place(lines=[(wine.pk, 2)], customer=customer())
     page = admin_client.get(change_url(order)).content.decode()
     assert "Barolo Monfalletto" in page
     assert "Order placed by Camille Rodríguez" in page
+    assert "1 line, 25.80 €." in page
 
 
 def test_cancel_action_releases_stock_and_reports_refusals(admin_client):
@@ -296,6 +297,8 @@ def test_a_bottle_refunded_from_the_order_page_is_previewed_confirmed_then_shown
 
     assert response.status_code == 302
     assert response["Location"] == change_url(order)
+    shown = admin_client.get(response["Location"]).content.decode()
+    assert "Refund of 12.50 € requested: it is sent to Stripe" in shown
     refund = Refund.objects.get()
     assert (refund.status, refund.amount, refund.reason, refund.created_by) == (
         Refund.Status.PENDING,
@@ -379,7 +382,7 @@ def test_a_refund_the_services_refuse_comes_back_as_a_form_error(admin_client):
     form = refund_form(item, quantity="0", amount="500", confirm="", quoted="500.00")
     response = admin_client.post(refund_url(order), form)
     assert response.status_code == 200
-    assert "Only 37.50 EUR of order" in response.content.decode()
+    assert "Only 37.50 € of order" in response.content.decode()
     assert not Refund.objects.exists()
 
 

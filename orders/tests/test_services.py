@@ -45,6 +45,7 @@ def test_place_order_copies_prices_and_reserves_stock():
     b.refresh_from_db()
     assert (a.stock, b.stock) == (8, 0)
     assert list(order.events.values_list("kind", flat=True)) == [OrderEvent.Kind.PLACED]
+    assert order.events.get().message.endswith(": 2 lines, 47.85 €.")
 
 
 def test_place_order_merges_repeated_lines():
