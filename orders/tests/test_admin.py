@@ -290,7 +290,7 @@ def test_a_bottle_refunded_from_the_order_page_is_previewed_confirmed_then_shown
 
     preview = admin_client.post(refund_url(order), refund_form(item, preview=""))
     assert preview.status_code == 200
-    assert "Confirm the refund of 12.50 EUR" in preview.content.decode()
+    assert "Confirm the refund of 12.50 €" in preview.content.decode()
     assert not Refund.objects.exists()  # nothing written before it is confirmed
 
     response = admin_client.post(refund_url(order), refund_form(item, confirm="", quoted="12.50"))
@@ -338,7 +338,7 @@ def test_a_confirmation_for_an_amount_moved_since_the_preview_asks_again(admin_c
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "The amount changed" in page and "Confirm the refund of 25.00 EUR" in page
+    assert "The amount changed" in page and "Confirm the refund of 25.00 €" in page
     assert not Refund.objects.exists()
 
 
@@ -435,7 +435,7 @@ def test_a_paid_order_canceled_in_the_admin_is_refunded_once_and_canceled_when_i
     order = paid_order(("12.50", 3), ("20.00", 2))
     kept, broken = order.items.order_by("pk")
     page = admin_client.get(cancel_refund_url(order))
-    assert "Cancel the order and refund 77.50 EUR" in page.content.decode()
+    assert "Cancel the order and refund 77.50 €" in page.content.decode()
     assert page.context["form"][f"restock_{kept.pk}"].value() is True  # back on sale unless said
 
     response = admin_client.post(
