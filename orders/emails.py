@@ -19,8 +19,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.mail import mailbox
+from orders.carriers import tracking_url
 from orders.events import order_event_record
 from orders.models import Order, OrderEmail, OrderEvent
+from shop.delivery.models import DeliveryMethod
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,10 @@ TEMPLATES = {
     OrderEmail.Kind.PAYMENT: ("emails/payment_received", "Order {number} confirmed and paid"),
     # With the credit note attached (reports registers it).
     OrderEmail.Kind.REFUND: ("emails/refund_issued", "Refund for order {number}"),
+    # With the carrier's tracking link when there is one; a click & collect order is ready.
+    OrderEmail.Kind.SHIPPED: ("emails/order_shipped", "Your order {number} is on its way"),
 }
+COLLECT_SUBJECT = "Your order {number} is ready for collection"
 
 
 def order_email_queue(*, order_id: int, kind: str, refund_id: int | None = None) -> OrderEmail:
@@ -94,6 +99,9 @@ def register_attachment(provider: Provider, *, kind: str) -> None:
 def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternatives:
     order = email.order
     template, subject = TEMPLATES[email.kind]
+    collect = order.delivery_method == DeliveryMethod.COLLECT
+    if email.kind == OrderEmail.Kind.SHIPPED and collect:
+        subject = COLLECT_SUBJECT
     context = {
         "order": order,
         "items": list(order.items.all()),
@@ -101,6 +109,9 @@ def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternative
         "refund_lines": list(email.refund.lines.select_related("item")) if email.refund else [],
         "attachments": attachments,
         "shop_name": settings.SHOP_NAME,
+        "shop_address": settings.SHOP_ADDRESS,
+        "collect": collect,
+        "tracking_url": tracking_url(order.carrier, order.tracking_number),
     }
     message = EmailMultiAlternatives(
         subject=subject.format(number=order.number),

@@ -39,3 +39,11 @@ class RefundNotAllowed(OrderError):
 
 class RefundTooLarge(OrderError):
     """More bottles or money than is left to refund on the order."""
+
+
+class InvalidShipment(OrderError):
+    """A carrier or tracking number that can't be stored on a shipment."""
+
+
+class AlreadyShipped(InvalidTransition):
+    """The order was shipped already (or made ready for collection): it is not shipped twice."""

@@ -4,10 +4,20 @@ from django import forms
 from unfold.widgets import (
     UnfoldAdminDecimalFieldWidget,
     UnfoldAdminIntegerFieldWidget,
+    UnfoldAdminSelectWidget,
     UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
     UnfoldBooleanWidget,
 )
 
+from orders.carriers import (
+    CARRIER_CHOICES,
+    CARRIER_MAX_LENGTH,
+    OTHER,
+    TRACKING_MAX_LENGTH,
+    tracking_number_clean,
+)
+from orders.exceptions import InvalidShipment
 from orders.models import Order
 from orders.refunds import RefundLineRequest
 
@@ -145,3 +155,59 @@ class CancelRefundForm(forms.Form):
     def restock(self) -> dict[int, bool]:
         """Return whether each line's bottles go back on sale, by the line's id."""
         return {item.pk: self.cleaned_data[f"restock_{item.pk}"] for item in self.items}
+
+
+class ShipmentForm(forms.Form):
+    """How a paid order leaves: its carrier, known or named, and its tracking number.
+
+    A click & collect order has neither: its form has no field, it is only confirmed.
+    """
+
+    carrier = forms.ChoiceField(
+        label="Carrier",
+        choices=[("", "—"), *CARRIER_CHOICES],
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+    )
+    other_carrier = forms.CharField(
+        label="Other carrier",
+        max_length=CARRIER_MAX_LENGTH,
+        required=False,
+        widget=UnfoldAdminTextInputWidget,
+        help_text="The carrier's name, when it is not in the list.",
+    )
+    tracking_number = forms.CharField(
+        label="Tracking number",
+        required=False,
+        widget=UnfoldAdminTextInputWidget,
+        help_text=f"Optional. Letters, digits, spaces and hyphens, up to {TRACKING_MAX_LENGTH}.",
+    )
+
+    def __init__(self, *args, collect: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if collect:
+            self.fields.clear()
+
+    def clean_tracking_number(self) -> str:
+        try:
+            return tracking_number_clean(self.cleaned_data["tracking_number"])
+        except InvalidShipment as error:
+            raise forms.ValidationError(str(error)) from error
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.fields:
+            return cleaned
+        carrier = cleaned.get("carrier")
+        if carrier == OTHER and not cleaned.get("other_carrier", "").strip():
+            self.add_error("other_carrier", "Name the carrier.")
+        elif cleaned.get("tracking_number") and not carrier:
+            self.add_error("carrier", "Choose the carrier of the tracking number.")
+        return cleaned
+
+    def carrier_name(self) -> str:
+        """Return the carrier's name as the order keeps it, or "" when none was given."""
+        code = self.cleaned_data.get("carrier", "")
+        if code == OTHER:
+            return self.cleaned_data["other_carrier"]
+        return dict(CARRIER_CHOICES).get(code, "")

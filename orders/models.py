@@ -283,6 +283,7 @@ class OrderEmail(models.Model):
         CONFIRMATION = "confirmation", "Order confirmation"
         PAYMENT = "payment", "Payment received"
         REFUND = "refund", "Refund notice"
+        SHIPPED = "shipped", "Shipping notice"
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="emails", verbose_name="order"

@@ -15,12 +15,15 @@ from django.utils import timezone
 from core.codes import random_code
 from core.money import money_format, quantize, to_minor_units
 from coupons.services import coupon_redeem, coupon_release
+from orders.carriers import carrier_name_clean, tracking_number_clean
 from orders.emails import order_email_queue, order_payment_alert_queue
 from orders.events import order_event_record
 from orders.exceptions import (
+    AlreadyShipped,
     CartChanged,
     EmptyCart,
     InvalidContact,
+    InvalidShipment,
     InvalidTransition,
     OutOfStock,
     WineUnavailable,
@@ -29,6 +32,7 @@ from orders.limits import Placer, open_orders_check
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.signals import announce_paid, announce_released
 from shop.catalog_cache import catalog_changed, shown_stock
+from shop.delivery.models import DeliveryMethod
 from shop.models import Wine
 
 
@@ -306,17 +310,52 @@ def order_expire_unpaid(*, unpaid_minutes: int, unreached_minutes: int) -> int:
     )
 
 
+def _shipment_message(order: Order, *, carrier: str, tracking_number: str) -> str:
+    if order.delivery_method == DeliveryMethod.COLLECT:
+        return "Order ready for collection at the shop."
+    if tracking_number:
+        return f"Order shipped with {carrier}, tracking {tracking_number}."
+    return f"Order shipped with {carrier}." if carrier else "Order shipped."
+
+
 @transaction.atomic
-def order_ship(*, order_id: int, actor=None) -> Order:
-    """Mark a paid order as shipped."""
-    return _change_status(
+def order_ship(*, order_id: int, actor=None, carrier: str = "", tracking_number: str = "") -> Order:
+    """Mark a paid order as shipped, with its carrier and tracking number when given, and owe
+    the customer the shipping notice. A click & collect order is made ready for collection
+    instead, with no carrier.
+
+    The row is locked first: of two staff shipping the order at once, the second gets
+    AlreadyShipped, and the notice is owed once.
+    """
+    carrier = carrier_name_clean(carrier)
+    tracking_number = tracking_number_clean(tracking_number)
+    if tracking_number and not carrier:
+        raise InvalidShipment("Choose the carrier of the tracking number.")
+    order = Order.objects.select_for_update().get(pk=order_id)
+    collect = order.delivery_method == DeliveryMethod.COLLECT
+    if order.status == Order.Status.SHIPPED:
+        done = "made ready for collection" if collect else "shipped"
+        when = timezone.localtime(order.shipped_at) if order.shipped_at else None
+        raise AlreadyShipped(
+            f"Order {order.number} was already {done}"
+            + (f" on {when:%Y-%m-%d at %H:%M}." if when else ".")
+        )
+    if collect and (carrier or tracking_number):
+        raise InvalidShipment(
+            f"Order {order.number} is collected at the shop: it has no carrier or tracking number."
+        )
+    order = _change_status(
         order_id,
         allowed_from={Order.Status.PAID},
         to=Order.Status.SHIPPED,
         actor=actor,
-        message="Order shipped.",
+        message=_shipment_message(order, carrier=carrier, tracking_number=tracking_number),
         shipped_at=timezone.now(),
+        carrier=carrier,
+        tracking_number=tracking_number,
     )
+    order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.SHIPPED)
+    return order
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Orders in the admin.
 
-- order: the order list and page (items, timeline, export, shipping, canceling unpaid orders).
+- order: the order list and page (items, timeline, export, canceling unpaid orders).
+- shipping: Mark as shipped… (carrier, tracking number) and Ready for collection… pages.
 - refunds: the order page's refunds and the pages that request, cancel-and-refund and allocate.
 """
 

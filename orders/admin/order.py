@@ -1,4 +1,4 @@
-"""The order list and page: items, timeline, export, shipping and canceling unpaid orders."""
+"""The order list and page: items, timeline, export and canceling unpaid orders."""
 
 import tablib
 from django import forms
@@ -16,6 +16,7 @@ from unfold.decorators import action, display
 
 from core.spreadsheet import csv_response, safe_cell
 from orders.admin.refunds import OrderRefundAdminMixin, RefundInline, RefundStateFilter
+from orders.admin.shipping import OrderShipAdminMixin
 from orders.emails import order_email_retry_failed
 from orders.exceptions import InvalidContact, InvalidTransition
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem, RefundState
@@ -23,7 +24,7 @@ from orders.selectors import (
     EXPORT_HEADER,
     order_export_rows,
 )
-from orders.services import order_cancel, order_contact_update, order_note_add, order_ship
+from orders.services import order_cancel, order_contact_update, order_note_add
 
 STATUS_LABELS = {
     Order.Status.PENDING.label: "warning",
@@ -146,7 +147,7 @@ class ExportModelAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
+class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
     form = OrderAdminForm
     # The changelist's Export button exports the orders its filters show, with their items.
     resource_classes = [OrderExportResource]
@@ -218,8 +219,8 @@ class OrderAdmin(OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
         "retry_emails",
         "export_csv",
     ]
-    actions_submit_line = ["ship_submit", "cancel_submit"]
-    actions_detail = ["refund", "cancel_refund"]
+    actions_submit_line = ["cancel_submit"]
+    actions_detail = ["ship", "collect_ready", "refund", "cancel_refund"]
 
     def get_queryset(self, request):
         return (
@@ -309,10 +310,6 @@ class OrderAdmin(OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
             if submit_action.action_name in request.POST:
                 submit_action.method(request, obj)
 
-    @action(description="Mark selected orders as shipped", permissions=["change"])
-    def ship_selected(self, request, queryset):
-        _transition(self, request, queryset, order_ship, "marked as shipped")
-
     @action(description="Cancel selected orders (puts their stock back)", permissions=["change"])
     def cancel_selected(self, request, queryset):
         # A paid order is canceled by refunding it, on its own page.
@@ -338,10 +335,6 @@ class OrderAdmin(OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
     def export_csv(self, request, queryset):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return csv_response(f"orders-{stamp}.csv", EXPORT_HEADER, order_export_rows(queryset))
-
-    @action(description="Save and mark shipped", permissions=["change"])
-    def ship_submit(self, request, obj):
-        _transition(self, request, Order.objects.filter(pk=obj.pk), order_ship, "marked as shipped")
 
     @action(description="Save and cancel the order", permissions=["change"])
     def cancel_submit(self, request, obj):

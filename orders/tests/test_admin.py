@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -99,6 +100,172 @@ def test_ship_action_moves_paid_orders_only(admin_client):
     paid.refresh_from_db()
     pending.refresh_from_db()
     assert (paid.status, pending.status) == (Order.Status.SHIPPED, Order.Status.PENDING)
+
+
+# Shipping
+
+
+def ship_button(order):
+    return reverse("admin:orders_order_ship", args=[order.pk])
+
+
+def shipment_url(order):
+    return reverse("admin:orders_order_shipment", args=[order.pk])
+
+
+def test_mark_as_shipped_asks_for_the_carrier_and_tracking_number(admin_client):
+    order = OrderFactory(status=Order.Status.PAID)
+    page = admin_client.get(change_url(order)).content.decode()
+    assert "Mark as shipped…" in page and "Ready for collection…" not in page
+    response = admin_client.get(ship_button(order))
+    assert (response.status_code, response["Location"]) == (302, shipment_url(order))
+    page = admin_client.get(shipment_url(order)).content.decode()
+    assert "La Poste Colissimo" in page and "Royal Mail" in page and "Other" in page
+    assert 'name="tracking_number"' in page
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID  # a GET ships nothing
+
+
+def test_mark_as_shipped_stores_the_shipment_and_owes_the_notice(
+    admin_client, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(status=Order.Status.PAID)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            shipment_url(order), {"carrier": "dhl", "tracking_number": "JJD 0001"}
+        )
+    assert (response.status_code, response["Location"]) == (302, change_url(order))
+    order.refresh_from_db()
+    assert (order.status, order.carrier, order.tracking_number) == (
+        Order.Status.SHIPPED,
+        "DHL Express",
+        "JJD 0001",
+    )
+    event = order.events.get(kind=OrderEvent.Kind.STATUS)
+    assert event.actor == admin_client.user
+    assert event.message == "Order shipped with DHL Express, tracking JJD 0001."
+    assert order.emails.get().kind == OrderEmail.Kind.SHIPPED
+    page = admin_client.get(change_url(order)).content.decode()
+    assert f"Order {order.number} is marked as shipped; the customer is emailed." in page
+    assert "Mark as shipped…" not in page  # shipped: the button is gone
+
+
+def test_another_carrier_is_named_by_the_merchant(admin_client):
+    order = OrderFactory(status=Order.Status.PAID)
+    response = admin_client.post(shipment_url(order), {"carrier": "other", "tracking_number": "1"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"other_carrier": ["Name the carrier."]}
+    admin_client.post(
+        shipment_url(order),
+        {"carrier": "other", "other_carrier": "Coursier Bordelais", "tracking_number": "CB-1"},
+    )
+    order.refresh_from_db()
+    assert (order.carrier, order.tracking_number) == ("Coursier Bordelais", "CB-1")
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "error"),
+    [
+        ({"carrier": "ups", "tracking_number": "1Z/999"}, "tracking_number", "only letters"),
+        ({"carrier": "ups", "tracking_number": "1" * 41}, "tracking_number", "at most 40"),
+        ({"carrier": "ups", "tracking_number": "<b>1</b>"}, "tracking_number", "only letters"),
+        ({"carrier": "", "tracking_number": "1Z999"}, "carrier", "Choose the carrier"),
+        ({"carrier": "pigeon", "tracking_number": ""}, "carrier", "Select a valid choice"),
+        ({"carrier": "other", "other_carrier": "x" * 51}, "other_carrier", "at most 50"),
+    ],
+)
+def test_bad_shipment_input_is_shown_on_the_form_and_changes_nothing(
+    admin_client, form, field, error
+):
+    order = OrderFactory(status=Order.Status.PAID)
+    response = admin_client.post(shipment_url(order), form)
+    assert response.status_code == 200
+    assert error in " ".join(response.context["form"].errors[field])
+    order.refresh_from_db()
+    assert (order.status, order.carrier, order.tracking_number) == (Order.Status.PAID, "", "")
+    assert not order.events.exists() and not order.emails.exists()
+
+
+def test_clicking_mark_as_shipped_twice_ships_once_and_says_so(
+    admin_client, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(status=Order.Status.PAID)
+    form = {"carrier": "ups", "tracking_number": "1Z999"}
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(shipment_url(order), form)
+        second = admin_client.post(shipment_url(order), form, follow=True)
+    assert f"Order {order.number} was already shipped on " in second.content.decode()
+    assert order.events.filter(kind=OrderEvent.Kind.STATUS).count() == 1
+    assert order.emails.count() == 1
+    assert len(mail.outbox) == 1
+    # The page itself, opened again, says so too rather than offering to ship.
+    again = admin_client.get(shipment_url(order), follow=True).content.decode()
+    assert "is shipped: only a paid order is shipped." in again
+
+
+def test_a_click_and_collect_order_is_made_ready_for_collection(
+    admin_client, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(status=Order.Status.PAID, delivery_method="collect", address="")
+    page = admin_client.get(change_url(order)).content.decode()
+    assert "Ready for collection…" in page and "Mark as shipped…" not in page
+    assert admin_client.get(ship_button(order)).status_code == 403
+    page = admin_client.get(shipment_url(order)).content.decode()
+    assert "Mark ready for collection" in page and 'name="tracking_number"' not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            shipment_url(order), {"carrier": "ups", "tracking_number": "1Z999"}, follow=True
+        )
+    assert f"Order {order.number} is ready for collection" in response.content.decode()
+    order.refresh_from_db()
+    assert (order.status, order.carrier, order.tracking_number) == (Order.Status.SHIPPED, "", "")
+    assert order.events.get(kind=OrderEvent.Kind.STATUS).message == (
+        "Order ready for collection at the shop."
+    )
+    assert mail.outbox[0].subject == f"Your order {order.number} is ready for collection"
+
+
+def test_an_unpaid_order_has_no_ship_button_and_is_not_shipped(admin_client):
+    order = OrderFactory()
+    assert "Mark as shipped…" not in admin_client.get(change_url(order)).content.decode()
+    assert admin_client.get(ship_button(order)).status_code == 403
+    response = admin_client.post(shipment_url(order), {"carrier": "ups"}, follow=True)
+    assert "cannot be moved to shipped" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PENDING
+
+
+def test_shipping_one_selected_order_leads_to_its_page_and_several_ship_without_tracking(
+    admin_client,
+):
+    one, two, three = OrderFactory.create_batch(3, status=Order.Status.PAID)
+    response = admin_client.post(
+        CHANGELIST, {"action": "ship_selected", "_selected_action": [one.pk]}
+    )
+    assert (response.status_code, response["Location"]) == (302, shipment_url(one))
+    assert Order.objects.get(pk=one.pk).status == Order.Status.PAID
+
+    response = admin_client.post(
+        CHANGELIST, {"action": "ship_selected", "_selected_action": [two.pk, three.pk]}, follow=True
+    )
+    assert "2 order(s) marked as shipped (or ready for collection), without tracking" in (
+        response.content.decode()
+    )
+    assert set(Order.objects.values_list("status", flat=True)) == {"paid", "shipped"}
+    assert OrderEmail.objects.filter(kind=OrderEmail.Kind.SHIPPED).count() == 2
+
+
+def test_shipping_needs_the_change_order_permission(client, django_user_model):
+    order = OrderFactory(status=Order.Status.PAID)
+    user = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(user)
+    assert "Mark as shipped…" not in client.get(change_url(order)).content.decode()
+    assert client.get(shipment_url(order)).status_code == 403
+    assert client.post(shipment_url(order), {"carrier": "ups"}).status_code == 403
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
+
+    user.user_permissions.add(Permission.objects.get(codename="change_order"))
+    client.post(shipment_url(order), {"carrier": "ups"})
+    assert Order.objects.get(pk=order.pk).status == Order.Status.SHIPPED
 
 
 def test_saving_the_form_keeps_a_status_changed_meanwhile(admin_client):

@@ -5,11 +5,12 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from orders.exceptions import InvalidTransition, OutOfStock, RefundTooLarge
-from orders.models import Order, OrderEvent, Refund
+from orders.exceptions import AlreadyShipped, InvalidTransition, OutOfStock, RefundTooLarge
+from orders.models import Order, OrderEmail, OrderEvent, Refund
 from orders.refunds import (
     RefundLineRequest,
     refund_fail,
@@ -17,7 +18,7 @@ from orders.refunds import (
     refund_request,
     refund_succeed,
 )
-from orders.services import order_cancel, order_expire, order_place
+from orders.services import order_cancel, order_expire, order_place, order_ship
 from orders.tests.factories import customer
 from shop.models import Wine
 from shop.tests.factories import WineFactory
@@ -105,6 +106,31 @@ def _paid(wine, quantity) -> Order:
     order = order_place(lines=[(wine.pk, quantity)], customer=customer())
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, paid_at=timezone.now())
     return order
+
+
+def test_two_staff_shipping_an_order_at_once_ship_it_once_with_one_email(
+    postgres_only, django_user_model
+):
+    order = _paid(WineFactory(stock=10), 1)
+    staff = [django_user_model.objects.create_user(f"clerk{i}", is_staff=True) for i in range(2)]
+    results = run_together(
+        2,
+        lambda i: order_ship(
+            order_id=order.pk, actor=staff[i], carrier="UPS", tracking_number=f"1Z00{i}"
+        ),
+    )
+    shipped = [r for r in results if isinstance(r, Order)]
+    assert len(shipped) == 1, results
+    assert sum(isinstance(r, AlreadyShipped) for r in results) == 1, results
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+    assert order.tracking_number == shipped[0].tracking_number
+    [event] = order.events.filter(kind=OrderEvent.Kind.STATUS)
+    assert event.actor in staff and order.tracking_number in event.message
+    [email] = order.emails.all()
+    assert (email.kind, email.sent_at is not None) == (OrderEmail.Kind.SHIPPED, True)
+    [message] = mail.outbox
+    assert message.subject == f"Your order {order.number} is on its way"
 
 
 def test_two_staff_refunding_the_last_bottle_of_a_line_give_one_refund(postgres_only):

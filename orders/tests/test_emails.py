@@ -12,9 +12,10 @@ from django.utils import timezone
 from backoffice.celery import app as celery_app
 from backoffice.tests import workers
 from orders import emails
+from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEmail, OrderEvent
 from orders.refunds import RefundLineRequest, refund_record_external, refund_request, refund_succeed
-from orders.services import order_place
+from orders.services import order_place, order_ship
 from orders.tests.factories import OrderFactory, OrderItemFactory, customer, paid_order, pay
 from shop.tests.factories import WineFactory
 
@@ -400,3 +401,78 @@ def test_each_refund_of_an_order_is_owed_its_own_email_once(django_capture_on_co
         OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.REFUND)  # names no refund
     with pytest.raises(IntegrityError), transaction.atomic():
         OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.PAYMENT)  # owed once already
+
+
+def ship(django_capture_on_commit_callbacks, order, **shipment):
+    with django_capture_on_commit_callbacks(execute=True):
+        order_ship(order_id=order.pk, **shipment)
+    return order
+
+
+def test_the_shipping_notice_gives_the_carrier_the_tracking_number_and_its_link(
+    smtp_server, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(status=Order.Status.PAID, first_name="Zoë", email="zoe@example.com")
+    OrderItemFactory(order=order, wine_name="Barolo Monfalletto")
+    ship(django_capture_on_commit_callbacks, order, carrier="UPS", tracking_number="1Z 999-AA")
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["zoe@example.com"]
+    assert received.message["To"].addresses == (
+        Address(display_name="Zoë Rodríguez", addr_spec="zoe@example.com"),
+    )
+    assert received.message["Subject"] == f"Your order {order.number} is on its way"
+    link = "https://www.ups.com/track?tracknum=1Z%20999-AA"
+    text = received.message.get_body(("plain",)).get_content()
+    assert "is on its way with UPS" in text and "Tracking number: 1Z 999-AA" in text
+    assert f"Follow your parcel: {link}" in text and "Barolo Monfalletto" in text
+    html = received.message.get_body(("html",)).get_content()
+    assert f'<a href="{link}">follow your parcel</a>' in html
+    email = order.emails.get()
+    assert email.kind == OrderEmail.Kind.SHIPPED and email.sent_at is not None
+    assert order.events.get(kind=OrderEvent.Kind.EMAIL).message == (
+        "Shipping notice sent to zoe@example.com."
+    )
+
+
+def test_the_shipping_notice_names_a_carrier_it_has_no_link_for(django_capture_on_commit_callbacks):
+    order = OrderFactory(status=Order.Status.PAID)
+    ship(django_capture_on_commit_callbacks, order, carrier="Coursier", tracking_number="C-42")
+    [message] = mail.outbox
+    assert "is on its way with Coursier." in message.body
+    assert "Tracking number: C-42" in message.body and "Follow your parcel" not in message.body
+
+
+def test_the_shipping_notice_without_tracking_says_only_it_is_on_its_way(
+    django_capture_on_commit_callbacks,
+):
+    order = OrderFactory(status=Order.Status.PAID)
+    ship(django_capture_on_commit_callbacks, order)
+    [message] = mail.outbox
+    assert f"your order {order.number} at" in message.body and "is on its way." in message.body
+    assert "Tracking" not in message.body and "Tracking" not in message.alternatives[0][0]
+
+
+def test_a_click_and_collect_order_is_told_to_come_to_the_shop(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.SHOP_ADDRESS = ["12 quai des Chartrons", "33000 Bordeaux"]
+    order = OrderFactory(status=Order.Status.PAID, delivery_method="collect", address="")
+    ship(django_capture_on_commit_callbacks, order)
+    [message] = mail.outbox
+    assert message.subject == f"Your order {order.number} is ready for collection"
+    assert "collect it at the shop" in message.body and "33000 Bordeaux" in message.body
+    assert "on its way" not in message.body and "Delivery to" not in message.body
+    assert "12 quai des Chartrons, 33000 Bordeaux" in message.alternatives[0][0]
+
+
+def test_the_shipping_notice_is_sent_once_however_often_the_order_is_shipped(
+    django_capture_on_commit_callbacks,
+):
+    order = ship(django_capture_on_commit_callbacks, OrderFactory(status=Order.Status.PAID))
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(InvalidTransition):
+        order_ship(order_id=order.pk)
+    email = order.emails.get()
+    assert emails.order_email_send(email_id=email.pk) is False  # a task delivered twice
+    assert len(mail.outbox) == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.SHIPPED)

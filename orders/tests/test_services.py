@@ -4,14 +4,16 @@ import pytest
 from django.db import transaction
 
 from orders.exceptions import (
+    AlreadyShipped,
     CartChanged,
     EmptyCart,
     InvalidContact,
+    InvalidShipment,
     InvalidTransition,
     OutOfStock,
     WineUnavailable,
 )
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEmail, OrderEvent
 from orders.services import (
     order_cancel,
     order_checkout_session_store,
@@ -155,6 +157,86 @@ def test_ship_only_paid_orders():
         order_cancel(order_id=order.pk)
     wine.refresh_from_db()
     assert wine.stock == 9
+
+
+def test_ship_keeps_the_carrier_and_tracking_number_and_owes_one_shipping_notice(
+    admin_user, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(status=Order.Status.PAID)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_ship(
+            order_id=order.pk,
+            actor=admin_user,
+            carrier="dhl express",
+            tracking_number=" JJD-0001 2345 ",
+        )
+    order.refresh_from_db()
+    assert (order.status, order.carrier, order.tracking_number) == (
+        Order.Status.SHIPPED,
+        "DHL Express",
+        "JJD-0001 2345",
+    )
+    event = order.events.get(kind=OrderEvent.Kind.STATUS)
+    assert event.message == "Order shipped with DHL Express, tracking JJD-0001 2345."
+    assert (event.from_status, event.to_status, event.actor) == ("paid", "shipped", admin_user)
+    email = order.emails.get()
+    assert email.kind == OrderEmail.Kind.SHIPPED and email.sent_at is not None
+
+
+@pytest.mark.parametrize(
+    ("carrier", "number", "message"),
+    [
+        ("Coursier du quartier", "", "Order shipped with Coursier du quartier."),
+        ("", "", "Order shipped."),
+    ],
+)
+def test_ship_says_what_it_was_given(carrier, number, message):
+    order = OrderFactory(status=Order.Status.PAID)
+    order_ship(order_id=order.pk, carrier=carrier, tracking_number=number)
+    assert order.events.get(kind=OrderEvent.Kind.STATUS).message == message
+
+
+def test_shipping_twice_is_refused_as_already_shipped_and_owes_no_second_email():
+    order = OrderFactory(status=Order.Status.PAID)
+    order_ship(order_id=order.pk, carrier="UPS", tracking_number="1Z999")
+    with pytest.raises(AlreadyShipped, match=f"Order {order.number} was already shipped on "):
+        order_ship(order_id=order.pk, carrier="GLS", tracking_number="OTHER1")
+    order.refresh_from_db()
+    assert (order.carrier, order.tracking_number) == ("UPS", "1Z999")
+    assert order.events.filter(kind=OrderEvent.Kind.STATUS).count() == 1
+    assert order.emails.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("carrier", "number", "error"),
+    [
+        ("", "1Z999", "Choose the carrier of the tracking number."),
+        ("UPS", "1Z/999", "only letters, digits, spaces and hyphens"),
+        ("UPS", "1" * 41, "at most 40 characters"),
+        ("x" * 51, "", "at most 50 characters"),
+    ],
+)
+def test_a_bad_shipment_is_refused_and_changes_nothing(carrier, number, error):
+    order = OrderFactory(status=Order.Status.PAID)
+    with pytest.raises(InvalidShipment, match=error):
+        order_ship(order_id=order.pk, carrier=carrier, tracking_number=number)
+    order.refresh_from_db()
+    assert (order.status, order.carrier, order.tracking_number) == (Order.Status.PAID, "", "")
+    assert not order.events.exists() and not order.emails.exists()
+
+
+def test_a_click_and_collect_order_is_made_ready_for_collection_without_a_carrier():
+    order = OrderFactory(status=Order.Status.PAID, delivery_method="collect", address="")
+    with pytest.raises(InvalidShipment, match="collected at the shop"):
+        order_ship(order_id=order.pk, carrier="UPS", tracking_number="1Z999")
+    order_ship(order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+    event = order.events.get(kind=OrderEvent.Kind.STATUS)
+    assert event.message == "Order ready for collection at the shop."
+    assert order.emails.get().kind == OrderEmail.Kind.SHIPPED
+    with pytest.raises(AlreadyShipped, match="was already made ready for collection"):
+        order_ship(order_id=order.pk)
 
 
 def test_catalog_pages_are_retired_only_when_what_they_show_of_stock_changes(
