@@ -55,6 +55,31 @@ def admin_client(client, django_user_model):
 
 
 @pytest.fixture
+def roles():
+    """The staff roles' groups, as `manage.py setup_roles` sets them up."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("setup_roles", stdout=StringIO())
+
+
+@pytest.fixture
+def role_member(roles, django_user_model):
+    """Return a function that makes a staff user in a role's group."""
+    from django.contrib.auth.models import Group
+
+    def make(role_name: str):
+        user = django_user_model.objects.create_user(
+            role_name.lower(), password="pw", is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=role_name))
+        return user
+
+    return make
+
+
+@pytest.fixture
 def real_broker():
     """Publish tasks to the run's broker for a real worker (the suite otherwise runs them
     in-process), with its queues emptied first."""

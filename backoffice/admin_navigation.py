@@ -1,4 +1,5 @@
-"""The admin sidebar: Catalog, Sales and Operations, each link shown to those allowed to use it.
+"""The admin sidebar: Catalog, Delivery, Sales and Operations, each link shown to those allowed
+to use it.
 
 Every item carries a permission; a group none of whose items the user may use is left out.
 """
@@ -47,6 +48,13 @@ def _groups() -> list[dict]:
                 _model_item("Countries", "public", "shop", "country"),
                 _model_item("Regions", "map", "shop", "region"),
                 _model_item("Wine imports", "upload_file", "shop", "wineimport"),
+            ],
+        },
+        {
+            "title": "Delivery",
+            "items": [
+                _model_item("Shipping zones", "local_shipping", "shop", "shippingzone"),
+                _model_item("Destinations (VAT, age)", "flag", "shop", "destination"),
             ],
         },
         {

@@ -150,7 +150,11 @@ class Cart:
         method, country = raw.get("method"), raw.get("country", "")
         if method == DeliveryMethod.COLLECT:
             return method, ""
-        if method == DeliveryMethod.DELIVERY and country in COUNTRY_NAMES:
+        if (
+            method == DeliveryMethod.DELIVERY
+            and isinstance(country, str)
+            and country in COUNTRY_NAMES
+        ):
             return method, country
         return "", ""
 

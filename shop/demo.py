@@ -1,4 +1,4 @@
-"""Demo data: a believable catalog and, in development, an admin account.
+"""Demo data: a believable catalog, shipping zones and, in development, an admin account.
 
 The catalog is generated from curated styles with a seeded random generator, so every run yields
 the same wines under the same SKUs; seeding again only adds what is missing.
@@ -17,7 +17,9 @@ from django.utils.text import slugify
 
 from core.money import quantize
 from shop.catalog_cache import catalog_changed
-from shop.demo_data import PRODUCERS, SERVING, STYLES, Style
+from shop.delivery.countries import destination_defaults
+from shop.delivery.models import Destination, ShippingRate, ShippingZone, ZoneArea
+from shop.demo_data import PRODUCERS, SERVING, STYLES, ZONES, Style
 from shop.imports import free_slugs
 from shop.models import Category, Country, Region, Wine, unique_slug
 
@@ -44,6 +46,8 @@ class SeedResult:
     categories: int
     countries: int
     regions: int
+    zones: int
+    zones_created: int
     admin: AdminOutcome
 
 
@@ -98,9 +102,10 @@ def _wine(rng: random.Random, style: Style, name: str, producer: str, position: 
 
 @transaction.atomic
 def seed_demo(*, create_admin: bool) -> SeedResult:
-    """Add the demo catalog's missing rows, and the demo admin in development.
+    """Add the demo catalog's and shipping zones' missing rows, and the demo admin in development.
 
-    Rows that exist already are left as they are: a merchant may have changed their price or stock.
+    Rows that exist already are left as they are: a merchant may have changed their price or stock,
+    or a zone's rates.
     """
     wines = demo_wines()
     categories = _ensure(Category, {w["category"] for w in wines})
@@ -134,6 +139,8 @@ def seed_demo(*, create_admin: bool) -> SeedResult:
         categories=len(categories),
         countries=len(countries),
         regions=len(regions),
+        zones=len(ZONES),
+        zones_created=_ensure_zones(),
         admin=_ensure_admin() if create_admin else AdminOutcome.NOT_REQUESTED,
     )
 
@@ -160,6 +167,39 @@ def _ensure_regions(countries: dict, pairs: set[tuple[str, str]]) -> dict:
             country=countries[country], name=name, slug=slug
         )
     return {pair: rows[pair] for pair in pairs}
+
+
+def _ensure_zones() -> int:
+    """Create the demo shipping zones missing by name, with their areas and rates; count them."""
+    existing = set(ShippingZone.objects.values_list("name", flat=True))
+    new = [zone for zone in ZONES if zone.name not in existing]
+    if not new:
+        return 0
+    codes = {code for zone in new for code, _, _ in zone.areas}
+    destinations = Destination.objects.in_bulk(codes, field_name="country")
+    for code in sorted(codes - destinations.keys()):
+        # Seeded by a migration; one the merchant deleted comes back at its default.
+        destinations[code] = Destination.objects.create(country=code, **destination_defaults(code))
+    for demo in new:
+        zone = ShippingZone.objects.create(
+            name=demo.name,
+            free_from=demo.free_from and Decimal(demo.free_from),
+            per_bottle_above=demo.per_bottle_above and Decimal(demo.per_bottle_above),
+        )
+        ZoneArea.objects.bulk_create(
+            ZoneArea(
+                zone=zone,
+                destination=destinations[code],
+                postal_prefixes=only,
+                excluded_postal_prefixes=excluded,
+            )
+            for code, only, excluded in demo.areas
+        )
+        ShippingRate.objects.bulk_create(
+            ShippingRate(zone=zone, min_bottles=low, max_bottles=high, price=Decimal(price))
+            for low, high, price in demo.bands
+        )
+    return len(new)
 
 
 def _wine_slug(wine: dict) -> str:

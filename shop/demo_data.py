@@ -410,3 +410,45 @@ SERVING = {
         "A fine end to a long dinner.",
     ),
 }
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A shipping zone of a Bordeaux merchant: prices of a parcel carrier's wine boxes."""
+
+    name: str
+    # (country, only postal codes starting with, except those starting with)
+    areas: tuple[tuple[str, str, str], ...]
+    bands: tuple[tuple[int, int, str], ...]  # (from bottles, to bottles, price)
+    free_from: str | None = None
+    per_bottle_above: str | None = None
+
+
+BANDS_TO_24 = ((1, 6), (7, 12), (13, 24))
+
+
+def _bands(*prices: str) -> tuple[tuple[int, int, str], ...]:
+    return tuple((low, high, price) for (low, high), price in zip(BANDS_TO_24, prices, strict=True))
+
+
+EU_COUNTRIES = ("AT", "BE", "DE", "DK", "ES", "FI", "IE", "IT", "LU", "NL", "PT", "SE")
+
+ZONES = (
+    # Monaco is delivered as mainland France; Corsica (20) and overseas (97, 98) are not.
+    Zone(
+        "France (mainland)",
+        areas=(("FR", "", "20, 97, 98"), ("MC", "", "")),
+        bands=_bands("9.90", "14.90", "19.90"),
+        free_from="150.00",
+        per_bottle_above="0.80",
+    ),
+    Zone("Corsica", areas=(("FR", "20", ""),), bands=_bands("19.90", "29.90", "39.90")),
+    Zone(
+        "European Union",
+        areas=tuple((code, "", "") for code in EU_COUNTRIES),
+        bands=_bands("24.90", "34.90", "49.90"),
+        free_from="400.00",
+    ),
+    Zone("United Kingdom", areas=(("GB", "", ""),), bands=_bands("39.90", "54.90", "79.90")),
+    Zone("Switzerland", areas=(("CH", "", ""),), bands=_bands("34.90", "49.90", "74.90")),
+)

@@ -11,3 +11,7 @@ class WineImageInvalid(DomainError):
 
 class DeliveryRefused(DomainError):
     """A destination the shop doesn't serve, or a postal code it can't read; safe to show."""
+
+
+class ShippingRatesInvalid(DomainError):
+    """A zone's bands of bottles overlap, leave a gap or don't start at 1; safe to show staff."""

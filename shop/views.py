@@ -14,8 +14,10 @@ from coupons.services import coupon_try
 from shop import selectors
 from shop.cart import Cart
 from shop.catalog_cache import cached_page
-from shop.exceptions import CartError
-from shop.forms import CartQuantityForm, CouponApplyForm
+from shop.delivery.models import DeliveryMethod
+from shop.delivery.selectors import delivery_countries
+from shop.exceptions import CartError, DeliveryRefused
+from shop.forms import CartDeliveryForm, CartQuantityForm, CouponApplyForm
 from shop.models import Wine
 from shop.selectors import WineFilters
 
@@ -133,7 +135,38 @@ def cart_detail(request):
     cart = Cart.for_request(request)
     for problem in cart.sync():
         messages.warning(request, problem)
-    return render(request, "shop/cart_detail.html", {"cart": cart})
+    method, country = cart.delivery_choice
+    return render(
+        request,
+        "shop/cart_detail.html",
+        {
+            "cart": cart,
+            "delivery_countries": delivery_countries() if cart else [],
+            "delivery_method": method or DeliveryMethod.DELIVERY,
+            "delivery_country": country or settings.SHOP_COUNTRY,
+            "shop_address": settings.SHOP_ADDRESS,
+        },
+    )
+
+
+@require_POST
+def cart_delivery(request):
+    form = CartDeliveryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return redirect("shop:cart_detail")
+    try:
+        quote = Cart.for_request(request).choose_delivery(
+            method=form.cleaned_data["method"], country=form.cleaned_data["country"]
+        )
+    except DeliveryRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        if quote.method == DeliveryMethod.COLLECT:
+            messages.success(request, "You will collect your order at the shop.")
+        else:
+            messages.success(request, f"Your order will be delivered to {quote.country_name}.")
+    return redirect("shop:cart_detail")
 
 
 def _known_session_key(request) -> str:

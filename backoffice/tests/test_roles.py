@@ -21,17 +21,6 @@ def areas(role_name: str) -> set[str]:
     return {*role.apps, *role.view_apps} | extra
 
 
-@pytest.fixture
-def roles():
-    call_command("setup_roles", stdout=open("/dev/null", "w"))  # noqa: SIM115
-
-
-def member(django_user_model, role_name: str):
-    user = django_user_model.objects.create_user(role_name.lower(), password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=role_name))
-    return user
-
-
 # --- setup_roles -----------------------------------------------------------------------------
 
 
@@ -75,10 +64,8 @@ def registered_models():
 
 
 @pytest.mark.parametrize("role_name", ["Merchants", "Operations"])
-def test_each_role_reaches_exactly_the_admin_pages_of_its_areas(
-    roles, client, django_user_model, role_name
-):
-    client.force_login(member(django_user_model, role_name))
+def test_each_role_reaches_exactly_the_admin_pages_of_its_areas(client, role_member, role_name):
+    client.force_login(role_member(role_name))
     allowed = areas(role_name)
     reached = set()
     with broker_away():  # the workers card of the index asks the broker
@@ -108,17 +95,17 @@ def sidebar_areas(user) -> set[str]:
 
 
 @pytest.mark.parametrize("role_name", ["Merchants", "Operations"])
-def test_each_role_sees_exactly_its_areas_in_the_sidebar(roles, django_user_model, role_name):
+def test_each_role_sees_exactly_its_areas_in_the_sidebar(role_member, django_user_model, role_name):
     everything = sidebar_areas(django_user_model.objects.create_superuser("boss", password="pw"))
-    shown = sidebar_areas(member(django_user_model, role_name))
+    shown = sidebar_areas(role_member(role_name))
     assert shown == everything & areas(role_name)
     assert shown
 
 
-def test_only_operations_see_the_workers_card(roles, client, django_user_model):
+def test_only_operations_see_the_workers_card(client, role_member):
     with broker_away():
         for role_name, sees in (("Merchants", False), ("Operations", True)):
-            client.force_login(member(django_user_model, role_name))
+            client.force_login(role_member(role_name))
             response = client.get(reverse("admin:index"))
             assert ("worker_health" in response.context) is sees, role_name
 

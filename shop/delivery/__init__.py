@@ -5,6 +5,7 @@
 - models: Destination (a country's VAT rate and minimum age), ShippingZone with its areas
   (countries, narrowed or excluded by postal-code prefixes) and its rates by number of bottles.
 - postcodes: a postal code checked and written the way the country writes it.
+- services: the checks of a zone's rates (bands of bottles one after another from 1).
 - selectors: the delivery quote for a basket (zone, charge, VAT rate, minimum age) and the
   countries served.
 """

@@ -8,6 +8,8 @@ which wine may be bought where it is higher than 18; 18 everywhere else.
 
 from decimal import Decimal
 
+from django.conf import settings
+
 EU_VAT_RATES = {
     "AT": Decimal("0.20"),
     "BE": Decimal("0.21"),
@@ -95,3 +97,12 @@ MINIMUM_AGES = {"US": 21, "JP": 20, "IS": 20}
 def country_name(code: str) -> str:
     """Return the country's name, or its code when the shop doesn't know it."""
     return COUNTRY_NAMES.get(code, code)
+
+
+def destination_defaults(code: str) -> dict:
+    """Return the VAT rate and minimum age a country's Destination starts with."""
+    home = code == settings.SHOP_COUNTRY
+    return {
+        "vat_rate": settings.VAT_RATE if home else VAT_RATES[code],
+        "minimum_age": MINIMUM_AGES.get(code, DEFAULT_MINIMUM_AGE),
+    }

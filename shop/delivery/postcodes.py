@@ -44,7 +44,8 @@ def postal_code_clean(country: str, postal_code: str) -> str:
             return code
         raise DeliveryRefused("Enter a postal code: 2 to 10 letters, digits, spaces or hyphens.")
     pattern, example = known
-    if not re.fullmatch(pattern, code):
+    # ASCII digits only: \d alone takes any script's digits, which no carrier reads.
+    if not re.fullmatch(pattern, code, re.ASCII):
         raise DeliveryRefused(f"Enter the postal code as {example}.")
     return code.removeprefix("L-") if country == "LU" else code
 

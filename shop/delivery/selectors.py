@@ -27,6 +27,8 @@ class DeliveryQuote:
     charge: Decimal
     vat_rate: Decimal
     minimum_age: int
+    # The zone's free-delivery threshold on the wine after its coupon, None without one.
+    free_from: Decimal | None = None
 
     @property
     def country_name(self) -> str:
@@ -67,7 +69,12 @@ def _zone_of(country: str, postal_code: str) -> tuple[ShippingZone, Destination]
         .prefetch_related("zone__rates")
         .order_by("zone__name")
     )
-    matches = [(m, area) for area in areas if (m := _area_match(area, key)) is not None]
+    # A zone without rates serves no one, as delivery_countries() says.
+    matches = [
+        (m, area)
+        for area in areas
+        if area.zone.rates.all() and (m := _area_match(area, key)) is not None
+    ]
     if not matches:
         where = country_name(country) + (f" (postal code {postal_code})" if key else "")
         raise DeliveryRefused(f"We don't deliver to {where}. We deliver to: {_served()}.")
@@ -128,4 +135,5 @@ def delivery_quote(
         charge=_charge(zone, bottles=bottles, subtotal=subtotal),
         vat_rate=destination.vat_rate,
         minimum_age=destination.minimum_age,
+        free_from=zone.free_from,
     )

@@ -3,6 +3,7 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
+from shop.delivery.models import Destination, ShippingRate, ShippingZone, ZoneArea
 from shop.models import Category, Country, Region, Wine
 
 
@@ -48,6 +49,69 @@ class WineFactory(DjangoModelFactory):
     price = Decimal("12.50")
     stock = 24
     available = True
+
+
+def shipping_zone(
+    name: str,
+    *,
+    areas: list[tuple[str, str, str]],
+    bands: list[tuple[int, int, str]],
+    free_from: str | None = None,
+    per_bottle_above: str | None = None,
+    active: bool = True,
+) -> ShippingZone:
+    """Return a new zone of areas (country, only prefixes, except prefixes) and bands (from, to,
+    price); the countries' destinations are the ones the migrations seeded."""
+    zone = ShippingZone.objects.create(
+        name=name,
+        active=active,
+        free_from=free_from and Decimal(free_from),
+        per_bottle_above=per_bottle_above and Decimal(per_bottle_above),
+    )
+    for country, only, excluded in areas:
+        ZoneArea.objects.create(
+            zone=zone,
+            destination=Destination.objects.get(country=country),
+            postal_prefixes=only,
+            excluded_postal_prefixes=excluded,
+        )
+    for low, high, price in bands:
+        ShippingRate.objects.create(
+            zone=zone, min_bottles=low, max_bottles=high, price=Decimal(price)
+        )
+    return zone
+
+
+BANDS = [(1, 6), (7, 12), (13, 24)]
+
+
+def bands(*prices: str) -> list[tuple[int, int, str]]:
+    return [(low, high, price) for (low, high), price in zip(BANDS, prices, strict=True)]
+
+
+def delivery_zones() -> dict[str, ShippingZone]:
+    """Return the zones of a Bordeaux merchant: mainland France (free from 150, per bottle
+    above 24), Corsica, two EU countries (free from 400) and the United Kingdom (up to 24)."""
+    zones = [
+        shipping_zone(
+            "France (mainland)",
+            areas=[("FR", "", "20, 97, 98")],
+            bands=bands("9.90", "14.90", "19.90"),
+            free_from="150.00",
+            per_bottle_above="0.80",
+        ),
+        shipping_zone("Corsica", areas=[("FR", "20", "")], bands=bands("19.90", "29.90", "39.90")),
+        shipping_zone(
+            "European Union",
+            areas=[("DE", "", ""), ("BE", "", "")],
+            bands=bands("24.90", "34.90", "49.90"),
+            free_from="400.00",
+        ),
+        shipping_zone(
+            "United Kingdom", areas=[("GB", "", "")], bands=bands("39.90", "54.90", "79.90")
+        ),
+    ]
+    return {zone.name: zone for zone in zones}
 
 
 def photo_bytes(size=(800, 1200), *, fmt="JPEG", color=(123, 30, 58), orientation=None) -> bytes:

@@ -15,8 +15,9 @@ from orders.models import Order
 from orders.services import Customer, order_place
 from orders.tests.factories import CHECKOUT_FIELDS as CUSTOMER
 from shop.cart import COUPON_KEY
+from shop.delivery.countries import COUNTRY_NAMES
 from shop.models import Wine
-from shop.tests.factories import WineFactory
+from shop.tests.factories import WineFactory, delivery_zones
 
 pytestmark = pytest.mark.django_db
 
@@ -396,3 +397,42 @@ def test_removing_a_coupon_with_any_form_leaves_the_cart_without_one(client, cou
     assert response.status_code == 302
     assert written() == before
     assert COUPON_KEY not in client.session
+
+
+@pytest.fixture
+def zones():
+    return delivery_zones()
+
+
+DELIVERY_VALUES = st.one_of(
+    st.none(),  # the field is missing
+    st.text(max_size=12),
+    st.sampled_from(
+        ["delivery", "collect", "FR", "GB", "JP", "XX", "fr", " FR", "FR\x00", "", "F" * 5000]
+    ),
+)
+
+
+@examples
+@given(method=DELIVERY_VALUES, country=DELIVERY_VALUES, other=OTHER_FIELDS)
+def test_any_delivery_form_is_answered_and_only_a_served_choice_is_kept(
+    client, wine, zones, method, country, other
+):
+    put_in_session(client, cart={str(wine.pk): START}, delivery={"method": "collect"})
+    fields = {"method": method, "country": country}
+    data = {name: value for name, value in other.items() if name not in fields}
+    data |= {name: value for name, value in fields.items() if value is not None}
+
+    response = client.post(reverse("shop:cart_delivery"), data)
+
+    assert response.status_code == 302
+    assert response.url == reverse("shop:cart_detail")
+    kept = client.session["delivery"]
+    served = method == "delivery" and country in {"BE", "DE", "FR", "GB"}
+    if served:
+        assert kept == {"method": "delivery", "country": country}
+    elif method == "collect" and country in (None, "", *COUNTRY_NAMES):
+        assert kept == {"method": "collect", "country": "FR"}
+    else:
+        assert kept == {"method": "collect"}
+    assert client.get(reverse("shop:cart_detail")).status_code == 200

@@ -2,6 +2,7 @@ import html
 import json
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -9,10 +10,15 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
+from coupons.tests.factories import CouponFactory
 from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS as CUSTOMER
+from shop.cart import Cart
+from shop.delivery.models import ShippingZone
+from shop.exceptions import DeliveryRefused
 from shop.models import Wine
-from shop.tests.factories import WineFactory
+from shop.tests.factories import WineFactory, delivery_zones
+from shop.tests.pages import flash_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +266,204 @@ def test_header_shows_bottle_count_and_total_on_every_page(client):
 
     for url in (list_url, cheap.get_absolute_url(), reverse("shop:cart_detail")):
         assert cart_summary(client.get(url)) == "🛒 3 bottles 1,055.00 €", url
+
+
+# --- Delivery ------------------------------------------------------------------------------
+
+
+def choose(client, method="delivery", country="FR", **kwargs):
+    data = {"method": method, "country": country}
+    return client.post(reverse("shop:cart_delivery"), data, follow=True, **kwargs)
+
+
+def delivery_line(response) -> str:
+    match = re.search(r'data-testid="delivery-line">(.*?)</tr>', response.content.decode(), re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split()) if match else ""
+
+
+def cart_of(session: dict) -> Cart:
+    return Cart(SimpleNamespace(session=session))
+
+
+@pytest.fixture
+def zones():
+    return delivery_zones()
+
+
+def test_chosen_delivery_is_a_line_of_the_cart_and_in_its_total(client, zones):
+    add(client, WineFactory(price=Decimal("12.50")), 2)
+
+    response = choose(client, country="FR")
+
+    assert "Your order will be delivered to France." in flash_messages(response)
+    assert delivery_line(response) == "Delivery (France, France (mainland)) 9.90 €"
+    assert response.context["cart"].total == Decimal("34.90")
+    assert "34.90 €" in cart_summary(response)
+    assert client.session["delivery"] == {"method": "delivery", "country": "FR"}
+    text = page_text(response)
+    assert "Free delivery to France from 150.00 € of wine, after any coupon." in text
+    assert "A coupon takes its percentage off the wine, never off delivery." in text
+
+
+def test_the_charge_follows_the_bottles_in_the_cart(client, zones):
+    wine = WineFactory(price=Decimal("10.00"))
+    add(client, wine, 6)
+    choose(client, country="DE")
+    update(client, wine, 7)
+
+    response = client.get(reverse("shop:cart_detail"))
+
+    assert delivery_line(response) == "Delivery (Germany, European Union) 34.90 €"
+    assert response.context["cart"].total == Decimal("104.90")
+    assert "Free delivery to Germany from 400.00 €" in page_text(response)
+
+
+def test_free_delivery_is_judged_on_the_wine_after_its_coupon(client, zones):
+    add(client, WineFactory(price=Decimal("160.00")), 1)
+    choose(client, country="FR")
+    assert delivery_line(client.get(reverse("shop:cart_detail"))) == (
+        "Delivery (France, France (mainland)) Free"
+    )
+
+    CouponFactory(code="TEN", percent_off=10)
+    client.post(reverse("shop:coupon_apply"), {"code": "TEN"})
+    response = client.get(reverse("shop:cart_detail"))
+
+    # 160.00 less 16.00 is 144.00 of wine: under 150.00, so delivery is charged, undiscounted.
+    assert delivery_line(response) == "Delivery (France, France (mainland)) 9.90 €"
+    assert response.context["cart"].total == Decimal("153.90")
+
+
+def test_click_and_collect_is_free_at_the_shop_address(client, zones, settings):
+    settings.SHOP_ADDRESS = ["12 quai des Chartrons", "33000 Bordeaux", "France"]
+    add(client, WineFactory(price=Decimal("12.50")), 2)
+
+    response = choose(client, method="collect", country="")
+
+    assert "You will collect your order at the shop." in flash_messages(response)
+    assert delivery_line(response) == "Click & collect at the shop Free"
+    assert response.context["cart"].total == Decimal("25.00")
+    assert client.session["delivery"] == {"method": "collect", "country": "FR"}
+    assert "12 quai des Chartrons, 33000 Bordeaux, France" in page_text(response)
+
+
+def test_a_refused_choice_changes_nothing(client, zones):
+    add(client, WineFactory(price=Decimal("4.00"), stock=50), 30)
+    choose(client, country="FR")
+
+    response = choose(client, country="GB")
+
+    assert flash_messages(response) == [
+        "We can't deliver 30 bottles to United Kingdom: it takes orders of 1–6, 7–12, 13–24 "
+        "bottles. Change your cart, or choose click & collect."
+    ]
+    assert client.session["delivery"] == {"method": "delivery", "country": "FR"}
+    assert delivery_line(response) == "Delivery (France, France (mainland)) 24.70 €"
+
+
+def test_a_choice_the_cart_outgrew_says_why_and_charges_nothing(client, zones):
+    wine = WineFactory(price=Decimal("10.00"), stock=50)
+    add(client, wine, 6)
+    choose(client, country="GB")
+    update(client, wine, 25)
+
+    response = client.get(reverse("shop:cart_detail"))
+
+    assert delivery_line(response) == ""
+    assert "We can't deliver 25 bottles to United Kingdom" in page_text(response)
+    assert response.context["cart"].total == Decimal("250.00")
+    assert "250.00 €" in cart_summary(response)
+
+
+def test_a_zone_closed_since_the_choice_is_refused_on_the_cart(client, zones):
+    add(client, WineFactory(), 1)
+    choose(client, country="DE")
+    ShippingZone.objects.filter(name="European Union").update(active=False)
+
+    response = client.get(reverse("shop:cart_detail"))
+
+    assert "We don't deliver to Germany. We deliver to: France, United Kingdom." in page_text(
+        response
+    )
+    assert response.context["cart"].delivery is None
+
+
+def test_choosing_delivery_keeps_the_choice_and_prices_it(zones):
+    session = {"cart": {}}
+    cart = cart_of(session)
+
+    quote = cart.choose_delivery(method="delivery", country="GB")
+
+    # An empty cart is priced as one bottle; its delivery line waits for wine.
+    assert (quote.zone, quote.charge) == ("United Kingdom", Decimal("39.90"))
+    assert session["delivery"] == {"method": "delivery", "country": "GB"}
+    assert cart.delivery_choice == ("delivery", "GB")
+    assert cart.delivery is None and cart.total == Decimal("0.00")
+
+
+@pytest.mark.parametrize(
+    ("method", "country"),
+    [("delivery", "JP"), ("delivery", ""), ("post", "FR"), ("", ""), ("delivery", "fr")],
+)
+def test_choices_the_shop_cant_serve_are_refused_and_not_kept(zones, method, country):
+    session = {"delivery": {"method": "collect", "country": "FR"}}
+    cart = cart_of(session)
+
+    with pytest.raises(DeliveryRefused):
+        cart.choose_delivery(method=method, country=country)
+
+    assert session["delivery"] == {"method": "collect", "country": "FR"}
+    assert cart.delivery_choice == ("collect", "")
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        "FR",
+        ["delivery", "FR"],
+        None,
+        {},
+        {"method": "delivery"},
+        {"method": "delivery", "country": "XX"},
+        {"method": "delivery", "country": ["FR"]},
+        {"method": "delivery", "country": {"FR": 1}},
+        {"method": ["collect"], "country": "FR"},
+        {"method": "DELIVERY", "country": "FR"},
+        {"method": "delivery", "country": "FR", "charge": "0.00", "zone": "Corsica"},
+    ],
+)
+def test_a_tampered_delivery_in_the_session_is_ignored(client, zones, tampered):
+    add(client, WineFactory(price=Decimal("12.50")), 2)
+    put_in_session(client, delivery=tampered)
+
+    response = client.get(reverse("shop:cart_detail"))
+
+    assert response.status_code == 200
+    cart = response.context["cart"]
+    if isinstance(tampered, dict) and tampered.get("country") == "FR" and len(tampered) == 4:
+        # The extra keys are ignored: the charge and zone come from the zones.
+        assert delivery_line(response) == "Delivery (France, France (mainland)) 9.90 €"
+        assert cart.total == Decimal("34.90")
+    else:
+        assert cart.delivery_choice == ("", "")
+        assert delivery_line(response) == ""
+        assert cart.total == Decimal("25.00")
+
+
+def test_an_unserved_country_in_the_session_is_refused_on_the_page(client, zones):
+    add(client, WineFactory(price=Decimal("12.50")), 2)
+    put_in_session(client, delivery={"method": "delivery", "country": "JP"})
+
+    response = client.get(reverse("shop:cart_detail"))
+
+    assert "We don't deliver to Japan." in page_text(response)
+    assert response.context["cart"].total == Decimal("25.00")
+
+
+def test_emptying_the_cart_keeps_the_delivery_chosen(client, zones):
+    add(client, WineFactory(), 1)
+    choose(client, country="DE")
+
+    client.post(reverse("shop:cart_clear"))
+
+    assert client.session["delivery"] == {"method": "delivery", "country": "DE"}

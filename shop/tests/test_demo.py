@@ -1,3 +1,4 @@
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -8,7 +9,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from coupons.models import Coupon
+from shop.delivery.models import Destination, ShippingZone
+from shop.delivery.selectors import delivery_countries, delivery_quote
 from shop.demo import ADMIN_PASSWORD, ADMIN_USERNAME, AdminOutcome, demo_wines, seed_demo
+from shop.exceptions import DeliveryRefused
 from shop.models import Category, Country, Region, Wine
 from shop.tests.factories import WineFactory
 
@@ -133,3 +137,64 @@ def test_command_without_debug_creates_no_coupons_and_says_so(settings):
     assert "Coupons: not created, DEBUG is off." in out.getvalue()
     assert not Coupon.objects.exists()
     assert Wine.objects.exists()
+
+
+def test_seed_adds_the_shipping_zones_of_a_bordeaux_merchant():
+    result = seed_demo(create_admin=False)
+
+    assert (result.zones, result.zones_created) == (5, 5)
+    served = dict(delivery_countries())
+    assert {"FR", "MC", "DE", "BE", "IT", "ES", "GB", "CH"} <= served.keys()
+
+    def charge(country, bottles, subtotal="50", postal_code=""):
+        return delivery_quote(
+            method="delivery",
+            country=country,
+            postal_code=postal_code,
+            bottles=bottles,
+            subtotal=Decimal(subtotal),
+        ).charge
+
+    assert [charge("FR", n) for n in (6, 7, 13, 25)] == [
+        Decimal(p) for p in ("9.90", "14.90", "19.90", "20.70")
+    ]
+    assert charge("FR", 6, "150") == Decimal("0.00")
+    assert charge("FR", 6, "150", "20000") == Decimal("19.90")
+    assert charge("MC", 6) == Decimal("9.90")
+    assert charge("DE", 12, "399.99") == Decimal("34.90")
+    assert charge("DE", 12, "400") == Decimal("0.00")
+    assert charge("GB", 24) == Decimal("79.90")
+    assert charge("CH", 1) == Decimal("34.90")
+    with pytest.raises(DeliveryRefused):
+        charge("FR", 6, postal_code="97100")
+    with pytest.raises(DeliveryRefused):
+        charge("GB", 25)
+
+
+def test_seed_again_keeps_the_merchant_zones_as_they_are():
+    seed_demo(create_admin=False)
+    corsica = ShippingZone.objects.get(name="Corsica")
+    corsica.rates.filter(min_bottles=1).update(price=Decimal("17.00"))
+    ShippingZone.objects.filter(name="Switzerland").delete()
+
+    result = seed_demo(create_admin=False)
+
+    assert result.zones_created == 1
+    assert corsica.rates.get(min_bottles=1).price == Decimal("17.00")
+    assert ShippingZone.objects.get(name="Switzerland").rates.count() == 3
+    assert ShippingZone.objects.count() == 5
+
+
+def test_seed_brings_back_a_destination_the_merchant_deleted():
+    Destination.objects.filter(country="CH").delete()
+
+    seed_demo(create_admin=False)
+
+    assert Destination.objects.get(country="CH").vat_rate == 0
+
+
+def test_command_says_how_many_zones_it_added(settings):
+    settings.DEBUG = False
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Delivery: 5 shipping zones (5 new)." in out.getvalue()

@@ -6,14 +6,20 @@ from django.urls import reverse
 
 from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS as CUSTOMER
-from shop.tests.factories import WineFactory
+from shop.tests.factories import WineFactory, delivery_zones
 
 pytestmark = pytest.mark.django_db
 
 # Categories, countries, regions (the filter facets), the paginator's count, the page of wines.
 LIST_COLD = 5
 # The session row, then every wine in the cart in one query.
-CART_PAGE = 2
+CART_HEADER = 2
+# And the countries served, for the delivery form.
+CART_PAGE = CART_HEADER + 1
+# A delivery chosen: its country's areas with their zones, and the zones' rates.
+DELIVERY = 2
+# Click & collect: the home country's VAT rate and age.
+COLLECT = 1
 CHECKOUT_PAGE = 2
 # Session and cart wines (2); savepoint, the client's unpaid orders, locking the wines (3); the
 # order in its own savepoint (3); its items, the stock update, the placed event (3); release (1);
@@ -69,6 +75,38 @@ def test_cart_page_query_count_does_not_grow_with_lines(client, django_assert_nu
     with django_assert_num_queries(CART_PAGE):
         response = client.get(reverse("shop:cart_detail"))
     assert response.content.decode().count('name="quantity"') == lines
+
+
+@pytest.mark.parametrize(
+    ("method", "country", "extra"), [("delivery", "FR", DELIVERY), ("collect", "", COLLECT)]
+)
+@pytest.mark.parametrize("lines", [1, 30])
+def test_cart_page_with_a_delivery_chosen_adds_a_constant(
+    client, django_assert_num_queries, lines, method, country, extra
+):
+    delivery_zones()
+    fill_cart(client, lines)
+    client.post(reverse("shop:cart_delivery"), {"method": method, "country": country})
+    client.get(reverse("shop:cart_detail"))
+    with django_assert_num_queries(CART_PAGE + extra):
+        response = client.get(reverse("shop:cart_detail"))
+    assert 'data-testid="delivery-line"' in response.content.decode()
+
+
+@pytest.mark.parametrize("delivery", [False, True])
+def test_header_total_on_other_pages_adds_a_constant_with_a_delivery(
+    client, django_assert_num_queries, delivery
+):
+    delivery_zones()
+    wines = fill_cart(client, 3)
+    if delivery:
+        client.post(reverse("shop:cart_delivery"), {"method": "delivery", "country": "FR"})
+    client.get(reverse("shop:cart_detail"))
+    client.get(reverse("shop:wine_list"))
+    # The page of a wine: the wine, then the header's cart.
+    with django_assert_num_queries(1 + CART_HEADER + (DELIVERY if delivery else 0)):
+        response = client.get(wines[0].get_absolute_url())
+    assert ("84.90 €" if delivery else "75.00 €") in response.content.decode()
 
 
 @pytest.mark.parametrize("lines", [1, 30])

@@ -13,7 +13,13 @@ from coupons.tests.factories import CouponFactory
 from orders.services import order_place
 from orders.tests.factories import customer
 from shop.models import Wine
-from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
+from shop.tests.factories import (
+    CategoryFactory,
+    CountryFactory,
+    RegionFactory,
+    WineFactory,
+    delivery_zones,
+)
 from shop.tests.pages import flash_messages
 
 pytestmark = pytest.mark.django_db
@@ -442,3 +448,98 @@ def test_tries_without_a_cookie_create_no_session_and_are_counted_by_address(cli
     assert_refused(response)
     assert "sessionid" not in response.cookies or not response.cookies["sessionid"].value
     assert not Session.objects.exists()
+
+
+# --- The cart's delivery form --------------------------------------------------------------
+
+
+def test_the_delivery_form_lists_only_the_countries_served(cart):
+    delivery_zones()
+
+    page = cart.get(reverse("shop:cart_detail")).content.decode()
+
+    form = re.search(r'(?s)<form[^>]*action="/cart/delivery/".*?</form>', page).group(0)
+    assert re.findall(r'<option value="(\w+)"', form) == ["BE", "FR", "DE", "GB"]
+    assert '<option value="FR" selected>' in form  # the shop's country until one is chosen
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert "Click &amp; collect at the shop (free)" in form
+    assert "<script" not in form
+
+
+def test_without_zones_the_form_offers_click_and_collect_only(cart):
+    page = cart.get(reverse("shop:cart_detail")).content.decode()
+
+    assert 'name="country"' not in page
+    assert 'value="collect" checked' in page
+
+
+def test_an_empty_cart_shows_no_delivery_form(client):
+    delivery_zones()
+    page = client.get(reverse("shop:cart_detail")).content.decode()
+    assert "/cart/delivery/" not in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "This field is required."),
+        ({"method": "post", "country": "FR"}, "Choose delivery or click & collect."),
+        ({"method": "delivery"}, "Choose the country to deliver to."),
+        ({"method": "delivery", "country": "XX"}, "Choose a country from the list."),
+        ({"method": "delivery", "country": "fr"}, "Choose a country from the list."),
+        ({"method": "delivery", "country": "FR\x00"}, "Choose a country from the list."),
+        ({"method": "delivery", "country": "<b>FR</b>"}, "Choose a country from the list."),
+        ({"method": "delivery", "country": "F" * 10_000}, "Choose a country from the list."),
+        ({"method": "collect", "country": "XX"}, "Choose a country from the list."),
+        (
+            {"method": "delivery", "country": "JP"},
+            "We don't deliver to Japan. We deliver to: Belgium, France, Germany, United Kingdom.",
+        ),
+    ],
+)
+def test_a_bad_delivery_choice_gets_a_message_and_changes_nothing(cart, data, message):
+    delivery_zones()
+    cart.post(reverse("shop:cart_delivery"), {"method": "collect"}, follow=True)
+
+    response = cart.post(reverse("shop:cart_delivery"), data, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [(reverse("shop:cart_detail"), 302)]
+    assert flash_messages(response) == [message]
+    assert cart.session["delivery"] == {"method": "collect", "country": "FR"}
+
+
+def test_the_delivery_form_takes_only_post_with_its_token(cart):
+    from django.test import Client
+
+    assert reverse("shop:cart_delivery") == "/cart/delivery/"
+    assert cart.get(reverse("shop:cart_delivery")).status_code == 405
+    response = Client(enforce_csrf_checks=True).post(
+        reverse("shop:cart_delivery"), {"method": "collect"}
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url", ["shop:wine_list", "wine", "shop:cart_detail", "orders:checkout"], ids=str
+)
+def test_every_shop_page_carries_the_legal_notice(cart, settings, url):
+    settings.SHOP_LEGAL_NOTICE = "Alcohol is not sold to anyone under 18."
+    wine = Wine.objects.get()
+    address = wine.get_absolute_url() if url == "wine" else reverse(url)
+
+    page = cart.get(address).content.decode()
+
+    assert (
+        '<p class="legal-notice" data-testid="legal-notice">'
+        "Alcohol is not sold to anyone under 18.</p>" in page
+    )
+
+
+def test_the_legal_notice_is_on_the_page_served_whole_from_the_cache(client):
+    WineFactory()
+    client.get(reverse("shop:wine_list"))
+
+    page = client.get(reverse("shop:wine_list")).content.decode()
+
+    assert html.escape(settings.SHOP_LEGAL_NOTICE, quote=False) in page

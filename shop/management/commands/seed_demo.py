@@ -10,8 +10,8 @@ DEV_SERVER = "http://127.0.0.1:8000"
 
 class Command(BaseCommand):
     help = (
-        "Add the demo catalog and, when DEBUG is on, a demo admin and demo coupons. "
-        "Safe to run again."
+        "Add the demo catalog and shipping zones and, when DEBUG is on, a demo admin and demo "
+        "coupons. Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -29,6 +29,7 @@ class Command(BaseCommand):
             f"{result.categories} categories, {result.countries} countries, "
             f"{result.regions} regions."
         )
+        self.stdout.write(f"Delivery: {result.zones} shipping zones ({result.zones_created} new).")
         coupons = seed_demo_coupons()
         if coupons:
             self.stdout.write(
