@@ -16,6 +16,29 @@ from shop.delivery.models import DeliveryMethod
 
 pytestmark = pytest.mark.django_db
 
+# The seller, a customer and a line of wine as a snapshot keeps them.
+SELLER = {
+    "legal_name": "Caves Lagrézette SARL",
+    "address": ["3 quai des Chartrons", "33000 Bordeaux"],
+    "email": "factures@lagrezette.example",
+    "vat_number": "FR40123456789",
+    "company_number": "RCS Bordeaux 123 456 789",
+}
+CUSTOMER = {
+    "name": "Zoë Müller-Lüdenscheidt",
+    "address": "8 allée des Chênes",
+    "postal_code": "51200",
+    "city": "Épernay",
+}
+CAHORS_LINE = {
+    "sku": "SKU-00000",
+    "wine_name": "Château Lagrézette Cahors",
+    "vintage": 2015,
+    "unit_price": "24.90",
+    "quantity": 3,
+    "line_total": "74.70",
+}
+
 
 def test_invoice_shows_seller_customer_lines_coupon_vat_and_total(settings):
     settings.SHOP_LEGAL_NAME = "Caves Lagrézette SARL"
@@ -116,18 +139,9 @@ def test_the_snapshot_holds_what_the_invoice_shows_names_exactly_amounts_as_stri
     assert invoice.snapshot == {
         "number": invoice.number,
         "issued_on": timezone.localdate(invoice.issued_at).isoformat(),
-        "seller": {
-            "legal_name": "Caves Lagrézette SARL",
-            "address": ["3 quai des Chartrons", "33000 Bordeaux"],
-            "email": "factures@lagrezette.example",
-            "vat_number": "FR40123456789",
-            "company_number": "RCS Bordeaux 123 456 789",
-        },
+        "seller": SELLER,
         "customer": {
-            "name": "Zoë Müller-Lüdenscheidt",
-            "address": "8 allée des Chênes",
-            "postal_code": "51200",
-            "city": "Épernay",
+            **CUSTOMER,
             "email": order.email,
             "country": "France",
             "phone": "+33 5 56 00 00 00",
@@ -141,14 +155,7 @@ def test_the_snapshot_holds_what_the_invoice_shows_names_exactly_amounts_as_stri
         "currency": "EUR",
         "currency_symbol": "€",
         "lines": [
-            {
-                "sku": "SKU-00000",
-                "wine_name": "Château Lagrézette Cahors",
-                "vintage": 2015,
-                "unit_price": "24.90",
-                "quantity": 3,
-                "line_total": "74.70",
-            },
+            CAHORS_LINE,
             {
                 "sku": "SKU-00001",
                 "wine_name": "Bodega Carmen Rodríguez Rioja Reserva",
@@ -233,32 +240,13 @@ def test_a_click_and_collect_invoice_has_no_address_and_no_delivery_charge():
 SNAPSHOT_V1 = {
     "number": "INV-2026-000042",
     "issued_on": "2026-03-14",
-    "seller": {
-        "legal_name": "Caves Lagrézette SARL",
-        "address": ["3 quai des Chartrons", "33000 Bordeaux"],
-        "email": "factures@lagrezette.example",
-        "vat_number": "FR40123456789",
-        "company_number": "RCS Bordeaux 123 456 789",
-    },
-    "customer": {
-        "name": "Zoë Müller-Lüdenscheidt",
-        "address": "8 allée des Chênes",
-        "postal_code": "51200",
-        "city": "Épernay",
-        "email": "zoe@example.com",
-    },
+    "seller": SELLER,
+    "customer": {**CUSTOMER, "email": "zoe@example.com"},
     "order": {"number": "WS-7K3F-9QH2", "placed_on": "2026-03-13", "paid_on": "2026-03-14"},
     "currency": "EUR",
     "currency_symbol": "€",
     "lines": [
-        {
-            "sku": "SKU-00000",
-            "wine_name": "Château Lagrézette Cahors",
-            "vintage": 2015,
-            "unit_price": "24.90",
-            "quantity": 3,
-            "line_total": "74.70",
-        },
+        CAHORS_LINE,
     ],
     "subtotal": "74.70",
     "coupon_code": "AUTOMNE10",
