@@ -24,7 +24,8 @@ HOLDING_STOCK += (Order.Status.REFUNDED,)
 RELEASED_STOCK = (Order.Status.EXPIRED, Order.Status.CANCELED)
 PAID_ONCE = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.REFUNDED)
 WHAT = {
-    "orders": "every order has items; subtotal = sum of lines; total = subtotal - discount",
+    "orders": "every order has items; subtotal = sum of lines; total = subtotal - discount + "
+    "delivery",
     "stock": "initial - current stock = bottles of stock-holding orders less those refunds put "
     "back on sale; expired/canceled orders released once",
     "payments": "one paid transition per paid order, none twice; each Stripe event stored once",
@@ -56,7 +57,8 @@ def _orders(check: Check) -> Check:
     for item in OrderItem.objects.only("order_id", "unit_price", "quantity", "line_total"):
         if quantize(item.unit_price * item.quantity) != item.line_total:
             check.wrong.append(f"order #{item.order_id}: line {item.pk} does not add up")
-    for order in Order.objects.only("number", "subtotal", "discount", "total").iterator():
+    fields = ("number", "subtotal", "discount", "delivery_charge", "total")
+    for order in Order.objects.only(*fields).iterator():
         check.checked += 1
         row = by_order.get(order.pk)
         if row is None:
@@ -64,8 +66,9 @@ def _orders(check: Check) -> Check:
             continue
         if quantize(row["sum"]) != order.subtotal:
             check.wrong.append(f"{order.number}: subtotal {order.subtotal} ≠ lines {row['sum']}")
-        if order.subtotal - order.discount != order.total:
-            check.wrong.append(f"{order.number}: total ≠ subtotal − discount")
+        # What the customer paid: the wine after the coupon, and the delivery.
+        if order.subtotal - order.discount + order.delivery_charge != order.total:
+            check.wrong.append(f"{order.number}: total ≠ subtotal − discount + delivery")
     return check
 
 

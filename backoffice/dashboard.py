@@ -30,7 +30,8 @@ LIST_LENGTH = 8
 
 
 def revenue_chart(days: list[dict]) -> str:
-    """Return the revenue per day as the JSON unfold's chart component reads (Chart.js data)."""
+    """Return the revenue per day, and the delivery income in it, as the JSON unfold's chart
+    component reads (Chart.js data)."""
     return json.dumps(
         {
             "labels": [f"{row['day']:%d %b}" for row in days],
@@ -42,7 +43,13 @@ def revenue_chart(days: list[dict]) -> str:
                     "maxBarThickness": 14,
                     "displayYAxis": True,
                     "suffixYAxis": settings.SHOP_CURRENCY_SYMBOL,
-                }
+                },
+                {
+                    "label": f"of which delivery ({settings.SHOP_CURRENCY})",
+                    "data": [str(row["delivery"]) for row in days],
+                    "backgroundColor": "var(--color-primary-300)",
+                    "maxBarThickness": 14,
+                },
             ],
         }
     )
@@ -57,10 +64,19 @@ def _sales_card(title: str, days: list[dict]) -> dict:
     return {"title": title, "money": revenue, "detail": detail}
 
 
+def _money_card(title: str, days: list[dict], key: str, detail: str) -> dict:
+    return {
+        "title": title,
+        "money": sum((row[key] for row in days), Decimal("0.00")),
+        "detail": detail,
+    }
+
+
 def sales_dashboard() -> dict:
     """Return the merchant's figures: KPIs, 30 days of revenue, statuses, wines, coupons.
 
-    Revenue is net of refunds, each taken off on the local day it succeeded (reports.selectors).
+    Revenue is net of refunds, each taken off on the local day it succeeded (reports.selectors);
+    wine sales (after coupons) and delivery income are shown apart, before refunds.
     The KPIs of today, 7 and 30 days add up the rows of revenue per local day, and the counters
     come from the orders-by-status query: the same queries, whatever the number of orders and
     refunds.
@@ -85,6 +101,10 @@ def sales_dashboard() -> dict:
                 "money": quantize(month["money"] / month_orders) if month_orders else None,
                 "detail": "revenue ÷ orders",
             },
+            _money_card(f"Wine sales, {CHART_DAYS} days", days, "wine_sales", "after coupons"),
+            _money_card(
+                f"Delivery income, {CHART_DAYS} days", days, "delivery", "delivery charges paid"
+            ),
             {
                 "title": "Awaiting payment",
                 "count": pending,

@@ -4,9 +4,10 @@ A credit note says what a succeeded refund gave back on an order and cites the o
 which is never edited. Its page has the invoice's layout (reports.documents): the seller, the
 credit note's number and date, the invoice it cites and its date, the order, the customer as the
 invoice names them, one line per refunded order line (bottles and the money given back for
-them, the coupon's share taken off), or one goodwill line for money given back beyond its
-bottles (an amount alone, or a refund made in Stripe's dashboard), then the amount refunded and
-the VAT it contains.
+them, the coupon's share taken off), the delivery when a refund canceling the order gives it
+back, or one goodwill line for money given back beyond its bottles (an amount alone, or a refund
+made in Stripe's dashboard), then the amount refunded and the VAT it contains at the rate of the
+invoice (the destination's, for wine and delivery alike).
 """
 
 from dataclasses import dataclass
@@ -71,9 +72,10 @@ def refunded_line(refund_line) -> Line:
     )
 
 
-def goodwill_line(amount: Decimal) -> Line:
+def amount_line(name: str, amount: Decimal) -> Line:
+    """Return a line of money given back for no bottle: goodwill, or the delivery."""
     return Line(
-        sku="", wine_name=GOODWILL, vintage=None, unit_price=amount, quantity=1, line_total=amount
+        sku="", wine_name=name, vintage=None, unit_price=amount, quantity=1, line_total=amount
     )
 
 
@@ -89,9 +91,15 @@ def credit_note_snapshot(
     cited = InvoiceSnapshot.from_json(invoice.snapshot)
     lines = [refunded_line(line) for line in refund_lines]
     beyond = refund.amount - sum((line.line_total for line in lines), Decimal("0.00"))
+    # A refund canceling the order gives back its delivery too, as the invoice named it.
+    delivery = cited.delivery if refund.cancels_order else None
+    if beyond > 0 and delivery and delivery.charge:
+        charge = min(beyond, delivery.charge)
+        lines.append(amount_line(f"{delivery.label}, refunded", charge))
+        beyond -= charge
     if beyond > 0:
-        lines.append(goodwill_line(beyond))
-    # One rate per order, as on its invoice.
+        lines.append(amount_line(GOODWILL, beyond))
+    # One rate per order, wine and delivery alike, as on its invoice.
     vat = (vat_share(refund.amount, cited.vat[0].rate),)
     return CreditNoteSnapshot(
         number=number,

@@ -25,10 +25,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 from reportlab.lib.units import mm
-from reportlab.platypus import Spacer, Table, TableStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
-from core.money import money_format, quantize
+from core.money import money_format
 from reports.pdf import BOLD, FONT, MUTED, RULE, WINE, build, style, table_style, text
+from reports.vat import vat_included
+from shop.delivery.countries import country_name
+from shop.delivery.models import DeliveryMethod
 
 HEADER = ["Wine", "Vintage", "SKU", "Qty", "Unit price", "Line total"]
 WIDTHS = [72 * mm, 16 * mm, 26 * mm, 12 * mm, 24 * mm, 24 * mm]
@@ -50,6 +54,11 @@ class Customer:
     postal_code: str
     city: str
     email: str
+    # Documents issued before orders knew where they went have none of these: they print as
+    # they always did.
+    country: str = ""  # its name, as printed under the city
+    phone: str = ""
+    collected: bool = False  # click & collect: no address, collected at the shop
 
 
 @dataclass(frozen=True)
@@ -75,11 +84,7 @@ class VatShare:
 
     rate: Decimal
     amount: Decimal
-
-
-def vat_included(total: Decimal, rate: Decimal) -> Decimal:
-    """Return the VAT contained in a VAT-inclusive total."""
-    return quantize(total * rate / (1 + rate))
+    on: str = ""  # what the amount is: "wine", "delivery"; "" on documents issued before
 
 
 def seller_now() -> Seller:
@@ -100,6 +105,9 @@ def customer_of(order) -> Customer:
         postal_code=order.postal_code,
         city=order.city,
         email=order.email,
+        country=country_name(order.country) if order.country else "",
+        phone=order.phone,
+        collected=order.delivery_method == DeliveryMethod.COLLECT,
     )
 
 
@@ -127,8 +135,8 @@ def line_of(item) -> Line:
     )
 
 
-def vat_share(total: Decimal, rate: Decimal) -> VatShare:
-    return VatShare(rate=rate, amount=vat_included(total, rate))
+def vat_share(total: Decimal, rate: Decimal, *, on: str = "") -> VatShare:
+    return VatShare(rate=rate, amount=vat_included(total, rate), on=on)
 
 
 def snapshot_dump(value):
@@ -259,7 +267,13 @@ def _facts(document: Document) -> Table:
 
 def _customer(document: Document) -> list:
     who = document.customer
-    lines = [who.name, who.address, f"{who.postal_code} {who.city}", who.email]
+    if who.collected:
+        lines = [who.name, "Collected at the shop", who.email]
+    else:
+        lines = [who.name, who.address, f"{who.postal_code} {who.city}"]
+        lines += [who.country] if who.country else []
+        lines.append(who.email)
+    lines += [who.phone] if who.phone else []
     return [text(document.customer_label, style("label", size=8, textColor=MUTED))] + [
         text(line, style("customer", size=10, bold=index == 0)) for index, line in enumerate(lines)
     ]
@@ -300,7 +314,12 @@ def _totals(document: Document) -> Table:
     ]
     if main < len(rows) - 1:
         commands.insert(-1, ("TEXTCOLOR", (0, main + 1), (-1, -1), MUTED))
-    table = Table(rows, colWidths=[50 * mm, 30 * mm], hAlign="RIGHT")
+    # Wide enough for the longest label ("Delivery to Germany (European Union)").
+    label = 4 * mm + max(
+        stringWidth(total.label, *((BOLD, 11) if total.emphasis else (FONT, 9)))
+        for total in document.totals
+    )
+    table = Table(rows, colWidths=[max(50 * mm, label), 30 * mm], hAlign="RIGHT")
     table.setStyle(TableStyle(commands))
     return table
 
@@ -321,9 +340,14 @@ def document_pdf(document: Document) -> bytes:
         Spacer(1, 8 * mm),
         _lines(document),
         Spacer(1, 5 * mm),
-        _totals(document),
-        Spacer(1, 8 * mm),
-        text(document.note, style("note", size=8, textColor=MUTED)),
+        # The totals are read together, with what they say about the amounts.
+        KeepTogether(
+            [
+                _totals(document),
+                Spacer(1, 8 * mm),
+                text(document.note, style("note", size=8, textColor=MUTED)),
+            ]
+        ),
     ]
     name = f"{document.kind} {document.number}"
     return build(

@@ -1,7 +1,12 @@
 """The invoice: the snapshot taken when it is numbered, and its page drawn from that snapshot.
 
-The page shows the seller, the invoice's number and date, the order, the customer, one line per
-wine sold, the coupon, the total paid and the VAT it contains (reports.documents draws it).
+The page shows the seller, the invoice's number and date, the order, the customer (with the
+destination country and phone, or "Collected at the shop"), one line per wine sold, the coupon,
+the delivery, the total paid and the VAT it contains at the order's rate, on the wine and on the
+delivery (reports.documents draws it).
+
+Snapshots of version 1, taken before orders knew where they went, have no delivery and one VAT
+share of the whole total: they print exactly as they did.
 """
 
 from dataclasses import dataclass
@@ -29,6 +34,17 @@ from reports.documents import (
     vat_share,
 )
 from reports.pdf import percent
+from shop.delivery.countries import country_name
+from shop.delivery.models import DeliveryMethod
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How the order reached the customer, and what that cost, VAT included."""
+
+    method: str  # DeliveryMethod
+    label: str  # "Delivery to Germany (European Union)", "Click & collect"
+    charge: Decimal
 
 
 @dataclass(frozen=True)
@@ -49,14 +65,33 @@ class InvoiceSnapshot(Snapshot):
     total: Decimal
     vat: tuple[VatShare, ...]
     total_excluding_vat: Decimal
+    delivery: Delivery | None = None  # None on invoices of version 1
     # The shape of the snapshot: a reader of older invoices knows which one it holds.
-    version: int = 1
+    version: int = 2
+
+
+def delivery_of(order) -> Delivery:
+    """Return the order's delivery as its invoice names it."""
+    if order.delivery_method == DeliveryMethod.COLLECT:
+        label = DeliveryMethod.COLLECT.label
+    else:
+        label = f"Delivery to {country_name(order.country)}" if order.country else "Delivery"
+        if order.delivery_zone:
+            label += f" ({order.delivery_zone})"
+    return Delivery(method=order.delivery_method, label=label, charge=order.delivery_charge)
 
 
 def invoice_snapshot(*, order, items, number: str, issued_at: datetime) -> InvoiceSnapshot:
     """Return what the invoice numbered number shows for the order and its items (OrderItem
-    rows), with the seller, the VAT rate and the currency symbol the settings give now."""
-    vat = (vat_share(order.total, settings.VAT_RATE),)
+    rows), with the seller and the currency symbol the settings give now.
+
+    VAT is at the order's rate (its destination's, frozen when it was placed): the VAT the wine
+    contains (the total less delivery), and the delivery's when it was charged (reports.vat).
+    """
+    delivery = delivery_of(order)
+    vat = (vat_share(order.total - delivery.charge, order.vat_rate, on="wine"),)
+    if delivery.charge:
+        vat += (vat_share(delivery.charge, order.vat_rate, on="delivery"),)
     return InvoiceSnapshot(
         number=number,
         issued_on=timezone.localdate(issued_at),
@@ -72,7 +107,14 @@ def invoice_snapshot(*, order, items, number: str, issued_at: datetime) -> Invoi
         total=order.total,
         vat=vat,
         total_excluding_vat=order.total - sum(share.amount for share in vat),
+        delivery=delivery,
     )
+
+
+def vat_label(share: VatShare) -> str:
+    """Return the line naming a VAT share: "of which VAT 19 % on delivery"."""
+    label = f"of which VAT {percent(share.rate)}"
+    return f"{label} on {share.on}" if share.on else label
 
 
 def invoice_document(snapshot: InvoiceSnapshot) -> Document:
@@ -81,10 +123,12 @@ def invoice_document(snapshot: InvoiceSnapshot) -> Document:
     if snapshot.discount:
         coupon = f"Coupon {snapshot.coupon_code}" if snapshot.coupon_code else "Discount"
         totals.append(Total(coupon, -snapshot.discount))
+    if snapshot.delivery:
+        totals.append(Total(snapshot.delivery.label, snapshot.delivery.charge))
     totals.append(Total("Total paid", snapshot.total, emphasis=True))
-    totals += [Total(f"of which VAT {percent(share.rate)}", share.amount) for share in snapshot.vat]
+    totals += [Total(vat_label(share), share.amount) for share in snapshot.vat]
     totals.append(Total("Total excluding VAT", snapshot.total_excluding_vat))
-    rates = " and ".join(percent(share.rate) for share in snapshot.vat)
+    rates = " and ".join(dict.fromkeys(percent(share.rate) for share in snapshot.vat))
     return Document.of(
         snapshot,
         kind="Invoice",

@@ -15,10 +15,10 @@ from reportlab.platypus import KeepTogether, Spacer, Table
 
 from core.money import money_format
 from core.spreadsheet import safe_cell
-from reports.pdf import FONT, INK, MUTED, WINE, build, style, table_style, text
+from reports.pdf import FONT, INK, MUTED, WINE, build, percent, style, table_style, text
 from reports.selectors import SalesSummary
 
-CSV_HEADER = ["section", "name", "orders", "units", "revenue", "discount"]
+CSV_HEADER = ["section", "name", "orders", "units", "revenue", "discount", "vat", "excluding_vat"]
 CHART_WIDTH = 174 * mm
 
 
@@ -69,8 +69,8 @@ def _section(title: str, table) -> KeepTogether:
 
 
 def sales_pdf(report, summary: SalesSummary) -> bytes:
-    """Return the PDF of a report: key figures, refunds, charts, wines, categories, countries,
-    coupons."""
+    """Return the PDF of a report: key figures, revenue (wine, delivery, refunds, net), refunds,
+    charts, wines, categories, countries, coupons, VAT by destination country and rate."""
     figures = [
         ["Orders", "Revenue", "Average order", "Bottles", "Coupon discounts"],
         [
@@ -88,6 +88,8 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
         text(period_title(report.kind, summary), style("sub", size=11, textColor=WINE)),
         Spacer(1, 6 * mm),
         key,
+        Spacer(1, 4 * mm),
+        _section("Revenue", _revenue_table(summary)),
         Spacer(1, 4 * mm),
         _section("Refunds", _refunds_table(summary)),
         Spacer(1, 6 * mm),
@@ -137,6 +139,32 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
             [90 * mm, 24 * mm, 30 * mm, 30 * mm],
             1,
         ),
+        "VAT by country and rate": (
+            [
+                "Country",
+                "VAT rate",
+                "Orders",
+                "Sales incl. VAT",
+                "VAT",
+                "Excl. VAT",
+                "Refunded",
+                "VAT refunded",
+            ],
+            [
+                [
+                    r["name"],
+                    percent(r["rate"]),
+                    r["orders"],
+                    *(
+                        money_format(r[name])
+                        for name in ("sales", "vat", "excluding_vat", "refunded", "refunded_vat")
+                    ),
+                ]
+                for r in summary.vat_by_country
+            ],
+            [24 * mm, 13 * mm, 16 * mm, 29 * mm, 20 * mm, 23 * mm, 21 * mm, 28 * mm],
+            1,
+        ),
     }
     for title, (header, rows, widths, numeric_from) in rows_of.items():
         if rows:
@@ -156,8 +184,11 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
             f"Sales are orders paid or shipped, counted on the day they were paid "
             f"({settings.TIME_ZONE}); canceled and expired orders are left out. Revenue and "
             f"bottles are net of refunds, taken off on the day each refund succeeded, whatever "
-            f"the day of the sale. Wine, category and country revenue is before coupon "
-            f"discounts. "
+            f"the day of the sale. Wine sales are what orders paid less their delivery (after "
+            f"coupons); delivery income is their delivery charges; refunds are taken off whole. "
+            f"Wine, category and country revenue is before coupon discounts. VAT is by country "
+            f"of destination and the rate frozen on each order, each order's VAT as its invoice "
+            f"states it; refunds contain VAT at their order's rate, as their credit notes state. "
             f"Made {made:%d %B %Y %H:%M}.",
             style("note", size=7.5, textColor=MUTED),
         )
@@ -167,6 +198,23 @@ def sales_pdf(report, summary: SalesSummary) -> bytes:
         title=f"Sales report {period_title(report.kind, summary)}",
         footer=f"{settings.SHOP_NAME} · Sales report · {period_title(report.kind, summary)}",
     )
+
+
+def _revenue_table(summary: SalesSummary) -> Table:
+    table = Table(
+        [
+            ["Wine sales", "Delivery income", "Refunds", "Net revenue"],
+            [
+                money_format(summary.wine_sales),
+                money_format(summary.delivery),
+                money_format(-summary.refunded),
+                money_format(summary.revenue),
+            ],
+        ],
+        colWidths=[CHART_WIDTH / 4] * 4,
+    )
+    table.setStyle(table_style(numeric_from=0))
+    return table
 
 
 def _refunds_table(summary: SalesSummary) -> Table:
@@ -193,10 +241,22 @@ def _named_rows(rows: list[dict]) -> tuple:
 def csv_rows(summary: SalesSummary):
     """Yield the report's rows under CSV_HEADER: one section after the other. Revenue is net of
     the refunds that succeeded in the period, which the refunds rows count (orders is then the
-    number of refunds, revenue the amount refunded)."""
-    yield ["period", f"{summary.start:%Y-%m-%d} to {summary.last_day:%Y-%m-%d}", "", "", "", ""]
+    number of refunds, revenue the amount refunded). The revenue rows split it into wine sales,
+    delivery income and refunds; the vat rows give, per destination country and rate, the
+    sales (revenue, VAT included), the VAT they contain and the rest, and the vat refunds rows
+    the same of the period's refunds."""
+    for row in _csv_rows(summary):
+        yield row + [""] * (len(CSV_HEADER) - len(row))
+
+
+def _csv_rows(summary: SalesSummary):
+    yield ["period", f"{summary.start:%Y-%m-%d} to {summary.last_day:%Y-%m-%d}"]
     yield ["total", "all sales", summary.orders, summary.units, summary.revenue, summary.discount]
     yield ["total", "average order", "", "", summary.average_order, ""]
+    yield ["revenue", "wine sales", summary.orders, "", summary.wine_sales, summary.discount]
+    yield ["revenue", "delivery income", "", "", summary.delivery, ""]
+    yield ["revenue", "refunds", summary.refunds, "", summary.refunded, ""]
+    yield ["revenue", "net revenue", "", "", summary.revenue, ""]
     yield ["refunds", "refunds", summary.refunds, "", summary.refunded, ""]
     yield ["refunds", "bottles restocked", "", summary.restocked, "", ""]
     for row in summary.by_day:
@@ -209,6 +269,12 @@ def csv_rows(summary: SalesSummary):
             yield [section, row["name"], "", row["units"], row["revenue"], ""]
     for row in summary.coupons:
         yield ["coupon", row["coupon_code"], row["orders"], "", row["revenue"], row["discount"]]
+    for row in summary.vat_by_country:
+        name = f"{row['name']} {percent(row['rate'])}"
+        yield ["vat", name, row["orders"], "", row["sales"], "", row["vat"], row["excluding_vat"]]
+        if row["refunded"]:
+            excluding = row["refunded"] - row["refunded_vat"]
+            yield ["vat refunds", name, "", "", row["refunded"], "", row["refunded_vat"], excluding]
 
 
 def sales_csv(summary: SalesSummary) -> bytes:

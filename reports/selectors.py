@@ -12,6 +12,16 @@ for them); a refund of an amount alone (a goodwill gesture, or a refund made in 
 dashboard not yet allocated to lines) lowers only the revenue. Wine revenue is line totals
 before coupon discounts less the money refunded for the wine's bottles.
 
+Delivery is income of its own: an order's total is its wine (after the coupon) and its delivery
+charge. Wine sales are the totals less delivery, delivery income the delivery charges of the
+orders paid, and refunds, taken off as a whole on the day they succeed, are their own line: net
+revenue = wine sales + delivery income - refunds. (A refund is not split between wine and
+delivery: a refund of a canceled order gives back both.)
+
+VAT is counted per destination country and rate frozen on the order (Order.vat_rate), each order's
+VAT computed as its invoice prints it (reports.vat), so the figures are the sums of the invoices;
+the refunds of the period contain VAT at the same rate, as their credit notes say.
+
 Orders left in the old "refunded" status (refunded, wholly, before refunds were recorded one by
 one) are left out, as are canceled and expired ones.
 """
@@ -26,6 +36,8 @@ from django.utils import timezone
 
 from core.money import quantize
 from orders.models import Order, OrderItem, Refund, RefundLine
+from reports.vat import sale_vat, vat_included
+from shop.delivery.countries import country_name
 
 SALE_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED)
 UNKNOWN = "unknown"  # sold wines that have since left the catalog
@@ -107,15 +119,20 @@ def _money(value) -> Decimal:
 
 
 def revenue_by_day(start: date, end: date) -> list[dict]:
-    """Return {day, orders, discount, revenue, refunds, refunded} for every day of the period,
-    days without sales included: revenue is the day's sales less the refunds that succeeded that
-    day."""
+    """Return {day, orders, discount, wine_sales, delivery, revenue, refunds, refunded} for every
+    day of the period, days without sales included: revenue is the day's sales (wine and
+    delivery) less the refunds that succeeded that day."""
     here = timezone.get_current_timezone()
     sold = (
         sales(start, end)
         .annotate(day=TruncDate("paid_at", tzinfo=here))
         .values("day")
-        .annotate(orders=Count("pk"), revenue=Sum("total"), discount=Sum("discount"))
+        .annotate(
+            orders=Count("pk"),
+            revenue=Sum("total"),
+            discount=Sum("discount"),
+            delivery=Sum("delivery_charge"),
+        )
         .order_by("day")
     )
     given_back = (
@@ -130,18 +147,67 @@ def revenue_by_day(start: date, end: date) -> list[dict]:
     days = [start + timedelta(days=n) for n in range((end - start).days)]
     rows = []
     for day in days:
+        sold_that_day = found.get(day, {})
         refunded = _money(back.get(day, {}).get("refunded"))
+        delivery = _money(sold_that_day.get("delivery"))
+        wine_sales = _money(sold_that_day.get("revenue")) - delivery
         rows.append(
             {
                 "day": day,
-                "orders": found.get(day, {}).get("orders", 0),
-                "discount": _money(found.get(day, {}).get("discount")),
-                "revenue": _money(found.get(day, {}).get("revenue")) - refunded,
+                "orders": sold_that_day.get("orders", 0),
+                "discount": _money(sold_that_day.get("discount")),
+                "wine_sales": wine_sales,
+                "delivery": delivery,
+                "revenue": wine_sales + delivery - refunded,
                 "refunds": back.get(day, {}).get("refunds", 0),
                 "refunded": refunded,
             }
         )
     return rows
+
+
+def vat_by_country(start: date, end: date) -> list[dict]:
+    """Return, for each destination country and VAT rate of the period's sales and refunds,
+    {country, name, rate, orders, sales, vat, excluding_vat, refunded, refunded_vat}: the orders
+    paid, what they paid (VAT included), the VAT it contains and the rest; the refunds that
+    succeeded and the VAT they contain. By country name, then rate.
+
+    Each order's VAT is its invoice's (wine and delivery rounded each): one query for the sales
+    and one for the refunds, whatever their number.
+    """
+    rows: dict[tuple[str, Decimal], dict] = {}
+
+    def row(country: str, rate: Decimal) -> dict:
+        zero = Decimal("0.00")
+        return rows.setdefault(
+            (country, rate),
+            {
+                "country": country,
+                "name": country_name(country) if country else UNKNOWN,
+                "rate": rate,
+                "orders": 0,
+                "sales": zero,
+                "vat": zero,
+                "excluding_vat": zero,
+                "refunded": zero,
+                "refunded_vat": zero,
+            },
+        )
+
+    sold = sales(start, end).values_list("country", "vat_rate", "total", "delivery_charge")
+    for country, rate, total, delivery_charge in sold.order_by():
+        found = row(country, rate)
+        vat = sale_vat(total=total, delivery_charge=delivery_charge, rate=rate)
+        found["orders"] += 1
+        found["sales"] += total
+        found["vat"] += vat
+        found["excluding_vat"] += total - vat
+    given_back = refunds(start, end).values_list("order__country", "order__vat_rate", "amount")
+    for country, rate, amount in given_back.order_by():
+        found = row(country, rate)
+        found["refunded"] += amount
+        found["refunded_vat"] += vat_included(amount, rate)
+    return sorted(rows.values(), key=lambda found: (found["name"], found["rate"]))
 
 
 def _net(sold, refunded, key) -> list[dict]:
@@ -233,17 +299,20 @@ class SalesSummary:
     start: date
     end: date  # the day after the period
     orders: int
-    revenue: Decimal  # net of the refunds that succeeded in the period
+    revenue: Decimal  # net: wine sales + delivery income - refunds
     discount: Decimal
     units: int  # bottles sold less bottles refunded in the period
     refunds: int = 0  # refunds that succeeded in the period
     refunded: Decimal = Decimal("0.00")
     restocked: int = 0  # bottles of those refunds that went back on sale
+    wine_sales: Decimal = Decimal("0.00")  # totals less delivery, after coupons, before refunds
+    delivery: Decimal = Decimal("0.00")  # the delivery charges of the orders paid
     by_day: list[dict] = field(default_factory=list)
     top_wines: list[dict] = field(default_factory=list)
     by_category: list[dict] = field(default_factory=list)
     by_country: list[dict] = field(default_factory=list)
     coupons: list[dict] = field(default_factory=list)
+    vat_by_country: list[dict] = field(default_factory=list)
 
     @property
     def average_order(self) -> Decimal:
@@ -275,11 +344,14 @@ def sales_summary(*, start: date, end: date) -> SalesSummary:
         refunds=sum(row["refunds"] for row in by_day),
         refunded=sum((row["refunded"] for row in by_day), Decimal("0.00")),
         restocked=bottles["restocked"] or 0,
+        wine_sales=sum((row["wine_sales"] for row in by_day), Decimal("0.00")),
+        delivery=sum((row["delivery"] for row in by_day), Decimal("0.00")),
         by_day=by_day,
         top_wines=top_wines(start, end),
         by_category=_items_by(start, end, "wine__category__name"),
         by_country=_items_by(start, end, "wine__country__name"),
         coupons=coupon_usage(start, end),
+        vat_by_country=vat_by_country(start, end),
     )
 
 

@@ -35,6 +35,19 @@ def test_the_books_add_up_after_a_sale_and_name_an_order_paid_twice(
     ]
 
 
+def test_the_books_count_the_delivery_in_what_the_customer_paid(
+    django_capture_on_commit_callbacks,
+):
+    wine = WineFactory(stock=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = pay(order_place(lines=[(wine.pk, 2)], customer=customer()))
+    delivery = Decimal("9.90")
+    Order.objects.filter(pk=order.pk).update(delivery_charge=delivery, total=order.total + delivery)
+    checks = books_check(initial_stock={wine.pk: 10})
+    assert discrepancies(checks) == 0, [check.wrong for check in checks]
+    assert "+ delivery" in checks[0].what
+
+
 def test_the_books_add_up_after_refunds_and_name_a_refund_miscounted(
     django_capture_on_commit_callbacks,
 ):

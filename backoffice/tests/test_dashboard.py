@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.models import Order, Refund
-from reports.tests.factories import bulk_orders, paid_order, refunded
+from reports.tests.factories import bulk_orders, german_order, paid_order, refunded
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,21 @@ def test_revenue_is_net_of_refunds_on_the_day_they_succeeded(admin_client):
     assert [(w["units"], w["revenue"]) for w in response.context["top_wines"]] == [
         (3, Decimal("75.00"))
     ]
+
+
+def test_delivery_income_is_shown_apart_from_wine_sales(admin_client):
+    german_order(paid_at=local(2, 12))  # 50.00 of wine, 9.90 delivery
+    paid_order(paid_at=local(0, 9), coupon_code="HIVER", discount=Decimal("5.00"))  # 45.00
+    refunded(paid_order(paid_at=local(1, 9)), amount=Decimal("10.00"))
+
+    response = admin_client.get(INDEX)
+
+    assert kpi(response, "Wine sales, 30 days")["money"] == Decimal("145.00")
+    assert kpi(response, "Delivery income, 30 days")["money"] == Decimal("9.90")
+    assert kpi(response, "Revenue, 30 days")["money"] == Decimal("144.90")  # less the refund
+    chart = json.loads(response.context["revenue_chart"])
+    assert [dataset["data"][-3] for dataset in chart["datasets"]] == ["59.90", "9.90"]
+    assert "9.90 €" in response.content.decode()
 
 
 def test_low_stock_wines_are_listed(admin_client):

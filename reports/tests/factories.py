@@ -39,7 +39,8 @@ def paid_order(
 ) -> Order:
     """Return an order of (wine name, unit price, quantity) lines, paid at paid_at (now).
 
-    wines, when given, are the catalog wines of the lines, in the same order.
+    wines, when given, are the catalog wines of the lines, in the same order. A delivery_charge
+    among the fields is added to the total.
     """
     items = [
         OrderItem(
@@ -59,7 +60,7 @@ def paid_order(
         subtotal=subtotal,
         coupon_code=coupon_code,
         discount=discount,
-        total=subtotal - discount,
+        total=subtotal - discount + fields.get("delivery_charge", Decimal("0.00")),
         paid_at=paid_at or timezone.now(),
         **fields,
     )
@@ -67,6 +68,24 @@ def paid_order(
         item.order = order
     OrderItem.objects.bulk_create(items)
     return order
+
+
+def german_order(lines=(("Château Lagrézette Cahors", Decimal("25.00"), 2),), **fields) -> Order:
+    """Return a paid order delivered to Berlin at 9.90, taxed at Germany's 19 %."""
+    return paid_order(
+        lines,
+        **{
+            "address": "Unter den Linden 5",
+            "postal_code": "10117",
+            "city": "Berlin",
+            "country": "DE",
+            "phone": "+49 30 1234567",
+            "delivery_zone": "European Union",
+            "delivery_charge": Decimal("9.90"),
+            "vat_rate": Decimal("0.1900"),
+            **fields,
+        },
+    )
 
 
 def bulk_orders(count: int, *, wines=(), days: int = 40, prefix: str = "WS-BULK") -> None:

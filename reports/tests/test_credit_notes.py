@@ -7,10 +7,16 @@ import pytest
 from django.utils.timezone import localdate
 
 from core.money import money_format
-from orders.models import Order
+from orders.models import Order, Refund, RefundLine
 from reports.credit_notes import GOODWILL, CreditNoteSnapshot, credit_note_pdf
 from reports.services import credit_note_ensure, invoice_ensure
-from reports.tests.factories import ACCENTED_WINES, paid_order, refunded
+from reports.tests.factories import (
+    ACCENTED_WINES,
+    german_order,
+    paid_order,
+    refunded,
+    succeeded_refund,
+)
 from reports.tests.pdf import pdf_pages, pdf_text, read_invoice
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +118,34 @@ def test_the_customer_is_named_as_on_the_cited_invoice():
     Order.objects.filter(pk=order.pk).update(last_name="Dupont")  # after invoicing
     credit_note = credit_note_ensure(refund_id=refunded(order, (0, 1)).pk)
     assert "Zoë Lefèvre-Müller" in pdf_text(read_invoice(credit_note))
+
+
+def test_a_refund_of_bottles_and_delivery_to_germany_states_vat_at_19_percent(settings):
+    settings.VAT_RATE = Decimal("0.055")  # the home rate: not the order's
+    order = german_order()  # 50.00 of wine, 9.90 delivery
+    credit_note = credit_note_ensure(refund_id=refunded(order, (0, 2), amount=order.total).pk)
+
+    snapshot = CreditNoteSnapshot.from_json(credit_note.snapshot)
+    assert [(share.rate, share.amount) for share in snapshot.vat] == [
+        (Decimal("0.19"), Decimal("9.56"))  # 59.90 * 0.19 / 1.19
+    ]
+    text = said(read_invoice(credit_note))
+    assert f"Amount refunded {euros('59.90')} of which VAT 19 % {euros('9.56')}" in text
+    assert f"Excluding VAT {euros('50.34')}" in text
+    assert "Berlin Germany" in text  # the customer as the invoice names them
+
+
+def test_a_refund_canceling_the_order_gives_back_its_delivery_as_a_line_of_its_own():
+    order = german_order()
+    item = order.items.get()
+    refund = succeeded_refund(order, amount=order.total)
+    Refund.objects.filter(pk=refund.pk).update(cancels_order=True)
+    RefundLine.objects.create(refund=refund, item=item, quantity=2, amount=Decimal("50.00"))
+
+    snapshot = CreditNoteSnapshot.from_json(credit_note_ensure(refund_id=refund.pk).snapshot)
+
+    assert [(line.wine_name, line.line_total) for line in snapshot.lines] == [
+        (item.wine_name, Decimal("50.00")),
+        ("Delivery to Germany (European Union), refunded", Decimal("9.90")),
+    ]
+    assert (snapshot.amount, snapshot.vat[0].amount) == (Decimal("59.90"), Decimal("9.56"))

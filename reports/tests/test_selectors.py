@@ -12,8 +12,19 @@ from orders.refunds import (
     refund_succeed,
 )
 from orders.tests.factories import OrderFactory
+from reports.invoices import InvoiceSnapshot
 from reports.selectors import order_id_by_number, period_end, period_start, sales_summary
-from reports.tests.factories import ACCENTED_WINES, DAY, at, one_day, paid_order, refunded
+from reports.services import invoice_ensure
+from reports.tests.factories import (
+    ACCENTED_WINES,
+    DAY,
+    at,
+    german_order,
+    one_day,
+    paid_order,
+    refunded,
+)
+from shop.delivery.models import DeliveryMethod
 from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,14 +109,21 @@ def test_days_without_sales_are_in_the_daily_figures():
 
 
 def test_summary_takes_the_same_queries_whatever_the_sales(django_assert_num_queries):
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         one_day()
     for hour in range(10):
-        order = paid_order(paid_at=at(DAY, hour), coupon_code=f"C{hour}", discount=Decimal("1.00"))
+        order = paid_order(
+            paid_at=at(DAY, hour),
+            coupon_code=f"C{hour}",
+            discount=Decimal("1.00"),
+            country=["FR", "DE", "IT"][hour % 3],
+            vat_rate=[Decimal("0.20"), Decimal("0.19"), Decimal("0.22")][hour % 3],
+            delivery_charge=Decimal(hour),
+        )
         succeeded_on(refunded(order, (0, 1)), at(DAY, 20))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         summary = one_day()
-    assert (summary.orders, summary.refunds) == (10, 10)
+    assert (summary.orders, summary.refunds, len(summary.vat_by_country)) == (10, 10, 3)
 
 
 def test_an_order_is_found_by_its_number():
@@ -177,6 +195,8 @@ def test_a_restocked_bottle_refunded_the_same_day_shows_in_the_day_and_its_wine(
             "day": DAY,
             "orders": 1,
             "discount": Decimal("0.00"),
+            "wine_sales": Decimal("60.00"),
+            "delivery": Decimal("0.00"),
             "revenue": Decimal("40.00"),
             "refunds": 1,
             "refunded": Decimal("20.00"),
@@ -249,3 +269,73 @@ def test_a_paid_order_canceled_by_its_refund_stays_a_sale_of_its_day():
     assert (one_day().orders, one_day().revenue) == (1, Decimal("50.00"))
     later = one_day(date(2026, 3, 20))
     assert (later.revenue, later.refunds, later.restocked) == (Decimal("-50.00"), 1, 2)
+
+
+def test_delivery_income_is_apart_from_wine_sales_and_refunds_from_both():
+    german_order(paid_at=at(DAY, 9))  # 50.00 of wine, 9.90 delivery
+    # 45.00 after the coupon, collected at the shop
+    paid_order(
+        coupon_code="AUTOMNE10",
+        discount=Decimal("5.00"),
+        paid_at=at(DAY, 10),
+        delivery_method=DeliveryMethod.COLLECT,
+    )
+    succeeded_on(refunded(german_order(paid_at=at(DAY, 11)), (0, 1)), at(DAY, 12))
+
+    summary = one_day()
+
+    assert summary.wine_sales == Decimal("145.00")  # 50 + 45 + 50, after the coupon
+    assert summary.delivery == Decimal("19.80")
+    assert summary.refunded > 0
+    assert summary.revenue == summary.wine_sales + summary.delivery - summary.refunded
+    [day] = summary.by_day
+    assert (day["wine_sales"], day["delivery"]) == (Decimal("145.00"), Decimal("19.80"))
+
+
+def test_vat_by_country_and_rate_is_the_sum_of_the_invoices():
+    orders = [
+        german_order(
+            [("Riesling", Decimal("10.01"), 1)],
+            delivery_charge=Decimal("4.99"),
+            paid_at=at(DAY, 9),
+        ),
+        german_order([("Spätburgunder", Decimal("33.33"), 3)], paid_at=at(DAY, 10)),
+        paid_order([("Cahors", Decimal("12.34"), 2)], paid_at=at(DAY, 11)),  # FR, 20 %
+        paid_order(
+            [("Chianti", Decimal("9.99"), 1)],
+            country="IT",
+            vat_rate=Decimal("0.2200"),
+            delivery_charge=Decimal("12.50"),
+            paid_at=at(DAY, 12),
+        ),
+    ]
+    invoices = [
+        (order.country, InvoiceSnapshot.from_json(invoice_ensure(order_id=order.pk).snapshot))
+        for order in orders
+    ]
+
+    rows = one_day().vat_by_country
+
+    assert [(row["name"], row["rate"], row["orders"]) for row in rows] == [
+        ("France", Decimal("0.20"), 1),
+        ("Germany", Decimal("0.19"), 2),
+        ("Italy", Decimal("0.22"), 1),
+    ]
+    for row in rows:
+        issued = [snapshot for country, snapshot in invoices if country == row["country"]]
+        assert row["sales"] == sum(snapshot.total for snapshot in issued)
+        assert row["vat"] == sum(share.amount for snapshot in issued for share in snapshot.vat)
+        assert row["excluding_vat"] == sum(snapshot.total_excluding_vat for snapshot in issued)
+    germany = rows[1]
+    # 15.00 with 1.60 + 0.80 of VAT; 99.99 + 9.90 with 15.96 + 1.58
+    assert (germany["sales"], germany["vat"]) == (Decimal("124.89"), Decimal("19.94"))
+
+
+def test_refunds_contain_vat_at_their_order_rate_in_the_period_they_succeed():
+    order = german_order(paid_at=at(date(2026, 3, 13), 9))
+    succeeded_on(refunded(order, amount=Decimal("11.90")), at(DAY, 9))
+
+    [row] = one_day().vat_by_country
+
+    assert (row["name"], row["orders"], row["sales"]) == ("Germany", 0, Decimal("0.00"))
+    assert (row["refunded"], row["refunded_vat"]) == (Decimal("11.90"), Decimal("1.90"))
