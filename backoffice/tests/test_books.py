@@ -5,8 +5,7 @@ import pytest
 from backoffice.books import books_check, books_stripe_check, discrepancies
 from orders.models import Order, OrderEvent, OrderItem
 from orders.refunds import RefundLineRequest, refund_fail, refund_request, refund_succeed
-from orders.services import order_place
-from orders.tests.factories import customer, pay
+from orders.tests.factories import customer, pay, place
 from payments.refunds import refund_submit
 from payments.tests.sandbox import paid_order, running_sandbox, sandbox_dashboard_refund
 from shop.models import Wine
@@ -20,7 +19,7 @@ def test_the_books_add_up_after_a_sale_and_name_an_order_paid_twice(
 ):
     wine = WineFactory(stock=10)
     with django_capture_on_commit_callbacks(execute=True):
-        order = pay(order_place(lines=[(wine.pk, 2)], customer=customer()))
+        order = pay(place(lines=[(wine.pk, 2)], customer=customer()))
     assert discrepancies(books_check(initial_stock={wine.pk: 10})) == 0
 
     OrderEvent.objects.create(
@@ -40,7 +39,7 @@ def test_the_books_add_up_after_refunds_and_name_a_refund_miscounted(
 ):
     wine = WineFactory(stock=10)
     with django_capture_on_commit_callbacks(execute=True):
-        order = pay(order_place(lines=[(wine.pk, 3)], customer=customer()))
+        order = pay(place(lines=[(wine.pk, 3)], customer=customer()))
     item = order.items.get()
     returned = refund_request(
         order_id=order.pk,

@@ -14,8 +14,8 @@ from coupons.exceptions import CouponNotValid
 from coupons.models import Coupon, CouponRedemption
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
-from orders.services import order_expire, order_place
-from orders.tests.factories import CHECKOUT_FIELDS, customer
+from orders.services import order_expire
+from orders.tests.factories import CHECKOUT_FIELDS, customer, place
 from orders.tests.test_concurrency import run_together
 from shop.models import Wine
 from shop.tests.factories import WineFactory
@@ -70,7 +70,7 @@ def test_concurrent_expiry_and_cancel_give_a_use_back_once(postgres_only):
 
     wine = WineFactory(stock=10)
     CouponFactory(code="BACK", max_uses=1)
-    order = order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+    order = place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
 
     results = run_together(
         2,
@@ -80,8 +80,8 @@ def test_concurrent_expiry_and_cancel_give_a_use_back_once(postgres_only):
     assert sum(isinstance(r, Order) for r in results) == 1, results
     assert Coupon.objects.get().uses == 0
     with pytest.raises(CouponNotValid):  # still one use in all: a second order can't take two
-        order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
-        order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+        place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+        place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
     assert Coupon.objects.get().uses == 1
 
 
@@ -97,7 +97,7 @@ def test_a_use_taken_while_the_admin_saves_a_coupon_is_kept(postgres_only, djang
     def checkout():
         try:
             with transaction.atomic():
-                order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="EDITED")
+                place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="EDITED")
                 redeemed.set()
                 release.wait(timeout=20)
         finally:

@@ -10,8 +10,7 @@ from django.utils import timezone
 from orders.models import Order, OrderEmail, OrderEvent, Refund
 from orders.refunds import RefundLineRequest, refund_record_external, refund_request, refund_succeed
 from orders.selectors import EXPORT_HEADER
-from orders.services import order_place
-from orders.tests.factories import OrderFactory, OrderItemFactory, customer, paid_order
+from orders.tests.factories import OrderFactory, OrderItemFactory, customer, paid_order, place
 from shop.models import Wine
 from shop.tests.factories import WineFactory
 
@@ -65,17 +64,17 @@ def test_change_page_queries_do_not_grow_with_items(admin_client, django_assert_
 
 def test_change_page_shows_items_and_timeline(admin_client):
     wine = WineFactory(name="Barolo Monfalletto", price=Decimal("12.90"), stock=5)
-    order = order_place(lines=[(wine.pk, 2)], customer=customer())
+    order = place(lines=[(wine.pk, 2)], customer=customer())
     page = admin_client.get(change_url(order)).content.decode()
     assert "Barolo Monfalletto" in page
     assert "Order placed by Camille Rodríguez" in page
-    assert "1 line, 25.80 €." in page
+    assert "1 line, 25.80 €; delivery to France" in page
 
 
 def test_cancel_action_releases_stock_and_reports_refusals(admin_client):
     wine = WineFactory(stock=10)
-    pending = order_place(lines=[(wine.pk, 3)], customer=customer())
-    shipped = order_place(lines=[(wine.pk, 1)], customer=customer())
+    pending = place(lines=[(wine.pk, 3)], customer=customer())
+    shipped = place(lines=[(wine.pk, 1)], customer=customer())
     Order.objects.filter(pk=shipped.pk).update(status=Order.Status.SHIPPED)
     response = admin_client.post(
         CHANGELIST,
@@ -407,7 +406,7 @@ def test_bottles_refunded_meanwhile_come_back_as_a_form_error(admin_client):
 
 def test_an_unpaid_order_has_no_refund_buttons_and_its_refund_pages_are_refused(admin_client):
     wine = WineFactory(stock=5)
-    order = order_place(lines=[(wine.pk, 2)], customer=customer())
+    order = place(lines=[(wine.pk, 2)], customer=customer())
     page = admin_client.get(change_url(order)).content.decode()
     assert "Refund…" not in page and "Cancel and refund…" not in page
     assert admin_client.get(refund_url(order)).status_code == 403
@@ -478,7 +477,7 @@ def test_a_shipped_order_is_refunded_but_not_canceled(admin_client):
 
 def test_the_cancel_action_leaves_paid_orders_to_be_refunded_from_their_page(admin_client):
     wine = WineFactory(stock=10)
-    pending = order_place(lines=[(wine.pk, 3)], customer=customer())
+    pending = place(lines=[(wine.pk, 3)], customer=customer())
     paid = paid_order(("12.50", 1))
     response = admin_client.post(
         CHANGELIST,

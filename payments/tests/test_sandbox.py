@@ -17,8 +17,7 @@ from django.urls import reverse
 
 from core.money import to_minor_units
 from orders.models import Order
-from orders.services import order_place
-from orders.tests.factories import OrderFactory, customer
+from orders.tests.factories import OrderFactory, customer, place
 from payments.models import StripeEvent
 from payments.sandbox import start_in_thread
 from payments.sandbox.ledger import SETTLE_SECONDS
@@ -273,7 +272,7 @@ def test_pay_redirects_to_success_url_and_sends_a_signed_completed_event(api, sa
 def test_the_shops_webhook_accepts_the_sandboxs_event_and_marks_the_order_paid(
     api, client, sandbox, receiver, django_capture_on_commit_callbacks
 ):
-    order = order_place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
+    order = place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
     total = to_minor_units(order.total, order.currency)
     params = session_params(
         client_reference_id=str(order.pk), metadata={"order_number": order.number}
