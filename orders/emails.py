@@ -101,6 +101,7 @@ def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternative
         "refund_lines": list(email.refund.lines.select_related("item")) if email.refund else [],
         "attachments": attachments,
         "shop_name": settings.SHOP_NAME,
+        "shop_address": ", ".join(settings.SHOP_ADDRESS),
     }
     message = EmailMultiAlternatives(
         subject=subject.format(number=order.number),

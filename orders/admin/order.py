@@ -95,7 +95,7 @@ class OrderAdminForm(forms.ModelForm):
 
     class Meta:
         model = Order
-        fields = ["first_name", "last_name", "email", "address", "postal_code", "city"]
+        fields = ["first_name", "last_name", "email", "phone", "address", "postal_code", "city"]
 
 
 def _email_state(email: OrderEmail) -> str:
@@ -168,6 +168,8 @@ class OrderAdmin(OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
     ]
     list_filter = [
         "status",
+        "delivery_method",
+        "country",
         "payment_flagged",
         RefundStateFilter,
         FailedEmailFilter,
@@ -196,12 +198,33 @@ class OrderAdmin(OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
         "stripe_session_id",
         "payment_flag_reason",
         "email_status",
+        "delivery_method",
+        "country_name",
+        "delivery_zone",
+        "delivery_charge",
+        "vat_rate_percent",
+        "minimum_age",
+        "age_confirmed_at",
     ]
     fieldsets = [
         ("Order", {"fields": ["number", "status_label", "created"]}),
         (
             "Customer",
             {"fields": [*OrderAdminForm.Meta.fields, "email_status"]},
+        ),
+        (
+            "Delivery",
+            {
+                "fields": [
+                    "delivery_method",
+                    "country_name",
+                    "delivery_zone",
+                    "delivery_charge",
+                    "vat_rate_percent",
+                    "minimum_age",
+                    "age_confirmed_at",
+                ]
+            },
         ),
         ("Amounts", {"fields": ["currency", "subtotal", "coupon_code", "discount", "total"]}),
         ("Refunds", {"fields": ["amount_paid", "refunded_amount", "net"]}),
@@ -284,6 +307,14 @@ class OrderAdmin(OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
     @display(description="mail", label={"failed": "danger"})
     def mail(self, order):
         return "failed" if order.email_failed else ""
+
+    @display(description="country")
+    def country_name(self, order):
+        return order.get_country_display()
+
+    @display(description="VAT rate")
+    def vat_rate_percent(self, order):
+        return f"{(order.vat_rate * 100).normalize():f} %" if order.vat_rate is not None else ""
 
     @display(description="emails")
     def email_status(self, order):

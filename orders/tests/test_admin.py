@@ -10,7 +10,14 @@ from django.utils import timezone
 from orders.models import Order, OrderEmail, OrderEvent, Refund
 from orders.refunds import RefundLineRequest, refund_record_external, refund_request, refund_succeed
 from orders.selectors import EXPORT_HEADER
-from orders.tests.factories import OrderFactory, OrderItemFactory, customer, paid_order, place
+from orders.tests.factories import (
+    OrderFactory,
+    OrderItemFactory,
+    customer,
+    france_zone,
+    paid_order,
+    place,
+)
 from shop.models import Wine
 from shop.tests.factories import WineFactory
 
@@ -106,6 +113,7 @@ def test_saving_the_form_keeps_a_status_changed_meanwhile(admin_client):
         "first_name": "Camille",
         "last_name": "Dupont",
         "email": order.email,
+        "phone": order.phone,
         "address": order.address,
         "postal_code": order.postal_code,
         "city": order.city,
@@ -562,3 +570,17 @@ def test_change_page_queries_do_not_grow_with_refunds(admin_client, django_asser
     few = count_queries(admin_client, change_url(small), django_assert_max_num_queries)
     many = count_queries(admin_client, change_url(large), django_assert_max_num_queries)
     assert few == many
+
+
+def test_change_page_shows_the_delivery_and_the_age_confirmed(admin_client):
+    france_zone(price="9.90")
+    order = place(lines=[(WineFactory(price=Decimal("12.90"), stock=5).pk, 2)])
+
+    page = admin_client.get(change_url(order)).content.decode().lower()
+
+    for shown in ["france", "+33 5 56 00 00 00", "9.90", "20 %", "minimum age", "age confirmed"]:
+        assert shown in page
+    listed = admin_client.get(
+        CHANGELIST, {"delivery_method__exact": "delivery", "country__exact": "FR"}
+    )
+    assert order.number in listed.content.decode()

@@ -21,7 +21,7 @@ from orders.refunds import (
     split,
 )
 from orders.services import order_expire, order_ship
-from orders.tests.factories import customer, paid_order, place
+from orders.tests.factories import customer, france_zone, paid_order, place
 from shop.models import Wine
 from shop.tests.factories import WineFactory
 
@@ -661,3 +661,33 @@ def test_canceling_with_lines_of_another_order_changes_nothing(staff):
         )
     assert not Refund.objects.exists()
     assert fresh(order).refunds_committed == D("0.00")
+
+
+def test_a_canceled_paid_order_refunds_its_delivery_too(staff):
+    france_zone(price="9.90")
+    order = paid_order(("12.50", 3), ("7.35", 1), percent_off=33)
+    assert order.delivery_charge == D("9.90")
+
+    refund = order_cancel_refund(
+        order_id=order.pk,
+        restock={item.pk: True for item in order.items.all()},
+        reason="customer moved",
+        actor=staff,
+    )
+    refund_succeed(refund_id=refund.pk)
+
+    assert refund.amount == order.total
+    assert (fresh(order).refunded_amount, fresh(order).status) == (order.total, "canceled")
+
+
+def test_refunding_every_bottle_leaves_the_delivery_for_a_goodwill_refund(staff):
+    france_zone(price="9.90")
+    order = paid_order(("12.50", 3), ("7.35", 1), percent_off=33)
+    bottles = refund_of(order, *(line(item, item.quantity) for item in order.items.all()))
+    refund_succeed(refund_id=bottles.pk)
+
+    assert bottles.amount == order.total - D("9.90") == order.subtotal - order.discount
+    assert fresh(order).refundable_amount == D("9.90")
+    delivery = refund_of(order, amount=D("9.90"))
+    refund_succeed(refund_id=delivery.pk)
+    assert fresh(order).refunded_amount == order.total
