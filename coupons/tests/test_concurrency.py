@@ -15,7 +15,7 @@ from coupons.models import Coupon, CouponRedemption
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
 from orders.services import order_expire
-from orders.tests.factories import CHECKOUT_FIELDS, customer, place
+from orders.tests.factories import CHECKOUT_FIELDS, customer, france_zone, place
 from orders.tests.test_concurrency import run_together
 from shop.models import Wine
 from shop.tests.factories import WineFactory
@@ -89,6 +89,7 @@ def test_a_use_taken_while_the_admin_saves_a_coupon_is_kept(postgres_only, djang
     # A checkout takes a use and holds its transaction open; the merchant's save, which read
     # the coupon before that use was committed, waits on the row and then writes after it.
     wine = WineFactory(stock=10)
+    france_zone()  # made before the checkout's thread needs it
     coupon = CouponFactory(code="EDITED", percent_off=10, max_uses=5)
     admin = Client()
     admin.force_login(django_user_model.objects.create_superuser("boss", "b@example.com", "pw"))

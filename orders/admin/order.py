@@ -85,6 +85,18 @@ class FailedEmailFilter(admin.SimpleListFilter):
         return queryset
 
 
+# How the order reaches the customer, as placed: shown, never edited.
+DELIVERY_FIELDS = [
+    "delivery_method",
+    "country_name",
+    "delivery_zone",
+    "delivery_charge",
+    "vat_rate_percent",
+    "minimum_age",
+    "age_confirmed_at",
+]
+
+
 class OrderAdminForm(forms.ModelForm):
     note = forms.CharField(
         label="Add a note to the timeline",
@@ -198,13 +210,7 @@ class OrderAdmin(OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
         "stripe_session_id",
         "payment_flag_reason",
         "email_status",
-        "delivery_method",
-        "country_name",
-        "delivery_zone",
-        "delivery_charge",
-        "vat_rate_percent",
-        "minimum_age",
-        "age_confirmed_at",
+        *DELIVERY_FIELDS,
     ]
     fieldsets = [
         ("Order", {"fields": ["number", "status_label", "created"]}),
@@ -212,20 +218,7 @@ class OrderAdmin(OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
             "Customer",
             {"fields": [*OrderAdminForm.Meta.fields, "email_status"]},
         ),
-        (
-            "Delivery",
-            {
-                "fields": [
-                    "delivery_method",
-                    "country_name",
-                    "delivery_zone",
-                    "delivery_charge",
-                    "vat_rate_percent",
-                    "minimum_age",
-                    "age_confirmed_at",
-                ]
-            },
-        ),
+        ("Delivery", {"fields": DELIVERY_FIELDS}),
         ("Amounts", {"fields": ["currency", "subtotal", "coupon_code", "discount", "total"]}),
         ("Refunds", {"fields": ["amount_paid", "refunded_amount", "net"]}),
         (
