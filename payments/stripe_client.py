@@ -26,7 +26,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 from core.money import to_minor_units
 from orders.models import Order
-from shop.delivery.models import DeliveryMethod
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +167,7 @@ def shipping_options(order: Order) -> list[dict]:
     The address is the shop's to keep (the checkout asked for it), so Stripe collects none.
     """
     currency = order.currency.lower()
-    if order.delivery_method == DeliveryMethod.COLLECT:
+    if order.collected:
         name = "Click & collect"
     elif order.delivery_charge:
         name = f"Delivery to {order.get_country_display()}"

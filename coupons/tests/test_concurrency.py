@@ -44,9 +44,11 @@ def test_fifty_concurrent_checkouts_use_a_ten_use_coupon_exactly_ten_times(postg
     responses = run_together(50, checkout)
 
     assert all(not isinstance(r, Exception) for r in responses), responses
-    assert sorted({r.status_code for r in responses}) == [302]  # never a 500
-    placed = [r for r in responses if r.url.startswith("/payment/")]
-    refused = [r for r in responses if r.url == reverse("shop:cart_detail")]
+    assert {r.status_code for r in responses} <= {200, 302}  # never a 500
+    placed = [r for r in responses if r.status_code == 302 and r.url.startswith("/payment/")]
+    # Refused: back to the cart (the use was taken meanwhile), or the checkout page showing the
+    # full price once the coupon was used up before the page was posted.
+    refused = [r for r in responses if r.status_code == 200 or r.url == reverse("shop:cart_detail")]
     assert (len(placed), len(refused)) == (10, 40)
     orders = Order.objects.all()
     assert orders.count() == 10
@@ -59,7 +61,9 @@ def test_fifty_concurrent_checkouts_use_a_ten_use_coupon_exactly_ten_times(postg
     # Refused orders reserved nothing: 10 wines down to 3 bottles, 40 untouched.
     assert sorted(Wine.objects.values_list("stock", flat=True)) == [3] * 10 + [5] * 40
     for i, response in enumerate(responses):
-        if response in refused:
+        if response in refused and response.status_code == 200:  # said on the checkout page
+            assert "reached its usage limit" in response.content.decode()
+        elif response in refused:
             page = clients[i].get(reverse("shop:cart_detail"))
             notes = [str(m) for m in page.context["messages"]]
             assert any("reached its usage limit" in n for n in notes), notes
