@@ -138,7 +138,7 @@ GUARDS = {
 # one proxy hop as production does behind its proxy): the load's customers are many people.
 CUSTOMER_FORM = (
     "first_name=Load&last_name=Drill&address=1+Rue+du+Banc&postal_code=75001&city=Paris"
-    "&expected_total="
+    "&delivery_method=collect&age_confirmed=on&expected_total="
 )
 
 # Each wrk thread runs its own copy; the harness prepends pages, wine_ids, prices (cents),
@@ -271,6 +271,8 @@ def flood_checkout(port: int, wine: list, address: str, email: str) -> int:
                 "address": "1 Spam Street",
                 "postal_code": "00000",
                 "city": "Anywhere",
+                "delivery_method": "collect",
+                "age_confirmed": "on",
                 "expected_total": f"{total // 100}.{total % 100:02d}",
             }
         )

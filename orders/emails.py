@@ -22,7 +22,6 @@ from core.mail import mailbox
 from orders.carriers import tracking_url
 from orders.events import order_event_record
 from orders.models import Order, OrderEmail, OrderEvent
-from shop.delivery.models import DeliveryMethod
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ def register_attachment(provider: Provider, *, kind: str) -> None:
 def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternatives:
     order = email.order
     template, subject = TEMPLATES[email.kind]
-    collect = order.delivery_method == DeliveryMethod.COLLECT
+    collect = order.collected
     if email.kind == OrderEmail.Kind.SHIPPED and collect:
         subject = COLLECT_SUBJECT
     context = {

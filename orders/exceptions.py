@@ -25,6 +25,10 @@ class InvalidTransition(OrderError):
     pass
 
 
+class AgeNotConfirmed(OrderError):
+    """The customer didn't confirm being of the legal age to buy wine where it goes."""
+
+
 class InvalidContact(OrderError):
     """A customer detail that can't be stored: empty, too long, or with control characters."""
 

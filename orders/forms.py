@@ -1,6 +1,8 @@
+import re
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from unfold.widgets import (
     UnfoldAdminDecimalFieldWidget,
     UnfoldAdminIntegerFieldWidget,
@@ -10,6 +12,7 @@ from unfold.widgets import (
     UnfoldBooleanWidget,
 )
 
+from core.money import money_format, quantize
 from orders.carriers import (
     CARRIER_CHOICES,
     CARRIER_MAX_LENGTH,
@@ -20,35 +23,180 @@ from orders.carriers import (
 from orders.exceptions import InvalidShipment
 from orders.models import Order
 from orders.refunds import RefundLineRequest
+from shop.delivery.models import DeliveryMethod
+from shop.delivery.postcodes import postal_code_clean
+from shop.delivery.selectors import DeliveryQuote, delivery_countries, delivery_quote
+from shop.exceptions import DeliveryRefused
+
+PHONE = re.compile(r"\+?[\d\s.()-]+")
+
+
+def phone_check(value: str) -> str:
+    """Return the phone number as typed if a carrier can call it, else raise ValidationError."""
+    digits = sum(c.isdigit() for c in value)
+    if not PHONE.fullmatch(value) or not 6 <= digits <= 20:
+        raise forms.ValidationError(
+            "Enter a phone number the carrier can call: 6 to 20 digits, with an optional +, "
+            "spaces, dots, hyphens or parentheses."
+        )
+    return value
+
+
+def age_label(quote: DeliveryQuote | None) -> str:
+    if quote is None:
+        return "I confirm I am of the legal age to buy wine in the country the order goes to."
+    return (
+        f"I confirm I am at least {quote.minimum_age} years old, the legal age to buy wine in "
+        f"{quote.country_name}."
+    )
 
 
 class CheckoutForm(forms.ModelForm):
+    """The customer's details and how the order reaches them, checked as the shop delivers.
+
+    Built for a cart: its delivery choice is the initial one, and the delivery is quoted again
+    with the postal code, so a total that moved (an island's charge) is shown before placing.
+    """
+
     # The total the customer was shown; the order is refused if prices moved since.
     expected_total = forms.DecimalField(
         widget=forms.HiddenInput, max_digits=12, decimal_places=2, min_value=0
     )
+    delivery_method = forms.ChoiceField(
+        label="Delivery",
+        choices=DeliveryMethod.choices,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose delivery or click & collect."},
+    )
+    # Read only for a delivery (click & collect has no destination): checked in clean().
+    country = forms.CharField(
+        label="Country",
+        required=False,
+        strip=False,
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+    age_confirmed = forms.BooleanField(
+        error_messages={"required": "Please confirm you are old enough to buy wine."}
+    )
+
+    # Kept as typed and written on the order; the delivery fields are checked in clean().
+    text_fields = ["first_name", "last_name", "email", "phone", "address", "postal_code", "city"]
 
     class Meta:
         model = Order
-        fields = ["first_name", "last_name", "email", "address", "postal_code", "city"]
+        fields = ["first_name", "last_name", "email", "phone", "address", "postal_code", "city"]
         widgets = {
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
             "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
             "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
             "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
         }
 
+    field_order = ["delivery_method", "country", *Meta.fields, "age_confirmed"]
+
+    def __init__(self, *args, cart, **kwargs):
+        method, country = cart.delivery_choice
+        served = delivery_countries()
+        if not country and any(code == settings.SHOP_COUNTRY for code, _ in served):
+            country = settings.SHOP_COUNTRY
+        initial = {"delivery_method": method, "country": country, "expected_total": cart.total}
+        super().__init__(*args, initial=initial | kwargs.pop("initial", {}), **kwargs)
+        self.cart = cart
+        self.quote = None  # the delivery quoted with the postal code, once clean
+        self.served = dict(served)
+        self.fields["country"].widget.choices = [("", "Choose a country"), *served]
+        self.fields["age_confirmed"].label = age_label(cart.delivery)
+        self.fields["phone"].help_text = "For the carrier; optional for click & collect."
+
+    @property
+    def total(self) -> Decimal:
+        """Return what the customer pays: with the delivery quoted here once it was."""
+        return self.cart.wine_total + self.quote.charge if self.quote else self.cart.total
+
     def clean(self):
         cleaned = super().clean()
-        for name in self.Meta.fields:
-            value = cleaned.get(name)
-            if isinstance(value, str):
-                cleaned[name] = value.strip()
-                if not cleaned[name]:
-                    self.add_error(name, "This field is required.")
+        for name in self.text_fields:
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = cleaned[name].strip()
+        for name in ["first_name", "last_name", "email"]:
+            if name in cleaned and not cleaned[name]:
+                self.add_error(name, "This field is required.")
+        method = cleaned.get("delivery_method")
+        if method == DeliveryMethod.COLLECT:
+            # Nothing to deliver: an address posted anyway is not kept.
+            cleaned.update(address="", postal_code="", city="", country="")
+            self._phone_check(cleaned, required=False)
+        elif method == DeliveryMethod.DELIVERY:
+            self._address_check(cleaned)
+        if method and not self.errors:
+            self._quote(cleaned)
         return cleaned
+
+    def _phone_check(self, cleaned, *, required: bool) -> None:
+        phone = cleaned.get("phone")
+        if phone is None:
+            return
+        if not phone:
+            if required:
+                self.add_error("phone", "The carrier needs a phone number to reach you.")
+            return
+        try:
+            phone_check(phone)
+        except forms.ValidationError as error:
+            self.add_error("phone", error)
+
+    def _address_check(self, cleaned) -> None:
+        country = cleaned.get("country")
+        if "country" in cleaned and not country:
+            self.add_error("country", "Choose the country to deliver to.")
+        elif country and country not in self.served:
+            self.add_error("country", "We don't deliver there: choose a country in the list.")
+            country = None
+        for name in ["address", "city"]:
+            if name in cleaned and not cleaned[name]:
+                self.add_error(name, "This field is required for a delivery.")
+        self._phone_check(cleaned, required=True)
+        if country and cleaned.get("postal_code") is not None:
+            try:
+                cleaned["postal_code"] = postal_code_clean(country, cleaned["postal_code"])
+            except DeliveryRefused as refusal:
+                self.add_error("postal_code", str(refusal))
+
+    def _quote(self, cleaned) -> None:
+        """Quote the delivery to the postal code; when its charge moves the total from what the
+        page showed, say so and show the new total instead of placing the order."""
+        try:
+            self.quote = delivery_quote(
+                method=cleaned["delivery_method"],
+                country=cleaned.get("country", ""),
+                postal_code=cleaned.get("postal_code", ""),
+                bottles=self.cart.count,
+                subtotal=self.cart.wine_total,
+            )
+        except DeliveryRefused as refusal:
+            field = "postal_code" if cleaned["delivery_method"] == DeliveryMethod.DELIVERY else None
+            self.add_error(field, str(refusal))
+            return
+        shown = cleaned.get("expected_total")
+        if shown is None or quantize(shown) == self.total:
+            return
+        if self.quote.method == DeliveryMethod.COLLECT:
+            how = "click & collect, free"
+        else:
+            where = f"{self.quote.country_name} {cleaned.get('postal_code', '')}".strip()
+            charge = money_format(self.quote.charge) if self.quote.charge else "free"
+            how = f"delivery to {where}, {charge}"
+        # The page shows the new total; the customer places the order at it next time.
+        self.data = self.data.copy()
+        self.data["expected_total"] = str(self.total)
+        self.add_error(
+            None,
+            f"Your total is now {money_format(self.total)}: the wine "
+            f"{money_format(self.cart.wine_total)}, {how}. Check it and place your order again.",
+        )
 
 
 def _reason_field() -> forms.CharField:

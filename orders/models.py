@@ -150,6 +150,11 @@ class Order(models.Model):
         return self.number
 
     @property
+    def collected(self) -> bool:
+        """Return whether the customer collects the order at the shop (click & collect)."""
+        return self.delivery_method == DeliveryMethod.COLLECT
+
+    @property
     def customer_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 

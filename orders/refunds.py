@@ -130,7 +130,8 @@ def refund_lines_price(
     """
     items = list(items)
     by_id = {item.pk: item for item in items}
-    shares = paid_shares(items, total=order.total)
+    # The delivery is no line's: bottles give back what the wine was paid, never the delivery.
+    shares = paid_shares(items, total=order.total - order.delivery_charge)
     taken = _money_taken(order) if lines else {}
     priced: dict[int, PricedLine] = {}
     for line in lines:

@@ -1,7 +1,7 @@
 """Order placement and every status change: the only code that writes orders or their stock."""
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,12 +13,14 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from core.codes import random_code
-from core.money import money_format, quantize, to_minor_units
+from core.money import money_format, percent_of, quantize, to_minor_units
+from coupons.selectors import coupon_check
 from coupons.services import coupon_redeem, coupon_release
 from orders.carriers import carrier_name_clean, tracking_number_clean
 from orders.emails import order_email_queue, order_payment_alert_queue
 from orders.events import order_event_record
 from orders.exceptions import (
+    AgeNotConfirmed,
     AlreadyShipped,
     CartChanged,
     EmptyCart,
@@ -33,17 +35,23 @@ from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.signals import announce_paid, announce_released
 from shop.catalog_cache import catalog_changed, shown_stock
 from shop.delivery.models import DeliveryMethod
+from shop.delivery.postcodes import postal_code_clean
+from shop.delivery.selectors import DeliveryQuote, delivery_quote
 from shop.models import Wine
 
 
 @dataclass(frozen=True)
 class Customer:
+    """Who the order is for and, when it is delivered, where it goes."""
+
     first_name: str
     last_name: str
     email: str
-    address: str
-    postal_code: str
-    city: str
+    phone: str = ""
+    address: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""
 
 
 def _new_number() -> str:
@@ -73,6 +81,44 @@ def _move_stock(changes: dict[int, int], wines: dict[int, Wine]) -> None:
         catalog_changed()
 
 
+def _addressed(customer: Customer, delivery_method: str) -> Customer:
+    """Return the customer with the postal code written as the country writes it, and without
+    an address for click & collect; InvalidContact when a delivery lacks where it goes."""
+    if delivery_method == DeliveryMethod.COLLECT:
+        return replace(customer, address="", postal_code="", city="", country="")
+    missing = [
+        label
+        for label, value in [
+            ("an address", customer.address),
+            ("a city", customer.city),
+            ("a phone number for the carrier", customer.phone),
+        ]
+        if not value.strip()
+    ]
+    if missing and delivery_method == DeliveryMethod.DELIVERY:
+        raise InvalidContact(f"A delivery needs {' and '.join(missing)}.")
+    if delivery_method != DeliveryMethod.DELIVERY:
+        return customer  # delivery_quote says what the methods are
+    return replace(customer, postal_code=postal_code_clean(customer.country, customer.postal_code))
+
+
+def _delivery_fields(quote: DeliveryQuote) -> dict:
+    return {
+        "delivery_method": quote.method,
+        "delivery_zone": quote.zone,
+        "vat_rate": quote.vat_rate,
+        "minimum_age": quote.minimum_age,
+        "age_confirmed_at": timezone.now(),
+    }
+
+
+def _delivery_words(order: Order) -> str:
+    if order.collected:
+        return "click & collect at the shop"
+    charge = money_format(order.delivery_charge) if order.delivery_charge else "free"
+    return f"delivery to {order.get_country_display()} (zone {order.delivery_zone}, {charge})"
+
+
 def _create_with_number(**fields) -> Order:
     for _ in range(5):
         try:
@@ -88,6 +134,8 @@ def order_place(
     *,
     lines: Sequence[tuple[int, int]],
     customer: Customer,
+    delivery_method: str,
+    age_confirmed: bool,
     expected_total: Decimal | None = None,
     coupon_code: str = "",
     placer: Placer | None = None,
@@ -96,14 +144,21 @@ def order_place(
 
     Prices come from the database as it is now; when expected_total (what the customer was
     shown) differs from the new total the order is refused with CartChanged. A coupon code
-    takes one of the coupon's uses (CouponNotValid when none is left) and discounts the order.
-    A placer (a visitor at checkout) holding too many unpaid orders gets TooManyOrders.
+    takes one of the coupon's uses (CouponNotValid when none is left) and discounts the wine,
+    never the delivery. The delivery is quoted for the customer's country and postal code
+    (DeliveryRefused where the shop doesn't deliver) and its charge added to the total; the
+    order keeps the destination's VAT rate and minimum age, which the customer must have
+    confirmed (AgeNotConfirmed). A placer (a visitor at checkout) holding too many unpaid
+    orders gets TooManyOrders. Every refusal comes before any stock or coupon use is taken.
 
     No email goes out before the customer pays: the order's details were typed by whoever
     placed it, and the shop must not mail them to an address nobody vouched for.
     """
+    if not age_confirmed:
+        raise AgeNotConfirmed("Please confirm you are old enough to buy wine.")
     if placer is not None:
         open_orders_check(placer=placer, email=customer.email)
+    customer = _addressed(customer, delivery_method)
     quantities: dict[int, int] = {}
     for wine_id, quantity in lines:
         if quantity < 1:
@@ -139,24 +194,39 @@ def order_place(
         for wine_id, quantity in sorted(quantities.items())
     ]
     subtotal = quantize(sum((item.line_total for item in items), Decimal(0)))
+    # The coupon's discount as it will be taken, to know whether delivery is free from it.
+    discount = (
+        percent_of(subtotal, coupon_check(code=coupon_code).percent_off) if coupon_code else 0
+    )
+    quote = delivery_quote(
+        method=delivery_method,
+        country=customer.country,
+        postal_code=customer.postal_code,
+        bottles=sum(quantities.values()),
+        subtotal=subtotal - discount,
+    )
     order = _create_with_number(
         status=Order.Status.PENDING,
         currency=settings.SHOP_CURRENCY,
         subtotal=subtotal,
         discount=Decimal("0.00"),
-        total=subtotal,
-        vat_rate=settings.VAT_RATE,
+        delivery_charge=quote.charge,
+        total=subtotal + quote.charge,
         placed_from=placer.placed_from if placer else "",
-        **asdict(customer),
+        **_delivery_fields(quote),
+        **asdict(customer) | {"country": quote.country},
     )
     if coupon_code:
         redemption = coupon_redeem(code=coupon_code, order_id=order.pk, subtotal=subtotal)
         order.coupon_code = redemption.coupon.code
         order.discount = redemption.discount
-        order.total = subtotal - redemption.discount
+        order.total = subtotal - redemption.discount + quote.charge
         order.save(update_fields=["coupon_code", "discount", "total", "updated"])
     if expected_total is not None and quantize(expected_total) != order.total:
-        raise CartChanged("Prices in your cart have changed. Please check the new total.")
+        raise CartChanged(
+            "Your total has changed: prices or the delivery charge moved since the page was "
+            f"shown. The order is now {money_format(order.total)}; please check it."
+        )
     for item in items:
         item.order = order
     OrderItem.objects.bulk_create(items)
@@ -167,10 +237,11 @@ def order_place(
         message=f"Order placed by {order.customer_name}: {len(items)} "
         f"line{pluralize(len(items))}, {money_format(order.total)}"
         + (
-            f" with coupon {order.coupon_code} (−{money_format(order.discount)})."
+            f" with coupon {order.coupon_code} (−{money_format(order.discount)})"
             if order.coupon_code
-            else "."
-        ),
+            else ""
+        )
+        + f"; {_delivery_words(order)}.",
         to_status=Order.Status.PENDING,
     )
     if order.total == 0:  # a coupon covers it all: nothing for Stripe to charge
@@ -311,7 +382,7 @@ def order_expire_unpaid(*, unpaid_minutes: int, unreached_minutes: int) -> int:
 
 
 def _shipment_message(order: Order, *, carrier: str, tracking_number: str) -> str:
-    if order.delivery_method == DeliveryMethod.COLLECT:
+    if order.collected:
         return "Order ready for collection at the shop."
     if tracking_number:
         return f"Order shipped with {carrier}, tracking {tracking_number}."
@@ -332,7 +403,7 @@ def order_ship(*, order_id: int, actor=None, carrier: str = "", tracking_number:
     if tracking_number and not carrier:
         raise InvalidShipment("Choose the carrier of the tracking number.")
     order = Order.objects.select_for_update().get(pk=order_id)
-    collect = order.delivery_method == DeliveryMethod.COLLECT
+    collect = order.collected
     if order.status == Order.Status.SHIPPED:
         done = "made ready for collection" if collect else "shipped"
         when = timezone.localtime(order.shipped_at) if order.shipped_at else None
@@ -368,7 +439,7 @@ def order_note_add(*, order_id: int, actor, message: str) -> OrderEvent:
 @transaction.atomic
 def order_contact_update(*, order_id: int, actor, changes: dict[str, str]) -> None:
     """Correct the customer's details on an order, leaving status and amounts alone."""
-    allowed = {"first_name", "last_name", "email", "address", "postal_code", "city"}
+    allowed = {"first_name", "last_name", "email", "phone", "address", "postal_code", "city"}
     fields = {name: value for name, value in changes.items() if name in allowed}
     if not fields:
         return

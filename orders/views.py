@@ -1,3 +1,4 @@
+import contextlib
 import re
 
 from django.contrib import messages
@@ -15,6 +16,8 @@ from orders.limits import Placer, placement_count
 from orders.models import Order
 from orders.services import Customer, order_place
 from shop.cart import Cart
+from shop.delivery.models import DeliveryMethod
+from shop.exceptions import DeliveryRefused
 
 PLACED_ORDERS_KEY = "placed_orders"
 ORDER_NUMBER = re.compile(r"WS-[A-Z0-9]{4}-[A-Z0-9]{4}")
@@ -38,6 +41,15 @@ def placed_order(request, number: str) -> Order:
     return order
 
 
+def _delivery_choose(cart: Cart, posted) -> None:
+    """Keep the delivery chosen at checkout as the cart's, where the shop can deliver it."""
+    method, country = posted.get("delivery_method", ""), posted.get("country", "")
+    if (method, country) == cart.delivery_choice or method not in DeliveryMethod.values:
+        return
+    with contextlib.suppress(DeliveryRefused):  # the form says why
+        cart.choose_delivery(method=method, country=country)
+
+
 @require_http_methods(["GET", "POST"])
 def checkout(request):
     cart = Cart.for_request(request)
@@ -47,7 +59,9 @@ def checkout(request):
         messages.info(request, "Your cart is empty.")
         return redirect("shop:cart_detail")
 
-    form = CheckoutForm(request.POST or None, initial={"expected_total": cart.total})
+    if request.method == "POST":
+        _delivery_choose(cart, request.POST)
+    form = CheckoutForm(request.POST or None, cart=cart)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         # A cart lives in the session, so a visitor with one has a saved session key.
@@ -60,7 +74,12 @@ def checkout(request):
             placement_count(placer=placer)
             order = order_place(
                 lines=[(line.wine.pk, line.quantity) for line in cart],
-                customer=Customer(**{name: data[name] for name in CheckoutForm.Meta.fields}),
+                customer=Customer(
+                    **{name: data[name] for name in CheckoutForm.text_fields},
+                    country=data["country"],
+                ),
+                delivery_method=data["delivery_method"],
+                age_confirmed=data["age_confirmed"],
                 expected_total=data["expected_total"],
                 coupon_code=cart.coupon_code,
                 placer=placer,

@@ -161,10 +161,37 @@ def line_items(order: Order) -> list[dict]:
     return items
 
 
+def shipping_options(order: Order) -> list[dict]:
+    """Return the order's delivery as Checkout's one shipping rate: its charge, never discounted.
+
+    The address is the shop's to keep (the checkout asked for it), so Stripe collects none.
+    """
+    currency = order.currency.lower()
+    if order.collected:
+        name = "Click & collect"
+    elif order.delivery_charge:
+        name = f"Delivery to {order.get_country_display()}"
+    else:
+        name = f"Free delivery to {order.get_country_display()}"
+    return [
+        {
+            "shipping_rate_data": {
+                "type": "fixed_amount",
+                "fixed_amount": {
+                    "amount": to_minor_units(order.delivery_charge, currency),
+                    "currency": currency,
+                },
+                "display_name": name[:100],
+            }
+        }
+    ]
+
+
 def amount_off(order: Order, items: list[dict]) -> int:
-    """Return the discount to send, in minor units: exactly what takes the items to the total."""
+    """Return the discount to send, in minor units: exactly what takes the items to the wine's
+    part of the total (the coupon never discounts the delivery)."""
     listed = sum(i["price_data"]["unit_amount"] * i["quantity"] for i in items)
-    off = listed - to_minor_units(order.total, order.currency)
+    off = listed - to_minor_units(order.total - order.delivery_charge, order.currency)
     if off < 0 or (off > 0) != (order.discount > 0):
         raise ValueError(f"Line items of order {order.number} do not add up to its total.")
     return off
@@ -194,7 +221,8 @@ def create_checkout_session(
 ) -> stripe.checkout.Session:
     """Create a Checkout Session for a pending order, in place of the session `replaces`.
 
-    Stripe charges the items less the discount, which add up to the order's total to the cent.
+    Stripe charges the items less the discount plus the delivery's shipping rate, which add up to
+    the order's total to the cent.
     The idempotency key names the order, the session replaced and the five minutes the request
     falls in, and every parameter follows from those: a request sent again after its answer was
     lost (a timeout) gets the very session Stripe already made, never a second payable one.
@@ -215,6 +243,7 @@ def create_checkout_session(
             "mode": "payment",
             "line_items": items,
             **({"discounts": discounts} if discounts else {}),
+            "shipping_options": shipping_options(order),
             "client_reference_id": str(order.pk),
             "metadata": {"order_number": order.number},
             "customer_email": order.email,

@@ -5,8 +5,7 @@ import pytest
 from backoffice.books import books_check, books_stripe_check, discrepancies
 from orders.models import Order, OrderEvent, OrderItem
 from orders.refunds import RefundLineRequest, refund_fail, refund_request, refund_succeed
-from orders.services import order_place
-from orders.tests.factories import customer, pay
+from orders.tests.factories import customer, france_zone, pay, place
 from payments.refunds import refund_submit
 from payments.tests.sandbox import paid_order, running_sandbox, sandbox_dashboard_refund
 from shop.models import Wine
@@ -20,7 +19,7 @@ def test_the_books_add_up_after_a_sale_and_name_an_order_paid_twice(
 ):
     wine = WineFactory(stock=10)
     with django_capture_on_commit_callbacks(execute=True):
-        order = pay(order_place(lines=[(wine.pk, 2)], customer=customer()))
+        order = pay(place(lines=[(wine.pk, 2)], customer=customer()))
     assert discrepancies(books_check(initial_stock={wine.pk: 10})) == 0
 
     OrderEvent.objects.create(
@@ -39,10 +38,10 @@ def test_the_books_count_the_delivery_in_what_the_customer_paid(
     django_capture_on_commit_callbacks,
 ):
     wine = WineFactory(stock=10)
+    france_zone(price="9.90")
     with django_capture_on_commit_callbacks(execute=True):
-        order = pay(order_place(lines=[(wine.pk, 2)], customer=customer()))
-    delivery = Decimal("9.90")
-    Order.objects.filter(pk=order.pk).update(delivery_charge=delivery, total=order.total + delivery)
+        order = pay(place(lines=[(wine.pk, 2)], customer=customer()))
+    assert order.delivery_charge == Decimal("9.90")
     checks = books_check(initial_stock={wine.pk: 10})
     assert discrepancies(checks) == 0, [check.wrong for check in checks]
     assert "+ delivery" in checks[0].what
@@ -53,7 +52,7 @@ def test_the_books_add_up_after_refunds_and_name_a_refund_miscounted(
 ):
     wine = WineFactory(stock=10)
     with django_capture_on_commit_callbacks(execute=True):
-        order = pay(order_place(lines=[(wine.pk, 3)], customer=customer()))
+        order = pay(place(lines=[(wine.pk, 3)], customer=customer()))
     item = order.items.get()
     returned = refund_request(
         order_id=order.pk,

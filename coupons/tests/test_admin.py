@@ -10,8 +10,8 @@ from django.utils import timezone
 from coupons.models import Coupon, CouponBatch
 from coupons.services import coupon_batch_create
 from coupons.tests.factories import CouponFactory
-from orders.services import order_expire, order_place
-from orders.tests.factories import customer
+from orders.services import order_expire
+from orders.tests.factories import customer, place
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -198,10 +198,10 @@ def test_batch_figures_count_kept_uses_only(admin_client):
     batch = coupon_batch_create(name="Figures", count=3, percent_off=10, max_uses=2)
     first, second = batch.coupons.order_by("code")[:2]
     wine = WineFactory(price="20.00", stock=20)
-    kept = order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code=first.code)
-    order_place(lines=[(wine.pk, 2)], customer=customer(), coupon_code=first.code)
+    kept = place(lines=[(wine.pk, 1)], customer=customer(), coupon_code=first.code)
+    place(lines=[(wine.pk, 2)], customer=customer(), coupon_code=first.code)
     order_expire(
-        order_id=order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code=second.code).pk
+        order_id=place(lines=[(wine.pk, 1)], customer=customer(), coupon_code=second.code).pk
     )  # its use is given back
 
     page = admin_client.get(reverse("admin:coupons_couponbatch_change", args=[batch.pk]))

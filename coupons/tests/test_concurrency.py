@@ -14,8 +14,8 @@ from coupons.exceptions import CouponNotValid
 from coupons.models import Coupon, CouponRedemption
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
-from orders.services import order_expire, order_place
-from orders.tests.factories import CHECKOUT_FIELDS, customer
+from orders.services import order_expire
+from orders.tests.factories import CHECKOUT_FIELDS, customer, france_zone, place
 from orders.tests.test_concurrency import run_together
 from shop.models import Wine
 from shop.tests.factories import WineFactory
@@ -44,9 +44,11 @@ def test_fifty_concurrent_checkouts_use_a_ten_use_coupon_exactly_ten_times(postg
     responses = run_together(50, checkout)
 
     assert all(not isinstance(r, Exception) for r in responses), responses
-    assert sorted({r.status_code for r in responses}) == [302]  # never a 500
-    placed = [r for r in responses if r.url.startswith("/payment/")]
-    refused = [r for r in responses if r.url == reverse("shop:cart_detail")]
+    assert {r.status_code for r in responses} <= {200, 302}  # never a 500
+    placed = [r for r in responses if r.status_code == 302 and r.url.startswith("/payment/")]
+    # Refused: back to the cart (the use was taken meanwhile), or the checkout page showing the
+    # full price once the coupon was used up before the page was posted.
+    refused = [r for r in responses if r.status_code == 200 or r.url == reverse("shop:cart_detail")]
     assert (len(placed), len(refused)) == (10, 40)
     orders = Order.objects.all()
     assert orders.count() == 10
@@ -59,7 +61,9 @@ def test_fifty_concurrent_checkouts_use_a_ten_use_coupon_exactly_ten_times(postg
     # Refused orders reserved nothing: 10 wines down to 3 bottles, 40 untouched.
     assert sorted(Wine.objects.values_list("stock", flat=True)) == [3] * 10 + [5] * 40
     for i, response in enumerate(responses):
-        if response in refused:
+        if response in refused and response.status_code == 200:  # said on the checkout page
+            assert "reached its usage limit" in response.content.decode()
+        elif response in refused:
             page = clients[i].get(reverse("shop:cart_detail"))
             notes = [str(m) for m in page.context["messages"]]
             assert any("reached its usage limit" in n for n in notes), notes
@@ -70,7 +74,7 @@ def test_concurrent_expiry_and_cancel_give_a_use_back_once(postgres_only):
 
     wine = WineFactory(stock=10)
     CouponFactory(code="BACK", max_uses=1)
-    order = order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+    order = place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
 
     results = run_together(
         2,
@@ -80,8 +84,8 @@ def test_concurrent_expiry_and_cancel_give_a_use_back_once(postgres_only):
     assert sum(isinstance(r, Order) for r in results) == 1, results
     assert Coupon.objects.get().uses == 0
     with pytest.raises(CouponNotValid):  # still one use in all: a second order can't take two
-        order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
-        order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+        place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
+        place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="BACK")
     assert Coupon.objects.get().uses == 1
 
 
@@ -89,6 +93,7 @@ def test_a_use_taken_while_the_admin_saves_a_coupon_is_kept(postgres_only, djang
     # A checkout takes a use and holds its transaction open; the merchant's save, which read
     # the coupon before that use was committed, waits on the row and then writes after it.
     wine = WineFactory(stock=10)
+    france_zone()  # made before the checkout's thread needs it
     coupon = CouponFactory(code="EDITED", percent_off=10, max_uses=5)
     admin = Client()
     admin.force_login(django_user_model.objects.create_superuser("boss", "b@example.com", "pw"))
@@ -97,7 +102,7 @@ def test_a_use_taken_while_the_admin_saves_a_coupon_is_kept(postgres_only, djang
     def checkout():
         try:
             with transaction.atomic():
-                order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="EDITED")
+                place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="EDITED")
                 redeemed.set()
                 release.wait(timeout=20)
         finally:

@@ -19,8 +19,8 @@ from coupons.services import (
 from coupons.tests.factories import CouponFactory
 from orders.exceptions import InvalidTransition
 from orders.models import Order
-from orders.services import order_cancel, order_expire, order_mark_paid, order_place
-from orders.tests.factories import OrderFactory, customer
+from orders.services import order_cancel, order_expire, order_mark_paid
+from orders.tests.factories import OrderFactory, customer, place
 from payments.stripe_client import create_checkout_session
 from payments.tests.sandbox import running_sandbox
 from shop.models import Wine
@@ -71,7 +71,7 @@ def test_order_with_a_coupon_is_discounted_and_takes_one_use():
     wine = WineFactory(price="9.99", stock=10)
     coupon = CouponFactory(code="THIRD", percent_off=33, max_uses=5)
 
-    order = order_place(lines=[(wine.pk, 3)], customer=customer(), coupon_code=" third ")
+    order = place(lines=[(wine.pk, 3)], customer=customer(), coupon_code=" third ")
 
     assert (order.subtotal, order.discount, order.total) == (
         Decimal("29.97"),
@@ -95,7 +95,7 @@ def test_a_used_up_coupon_refuses_the_order_and_writes_nothing():
     CouponFactory(code="LAST", max_uses=1, uses=1)
 
     with pytest.raises(CouponNotValid, match="usage limit"):
-        order_place(lines=[(wine.pk, 2)], customer=customer(), coupon_code="LAST")
+        place(lines=[(wine.pk, 2)], customer=customer(), coupon_code="LAST")
 
     assert Order.objects.count() == 0
     assert Wine.objects.get(pk=wine.pk).stock == 10
@@ -105,7 +105,7 @@ def test_a_used_up_coupon_refuses_the_order_and_writes_nothing():
 def test_expected_total_is_the_discounted_total():
     wine = WineFactory(price="20.00", stock=10)
     CouponFactory(code="TEN", percent_off=10)
-    order = order_place(
+    order = place(
         lines=[(wine.pk, 1)], customer=customer(), coupon_code="TEN", expected_total="18.00"
     )
     assert order.total == Decimal("18.00")
@@ -113,7 +113,7 @@ def test_expected_total_is_the_discounted_total():
 
 def _order_with(coupon) -> Order:
     wine = WineFactory(price="15.00", stock=10)
-    return order_place(lines=[(wine.pk, 2)], customer=customer(), coupon_code=coupon.code)
+    return place(lines=[(wine.pk, 2)], customer=customer(), coupon_code=coupon.code)
 
 
 def test_expiring_an_unpaid_order_gives_the_use_back_exactly_once():
@@ -160,7 +160,7 @@ def test_canceling_a_paid_order_keeps_the_use():
 def test_saving_a_coupon_read_before_a_use_keeps_the_use():
     coupon = CouponFactory(code="STALE", percent_off=10, max_uses=3)
     edited = Coupon.objects.get(pk=coupon.pk)  # what the merchant's form loaded
-    order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="STALE")
+    place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="STALE")
     edited.percent_off = 20
     coupon_save(coupon=edited, fields=["percent_off"])
     coupon.refresh_from_db()
@@ -172,7 +172,7 @@ def test_a_limit_lowered_below_uses_taken_meanwhile_uses_the_coupon_up():
     coupon = CouponFactory(code="LOWER", max_uses=3)
     edited = Coupon.objects.get(pk=coupon.pk)
     for _ in range(2):
-        order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="LOWER")
+        place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer(), coupon_code="LOWER")
     edited.max_uses = 1  # the form allowed it: it saw no use
     coupon_save(coupon=edited, fields=["max_uses"])
     coupon.refresh_from_db()
@@ -203,7 +203,7 @@ def sandbox(settings):
 def test_stripe_charges_exactly_the_order_total(sandbox, lines, percent, total):
     wines = [WineFactory(price=price, stock=50) for price, _ in lines]
     CouponFactory(code="AWKWARD", percent_off=percent)
-    order = order_place(
+    order = place(
         lines=[(wine.pk, qty) for wine, (_, qty) in zip(wines, lines, strict=True)],
         customer=customer(),
         coupon_code="awkward",
@@ -222,7 +222,7 @@ def test_stripe_charges_exactly_the_order_total(sandbox, lines, percent, total):
 
 def test_an_order_without_coupon_sends_no_discount(sandbox):
     wine = WineFactory(price="12.50", stock=5)
-    order = order_place(lines=[(wine.pk, 2)], customer=customer())
+    order = place(lines=[(wine.pk, 2)], customer=customer())
     session = create_checkout_session(
         order=order, success_url="http://shop.test/ok", cancel_url="http://shop.test/no"
     )
@@ -234,7 +234,7 @@ def test_a_coupon_covering_the_whole_order_needs_no_payment():
     wine = WineFactory(price="18.00", stock=5)
     CouponFactory(code="GIFT", percent_off=100)
 
-    order = order_place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="GIFT")
+    order = place(lines=[(wine.pk, 1)], customer=customer(), coupon_code="GIFT")
 
     order.refresh_from_db()
     assert (order.total, order.status) == (Decimal("0.00"), Order.Status.PAID)

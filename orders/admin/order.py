@@ -86,6 +86,18 @@ class FailedEmailFilter(admin.SimpleListFilter):
         return queryset
 
 
+# How the order reaches the customer, as placed: shown, never edited.
+DELIVERY_FIELDS = [
+    "delivery_method",
+    "country_name",
+    "delivery_zone",
+    "delivery_charge",
+    "vat_rate_percent",
+    "minimum_age",
+    "age_confirmed_at",
+]
+
+
 class OrderAdminForm(forms.ModelForm):
     note = forms.CharField(
         label="Add a note to the timeline",
@@ -96,7 +108,7 @@ class OrderAdminForm(forms.ModelForm):
 
     class Meta:
         model = Order
-        fields = ["first_name", "last_name", "email", "address", "postal_code", "city"]
+        fields = ["first_name", "last_name", "email", "phone", "address", "postal_code", "city"]
 
 
 def _email_state(email: OrderEmail) -> str:
@@ -169,6 +181,8 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
     ]
     list_filter = [
         "status",
+        "delivery_method",
+        "country",
         "payment_flagged",
         RefundStateFilter,
         FailedEmailFilter,
@@ -197,6 +211,7 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
         "stripe_session_id",
         "payment_flag_reason",
         "email_status",
+        *DELIVERY_FIELDS,
     ]
     fieldsets = [
         ("Order", {"fields": ["number", "status_label", "created"]}),
@@ -204,6 +219,7 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
             "Customer",
             {"fields": [*OrderAdminForm.Meta.fields, "email_status"]},
         ),
+        ("Delivery", {"fields": DELIVERY_FIELDS}),
         ("Amounts", {"fields": ["currency", "subtotal", "coupon_code", "discount", "total"]}),
         ("Refunds", {"fields": ["amount_paid", "refunded_amount", "net"]}),
         (
@@ -285,6 +301,14 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
     @display(description="mail", label={"failed": "danger"})
     def mail(self, order):
         return "failed" if order.email_failed else ""
+
+    @display(description="country")
+    def country_name(self, order):
+        return order.get_country_display()
+
+    @display(description="VAT rate")
+    def vat_rate_percent(self, order):
+        return f"{(order.vat_rate * 100).normalize():f} %" if order.vat_rate is not None else ""
 
     @display(description="emails")
     def email_status(self, order):

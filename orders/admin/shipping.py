@@ -66,7 +66,7 @@ class OrderShipAdminMixin:
         if not self.has_change_permission(request):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=object_id)
-        collect = order.delivery_method == DeliveryMethod.COLLECT
+        collect = order.collected
         form = ShipmentForm(request.POST or None, collect=collect)
         if request.method == "POST" and form.is_valid():
             try:

@@ -9,21 +9,43 @@ from core.money import to_minor_units
 from coupons.tests.factories import CouponFactory
 from orders.models import Order, OrderItem
 from orders.services import Customer, order_mark_paid, order_place
-from shop.tests.factories import WineFactory
+from shop.delivery.models import DeliveryMethod
+from shop.tests.factories import WineFactory, flat_zone
 
-# What a customer types into the checkout form.
-CHECKOUT_FIELDS = {
+# Who the customer is and where the order goes.
+CUSTOMER_FIELDS = {
     "first_name": "Camille",
     "last_name": "Rodríguez",
     "email": "camille@example.com",
+    "phone": "+33 5 56 00 00 00",
     "address": "12 rue des Vignes",
     "postal_code": "33000",
     "city": "Bordeaux",
+    "country": "FR",
 }
+# What a customer types into the checkout form: click & collect, which needs no shipping zone
+# (with "delivery_method": "delivery", the test makes one: france_zone()).
+CHECKOUT_FIELDS = {**CUSTOMER_FIELDS, "delivery_method": "collect", "age_confirmed": "on"}
 
 
 def customer(**overrides) -> Customer:
-    return Customer(**{**CHECKOUT_FIELDS, **overrides})
+    return Customer(**{**CUSTOMER_FIELDS, **overrides})
+
+
+def france_zone(price: str = "0.00"):
+    """Return the zone delivering to France, made if missing: free unless price says."""
+    return flat_zone("France", price=price)
+
+
+def place(**kwargs) -> Order:
+    """Place an order as the checkout does, by default for customer() delivered to Bordeaux
+    (free unless a zone "France" was made with a charge) with the age confirmed."""
+    kwargs.setdefault("customer", customer())
+    kwargs.setdefault("delivery_method", DeliveryMethod.DELIVERY)
+    kwargs.setdefault("age_confirmed", True)
+    if kwargs["delivery_method"] == DeliveryMethod.DELIVERY and kwargs["customer"].country == "FR":
+        france_zone()
+    return order_place(**kwargs)
 
 
 def pay(order: Order) -> Order:
@@ -80,9 +102,5 @@ def paid_order(*lines: tuple[str | Decimal, int], percent_off: int | None = None
     stock, with a coupon of percent_off if given."""
     wines = [(WineFactory(price=Decimal(price)), quantity) for price, quantity in lines]
     code = CouponFactory(percent_off=percent_off).code if percent_off else ""
-    order = order_place(
-        lines=[(wine.pk, quantity) for wine, quantity in wines],
-        customer=customer(),
-        coupon_code=code,
-    )
+    order = place(lines=[(wine.pk, quantity) for wine, quantity in wines], coupon_code=code)
     return pay(order)

@@ -11,8 +11,14 @@ from django.utils import timezone
 from orders.models import Order, OrderEmail, OrderEvent, Refund
 from orders.refunds import RefundLineRequest, refund_record_external, refund_request, refund_succeed
 from orders.selectors import EXPORT_HEADER
-from orders.services import order_place
-from orders.tests.factories import OrderFactory, OrderItemFactory, customer, paid_order
+from orders.tests.factories import (
+    OrderFactory,
+    OrderItemFactory,
+    customer,
+    france_zone,
+    paid_order,
+    place,
+)
 from shop.models import Wine
 from shop.tests.factories import WineFactory
 
@@ -66,17 +72,17 @@ def test_change_page_queries_do_not_grow_with_items(admin_client, django_assert_
 
 def test_change_page_shows_items_and_timeline(admin_client):
     wine = WineFactory(name="Barolo Monfalletto", price=Decimal("12.90"), stock=5)
-    order = order_place(lines=[(wine.pk, 2)], customer=customer())
+    order = place(lines=[(wine.pk, 2)], customer=customer())
     page = admin_client.get(change_url(order)).content.decode()
     assert "Barolo Monfalletto" in page
     assert "Order placed by Camille Rodríguez" in page
-    assert "1 line, 25.80 €." in page
+    assert "1 line, 25.80 €; delivery to France" in page
 
 
 def test_cancel_action_releases_stock_and_reports_refusals(admin_client):
     wine = WineFactory(stock=10)
-    pending = order_place(lines=[(wine.pk, 3)], customer=customer())
-    shipped = order_place(lines=[(wine.pk, 1)], customer=customer())
+    pending = place(lines=[(wine.pk, 3)], customer=customer())
+    shipped = place(lines=[(wine.pk, 1)], customer=customer())
     Order.objects.filter(pk=shipped.pk).update(status=Order.Status.SHIPPED)
     response = admin_client.post(
         CHANGELIST,
@@ -274,6 +280,7 @@ def test_saving_the_form_keeps_a_status_changed_meanwhile(admin_client):
         "first_name": "Camille",
         "last_name": "Dupont",
         "email": order.email,
+        "phone": order.phone,
         "address": order.address,
         "postal_code": order.postal_code,
         "city": order.city,
@@ -574,7 +581,7 @@ def test_bottles_refunded_meanwhile_come_back_as_a_form_error(admin_client):
 
 def test_an_unpaid_order_has_no_refund_buttons_and_its_refund_pages_are_refused(admin_client):
     wine = WineFactory(stock=5)
-    order = order_place(lines=[(wine.pk, 2)], customer=customer())
+    order = place(lines=[(wine.pk, 2)], customer=customer())
     page = admin_client.get(change_url(order)).content.decode()
     assert "Refund…" not in page and "Cancel and refund…" not in page
     assert admin_client.get(refund_url(order)).status_code == 403
@@ -645,7 +652,7 @@ def test_a_shipped_order_is_refunded_but_not_canceled(admin_client):
 
 def test_the_cancel_action_leaves_paid_orders_to_be_refunded_from_their_page(admin_client):
     wine = WineFactory(stock=10)
-    pending = order_place(lines=[(wine.pk, 3)], customer=customer())
+    pending = place(lines=[(wine.pk, 3)], customer=customer())
     paid = paid_order(("12.50", 1))
     response = admin_client.post(
         CHANGELIST,
@@ -730,3 +737,17 @@ def test_change_page_queries_do_not_grow_with_refunds(admin_client, django_asser
     few = count_queries(admin_client, change_url(small), django_assert_max_num_queries)
     many = count_queries(admin_client, change_url(large), django_assert_max_num_queries)
     assert few == many
+
+
+def test_change_page_shows_the_delivery_and_the_age_confirmed(admin_client):
+    france_zone(price="9.90")
+    order = place(lines=[(WineFactory(price=Decimal("12.90"), stock=5).pk, 2)])
+
+    page = admin_client.get(change_url(order)).content.decode().lower()
+
+    for shown in ["france", "+33 5 56 00 00 00", "9.90", "20 %", "minimum age", "age confirmed"]:
+        assert shown in page
+    listed = admin_client.get(
+        CHANGELIST, {"delivery_method__exact": "delivery", "country__exact": "FR"}
+    )
+    assert order.number in listed.content.decode()

@@ -18,8 +18,8 @@ from orders.refunds import (
     refund_request,
     refund_succeed,
 )
-from orders.services import order_cancel, order_expire, order_place, order_ship
-from orders.tests.factories import customer
+from orders.services import order_cancel, order_expire, order_ship
+from orders.tests.factories import customer, france_zone, place
 from shop.models import Wine
 from shop.tests.factories import WineFactory
 
@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 def run_together(count: int, work) -> list:
     """Run work(i) in count threads released at the same moment; return results or errors."""
+    france_zone()  # where the orders placed in the threads go: made before they race for it
     barrier = threading.Barrier(count)
     results: list = [None] * count
 
@@ -51,7 +52,7 @@ def run_together(count: int, work) -> list:
 def test_two_checkouts_for_the_last_bottle_give_one_order(postgres_only):
     wine = WineFactory(stock=1)
     results = run_together(
-        2, lambda i: order_place(lines=[(wine.pk, 1)], customer=customer(email=f"c{i}@ex.com"))
+        2, lambda i: place(lines=[(wine.pk, 1)], customer=customer(email=f"c{i}@ex.com"))
     )
     orders = [r for r in results if isinstance(r, Order)]
     refused = [r for r in results if isinstance(r, OutOfStock)]
@@ -66,7 +67,7 @@ def test_many_checkouts_never_oversell(postgres_only):
     # Lines in opposite orders would deadlock without the fixed lock order.
     results = run_together(
         8,
-        lambda i: order_place(
+        lambda i: place(
             lines=[(a.pk, 1), (b.pk, 1)] if i % 2 else [(b.pk, 1), (a.pk, 1)],
             customer=customer(),
         ),
@@ -80,7 +81,7 @@ def test_many_checkouts_never_oversell(postgres_only):
 
 def test_concurrent_cancels_release_stock_once(postgres_only):
     wine = WineFactory(stock=10)
-    order = order_place(lines=[(wine.pk, 3)], customer=customer())
+    order = place(lines=[(wine.pk, 3)], customer=customer())
     results = run_together(4, lambda i: order_cancel(order_id=order.pk))
     assert sum(isinstance(r, Order) for r in results) == 1
     assert sum(isinstance(r, InvalidTransition) for r in results) == 3
@@ -90,7 +91,7 @@ def test_concurrent_cancels_release_stock_once(postgres_only):
 
 def test_expiry_racing_a_cancel_releases_stock_once(postgres_only):
     wine = WineFactory(stock=10)
-    order = order_place(lines=[(wine.pk, 4)], customer=customer())
+    order = place(lines=[(wine.pk, 4)], customer=customer())
     results = run_together(
         2,
         lambda i: order_expire(order_id=order.pk) if i else order_cancel(order_id=order.pk),
@@ -103,7 +104,7 @@ def test_expiry_racing_a_cancel_releases_stock_once(postgres_only):
 
 def _paid(wine, quantity) -> Order:
     """An order of quantity bottles of the wine, paid (written as such: no email, no invoice)."""
-    order = order_place(lines=[(wine.pk, quantity)], customer=customer())
+    order = place(lines=[(wine.pk, quantity)], customer=customer())
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, paid_at=timezone.now())
     return order
 
@@ -227,7 +228,7 @@ def test_a_refund_made_in_stripe_told_twice_at_once_is_recorded_once(postgres_on
 
 def test_refunds_of_different_lines_at_once_are_all_counted(postgres_only):
     a, b = WineFactory(stock=10), WineFactory(stock=10)
-    order = order_place(lines=[(a.pk, 2), (b.pk, 2)], customer=customer())
+    order = place(lines=[(a.pk, 2), (b.pk, 2)], customer=customer())
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, paid_at=timezone.now())
     items = list(order.items.order_by("pk"))
     results = run_together(

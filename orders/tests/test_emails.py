@@ -15,8 +15,9 @@ from orders import emails
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEmail, OrderEvent
 from orders.refunds import RefundLineRequest, refund_record_external, refund_request, refund_succeed
-from orders.services import order_place, order_ship
+from orders.services import order_ship
 from orders.tests.factories import OrderFactory, OrderItemFactory, customer, paid_order, pay
+from orders.tests.factories import place as place_order
 from shop.tests.factories import WineFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def broker_away():
 
 def place(wine, **overrides):
     """Place and pay an order: the one email it owes is its confirmation and receipt."""
-    return pay(order_place(lines=[(wine.pk, 1)], customer=customer(**overrides)))
+    return pay(place_order(lines=[(wine.pk, 1)], customer=customer(**overrides)))
 
 
 def test_placing_an_order_mails_nothing_and_paying_mails_one_confirmation(
@@ -38,7 +39,7 @@ def test_placing_an_order_mails_nothing_and_paying_mails_one_confirmation(
 ):
     wine = WineFactory(name="Barolo Monfalletto", stock=5)
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_place(lines=[(wine.pk, 1)], customer=customer(email="ana@example.com"))
+        order = place_order(lines=[(wine.pk, 1)], customer=customer(email="ana@example.com"))
     # Whoever placed it chose the name and the address: nothing goes out before money moves.
     assert mail.outbox == []
     assert not order.emails.exists()

@@ -20,8 +20,8 @@ from orders.refunds import (
     refund_succeed,
     split,
 )
-from orders.services import order_expire, order_place, order_ship
-from orders.tests.factories import customer, paid_order
+from orders.services import order_expire, order_ship
+from orders.tests.factories import customer, france_zone, paid_order, place
 from shop.models import Wine
 from shop.tests.factories import WineFactory
 
@@ -199,7 +199,7 @@ def test_a_shipped_order_is_refunded_too():
 
 
 def test_an_unpaid_order_is_canceled_not_refunded():
-    order = order_place(lines=[(WineFactory().pk, 2)], customer=customer())
+    order = place(lines=[(WineFactory().pk, 2)], customer=customer())
     with pytest.raises(RefundNotAllowed, match="an unpaid order is canceled, not refunded"):
         refund_of(order, amount=D("5.00"))
     assert not Refund.objects.exists()
@@ -216,7 +216,7 @@ def test_an_order_neither_paid_nor_shipped_is_not_refunded(status):
 
 
 def test_an_expired_order_is_not_refunded():
-    order = order_place(lines=[(WineFactory().pk, 2)], customer=customer())
+    order = place(lines=[(WineFactory().pk, 2)], customer=customer())
     order_expire(order_id=order.pk)
     with pytest.raises(RefundNotAllowed, match="is expired"):
         refund_of(order, amount=D("1.00"))
@@ -495,7 +495,7 @@ def test_a_stripe_refund_of_ours_is_not_recorded_again_as_made_in_stripe():
 
 
 def test_a_refund_made_in_stripe_of_an_order_never_paid_is_refused():
-    order = order_place(lines=[(WineFactory().pk, 1)], customer=customer())
+    order = place(lines=[(WineFactory().pk, 1)], customer=customer())
     with pytest.raises(RefundNotAllowed, match="never paid"):
         refund_record_external(order_id=order.pk, stripe_refund_id="re_x", amount=D("1.00"))
     with pytest.raises(RefundNotAllowed, match="its Stripe id"):
@@ -661,3 +661,33 @@ def test_canceling_with_lines_of_another_order_changes_nothing(staff):
         )
     assert not Refund.objects.exists()
     assert fresh(order).refunds_committed == D("0.00")
+
+
+def test_a_canceled_paid_order_refunds_its_delivery_too(staff):
+    france_zone(price="9.90")
+    order = paid_order(("12.50", 3), ("7.35", 1), percent_off=33)
+    assert order.delivery_charge == D("9.90")
+
+    refund = order_cancel_refund(
+        order_id=order.pk,
+        restock={item.pk: True for item in order.items.all()},
+        reason="customer moved",
+        actor=staff,
+    )
+    refund_succeed(refund_id=refund.pk)
+
+    assert refund.amount == order.total
+    assert (fresh(order).refunded_amount, fresh(order).status) == (order.total, "canceled")
+
+
+def test_refunding_every_bottle_leaves_the_delivery_for_a_goodwill_refund(staff):
+    france_zone(price="9.90")
+    order = paid_order(("12.50", 3), ("7.35", 1), percent_off=33)
+    bottles = refund_of(order, *(line(item, item.quantity) for item in order.items.all()))
+    refund_succeed(refund_id=bottles.pk)
+
+    assert bottles.amount == order.total - D("9.90") == order.subtotal - order.discount
+    assert fresh(order).refundable_amount == D("9.90")
+    delivery = refund_of(order, amount=D("9.90"))
+    refund_succeed(refund_id=delivery.pk)
+    assert fresh(order).refunded_amount == order.total

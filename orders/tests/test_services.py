@@ -3,7 +3,9 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from coupons.tests.factories import CouponFactory
 from orders.exceptions import (
+    AgeNotConfirmed,
     AlreadyShipped,
     CartChanged,
     EmptyCart,
@@ -21,13 +23,14 @@ from orders.services import (
     order_document_note,
     order_expire_unpaid,
     order_lock,
-    order_place,
     order_ship,
 )
 from orders.tasks import order_expire_unpaid as expire_task
-from orders.tests.factories import OrderFactory, aged, customer, pay
+from orders.tests.factories import OrderFactory, aged, customer, france_zone, pay, place
+from shop.delivery.models import DeliveryMethod
+from shop.exceptions import DeliveryRefused
 from shop.models import Wine
-from shop.tests.factories import WineFactory
+from shop.tests.factories import WineFactory, flat_zone
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +38,7 @@ pytestmark = pytest.mark.django_db
 def test_place_order_copies_prices_and_reserves_stock():
     a = WineFactory(price=Decimal("12.90"), stock=10)
     b = WineFactory(price=Decimal("7.35"), stock=3)
-    order = order_place(lines=[(a.pk, 2), (b.pk, 3)], customer=customer())
+    order = place(lines=[(a.pk, 2), (b.pk, 3)], customer=customer())
 
     assert order.status == Order.Status.PENDING
     assert order.number.startswith("WS-") and len(order.number) == 12
@@ -47,12 +50,14 @@ def test_place_order_copies_prices_and_reserves_stock():
     b.refresh_from_db()
     assert (a.stock, b.stock) == (8, 0)
     assert list(order.events.values_list("kind", flat=True)) == [OrderEvent.Kind.PLACED]
-    assert order.events.get().message.endswith(": 2 lines, 47.85 €.")
+    assert order.events.get().message.endswith(
+        ": 2 lines, 47.85 €; delivery to France (zone France, free)."
+    )
 
 
 def test_place_order_merges_repeated_lines():
     wine = WineFactory(stock=5)
-    order = order_place(lines=[(wine.pk, 2), (wine.pk, 1)], customer=customer())
+    order = place(lines=[(wine.pk, 2), (wine.pk, 1)], customer=customer())
     assert [(i.wine_id, i.quantity) for i in order.items.all()] == [(wine.pk, 3)]
 
 
@@ -68,7 +73,7 @@ def test_place_order_merges_repeated_lines():
 def test_place_order_refuses_bad_lines_and_writes_nothing(make_lines, error):
     wine = WineFactory(stock=5)
     with pytest.raises(error):
-        order_place(lines=make_lines(wine), customer=customer())
+        place(lines=make_lines(wine), customer=customer())
     wine.refresh_from_db()
     assert wine.stock == 5
     assert Order.objects.count() == 0
@@ -77,7 +82,7 @@ def test_place_order_refuses_bad_lines_and_writes_nothing(make_lines, error):
 def test_place_order_refuses_unavailable_wine():
     wine = WineFactory(stock=5, available=False)
     with pytest.raises(WineUnavailable):
-        order_place(lines=[(wine.pk, 1)], customer=customer())
+        place(lines=[(wine.pk, 1)], customer=customer())
     assert Order.objects.count() == 0
 
 
@@ -87,7 +92,7 @@ def test_place_order_refuses_when_price_changed_since_checkout_page():
     wine.price = Decimal("11.00")
     wine.save()
     with pytest.raises(CartChanged):
-        order_place(lines=[(wine.pk, 2)], customer=customer(), expected_total=shown_total)
+        place(lines=[(wine.pk, 2)], customer=customer(), expected_total=shown_total)
     wine.refresh_from_db()
     assert wine.stock == 5
     assert Order.objects.count() == 0
@@ -95,7 +100,7 @@ def test_place_order_refuses_when_price_changed_since_checkout_page():
 
 def test_cancel_releases_stock_once():
     wine = WineFactory(stock=10)
-    order = order_place(lines=[(wine.pk, 4)], customer=customer())
+    order = place(lines=[(wine.pk, 4)], customer=customer())
     order_cancel(order_id=order.pk)
     wine.refresh_from_db()
     assert wine.stock == 10
@@ -118,7 +123,7 @@ def test_a_paid_order_is_refunded_not_canceled(django_capture_on_commit_callback
         lambda sender, **kwargs: released.append(kwargs), dispatch_uid="test-paid", weak=False
     )
     wine = WineFactory(stock=10)
-    order = pay(order_place(lines=[(wine.pk, 4)], customer=customer()))
+    order = pay(place(lines=[(wine.pk, 4)], customer=customer()))
     try:
         with (
             django_capture_on_commit_callbacks(execute=True),
@@ -136,7 +141,7 @@ def test_a_paid_order_is_refunded_not_canceled(django_capture_on_commit_callback
 
 def test_cancel_of_deleted_wine_keeps_the_order():
     wine = WineFactory(stock=10)
-    order = order_place(lines=[(wine.pk, 1)], customer=customer())
+    order = place(lines=[(wine.pk, 1)], customer=customer())
     order.items.update(wine=None)
     order_cancel(order_id=order.pk)
     order.refresh_from_db()
@@ -145,7 +150,7 @@ def test_cancel_of_deleted_wine_keeps_the_order():
 
 def test_ship_only_paid_orders():
     wine = WineFactory(stock=10)
-    order = order_place(lines=[(wine.pk, 1)], customer=customer())
+    order = place(lines=[(wine.pk, 1)], customer=customer())
     with pytest.raises(InvalidTransition):
         order_ship(order_id=order.pk)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
@@ -247,13 +252,13 @@ def test_catalog_pages_are_retired_only_when_what_they_show_of_stock_changes(
     plenty, scarce = WineFactory(stock=50), WineFactory(stock=8)  # low from 6 bottles
     version = catalog_version()
 
-    def place(wine, quantity):
+    def buy(wine, quantity):
         with django_capture_on_commit_callbacks(execute=True):
-            return order_place(lines=[(wine.pk, quantity)], customer=customer())
+            return place(lines=[(wine.pk, quantity)], customer=customer())
 
-    place(plenty, 3)  # 47: still "In stock"
+    buy(plenty, 3)  # 47: still "In stock"
     assert catalog_version() == version
-    order = place(scarce, 3)  # 5: "Only 5 left"
+    order = buy(scarce, 3)  # 5: "Only 5 left"
     assert catalog_version() != version
     version = catalog_version()
     with django_capture_on_commit_callbacks(execute=True):
@@ -325,9 +330,9 @@ def test_an_order_is_locked_only_inside_a_transaction():
 
 def test_expiry_releases_stock_of_old_unpaid_orders_exactly_once():
     wine = WineFactory(stock=10)
-    old = order_place(lines=[(wine.pk, 3)], customer=customer())
-    recent = order_place(lines=[(wine.pk, 2)], customer=customer())
-    paid = order_place(lines=[(wine.pk, 1)], customer=customer())
+    old = place(lines=[(wine.pk, 3)], customer=customer())
+    recent = place(lines=[(wine.pk, 2)], customer=customer())
+    paid = place(lines=[(wine.pk, 1)], customer=customer())
     aged(old, 90)
     aged(paid, 90)
     Order.objects.filter(pk=paid.pk).update(status=Order.Status.PAID)
@@ -346,11 +351,11 @@ def test_an_order_that_never_reached_stripe_is_released_after_the_short_hold(set
     settings.ORDER_UNPAID_EXPIRY_MINUTES = 24 * 60
     settings.ORDER_UNREACHED_HOLD_MINUTES = 30
     wine = WineFactory(stock=10)
-    unreached = order_place(lines=[(wine.pk, 3)], customer=customer())
-    reached = order_place(lines=[(wine.pk, 2)], customer=customer())
+    unreached = place(lines=[(wine.pk, 3)], customer=customer())
+    reached = place(lines=[(wine.pk, 2)], customer=customer())
     # The customer of this one opened Stripe's page (payments.services.checkout_session_ensure).
     Order.objects.filter(pk=reached.pk).update(stripe_session_id="cs_test_open")
-    fresh = order_place(lines=[(wine.pk, 1)], customer=customer())
+    fresh = place(lines=[(wine.pk, 1)], customer=customer())
     aged(unreached, 31)
     aged(reached, 31)
 
@@ -366,3 +371,81 @@ def test_an_order_that_never_reached_stripe_is_released_after_the_short_hold(set
     assert expire_task.delay().get() == 1
     wine.refresh_from_db()
     assert wine.stock == 10 - 1
+
+
+def test_an_order_delivered_pays_the_zone_and_keeps_the_destination_rules():
+    france_zone(price="9.90")
+    wine = WineFactory(price=Decimal("12.50"), stock=10)
+    CouponFactory(code="TEN", percent_off=10)
+
+    order = place(lines=[(wine.pk, 2)], coupon_code="TEN", expected_total=Decimal("32.40"))
+
+    assert (order.subtotal, order.discount, order.delivery_charge, order.total) == (
+        Decimal("25.00"),
+        Decimal("2.50"),
+        Decimal("9.90"),
+        Decimal("32.40"),
+    )
+    assert (order.delivery_method, order.country, order.delivery_zone) == (
+        "delivery",
+        "FR",
+        "France",
+    )
+    assert (order.vat_rate, order.minimum_age) == (Decimal("0.2000"), 18)
+    assert order.age_confirmed_at is not None
+    assert "delivery to France (zone France, 9.90 €)" in order.events.get().message
+
+
+def test_free_delivery_is_judged_on_the_wine_after_the_coupon():
+    flat_zone("France", price="9.90", free_from=Decimal("50.00"))
+    wine = WineFactory(price=Decimal("30.00"), stock=10)
+    CouponFactory(code="HALF", percent_off=50)
+
+    full = place(lines=[(wine.pk, 2)])
+    halved = place(lines=[(wine.pk, 2)], coupon_code="HALF")
+
+    assert (full.delivery_charge, full.total) == (Decimal("0.00"), Decimal("60.00"))
+    assert (halved.delivery_charge, halved.total) == (Decimal("9.90"), Decimal("39.90"))
+
+
+def test_click_and_collect_keeps_no_address_and_is_taxed_at_home(settings):
+    wine = WineFactory(stock=5)
+
+    order = place(
+        lines=[(wine.pk, 1)], customer=customer(phone=""), delivery_method=DeliveryMethod.COLLECT
+    )
+
+    assert (order.address, order.postal_code, order.city) == ("", "", "")
+    assert (order.country, order.delivery_charge, order.delivery_zone) == ("FR", 0, "")
+    assert "click & collect" in order.events.get().message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "refusal"),
+    [
+        ({"customer": customer(country="JP", postal_code="100-0001")}, DeliveryRefused),
+        ({"customer": customer(postal_code="3300")}, DeliveryRefused),
+        ({"customer": customer(phone="")}, InvalidContact),
+        ({"delivery_method": "drone"}, DeliveryRefused),
+        ({"age_confirmed": False}, AgeNotConfirmed),
+    ],
+)
+def test_a_refused_delivery_or_age_takes_no_stock_and_no_coupon_use(overrides, refusal):
+    wine = WineFactory(stock=5)
+    coupon = CouponFactory(code="TEN", percent_off=10)
+
+    with pytest.raises(refusal):
+        place(lines=[(wine.pk, 2)], coupon_code="TEN", **overrides)
+
+    wine.refresh_from_db()
+    coupon.refresh_from_db()
+    assert (wine.stock, coupon.uses, Order.objects.count()) == (5, 0, 0)
+
+
+def test_the_postal_code_is_kept_as_the_country_writes_it():
+    flat_zone("Netherlands", countries=("NL",))
+    wine = WineFactory(stock=5)
+
+    order = place(lines=[(wine.pk, 1)], customer=customer(country="NL", postal_code=" 1012  ab "))
+
+    assert (order.postal_code, order.vat_rate) == ("1012 AB", Decimal("0.2100"))

@@ -10,8 +10,7 @@ from backoffice.celery import app as celery_app
 from backoffice.tests.workers import Worker, broker_away, wait_for
 from orders.emails import order_email_publish, order_email_send_pending
 from orders.models import OrderEmail, OrderEvent
-from orders.services import order_place
-from orders.tests.factories import OrderFactory, OrderItemFactory, customer, pay
+from orders.tests.factories import OrderFactory, OrderItemFactory, customer, pay, place
 from shop.tests.factories import WineFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -36,7 +35,7 @@ def sent_mails(mail_dir) -> list[str]:
 
 
 def placed_and_paid():
-    return pay(order_place(lines=[(WineFactory(stock=3).pk, 1)], customer=customer()))
+    return pay(place(lines=[(WineFactory(stock=3).pk, 1)], customer=customer()))
 
 
 def test_paying_an_order_sends_exactly_one_confirmation(real_broker, mail_dir):

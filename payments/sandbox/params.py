@@ -21,6 +21,7 @@ _SESSION_KEYS = {
     "cancel_url",
     "expires_at",
     "discounts",
+    "shipping_options",
 }
 _COUPON_KEYS = {"amount_off", "currency", "duration", "max_redemptions", "name", "metadata"}
 # Stripe refuses `currency` with a refund of a payment (it takes the payment's), as unknown.
@@ -31,6 +32,9 @@ _PAYMENT_KEYS = {"amount", "currency", "card", "payment_intent", "receipt_email"
 _LINE_ITEM_KEYS = {"price_data", "quantity"}
 _PRICE_DATA_KEYS = {"currency", "unit_amount", "product_data"}
 _PRODUCT_DATA_KEYS = {"name", "description", "metadata"}
+_SHIPPING_OPTION_KEYS = {"shipping_rate", "shipping_rate_data"}
+_SHIPPING_RATE_DATA_KEYS = {"type", "fixed_amount", "display_name", "metadata", "tax_behavior"}
+MAX_SHIPPING_OPTIONS = 5
 _CURRENCY = re.compile(r"[a-z]{3}")
 
 
@@ -77,11 +81,13 @@ def session_params(params: dict, *, now: int) -> dict:
     for i, discount in enumerate(discounts):
         _known(discount, {"coupon"}, f"discounts[{i}]")
         _required(discount, "coupon", f"discounts[{i}]")
+    currency = currencies.pop()
     return {
         "mode": "payment",
         "line_items": line_items,
         "coupon_ids": [discount["coupon"] for discount in discounts],
-        "currency": currencies.pop(),
+        "shipping_options": _shipping_options(params.get("shipping_options"), currency),
+        "currency": currency,
         "client_reference_id": reference,
         "customer_email": email,
         "metadata": _metadata(params.get("metadata") or {}, "metadata"),
@@ -199,6 +205,64 @@ def payment_params(params: dict) -> dict:
         "payment_intent": payment_intent,
         "receipt_email": params.get("receipt_email") or None,
     }
+
+
+def _shipping_options(options, currency: str) -> list[dict]:
+    """Return the session's shipping options as {"shipping_rate"} (an id) or {"amount",
+    "display_name"} (a rate made for the session), checked with Stripe's rules."""
+    if options is None or options == "":
+        return []
+    if not isinstance(options, list):
+        raise StripeError("Invalid array", param="shipping_options")
+    if len(options) > MAX_SHIPPING_OPTIONS:
+        raise StripeError(
+            f"You may only specify up to {MAX_SHIPPING_OPTIONS} shipping options.",
+            param="shipping_options",
+        )
+    return [
+        _shipping_option(option, f"shipping_options[{i}]", currency)
+        for i, option in enumerate(options)
+    ]
+
+
+def _shipping_option(option, where: str, currency: str) -> dict:
+    _known(option, _SHIPPING_OPTION_KEYS, where)
+    if ("shipping_rate" in option) == ("shipping_rate_data" in option):
+        raise StripeError(
+            "You must specify exactly one of `shipping_rate` or `shipping_rate_data`.", param=where
+        )
+    if "shipping_rate" in option:
+        return {"shipping_rate": str(option["shipping_rate"])}
+    data, where = option["shipping_rate_data"], f"{where}[shipping_rate_data]"
+    _known(data, _SHIPPING_RATE_DATA_KEYS, where)
+    if data.get("type", "fixed_amount") != "fixed_amount":
+        raise StripeError(
+            f"Invalid {where}[type]: must be one of fixed_amount", param=f"{where}[type]"
+        )
+    name = _required(data, "display_name", where)
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise StripeError(
+            "The display name must be between 1 and 100 characters.",
+            param=f"{where}[display_name]",
+        )
+    fixed = _required(data, "fixed_amount", where)
+    _known(fixed, {"amount", "currency", "currency_options"}, f"{where}[fixed_amount]")
+    amount = _integer(
+        _required(fixed, "amount", f"{where}[fixed_amount]"), f"{where}[fixed_amount][amount]"
+    )
+    if amount < 0:
+        raise StripeError(
+            "This value must be greater than or equal to 0.",
+            param=f"{where}[fixed_amount][amount]",
+        )
+    rate_currency = _required(fixed, "currency", f"{where}[fixed_amount]")
+    if str(rate_currency).lower() != currency:
+        raise StripeError(
+            f"The shipping rate's currency ({rate_currency}) must match the currency of the "
+            f"line items ({currency}).",
+            param=f"{where}[fixed_amount][currency]",
+        )
+    return {"amount": amount, "display_name": name, "metadata": data.get("metadata") or {}}
 
 
 def _line_item(item, where: str) -> dict:

@@ -115,9 +115,25 @@ class Store:
             discount = sum(self._discount(cid, clean["currency"]) for cid in clean["coupon_ids"])
             # As at Stripe, an amount-off coupon takes the total down to zero, never below.
             discount = min(discount, amount)
+            options = [self._shipping_option(option) for option in clean["shipping_options"]]
             session = _session_object(session_id, clean, amount=amount, now=now)
-            session["amount_total"] = amount - discount
+            # As at Stripe, the first shipping option is the one chosen; a coupon never takes
+            # anything off it.
+            shipping = options[0]["shipping_amount"] if options else 0
+            session["amount_total"] = amount - discount + shipping
             session["total_details"]["amount_discount"] = discount
+            session["total_details"]["amount_shipping"] = shipping
+            session["shipping_options"] = options
+            session["shipping_cost"] = (
+                {
+                    "amount_subtotal": shipping,
+                    "amount_tax": 0,
+                    "amount_total": shipping,
+                    "shipping_rate": options[0]["shipping_rate"],
+                }
+                if options
+                else None
+            )
             session["url"] = f"{self.base_url}/pay/{session_id}"
             self._sessions[session_id] = {
                 "session": session,
@@ -126,6 +142,16 @@ class Store:
                 "api_version": api_version,
             }
             return copy.deepcopy(session)
+
+    def _shipping_option(self, option: dict) -> dict:
+        """Return the session's option for a rate made from shipping_rate_data; the sandbox
+        keeps no shipping rates of its own, so an id is one it doesn't know."""
+        if "shipping_rate" in option:
+            rate = option["shipping_rate"]
+            raise StripeError(
+                f"No such shipping rate: '{rate}'", param="shipping_options[0][shipping_rate]"
+            )
+        return {"shipping_amount": option["amount"], "shipping_rate": random_id("shr_", 24)}
 
     def _discount(self, coupon_id: str, currency: str) -> int:
         coupon = self._coupons.get(coupon_id)
@@ -390,6 +416,8 @@ def _session_object(session_id: str, clean: dict, *, amount: int, now: int) -> d
         "status": "open",
         "submit_type": None,
         "success_url": clean["success_url"],
+        "shipping_cost": None,
+        "shipping_options": [],
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         "ui_mode": "hosted",
         "url": None,

@@ -2,8 +2,7 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Order
-from orders.services import order_place
-from orders.tests.factories import CHECKOUT_FIELDS, customer
+from orders.tests.factories import CHECKOUT_FIELDS, customer, place
 from payments.tests.sandbox import running_sandbox
 from shop.tests.factories import WineFactory
 
@@ -17,7 +16,7 @@ def sandbox(settings):
 @pytest.fixture
 def order():
     """A pending order of 2 bottles at 12.90, of the 10 in stock."""
-    return order_place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
+    return place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
 
 
 @pytest.fixture

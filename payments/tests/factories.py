@@ -122,11 +122,10 @@ def out_of_order_deliveries(*, wine_id: int, coupon_code: str = "") -> tuple[dic
     lapsed use the coupon, if any: the lapsed order gives its use back.
     """
     from orders.models import Order
-    from orders.services import order_place
-    from orders.tests.factories import customer
+    from orders.tests.factories import customer, place
 
     def one(code: str = "") -> Order:
-        return order_place(lines=[(wine_id, 1)], customer=customer(), coupon_code=code)
+        return place(lines=[(wine_id, 1)], customer=customer(), coupon_code=code)
 
     retried, delayed, lapsed = one(coupon_code), one(), one(coupon_code)
     first, second = checkout_session(retried, status="expired"), checkout_session(retried)

@@ -15,8 +15,8 @@ from urllib.parse import urlencode, urlsplit
 
 from core.money import to_minor_units
 from orders.models import Order
-from orders.services import order_mark_paid, order_place
-from orders.tests.factories import OrderItemFactory, customer
+from orders.services import order_mark_paid
+from orders.tests.factories import OrderItemFactory, customer, place
 from payments import stripe_client
 from payments.sandbox import start_in_thread
 from payments.sandbox.objects import SUCCEEDS
@@ -135,7 +135,7 @@ def paid_order(server, *, card: str = SUCCEEDS) -> Order:
     """Return an order of 3 bottles at 12.00 and 1 at 9.00 (of 10 in stock each), paid at the
     sandbox with the card."""
     wines = WineFactory(stock=10, price="12.00"), WineFactory(stock=10, price="9.00")
-    order = order_place(lines=[(wines[0].pk, 3), (wines[1].pk, 1)], customer=customer())
+    order = place(lines=[(wines[0].pk, 3), (wines[1].pk, 1)], customer=customer())
     order_mark_paid(
         order_id=order.pk,
         payment_intent=f"pi_{uuid.uuid4().hex[:24]}",

@@ -17,8 +17,7 @@ from django.urls import reverse
 
 from core.money import to_minor_units
 from orders.models import Order
-from orders.services import order_place
-from orders.tests.factories import OrderFactory, customer
+from orders.tests.factories import OrderFactory, customer, place
 from payments.models import StripeEvent
 from payments.sandbox import start_in_thread
 from payments.sandbox.ledger import SETTLE_SECONDS
@@ -273,7 +272,7 @@ def test_pay_redirects_to_success_url_and_sends_a_signed_completed_event(api, sa
 def test_the_shops_webhook_accepts_the_sandboxs_event_and_marks_the_order_paid(
     api, client, sandbox, receiver, django_capture_on_commit_callbacks
 ):
-    order = order_place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
+    order = place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
     total = to_minor_units(order.total, order.currency)
     params = session_params(
         client_reference_id=str(order.pk), metadata={"order_number": order.number}
@@ -959,3 +958,36 @@ def test_the_factories_shape_refunds_charges_and_disputes_as_the_sandbox_sends_t
     assert sandbox_charge.payment_intent == dispute["payment_intent"]
     failed = factories.refund_object(order, status="failed")
     assert (failed["status"], failed["failure_reason"]) == ("failed", "expired_or_canceled_card")
+
+
+def shipping(amount=990, currency="eur", **data) -> dict:
+    rate = {"type": "fixed_amount", "display_name": "Delivery to France"} | data
+    return {"shipping_rate_data": rate | {"fixed_amount": {"amount": amount, "currency": currency}}}
+
+
+def test_a_shipping_rate_is_charged_on_top_of_the_discounted_items(api):
+    coupon = api.v1.coupons.create({"amount_off": 989, "currency": "eur"})
+    session = api.v1.checkout.sessions.create(
+        session_params(discounts=[{"coupon": coupon.id}], shipping_options=[shipping()])
+    )
+    assert (session.amount_subtotal, session.amount_total) == (7380, 7380 - 989 + 990)
+    assert session.total_details.amount_shipping == 990
+    assert session.shipping_cost.amount_total == 990
+    assert session.shipping_cost.shipping_rate.startswith("shr_")
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ([shipping()] * 6, "up to 5 shipping options"),
+        ([{"shipping_rate": "shr_x", **shipping()}], "exactly one of"),
+        ([{"shipping_rate": "shr_nope"}], "No such shipping rate"),
+        ([shipping(type="delivery_estimate")], "fixed_amount"),
+        ([shipping(amount=-1)], "greater than or equal to 0"),
+        ([shipping(currency="usd")], "currency"),
+        ([shipping(display_name="")], "display_name"),
+    ],
+)
+def test_bad_shipping_options_are_refused_as_stripe_does(api, options, match):
+    with pytest.raises(stripe.InvalidRequestError, match=match):
+        api.v1.checkout.sessions.create(session_params(shipping_options=options))

@@ -3,12 +3,16 @@ local sandbox."""
 
 import logging
 import time
+from decimal import Decimal
 
 import pytest
 import stripe
 from django.urls import reverse
 
+from core.money import to_minor_units
+from coupons.tests.factories import CouponFactory
 from orders.models import Order
+from orders.tests.factories import place
 from payments import stripe_client
 from payments.sandbox.objects import REFUND_FAILS
 from payments.tests.sandbox import (
@@ -19,6 +23,8 @@ from payments.tests.sandbox import (
     sandbox_payment,
     sandbox_settle_refunds,
 )
+from shop.delivery.models import DeliveryMethod
+from shop.tests.factories import WineFactory, flat_zone
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +201,49 @@ def test_a_refund_stripe_would_refuse_is_not_sent(sandbox, amount_minor, reason)
         refund("pi_any", amount_minor, 10, reason=reason)
 
     assert api_calls(sandbox) == []
+
+
+# Coupons, delivery charges and prices with odd cents: Stripe must charge each order's total.
+AMOUNT_TABLE = [
+    (percent, delivery, price, bottles)
+    for percent in (0, 10, 33, 100)
+    for delivery in ("0.00", "9.90", "free")
+    for price, bottles in (("12.50", 2), ("9.99", 3), ("7.35", 1))
+]
+
+
+@pytest.mark.parametrize(("percent", "delivery", "price", "bottles"), AMOUNT_TABLE)
+def test_the_session_charges_the_order_total_to_the_cent(
+    sandbox, percent, delivery, price, bottles
+):
+    # "free": a 9.90 delivery, free from 20.00 of wine after the coupon.
+    free_from = Decimal("20.00") if delivery == "free" else None
+    flat_zone("France", price="9.90" if delivery == "free" else delivery, free_from=free_from)
+    code = CouponFactory(percent_off=percent).code if percent else ""
+    order = place(lines=[(WineFactory(price=price).pk, bottles)], coupon_code=code)
+    if not order.total:
+        return  # a coupon covering all with free delivery: paid without Stripe
+    session = stripe_client.create_checkout_session(
+        order=order, success_url="http://testserver/ok/", cancel_url="http://testserver/no/"
+    )
+
+    assert session.amount_total == to_minor_units(order.total, order.currency)
+    assert session.total_details.amount_shipping == to_minor_units(order.delivery_charge, "eur")
+    assert session.shipping_cost.amount_total == session.total_details.amount_shipping
+    if delivery == "free" and order.subtotal - order.discount >= 20:
+        assert order.delivery_charge == 0
+
+
+def test_click_and_collect_is_a_free_shipping_rate_named_so(sandbox):
+    order = place(
+        lines=[(WineFactory(price="12.50").pk, 1)], delivery_method=DeliveryMethod.COLLECT
+    )
+
+    session = stripe_client.create_checkout_session(
+        order=order, success_url="http://testserver/ok/", cancel_url="http://testserver/no/"
+    )
+
+    assert session.amount_total == 1250
+    assert stripe_client.shipping_options(order)[0]["shipping_rate_data"]["display_name"] == (
+        "Click & collect"
+    )

@@ -20,8 +20,7 @@ from core.money import money_format
 from coupons.tests.factories import CouponFactory
 from orders.models import Order, OrderEmail, Refund, RefundState
 from orders.refunds import refund_request
-from orders.services import order_place
-from orders.tests.factories import OrderItemFactory, customer
+from orders.tests.factories import OrderItemFactory, customer, place
 from orders.tests.test_concurrency import run_together
 from payments.models import StripeEvent
 from payments.refunds import REFUND_EVENT_TYPES
@@ -475,7 +474,7 @@ def test_every_event_twice_in_any_order_pays_each_order_once(order):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgres
 def test_concurrent_deliveries_of_one_event_pay_the_order_once(postgres_only):
-    order = order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
+    order = place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
     body, headers = signed(event("checkout.session.completed", checkout_session(order)))
     url = reverse("payments:webhook")
 
@@ -492,7 +491,7 @@ def test_concurrent_deliveries_of_one_event_pay_the_order_once(postgres_only):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgres
 def test_different_events_for_one_order_racing_pay_it_once(postgres_only):
-    order = order_place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
+    order = place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
     session = checkout_session(order)
     kinds = ["checkout.session.completed", "checkout.session.async_payment_succeeded"] * 2
     # Four events about one payment (one payment intent), racing.

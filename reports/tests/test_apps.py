@@ -9,8 +9,8 @@ from django.core import mail
 
 from core.money import to_minor_units
 from orders.models import OrderEmail, OrderEvent
-from orders.services import order_mark_paid, order_place
-from orders.tests.factories import customer
+from orders.services import order_mark_paid
+from orders.tests.factories import customer, place
 from reports import tasks
 from reports.models import CreditNote, CreditNoteSequence, Invoice, InvoiceSequence
 from reports.tests.factories import ACCENTED_WINES, paid_order, refunded
@@ -34,7 +34,7 @@ def test_payment_email_carries_the_invoice_made_once_though_the_task_runs_twice(
 ):
     wine = WineFactory(name=ACCENTED_WINES[1], price=Decimal("18.50"), stock=10)
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_place(lines=[(wine.pk, 2)], customer=customer())
+        order = place(lines=[(wine.pk, 2)], customer=customer())
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert pay(order)
@@ -71,7 +71,7 @@ def test_the_invoice_task_first_then_the_email_attaches_the_same_invoice():
 
 def test_an_unpaid_order_gets_neither_email_nor_invoice(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        order_place(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
+        place(lines=[(WineFactory(stock=3).pk, 1)], customer=customer())
     assert mail.outbox == []
     assert not Invoice.objects.exists()
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
+from shop.delivery.countries import MINIMUM_AGES, VAT_RATES
 from shop.delivery.models import Destination, ShippingRate, ShippingZone, ZoneArea
 from shop.models import Category, Country, Region, Wine
 
@@ -61,7 +62,7 @@ def shipping_zone(
     active: bool = True,
 ) -> ShippingZone:
     """Return a new zone of areas (country, only prefixes, except prefixes) and bands (from, to,
-    price); the countries' destinations are the ones the migrations seeded."""
+    price)."""
     zone = ShippingZone.objects.create(
         name=name,
         active=active,
@@ -71,7 +72,7 @@ def shipping_zone(
     for country, only, excluded in areas:
         ZoneArea.objects.create(
             zone=zone,
-            destination=Destination.objects.get(country=country),
+            destination=destination(country),
             postal_prefixes=only,
             excluded_postal_prefixes=excluded,
         )
@@ -148,3 +149,31 @@ def png_header(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
     )
+
+
+def destination(country: str) -> Destination:
+    """Return the country's destination, as the migrations seed it (transaction tests flush it)."""
+    return Destination.objects.get_or_create(
+        country=country,
+        defaults={"vat_rate": VAT_RATES[country], "minimum_age": MINIMUM_AGES.get(country, 18)},
+    )[0]
+
+
+def flat_zone(
+    name: str = "France",
+    *,
+    countries=("FR",),
+    price: str | Decimal = "9.90",
+    postal_prefixes: str = "",
+    **fields,
+) -> ShippingZone:
+    """Return the zone of that name, made if missing: it delivers 1 to 120 bottles at price to
+    the countries (or their postal codes starting with postal_prefixes)."""
+    zone, created = ShippingZone.objects.get_or_create(name=name, defaults=fields)
+    if created:
+        for code in countries:
+            ZoneArea.objects.create(
+                zone=zone, destination=destination(code), postal_prefixes=postal_prefixes
+            )
+        ShippingRate.objects.create(zone=zone, min_bottles=1, max_bottles=120, price=price)
+    return zone

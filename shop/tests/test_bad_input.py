@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from coupons.models import Coupon, CouponRedemption
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
-from orders.services import Customer, order_place
+from orders.services import Customer
 from orders.tests.factories import CHECKOUT_FIELDS as CUSTOMER
+from orders.tests.factories import CUSTOMER_FIELDS, france_zone, place
 from shop.cart import COUPON_KEY
 from shop.delivery.countries import COUNTRY_NAMES
 from shop.models import Wine
@@ -198,7 +199,7 @@ ORDER_NUMBERS = st.text(
 
 @pytest.fixture
 def someone_elses_order(wine):
-    return order_place(lines=[(wine.pk, 1)], customer=Customer(**CUSTOMER))
+    return place(lines=[(wine.pk, 1)], customer=Customer(**CUSTOMER_FIELDS))
 
 
 @examples
@@ -276,7 +277,8 @@ def as_decimal(value) -> Decimal | None:
 @examples
 @given(data=st.data())
 def test_checkout_places_an_order_only_when_every_field_is_valid(client, wine, data):
-    valid = {**CUSTOMER, "expected_total": SHOWN_TOTAL}
+    france_zone()
+    valid = {**CUSTOMER, "delivery_method": "delivery", "expected_total": SHOWN_TOTAL}
     # Spoil one or two fields at a time, so that each mistake is seen on its own.
     spoiled = data.draw(st.sets(st.sampled_from(sorted(valid)), max_size=2), label="spoiled")
     posted = dict(valid)
@@ -300,7 +302,8 @@ def test_checkout_places_an_order_only_when_every_field_is_valid(client, wine, d
     if placed:
         order = Order.objects.latest("id")
         assert response.url == reverse("payments:process", args=[order.number])
-        assert all(posted.get(name, "").strip() for name in CUSTOMER)
+        assert all(posted.get(name, "").strip() for name in CUSTOMER_FIELDS)
+        assert posted["delivery_method"] == "delivery" and posted.get("age_confirmed")
         assert "\x00" not in "".join(posted.values())
         assert "@" in posted["email"]
         assert as_decimal(posted["expected_total"]) == Decimal(SHOWN_TOTAL) == order.total

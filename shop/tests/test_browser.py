@@ -56,6 +56,9 @@ def fill_checkout(page) -> None:
     page.get_by_label("Address").fill("12 rue des Vignes")
     page.get_by_label("Postal code").fill("33000")
     page.get_by_label("City").fill("Bordeaux")
+    page.get_by_label("Phone").fill("05 56 00 00 00")
+    page.get_by_label("Click & collect").check()
+    page.get_by_label("I confirm I am").check()
 
 
 @pytest.fixture

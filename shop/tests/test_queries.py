@@ -20,11 +20,14 @@ CART_PAGE = CART_HEADER + 1
 DELIVERY = 2
 # Click & collect: the home country's VAT rate and age.
 COLLECT = 1
-CHECKOUT_PAGE = 2
+# The checkout: the session row and the cart's wines, and the countries delivered to.
+CHECKOUT_PAGE = 3
 # Session and cart wines (2); savepoint, the client's unpaid orders, locking the wines (3); the
 # order in its own savepoint (3); its items, the stock update, the placed event (3); release (1);
-# the session saved in a savepoint (3). No email is owed before payment.
-CHECKOUT_POST = 15
+# the session saved in a savepoint (3). No email is owed before payment. The delivery (5): the
+# countries delivered to, the cart's choice kept and priced, quoted again by the form and by
+# the order (click & collect: the shop's country each time).
+CHECKOUT_POST = 20
 
 
 def fill_cart(client, lines: int) -> list:

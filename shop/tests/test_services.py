@@ -6,8 +6,7 @@ from django.core.files.base import ContentFile
 
 from core.models import StoredFile
 from core.storage import media_storage, private_storage
-from orders.services import order_place
-from orders.tests.factories import customer
+from orders.tests.factories import customer, place
 from shop.catalog_cache import VERSION_KEY, catalog_version
 from shop.models import Wine
 from shop.services import wine_image_prepare, wine_image_set, wine_save
@@ -102,7 +101,7 @@ def _editor_copy(wine) -> Wine:
 def test_stock_edit_applies_as_change_from_what_editor_saw():
     wine = WineFactory(stock=10)
     editing = _editor_copy(wine)
-    order_place(lines=[(wine.pk, 3)], customer=CUSTOMER)  # while the form was open
+    place(lines=[(wine.pk, 3)], customer=CUSTOMER)  # while the form was open
 
     editing.stock = 12
     wine_save(wine=editing, stock_seen=10)
@@ -114,7 +113,7 @@ def test_stock_edit_applies_as_change_from_what_editor_saw():
 def test_stock_edit_never_goes_below_zero():
     wine = WineFactory(stock=10)
     editing = _editor_copy(wine)
-    order_place(lines=[(wine.pk, 8)], customer=CUSTOMER)
+    place(lines=[(wine.pk, 8)], customer=CUSTOMER)
 
     editing.stock = 5
     wine_save(wine=editing, stock_seen=10)
@@ -126,7 +125,7 @@ def test_stock_edit_never_goes_below_zero():
 def test_edit_without_stock_change_keeps_bottles_sold_meanwhile():
     wine = WineFactory(stock=10, price=Decimal("12.50"))
     editing = _editor_copy(wine)
-    order_place(lines=[(wine.pk, 3)], customer=CUSTOMER)
+    place(lines=[(wine.pk, 3)], customer=CUSTOMER)
 
     editing.price = Decimal("14.00")
     wine_save(wine=editing, stock_seen=10)

@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coupons.tests.factories import CouponFactory
-from orders.services import order_place
-from orders.tests.factories import customer
+from orders.tests.factories import customer, place
 from shop.models import Wine
 from shop.tests.factories import (
     CategoryFactory,
@@ -252,11 +251,11 @@ def test_placed_order_stock_shows_on_the_cached_list(client, django_capture_on_c
     assert "In stock" in wine_list(client).content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        order_place(lines=[(wine.pk, 5)], customer=CUSTOMER)
+        place(lines=[(wine.pk, 5)], customer=CUSTOMER)
     assert "Only 5 left" in wine_list(client).content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        order_place(lines=[(wine.pk, 5)], customer=CUSTOMER)
+        place(lines=[(wine.pk, 5)], customer=CUSTOMER)
     assert "Sold out" in wine_list(client).content.decode()
 
 
