@@ -1,5 +1,7 @@
 """The customer's path in Debian's Chromium, driven by Playwright."""
 
+import csv
+import io
 import os
 import shutil
 from decimal import Decimal
@@ -7,11 +9,16 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.utils import timezone
 
 from backoffice.tests.workers import Worker, wait_for
 from orders.models import Order
+from payments.stripe_client import retrieve_checkout_session
 from payments.tests.sandbox import running_sandbox
-from shop.tests.factories import WineFactory
+from reports.models import Invoice
+from reports.services import report_build, report_request
+from reports.tests.pdf import pdf_text, read_invoice
+from shop.tests.factories import WineFactory, bands, shipping_zone
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = [
@@ -127,3 +134,93 @@ def test_customer_buys_two_wines_and_pays_on_the_checkout_page(
     folder = settings.VAR_DIR / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / "admin-order-paid.png"), full_page=True)
+
+
+@pytest.mark.worker
+def test_delivery_to_germany_chosen_in_the_cart_is_charged_the_same_everywhere(
+    live_server, page, sandbox, real_broker, mail_dir
+):
+    """Choose Germany in the cart, confirm the age at checkout and pay: the order, Stripe's
+    session, the invoice and the day's sales report carry the same delivery and VAT."""
+    WineFactory(name="Riesling Kabinett", price=Decimal("18.50"), stock=12)
+    shipping_zone("European Union", areas=[("DE", "", "")], bands=bands("24.90", "34.90", "49.90"))
+    worker = Worker(mail_dir)
+    try:
+        page.goto(live_server.url + "/")
+        add_to_cart(page, "Riesling Kabinett", 3)
+        page.get_by_test_id("cart-summary").click()
+        page.get_by_label("Country to deliver to").select_option("DE")
+        page.get_by_role("button", name="Update delivery").click()
+        delivery_line = page.get_by_test_id("delivery-line").inner_text()
+        assert "Germany" in delivery_line and "24.90 €" in delivery_line
+        assert "80.40 €" in page.get_by_test_id("cart-summary").inner_text()  # 55.50 + 24.90
+        folder = settings.VAR_DIR / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / "cart-delivery-germany.png"), full_page=True)
+
+        page.get_by_role("link", name="Checkout").click()
+        assert page.get_by_label("Country").input_value() == "DE"
+        page.get_by_label("First name").fill("Jürgen")
+        page.get_by_label("Last name").fill("Müller")
+        page.get_by_label("Email").fill("juergen@example.com")
+        page.get_by_label("Phone").fill("+49 30 1234567")
+        page.get_by_label("Address").fill("Friedrichstraße 12")
+        page.get_by_label("Postal code").fill("10117")
+        page.get_by_label("City").fill("Berlin")
+        # Refused without the age confirmed, whatever the browser does.
+        page.get_by_role("button", name="Place order").click()
+        assert page.get_by_text("Please confirm you are old enough to buy wine.").is_visible()
+        assert not Order.objects.exists()
+        page.get_by_label("I confirm I am at least 18 years old").check()
+        page.get_by_role("button", name="Place order · 80.40 €").click()
+        assert page.url.startswith(sandbox.base_url)
+        page.get_by_role("button", name="Pay").click()
+        assert page.get_by_role("heading", name="Thank you, Jürgen").is_visible()
+
+        order = Order.objects.get()
+        wait_for(
+            lambda: Invoice.objects.filter(order=order).exclude(file="").exists(),
+            timeout=60,
+            what="the webhook to mark the order paid and the worker to issue its invoice",
+        )
+    finally:
+        worker.stop()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert (order.country, order.delivery_charge, order.vat_rate) == (
+        "DE",
+        Decimal("24.90"),
+        Decimal("0.19"),
+    )
+    assert order.total == Decimal("80.40") and order.age_confirmed_at is not None
+
+    session = retrieve_checkout_session(order.stripe_session_id)
+    assert session.amount_total == 8040
+    assert session.shipping_cost.amount_total == 2490
+
+    invoice = pdf_text(read_invoice(Invoice.objects.get(order=order)))
+    assert "Germany" in invoice and "Delivery to Germany" in invoice and "24.90 €" in invoice
+    # VAT at 19 %: 55.50 of wine contains 8.86, 24.90 of delivery 3.98.
+    assert "VAT 19 % on wine" in invoice and "8.86 €" in invoice
+    assert "VAT 19 % on delivery" in invoice and "3.98 €" in invoice
+
+    report = report_build(
+        report_id=report_request(kind="day", start=timezone.localdate(), queue=False).pk
+    )
+    with report.csv.open("rb") as handle:
+        rows = list(csv.reader(io.StringIO(handle.read().decode("utf-8-sig"))))
+    assert rows_named(rows, "delivery income") == ["revenue", "delivery income", "", "", "24.90"]
+    assert rows_named(rows, "Germany 19 %")[:8] == [
+        "vat", "Germany 19 %", "1", "", "80.40", "", "12.84", "67.56"
+    ]  # fmt: skip
+    with report.pdf.open("rb") as handle:
+        sales = pdf_text(handle.read())
+    assert "Delivery income" in sales and "24.90 €" in sales and "Germany" in sales
+
+
+def rows_named(rows: list[list[str]], name: str) -> list[str]:
+    """Return the first CSV row whose second cell is name, without its empty tail."""
+    row = next(row for row in rows if len(row) > 1 and row[1] == name)
+    while row and row[-1] == "":
+        row = row[:-1]
+    return row
