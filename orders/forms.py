@@ -42,6 +42,16 @@ def phone_check(value: str) -> str:
     return value
 
 
+class ConfirmationInput(forms.CheckboxInput):
+    """A box that counts as ticked only for the value a browser sends ("on") or an explicit
+    "true" or "1": a script posting "0", "no" or anything else has not confirmed."""
+
+    TICKED = frozenset(["on", "true", "1"])
+
+    def value_from_datadict(self, data, files, name):
+        return str(data.get(name, "")).strip().lower() in self.TICKED
+
+
 def age_label(quote: DeliveryQuote | None) -> str:
     if quote is None:
         return "I confirm I am of the legal age to buy wine in the country the order goes to."
@@ -76,7 +86,8 @@ class CheckoutForm(forms.ModelForm):
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
     age_confirmed = forms.BooleanField(
-        error_messages={"required": "Please confirm you are old enough to buy wine."}
+        widget=ConfirmationInput,
+        error_messages={"required": "Please confirm you are old enough to buy wine."},
     )
 
     # Kept as typed and written on the order; the delivery fields are checked in clean().

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders.forms import CancelRefundForm, RefundForm, RefundLinesForm
+from orders.forms import CancelRefundForm, ConfirmationInput, RefundForm, RefundLinesForm
 from orders.refunds import RefundLineRequest
 from orders.tests.factories import paid_order
 
@@ -79,3 +79,15 @@ def test_the_cancel_form_puts_bottles_back_on_sale_unless_unticked():
     assert form.is_valid()
     assert form.restock() == {first.pk: True, second.pk: False}
     assert not built(CancelRefundForm, {f"restock_{first.pk}": "on"}, order)[0].is_valid()
+
+
+@pytest.mark.parametrize(
+    ("posted", "confirmed"),
+    [("on", True), (" ON ", True), ("true", True), ("1", True)]
+    + [(value, False) for value in ["", "0", "false", "no", "off", "\x00", "yes please"]],
+)
+def test_the_age_is_confirmed_only_by_the_box_ticked(posted, confirmed):
+    widget = ConfirmationInput()
+
+    assert widget.value_from_datadict({"age": posted}, {}, "age") is confirmed
+    assert widget.value_from_datadict({}, {}, "age") is False
