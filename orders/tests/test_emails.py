@@ -16,7 +16,14 @@ from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEmail, OrderEvent
 from orders.refunds import RefundLineRequest, refund_record_external, refund_request, refund_succeed
 from orders.services import order_ship
-from orders.tests.factories import OrderFactory, OrderItemFactory, customer, paid_order, pay
+from orders.tests.factories import (
+    OrderFactory,
+    OrderItemFactory,
+    customer,
+    france_zone,
+    paid_order,
+    pay,
+)
 from orders.tests.factories import place as place_order
 from shop.tests.factories import WineFactory
 
@@ -477,3 +484,31 @@ def test_the_shipping_notice_is_sent_once_however_often_the_order_is_shipped(
     assert len(mail.outbox) == 1
     with pytest.raises(IntegrityError), transaction.atomic():
         OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.SHIPPED)
+
+
+def test_the_paid_email_shows_the_delivery_before_the_total_and_where_it_goes(smtp_server):
+    france_zone(price="9.90")
+    wine = WineFactory(price=Decimal("12.50"), stock=5)
+    order = pay(place_order(lines=[(wine.pk, 2)]))
+    assert emails.order_email_send(email_id=order.emails.get().pk) is True
+
+    [received] = smtp_server.messages
+    text = received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Delivery (France): 9.90 €\nTotal paid: 34.90 €" in text
+    assert (
+        "Delivery to:\n  Camille Rodríguez\n  12 rue des Vignes\n  33000 Bordeaux\n  France" in text
+    )
+    html = received.message.get_body(("html",)).get_content()
+    assert "<p>Delivery (France): 9.90 €</p>" in html and "Bordeaux, France." in html
+
+
+def test_the_paid_email_of_a_collected_order_gives_the_shop_address(smtp_server, settings):
+    wine = WineFactory(price=Decimal("12.50"), stock=5)
+    order = pay(place_order(lines=[(wine.pk, 1)], delivery_method="collect"))
+    assert emails.order_email_send(email_id=order.emails.get().pk) is True
+
+    [received] = smtp_server.messages
+    text = received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Click & collect: free\nTotal paid: 12.50 €" in text
+    assert f"Collect your order at {', '.join(settings.SHOP_ADDRESS)}" in text
+    assert "Delivery to:" not in text
