@@ -102,7 +102,11 @@ def test_dropped_database_connections_fail_requests_cleanly(postgres_only):
     def shop():
         client = Client(raise_request_exception=False)
         while not done.is_set():
-            statuses.append(buy_one(client, wine).status_code)
+            response = buy_one(client, wine)
+            # A checkout cut after its bottles were put in the cart leaves them there: the next
+            # one finds more bottles than it was shown, and the page shows the new total.
+            moved = response.status_code == 200 and b"Your total is now" in response.content
+            statuses.append("total moved" if moved else response.status_code)
 
     outcomes = run_together(4, lambda i: drop_all() if i == 0 else shop())
     assert outcomes == [None] * 4, outcomes
@@ -110,7 +114,7 @@ def test_dropped_database_connections_fail_requests_cleanly(postgres_only):
     assert sum(dropped) > 0
     # A cut connection fails the request: 500, or 400 when it hits the session's save (Django
     # reads a session it could not update as one deleted meanwhile).
-    assert set(statuses) <= {302, 400, 500}, statuses
+    assert set(statuses) <= {302, 400, 500, "total moved"}, statuses
     assert statuses.count(302) > 0
     orders = Order.objects.count()
     assert orders > 0
