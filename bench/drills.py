@@ -655,33 +655,30 @@ class Timeline:
             thread.join(timeout=120)
 
 
+def _scenario(drills: Drills, name: str, *args: str) -> subprocess.Popen:
+    """Start the drills' scenario name in a process of its own, stopped with the others."""
+    process = subprocess.Popen(
+        [sys.executable, SCENARIOS, name, *args],
+        env=drills.env,
+        cwd=BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=drills.log(name),
+        text=True,
+        start_new_session=True,
+    )
+    drills.processes[name] = process
+    return process
+
+
 def load(drills: Drills, seeded: dict, sessions: list, seconds: int, connections: int) -> dict:
     """The mixed load, with the webhook feed, the worker killed and the broker away."""
     marker = WORK_DIR / "mail" / "sending.marker"
     facts: dict = {"killed_during": "", "outage": None, "credit_killed": ""}
     facts["flood"] = {"answers": {"one": {}, "many": {}}, "window": [0, 0]}
     feed_out = str(WORK_DIR / "feed.json")
-    feeder = subprocess.Popen(
-        [sys.executable, SCENARIOS, "feed", str(seconds), str(drills.port), feed_out],
-        env=drills.env,
-        cwd=BASE_DIR,
-        stdout=subprocess.PIPE,
-        stderr=drills.log("feed"),
-        text=True,
-        start_new_session=True,
-    )
-    drills.processes["feed"] = feeder
+    feeder = _scenario(drills, "feed", str(seconds), str(drills.port), feed_out)
     refunds_out = str(WORK_DIR / "refunds.json")
-    refunder = subprocess.Popen(
-        [sys.executable, SCENARIOS, "refunds", str(seconds), refunds_out],
-        env=drills.env,
-        cwd=BASE_DIR,
-        stdout=subprocess.PIPE,
-        stderr=drills.log("refunds"),
-        text=True,
-        start_new_session=True,
-    )
-    drills.processes["refunds"] = refunder
+    refunder = _scenario(drills, "refunds", str(seconds), refunds_out)
     timeline = Timeline()
     credit_marker = Path(drills.env["DRILLS_CREDIT_NOTE_MARKER"])
 
