@@ -269,6 +269,10 @@ STORAGES = {
 
 # --- Shop ------------------------------------------------------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="Wine-Shop")
+# Where customers reach the shop: the start of every link an email carries.
+SHOP_URL = env("SHOP_URL", default="http://127.0.0.1:8000")
+# A customer's link to their order works this long after it was made; then they ask for another.
+ORDER_LINK_MAX_AGE_DAYS = env.int("ORDER_LINK_MAX_AGE_DAYS", default=90)
 # ISO 4217 code of the one currency the shop sells in.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="EUR")
 SHOP_CURRENCY_SYMBOL = env("SHOP_CURRENCY_SYMBOL", default="€")

@@ -51,3 +51,11 @@ class InvalidShipment(OrderError):
 
 class AlreadyShipped(InvalidTransition):
     """The order was shipped already (or made ready for collection): it is not shipped twice."""
+
+
+class OrderLinkInvalid(OrderError):
+    """A link to an order that was not made by the shop, or was altered."""
+
+
+class OrderLinkExpired(OrderLinkInvalid):
+    """A genuine link to an order, too old to open it; a new one can be asked for."""
