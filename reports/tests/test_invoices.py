@@ -71,18 +71,18 @@ def test_invoice_shows_seller_customer_lines_coupon_vat_and_total(settings):
         "8 allée des Chênes",
         "Épernay",
         *ACCENTED_WINES,
-        "74.70 €",  # 3 * 24.90
-        "37.00 €",
-        "1,045.00 €",
+        "€74.70",  # 3 * 24.90
+        "€37.00",
+        "€1,045.00",
         "Subtotal",
-        "1,156.70 €",
+        "€1,156.70",
         "Coupon AUTOMNE10",
-        "-15.00 €",
+        "-€15.00",
         "Total paid",
-        "1,141.70 €",
+        "€1,141.70",
         "of which VAT 20 %",
-        "190.28 €",  # 1141.70 * 0.2 / 1.2
-        "951.42 €",
+        "€190.28",  # 1141.70 * 0.2 / 1.2
+        "€951.42",
         "Page 1 of 1",
     ]:
         assert expected in text, expected
@@ -93,7 +93,7 @@ def test_invoice_without_coupon_has_no_coupon_line():
     text = pdf_text(read_invoice(invoice_ensure(order_id=order.pk)))
     assert "Coupon" not in text
     assert "of which VAT 20 %" in text
-    assert "2.00 €" in text
+    assert "€2.00" in text
 
 
 def test_names_with_markup_characters_are_printed_as_they_are():
@@ -115,7 +115,7 @@ def test_a_300_line_invoice_repeats_the_header_and_numbers_its_pages():
         assert f"Page {number} of {len(pages)}" in page
     found = {int(n) for n in re.findall(r"SKU-(\d{5})", "\n".join(pages))}
     assert found == set(range(300))
-    assert "3,000.00 €" in pages[-1]
+    assert "€3,000.00" in pages[-1]
 
 
 def test_the_snapshot_holds_what_the_invoice_shows_names_exactly_amounts_as_strings(settings):
@@ -182,7 +182,7 @@ def test_the_snapshot_holds_what_the_invoice_shows_names_exactly_amounts_as_stri
     )
     assert isinstance(issued.total_excluding_vat, Decimal)
     text = pdf_text(read_invoice(invoice))
-    for shown in ["184.12 €", "920.58 €", "factures@lagrezette.example", "RCS Bordeaux 123 456"]:
+    for shown in ["€184.12", "€920.58", "factures@lagrezette.example", "RCS Bordeaux 123 456"]:
         assert shown in text, shown
 
 
@@ -199,12 +199,12 @@ def test_an_invoice_to_germany_shows_the_country_the_delivery_and_vat_at_19_perc
     assert "Unter den Linden 5 10117 Berlin Germany" in text  # the country under the city
     assert "+49 30 1234567" in text
     for shown in [
-        "Subtotal 50.00 €",
-        "Delivery to Germany (European Union) 9.90 €",
-        "Total paid 59.90 €",
-        "of which VAT 19 % on wine 7.98 €",  # 50.00 * 0.19 / 1.19
-        "of which VAT 19 % on delivery 1.58 €",  # 9.90 * 0.19 / 1.19
-        "Total excluding VAT 50.34 €",
+        "Subtotal €50.00",
+        "Delivery to Germany (European Union) €9.90",
+        "Total paid €59.90",
+        "of which VAT 19 % on wine €7.98",  # 50.00 * 0.19 / 1.19
+        "of which VAT 19 % on delivery €1.58",  # 9.90 * 0.19 / 1.19
+        "Total excluding VAT €50.34",
         "Prices include VAT at 19 %.",
     ]:
         assert shown in text, shown
@@ -230,8 +230,8 @@ def test_a_click_and_collect_invoice_has_no_address_and_no_delivery_charge():
     text = said(read_invoice(invoice_ensure(order_id=order.pk)))
 
     assert "Billed to Camille Rodríguez Collected at the shop buyer" in text
-    assert "Click & collect 0.00 € Total paid 50.00 €" in text
-    assert "of which VAT 20 % on wine 8.33 €" in text
+    assert "Click & collect €0.00 Total paid €50.00" in text
+    assert "of which VAT 20 % on wine €8.33" in text
     assert "on delivery" not in text and "Delivery to" not in text
 
 
@@ -263,8 +263,8 @@ TEXT_V1 = (
     "INV-2026-000042\nInvoice date\n14 March 2026\nOrder\nWS-7K3F-9QH2\nPaid on\n14 March 2026\n"
     "Billed to\nZoë Müller-Lüdenscheidt\n8 allée des Chênes\n51200 Épernay\nzoe@example.com\n"
     "Wine\nVintage\nSKU\nQty\nUnit price\nLine total\nChâteau Lagrézette Cahors\n2015\n"
-    "SKU-00000\n3\n24.90 €\n74.70 €\nSubtotal\n74.70 €\nCoupon AUTOMNE10\n-15.00 €\n"
-    "Total paid\n59.70 €\nof which VAT 20 %\n9.95 €\nTotal excluding VAT\n49.75 €\n"
+    "SKU-00000\n3\n€24.90\n€74.70\nSubtotal\n€74.70\nCoupon AUTOMNE10\n-€15.00\n"
+    "Total paid\n€59.70\nof which VAT 20 %\n€9.95\nTotal excluding VAT\n€49.75\n"
     "Prices include VAT at 20 %. Amounts in EUR. Thank you for your order.\n"
     "Caves Lagrézette SARL · Invoice INV-2026-000042 · Order WS-7K3F-9QH2\nPage 1 of 1\n"
 )
