@@ -35,9 +35,10 @@ def money_format(
     pattern, thousands, decimal_mark = MONEY_STYLES.get(language, MONEY_STYLES["en"])
     value = quantize(amount)
     digits = f"{abs(value):,.2f}".translate({ord(","): thousands, ord("."): decimal_mark})
-    shown = pattern.format(
-        symbol=settings.SHOP_CURRENCY_SYMBOL if symbol is None else symbol, number=digits
-    )
+    symbol = settings.SHOP_CURRENCY_SYMBOL if symbol is None else symbol
+    if pattern.startswith("{symbol}") and symbol[-1:].isalpha():
+        symbol += "\u00a0"  # "CHF 24.90", as "€24.90"
+    shown = pattern.format(symbol=symbol, number=digits)
     return f"-{shown}" if value < 0 else shown
 
 

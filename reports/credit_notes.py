@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.vat import percent
 from reports.documents import (
     HEADER,
     Customer,
@@ -33,7 +34,6 @@ from reports.documents import (
     vat_share,
 )
 from reports.invoices import InvoiceSnapshot
-from reports.pdf import percent
 
 GOODWILL = "Goodwill refund"
 

@@ -29,8 +29,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from core.money import money_format
+from core.vat import vat_included
 from reports.pdf import BOLD, FONT, MUTED, RULE, WINE, build, style, table_style, text
-from reports.vat import vat_included
 from shop.delivery.countries import country_name
 from shop.delivery.models import DeliveryMethod
 

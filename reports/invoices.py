@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from core.vat import percent
 from reports.documents import (
     Customer,
     Document,
@@ -33,9 +34,7 @@ from reports.documents import (
     seller_now,
     vat_share,
 )
-from reports.pdf import percent
-from shop.delivery.countries import country_name
-from shop.delivery.models import DeliveryMethod
+from shop.delivery.selectors import delivery_label
 
 
 @dataclass(frozen=True)
@@ -72,12 +71,9 @@ class InvoiceSnapshot(Snapshot):
 
 def delivery_of(order) -> Delivery:
     """Return the order's delivery as its invoice names it."""
-    if order.delivery_method == DeliveryMethod.COLLECT:
-        label = DeliveryMethod.COLLECT.label
-    else:
-        label = f"Delivery to {country_name(order.country)}" if order.country else "Delivery"
-        if order.delivery_zone:
-            label += f" ({order.delivery_zone})"
+    label = delivery_label(
+        method=order.delivery_method, country=order.country, zone=order.delivery_zone
+    )
     return Delivery(method=order.delivery_method, label=label, charge=order.delivery_charge)
 
 

@@ -80,6 +80,7 @@ def test_amounts_follow_the_language_they_are_read_in(amount, language, shown):
 
 def test_an_issued_document_keeps_its_own_symbol():
     assert money_format(Decimal("9.5"), symbol="CHF", language="fr") == "9,50\u00a0CHF"
+    assert money_format(Decimal("9.5"), symbol="CHF", language="en") == "CHF\u00a09.50"
 
 
 @pytest.mark.parametrize(

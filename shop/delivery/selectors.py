@@ -35,6 +35,15 @@ class DeliveryQuote:
         return country_name(self.country)
 
 
+def delivery_label(*, method: str, country: str, zone: str) -> str:
+    """Return how every page, email and document names a delivery: "Delivery to Germany
+    (European Union)", "Click & collect"."""
+    if method == DeliveryMethod.COLLECT:
+        return str(DeliveryMethod.COLLECT.label)
+    label = f"Delivery to {country_name(country)}" if country else "Delivery"
+    return f"{label} ({zone})" if zone else label
+
+
 def delivery_countries() -> list[tuple[str, str]]:
     """Return (code, name) of the countries an active zone with rates delivers to, by name."""
     codes = (
