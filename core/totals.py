@@ -8,6 +8,8 @@ the total includes (computed as the invoice computes it, so the two agree to the
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from core.vat import percent, sale_vat
 
 
@@ -33,14 +35,16 @@ def sale_totals(
     delivery_charge None leaves the delivery out (not chosen yet), as vat_rate None leaves out
     the VAT (the destination, which sets it, is not known yet).
     """
-    lines = [AmountLine("subtotal", "Wine", subtotal)]
+    lines = [AmountLine("subtotal", _("Wine"), subtotal)]
     if discount:
-        lines.append(AmountLine("discount", f"Coupon {coupon_code}", -discount))
+        lines.append(
+            AmountLine("discount", _("Coupon %(code)s") % {"code": coupon_code}, -discount)
+        )
     if delivery_charge is not None:
         lines.append(AmountLine("delivery", delivery_label, delivery_charge or None))
-    lines.append(AmountLine("total", "Total", total))
+    lines.append(AmountLine("total", _("Total"), total))
     if vat_rate is not None:
         charge = delivery_charge or Decimal("0")
         vat = sale_vat(total=total, delivery_charge=charge, rate=vat_rate)
-        lines.append(AmountLine("vat", f"incl. VAT {percent(vat_rate)}", vat))
+        lines.append(AmountLine("vat", _("incl. VAT %(rate)s") % {"rate": percent(vat_rate)}, vat))
     return lines

@@ -4,9 +4,10 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
-from reports.documents import HEADER
+from reports.documents import header
 from reports.invoices import InvoiceSnapshot, invoice_pdf
 from reports.models import Invoice
 from reports.services import invoice_ensure
@@ -111,7 +112,7 @@ def test_a_300_line_invoice_repeats_the_header_and_numbers_its_pages():
     assert len(pages) > 5
     for number, page in enumerate(pages, start=1):
         if "SKU-" in page:  # the totals may end on a page of their own
-            assert "\n".join(HEADER) in page, number
+            assert "\n".join(header()) in page, number
         assert f"Page {number} of {len(pages)}" in page
     found = {int(n) for n in re.findall(r"SKU-(\d{5})", "\n".join(pages))}
     assert found == set(range(300))
@@ -173,6 +174,7 @@ def test_the_snapshot_holds_what_the_invoice_shows_names_exactly_amounts_as_stri
         "total_excluding_vat": "920.58",
         "delivery": {"method": "delivery", "label": "Delivery to France", "charge": "0.00"},
         "version": 2,
+        "language": "",  # the order's: the shop's language, English
     }
     issued = InvoiceSnapshot.from_json(invoice.snapshot)
     assert (issued.total, issued.vat[0].rate, issued.lines[1].unit_price) == (
@@ -209,6 +211,32 @@ def test_an_invoice_to_germany_shows_the_country_the_delivery_and_vat_at_19_perc
     ]:
         assert shown in text, shown
     assert "5.5 %" not in text and "20 %" not in text
+
+
+def test_an_order_placed_in_french_gets_its_invoice_in_french_for_good():
+    order = german_order(language="fr")
+    invoice = invoice_ensure(order_id=order.pk)
+    text = said(read_invoice(invoice))
+
+    issued = timezone.localdate(invoice.issued_at)
+    for shown in [
+        "FACTURE",
+        "Facturé à",
+        "Unter den Linden 5 10117 Berlin Allemagne",
+        "Sous-total 50,00 €",
+        "Livraison : Allemagne (European Union) 9,90 €",  # the zone is the merchant's name
+        "Total payé 59,90 €",
+        "dont TVA 19 % sur le vin 7,98 €",
+        "dont TVA 19 % sur la livraison 1,58 €",
+        "Prix TTC, TVA à 19 %.",
+    ]:
+        assert shown in text, shown
+    with translation.override("fr"):
+        assert date_format(issued, "d F Y") in text  # "02 décembre 2026"
+    # Drawn again later, by a worker speaking English: the same French document.
+    with translation.override("en"):
+        again = said(invoice_pdf(InvoiceSnapshot.from_json(invoice.snapshot)))
+    assert again == text
 
 
 def test_the_vat_of_wine_and_delivery_are_rounded_each_and_add_up_to_the_total():
