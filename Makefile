@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench drills migrate seed web clean-venv browser proxy wrk stripe-listen \
+.PHONY: run test lint format bench drills migrate seed messages web clean-venv browser proxy wrk stripe-listen \
 	image image-test
 
 $(VENV)/.runtime: requirements.txt
@@ -46,6 +46,15 @@ run: seed
 	@echo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start \
 		web worker beat flower $(if $(STRIPE_SECRET_KEY),,stripe)
+
+# The French catalogue: collect the strings to translate into locale/fr/LC_MESSAGES/django.po,
+# then compile it to django.mo (kept in the repository, so a machine without gettext runs the
+# shop in both languages).
+messages: $(VENV)/.runtime
+	$(call debian_package,msgfmt,gettext,gettext (msgfmt) is needed to compile translations,false)
+	$(PY) manage.py makemessages -l fr --no-obsolete --ignore ".venv/*" --ignore "bench/*" \
+		--ignore "*/tests/*"
+	$(PY) manage.py compilemessages -l fr --ignore ".venv/*"
 
 web: $(VENV)/.runtime
 	$(VENV)/bin/gunicorn backoffice.wsgi:application --config backoffice/gunicorn.conf.py

@@ -182,7 +182,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 
 # --- Internationalisation --------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# The shop speaks English and French: a visitor's browser chooses (LocaleMiddleware), an order
+# keeps the language it was placed in for its emails and documents. The catalogues are
+# locale/<language>/LC_MESSAGES/django.po, compiled by `make messages`.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True

@@ -3,6 +3,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils import translation
 
 CENT = Decimal("0.01")
 
@@ -12,14 +13,33 @@ def quantize(amount: Decimal | int | str) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def money_format(amount: Decimal | int | str | None, *, symbol: str | None = None) -> str:
-    """Return the amount as people read it, on pages, emails and PDFs: 1234.5 → "1,234.50 €".
+# How each of the shop's languages writes an amount: where the symbol goes, the thousands
+# separator and the decimal mark (CLDR: "1 234,50 €" in French, "€1,234.50" in English).
+MONEY_STYLES = {
+    "en": ("{symbol}{number}", ",", "."),
+    "fr": ("{number}\u00a0{symbol}", "\u202f", ","),
+}
 
+
+def money_format(
+    amount: Decimal | int | str | None, *, symbol: str | None = None, language: str | None = None
+) -> str:
+    """Return the amount as people read it, on pages, emails and PDFs: "€1,234.50", "1 234,50 €".
+
+    language defaults to the active one (the page's, or the order's for emails and documents);
     symbol, when given, replaces the shop's (an issued document keeps the one it was issued with).
     """
     if amount is None or amount == "":
         return ""
-    return f"{quantize(amount):,.2f} {settings.SHOP_CURRENCY_SYMBOL if symbol is None else symbol}"
+    language = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    pattern, thousands, decimal_mark = MONEY_STYLES.get(language, MONEY_STYLES["en"])
+    value = quantize(amount)
+    digits = f"{abs(value):,.2f}".translate({ord(","): thousands, ord("."): decimal_mark})
+    symbol = settings.SHOP_CURRENCY_SYMBOL if symbol is None else symbol
+    if pattern.startswith("{symbol}") and symbol[-1:].isalpha():
+        symbol += "\u00a0"  # "CHF 24.90", as "€24.90"
+    shown = pattern.format(symbol=symbol, number=digits)
+    return f"-{shown}" if value < 0 else shown
 
 
 def percent_of(amount: Decimal, percent: int | Decimal) -> Decimal:

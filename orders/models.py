@@ -69,6 +69,13 @@ class Order(models.Model):
         blank=True,
         help_text="When the customer confirmed being of legal drinking age at checkout.",
     )
+    language = models.CharField(
+        "language",
+        max_length=8,
+        blank=True,
+        help_text="The language the customer ordered in: the emails and documents they get "
+        "later speak it (blank: the shop's).",
+    )
     carrier = models.CharField("carrier", max_length=50, blank=True)
     tracking_number = models.CharField(
         "tracking number", max_length=100, blank=True, validators=[validate_single_line]

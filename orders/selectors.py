@@ -3,8 +3,10 @@ from decimal import Decimal
 
 from django.db.models import F, Q, QuerySet
 
+from core.totals import AmountLine, sale_totals
 from orders.models import Order, OrderItem, Refund, RefundState
 from orders.refunds import PricedLine, RefundLineRequest, refund_amount_price
+from shop.delivery.selectors import delivery_label
 
 EXPORT_HEADER = [
     "order",
@@ -33,6 +35,21 @@ EXPORT_HEADER = [
     "unit_price",
     "line_total",
 ]
+
+
+def order_totals(order: Order) -> list[AmountLine]:
+    """Return what the order adds up to, line by line, as its page and its emails show it."""
+    return sale_totals(
+        subtotal=order.subtotal,
+        discount=order.discount,
+        coupon_code=order.coupon_code,
+        delivery_label=delivery_label(
+            method=order.delivery_method, country=order.country, zone=order.delivery_zone
+        ),
+        delivery_charge=order.delivery_charge,
+        total=order.total,
+        vat_rate=order.vat_rate,
+    )
 
 
 EXPORT_CHUNK = 500  # orders per query, so that a large export streams instead of piling up

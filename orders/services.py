@@ -139,6 +139,7 @@ def order_place(
     expected_total: Decimal | None = None,
     coupon_code: str = "",
     placer: Placer | None = None,
+    language: str = "",
 ) -> Order:
     """Turn (wine id, quantity) lines into a pending order, reserving the stock.
 
@@ -151,6 +152,7 @@ def order_place(
     confirmed (AgeNotConfirmed). A placer (a visitor at checkout) holding too many unpaid
     orders gets TooManyOrders. Every refusal comes before any stock or coupon use is taken.
 
+    The order keeps the language the customer ordered in, for what is sent to them later.
     No email goes out before the customer pays: the order's details were typed by whoever
     placed it, and the shop must not mail them to an address nobody vouched for.
     """
@@ -213,6 +215,7 @@ def order_place(
         delivery_charge=quote.charge,
         total=subtotal + quote.charge,
         placed_from=placer.placed_from if placer else "",
+        language=language[: Order._meta.get_field("language").max_length],
         **_delivery_fields(quote),
         **asdict(customer) | {"country": quote.country},
     )

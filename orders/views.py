@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import DomainError
@@ -83,6 +84,7 @@ def checkout(request):
                 expected_total=data["expected_total"],
                 coupon_code=cart.coupon_code,
                 placer=placer,
+                language=translation.get_language() or "",
             )
         except TooManyOrders as refusal:
             return too_many_requests(request, refusal, back_url=reverse("shop:cart_detail"))

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from reports.documents import (
-    HEADER,
     Customer,
     Document,
     Line,
@@ -27,15 +28,13 @@ from reports.documents import (
     Total,
     VatShare,
     document_pdf,
+    header,
     long_date,
     order_ref,
     seller_now,
     vat_share,
 )
-from reports.invoices import InvoiceSnapshot
-from reports.pdf import percent
-
-GOODWILL = "Goodwill refund"
+from reports.invoices import InvoiceSnapshot, vat_label
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,7 @@ class CreditNoteSnapshot(Snapshot):
     vat: tuple[VatShare, ...]
     amount_excluding_vat: Decimal
     version: int = 1
+    language: str = ""  # the invoice's: blank on credit notes issued before orders had one
 
 
 def refunded_line(refund_line) -> Line:
@@ -89,16 +89,23 @@ def credit_note_snapshot(
     corrects that invoice. The seller is the one issuing the note, as the settings name it now.
     """
     cited = InvoiceSnapshot.from_json(invoice.snapshot)
+    with translation.override(cited.language or settings.LANGUAGE_CODE):
+        return _credit_note_snapshot(refund, refund_lines, order, invoice, cited, number, issued_at)
+
+
+def _credit_note_snapshot(refund, refund_lines, order, invoice, cited, number, issued_at):
     lines = [refunded_line(line) for line in refund_lines]
     beyond = refund.amount - sum((line.line_total for line in lines), Decimal("0.00"))
     # A refund canceling the order gives back its delivery too, as the invoice named it.
     delivery = cited.delivery if refund.cancels_order else None
     if beyond > 0 and delivery and delivery.charge:
         charge = min(beyond, delivery.charge)
-        lines.append(amount_line(f"{delivery.label}, refunded", charge))
+        lines.append(
+            amount_line(_("%(delivery)s, refunded") % {"delivery": delivery.label}, charge)
+        )
         beyond -= charge
     if beyond > 0:
-        lines.append(amount_line(GOODWILL, beyond))
+        lines.append(amount_line(_("Goodwill refund"), beyond))
     # One rate per order, wine and delivery alike, as on its invoice.
     vat = (vat_share(refund.amount, cited.vat[0].rate),)
     return CreditNoteSnapshot(
@@ -115,37 +122,43 @@ def credit_note_snapshot(
         amount=refund.amount,
         vat=vat,
         amount_excluding_vat=refund.amount - sum(share.amount for share in vat),
+        language=cited.language,
     )
 
 
 def credit_note_document(snapshot: CreditNoteSnapshot) -> Document:
     """Return the credit note's page, from its snapshot only."""
-    cites = f"invoice {snapshot.invoice_number} of {long_date(snapshot.invoice_issued_on)}"
     totals = [
-        Total("Amount refunded", snapshot.amount, emphasis=True),
-        *(Total(f"of which VAT {percent(share.rate)}", share.amount) for share in snapshot.vat),
-        Total("Excluding VAT", snapshot.amount_excluding_vat),
+        Total(_("Amount refunded"), snapshot.amount, emphasis=True),
+        *(Total(vat_label(share), share.amount) for share in snapshot.vat),
+        Total(_("Excluding VAT"), snapshot.amount_excluding_vat),
     ]
     return Document.of(
         snapshot,
-        kind="Credit note",
+        kind=_("Credit note"),
         facts=(
-            ("Credit note", snapshot.number),
-            ("Date", long_date(snapshot.issued_on)),
-            ("Cites invoice", snapshot.invoice_number),
-            ("Invoice date", long_date(snapshot.invoice_issued_on)),
-            ("Order", snapshot.order.number),
+            (_("Credit note"), snapshot.number),
+            (_("Date"), long_date(snapshot.issued_on)),
+            (_("Cites invoice"), snapshot.invoice_number),
+            (_("Invoice date"), long_date(snapshot.invoice_issued_on)),
+            (_("Order"), snapshot.order.number),
         ),
-        customer_label="Credited to",
+        customer_label=_("Credited to"),
         totals=tuple(totals),
-        note=(
-            f"This credit note cites {cites} and gives back the amount refunded, VAT included. "
-            f"Amounts in {snapshot.currency}."
-        ),
-        header=(*HEADER[:-1], "Refunded"),
+        note=_(
+            "This credit note cites invoice %(invoice)s of %(date)s and gives back the amount "
+            "refunded, VAT included. Amounts in %(currency)s."
+        )
+        % {
+            "invoice": snapshot.invoice_number,
+            "date": long_date(snapshot.invoice_issued_on),
+            "currency": snapshot.currency,
+        },
+        header=(*header()[:-1], _("Refunded")),
     )
 
 
 def credit_note_pdf(snapshot: CreditNoteSnapshot) -> bytes:
-    """Return the credit note's PDF, drawn from its snapshot alone."""
-    return document_pdf(credit_note_document(snapshot))
+    """Return the credit note's PDF, drawn from its snapshot alone, in its language."""
+    with translation.override(snapshot.language or settings.LANGUAGE_CODE):
+        return document_pdf(credit_note_document(snapshot))

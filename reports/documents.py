@@ -24,17 +24,24 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from core.money import money_format
+from core.vat import vat_included
 from reports.pdf import BOLD, FONT, MUTED, RULE, WINE, build, style, table_style, text
-from reports.vat import vat_included
 from shop.delivery.countries import country_name
 from shop.delivery.models import DeliveryMethod
 
-HEADER = ["Wine", "Vintage", "SKU", "Qty", "Unit price", "Line total"]
+
+def header() -> tuple[str, ...]:
+    """Return the columns of a document's table of lines, in the active language."""
+    return (_("Wine"), _("Vintage"), _("SKU"), _("Qty"), _("Unit price"), _("Line total"))
+
+
 WIDTHS = [72 * mm, 16 * mm, 26 * mm, 12 * mm, 24 * mm, 24 * mm]
 
 
@@ -213,7 +220,7 @@ class Document:
     note: str
     reference: str  # what the footer names after the document ("Order WS-…")
     currency_symbol: str
-    header: tuple[str, ...] = tuple(HEADER)  # the table's columns
+    header: tuple[str, ...] = ()  # the table's columns: header() when empty
 
     @classmethod
     def of(cls, snapshot: Snapshot, **layout) -> "Document":
@@ -223,15 +230,15 @@ class Document:
             seller=snapshot.seller,
             customer=snapshot.customer,
             lines=snapshot.lines,
-            reference=f"Order {snapshot.order.number}",
+            reference=_("Order %(number)s") % {"number": snapshot.order.number},
             currency_symbol=snapshot.currency_symbol,
             **layout,
         )
 
 
 def long_date(value: date | None) -> str:
-    """Return a day as documents print it: "14 March 2026"."""
-    return f"{value:%d %B %Y}" if value else "—"
+    """Return a day as documents print it, in the active language: "04 March 2026"."""
+    return date_format(value, "d F Y") if value else "—"
 
 
 def _seller(seller: Seller) -> list:
@@ -239,7 +246,7 @@ def _seller(seller: Seller) -> list:
     if seller.email:
         details.append(seller.email)
     if seller.vat_number:
-        details.append(f"VAT number: {seller.vat_number}")
+        details.append(_("VAT number: %(number)s") % {"number": seller.vat_number})
     if seller.company_number:
         details.append(seller.company_number)
     return [text(seller.legal_name, style("seller", size=15, bold=True))] + [
@@ -268,7 +275,7 @@ def _facts(document: Document) -> Table:
 def _customer(document: Document) -> list:
     who = document.customer
     if who.collected:
-        lines = [who.name, "Collected at the shop", who.email]
+        lines = [who.name, _("Collected at the shop"), who.email]
     else:
         lines = [who.name, who.address, f"{who.postal_code} {who.city}"]
         lines += [who.country] if who.country else []
@@ -293,7 +300,7 @@ def _lines(document: Document) -> Table:
         ]
         for line in document.lines
     ]
-    table = Table([list(document.header), *rows], colWidths=WIDTHS, repeatRows=1)
+    table = Table([list(document.header or header()), *rows], colWidths=WIDTHS, repeatRows=1)
     table.setStyle(table_style(numeric_from=3))
     return table
 

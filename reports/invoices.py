@@ -14,8 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from core.vat import percent
 from reports.documents import (
     Customer,
     Document,
@@ -33,9 +35,7 @@ from reports.documents import (
     seller_now,
     vat_share,
 )
-from reports.pdf import percent
-from shop.delivery.countries import country_name
-from shop.delivery.models import DeliveryMethod
+from shop.delivery.selectors import delivery_label
 
 
 @dataclass(frozen=True)
@@ -68,16 +68,15 @@ class InvoiceSnapshot(Snapshot):
     delivery: Delivery | None = None  # None on invoices of version 1
     # The shape of the snapshot: a reader of older invoices knows which one it holds.
     version: int = 2
+    # The language of the order: blank on invoices issued before orders had one (English).
+    language: str = ""
 
 
 def delivery_of(order) -> Delivery:
     """Return the order's delivery as its invoice names it."""
-    if order.delivery_method == DeliveryMethod.COLLECT:
-        label = DeliveryMethod.COLLECT.label
-    else:
-        label = f"Delivery to {country_name(order.country)}" if order.country else "Delivery"
-        if order.delivery_zone:
-            label += f" ({order.delivery_zone})"
+    label = delivery_label(
+        method=order.delivery_method, country=order.country, zone=order.delivery_zone
+    )
     return Delivery(method=order.delivery_method, label=label, charge=order.delivery_charge)
 
 
@@ -86,8 +85,14 @@ def invoice_snapshot(*, order, items, number: str, issued_at: datetime) -> Invoi
     rows), with the seller and the currency symbol the settings give now.
 
     VAT is at the order's rate (its destination's, frozen when it was placed): the VAT the wine
-    contains (the total less delivery), and the delivery's when it was charged (reports.vat).
+    contains (the total less delivery), and the delivery's when it was charged (core.vat). It
+    speaks the order's language, as every later PDF of it does.
     """
+    with translation.override(order.language or settings.LANGUAGE_CODE):
+        return _invoice_snapshot(order, items, number, issued_at)
+
+
+def _invoice_snapshot(order, items, number, issued_at) -> InvoiceSnapshot:
     delivery = delivery_of(order)
     vat = (vat_share(order.total - delivery.charge, order.vat_rate, on="wine"),)
     if delivery.charge:
@@ -108,45 +113,52 @@ def invoice_snapshot(*, order, items, number: str, issued_at: datetime) -> Invoi
         vat=vat,
         total_excluding_vat=order.total - sum(share.amount for share in vat),
         delivery=delivery,
+        language=order.language,
     )
 
 
 def vat_label(share: VatShare) -> str:
     """Return the line naming a VAT share: "of which VAT 19 % on delivery"."""
-    label = f"of which VAT {percent(share.rate)}"
-    return f"{label} on {share.on}" if share.on else label
+    rate = percent(share.rate)
+    if share.on == "wine":
+        return _("of which VAT %(rate)s on wine") % {"rate": rate}
+    if share.on == "delivery":
+        return _("of which VAT %(rate)s on delivery") % {"rate": rate}
+    return _("of which VAT %(rate)s") % {"rate": rate}
 
 
 def invoice_document(snapshot: InvoiceSnapshot) -> Document:
     """Return the invoice's page, from its snapshot only."""
-    totals = [Total("Subtotal", snapshot.subtotal)]
+    totals = [Total(_("Subtotal"), snapshot.subtotal)]
     if snapshot.discount:
-        coupon = f"Coupon {snapshot.coupon_code}" if snapshot.coupon_code else "Discount"
+        coupon = _("Coupon %(code)s") % {"code": snapshot.coupon_code}
+        coupon = coupon if snapshot.coupon_code else _("Discount")
         totals.append(Total(coupon, -snapshot.discount))
     if snapshot.delivery:
         totals.append(Total(snapshot.delivery.label, snapshot.delivery.charge))
-    totals.append(Total("Total paid", snapshot.total, emphasis=True))
+    totals.append(Total(_("Total paid"), snapshot.total, emphasis=True))
     totals += [Total(vat_label(share), share.amount) for share in snapshot.vat]
-    totals.append(Total("Total excluding VAT", snapshot.total_excluding_vat))
-    rates = " and ".join(dict.fromkeys(percent(share.rate) for share in snapshot.vat))
+    totals.append(Total(_("Total excluding VAT"), snapshot.total_excluding_vat))
+    rates = _(" and ").join(dict.fromkeys(percent(share.rate) for share in snapshot.vat))
     return Document.of(
         snapshot,
-        kind="Invoice",
+        kind=_("Invoice"),
         facts=(
-            ("Invoice number", snapshot.number),
-            ("Invoice date", long_date(snapshot.issued_on)),
-            ("Order", snapshot.order.number),
-            ("Paid on", long_date(snapshot.order.paid_on)),
+            (_("Invoice number"), snapshot.number),
+            (_("Invoice date"), long_date(snapshot.issued_on)),
+            (_("Order"), snapshot.order.number),
+            (_("Paid on"), long_date(snapshot.order.paid_on)),
         ),
-        customer_label="Billed to",
+        customer_label=_("Billed to"),
         totals=tuple(totals),
-        note=(
-            f"Prices include VAT at {rates}. "
-            f"Amounts in {snapshot.currency}. Thank you for your order."
-        ),
+        note=_(
+            "Prices include VAT at %(rates)s. Amounts in %(currency)s. Thank you for your order."
+        )
+        % {"rates": rates, "currency": snapshot.currency},
     )
 
 
 def invoice_pdf(snapshot: InvoiceSnapshot) -> bytes:
-    """Return the invoice's PDF, drawn from its snapshot alone."""
-    return document_pdf(invoice_document(snapshot))
+    """Return the invoice's PDF, drawn from its snapshot alone, in its language."""
+    with translation.override(snapshot.language or settings.LANGUAGE_CODE):
+        return document_pdf(invoice_document(snapshot))

@@ -69,11 +69,6 @@ def table_style(*, numeric_from: int) -> TableStyle:
     )
 
 
-def percent(rate) -> str:
-    """Return a rate such as Decimal("0.20") as "20 %"."""
-    return f"{(rate * 100).normalize():f} %"
-
-
 def numbered_canvas(footer: str):
     """Return a canvas class that writes footer and "Page x of y" on every page once the page
     count is known (after the whole document is laid out)."""

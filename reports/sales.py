@@ -15,7 +15,8 @@ from reportlab.platypus import KeepTogether, Spacer, Table
 
 from core.money import money_format
 from core.spreadsheet import safe_cell
-from reports.pdf import FONT, INK, MUTED, WINE, build, percent, style, table_style, text
+from core.vat import percent
+from reports.pdf import FONT, INK, MUTED, WINE, build, style, table_style, text
 from reports.selectors import SalesSummary
 
 CSV_HEADER = ["section", "name", "orders", "units", "revenue", "discount", "vat", "excluding_vat"]

@@ -35,8 +35,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from core.money import quantize
+from core.vat import sale_vat, vat_included
 from orders.models import Order, OrderItem, Refund, RefundLine
-from reports.vat import sale_vat, vat_included
 from shop.delivery.countries import country_name
 
 SALE_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED)

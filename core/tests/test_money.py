@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from core.money import from_minor_units, money_format, percent_of, quantize, to_minor_units
 
@@ -47,17 +48,39 @@ def test_stripe_amounts_are_in_the_currencys_smallest_unit(amount, currency, min
 @pytest.mark.parametrize(
     ("amount", "shown"),
     [
-        (Decimal("1234.5"), "1,234.50 €"),
-        (Decimal("0.005"), "0.01 €"),
-        (Decimal("-15.5"), "-15.50 €"),
-        (Decimal("1234567.891"), "1,234,567.89 €"),
-        (3000, "3,000.00 €"),
-        ("12", "12.00 €"),
+        (Decimal("1234.5"), "€1,234.50"),
+        (Decimal("0.005"), "€0.01"),
+        (Decimal("-15.5"), "-€15.50"),
+        (Decimal("1234567.891"), "€1,234,567.89"),
+        (3000, "€3,000.00"),
+        ("12", "€12.00"),
         (None, ""),
     ],
 )
 def test_amounts_are_printed_with_cents_thousands_and_the_currency_symbol(amount, shown):
     assert money_format(amount) == shown
+
+
+@pytest.mark.parametrize(
+    ("amount", "language", "shown"),
+    [
+        (Decimal("64.9"), "en", "€64.90"),
+        (Decimal("64.9"), "fr", "64,90\u00a0€"),
+        (Decimal("1234.5"), "fr", "1\u202f234,50\u00a0€"),
+        (Decimal("-15.5"), "fr", "-15,50\u00a0€"),
+        (Decimal("64.9"), "en-gb", "€64.90"),
+        (Decimal("64.9"), "de", "€64.90"),  # a language the shop doesn't speak: English
+    ],
+)
+def test_amounts_follow_the_language_they_are_read_in(amount, language, shown):
+    assert money_format(amount, language=language) == shown
+    with translation.override(language):
+        assert money_format(amount) == shown
+
+
+def test_an_issued_document_keeps_its_own_symbol():
+    assert money_format(Decimal("9.5"), symbol="CHF", language="fr") == "9,50\u00a0CHF"
+    assert money_format(Decimal("9.5"), symbol="CHF", language="en") == "CHF\u00a09.50"
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ def test_change_page_shows_items_and_timeline(admin_client):
     page = admin_client.get(change_url(order)).content.decode()
     assert "Barolo Monfalletto" in page
     assert "Order placed by Camille Rodríguez" in page
-    assert "1 line, 25.80 €; delivery to France" in page
+    assert "1 line, €25.80; delivery to France" in page
 
 
 def test_cancel_action_releases_stock_and_reports_refusals(admin_client):
@@ -464,7 +464,7 @@ def test_a_bottle_refunded_from_the_order_page_is_previewed_confirmed_then_shown
 
     preview = admin_client.post(refund_url(order), refund_form(item, preview=""))
     assert preview.status_code == 200
-    assert "Confirm the refund of 12.50 €" in preview.content.decode()
+    assert "Confirm the refund of €12.50" in preview.content.decode()
     assert not Refund.objects.exists()  # nothing written before it is confirmed
 
     response = admin_client.post(refund_url(order), refund_form(item, confirm="", quoted="12.50"))
@@ -472,7 +472,7 @@ def test_a_bottle_refunded_from_the_order_page_is_previewed_confirmed_then_shown
     assert response.status_code == 302
     assert response["Location"] == change_url(order)
     shown = admin_client.get(response["Location"]).content.decode()
-    assert "Refund of 12.50 € requested: it is sent to Stripe" in shown
+    assert "Refund of €12.50 requested: it is sent to Stripe" in shown
     refund = Refund.objects.get()
     assert (refund.status, refund.amount, refund.reason, refund.created_by) == (
         Refund.Status.PENDING,
@@ -512,7 +512,7 @@ def test_a_confirmation_for_an_amount_moved_since_the_preview_asks_again(admin_c
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "The amount changed" in page and "Confirm the refund of 25.00 €" in page
+    assert "The amount changed" in page and "Confirm the refund of €25.00" in page
     assert not Refund.objects.exists()
 
 
@@ -556,7 +556,7 @@ def test_a_refund_the_services_refuse_comes_back_as_a_form_error(admin_client):
     form = refund_form(item, quantity="0", amount="500", confirm="", quoted="500.00")
     response = admin_client.post(refund_url(order), form)
     assert response.status_code == 200
-    assert "Only 37.50 € of order" in response.content.decode()
+    assert "Only €37.50 of order" in response.content.decode()
     assert not Refund.objects.exists()
 
 
@@ -609,7 +609,7 @@ def test_a_paid_order_canceled_in_the_admin_is_refunded_once_and_canceled_when_i
     order = paid_order(("12.50", 3), ("20.00", 2))
     kept, broken = order.items.order_by("pk")
     page = admin_client.get(cancel_refund_url(order))
-    assert "Cancel the order and refund 77.50 €" in page.content.decode()
+    assert "Cancel the order and refund €77.50" in page.content.decode()
     assert page.context["form"][f"restock_{kept.pk}"].value() is True  # back on sale unless said
 
     response = admin_client.post(

@@ -494,12 +494,12 @@ def test_the_paid_email_shows_the_delivery_before_the_total_and_where_it_goes(sm
 
     [received] = smtp_server.messages
     text = received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "Delivery (France): 9.90 €\nTotal paid: 34.90 €" in text
+    assert "Delivery (France): €9.90\nTotal paid: €34.90" in text
     assert (
         "Delivery to:\n  Camille Rodríguez\n  12 rue des Vignes\n  33000 Bordeaux\n  France" in text
     )
     html = received.message.get_body(("html",)).get_content()
-    assert "<p>Delivery (France): 9.90 €</p>" in html and "Bordeaux, France." in html
+    assert "<p>Delivery (France): €9.90</p>" in html and "Bordeaux, France." in html
 
 
 def test_the_paid_email_of_a_collected_order_gives_the_shop_address(smtp_server, settings):
@@ -509,6 +509,6 @@ def test_the_paid_email_of_a_collected_order_gives_the_shop_address(smtp_server,
 
     [received] = smtp_server.messages
     text = received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "Click & collect: free\nTotal paid: 12.50 €" in text
+    assert "Click & collect: free\nTotal paid: €12.50" in text
     assert f"Collect your order at {', '.join(settings.SHOP_ADDRESS)}" in text
     assert "Delivery to:" not in text

@@ -187,7 +187,7 @@ def test_a_refund_is_written_pending_with_its_lines_taking_its_bottles_and_money
     event = order.events.get(kind=OrderEvent.Kind.REFUND)
     assert event.actor == staff
     assert event.message == (
-        f"Refund #{refund.pk} of 12.50 € requested: 1 × {item.wine_name} (back on sale). "
+        f"Refund #{refund.pk} of €12.50 requested: 1 × {item.wine_name} (back on sale). "
         "Reason: corked"
     )
 
@@ -283,12 +283,12 @@ def test_an_amount_of_nothing_is_refused(amount):
 
 def test_no_more_money_is_refunded_than_is_left():
     order = paid_order(("100.00", 3))
-    with pytest.raises(RefundTooLarge, match=r"Only 300\.00 € of order"):
+    with pytest.raises(RefundTooLarge, match=r"Only €300\.00 of order"):
         refund_of(order, amount=D("300.01"))
     refund_of(order, amount=D("20.00"))
     item = order.items.get()
     # The three bottles were paid 300.00; 280.00 is left.
-    with pytest.raises(RefundTooLarge, match=r"Only 280\.00 €"):
+    with pytest.raises(RefundTooLarge, match=r"Only €280\.00"):
         refund_of(order, line(item, 3))
     refund = refund_of(order, line(item, 3), amount=D("280.00"))
     assert [ln.amount for ln in refund.lines.all()] == [D("280.00")]
@@ -336,7 +336,7 @@ def test_a_refund_succeeds_once_giving_the_money_back_and_restocking_what_was_as
     assert order.refund_state == RefundState.PARTIAL
     assert order.net_paid == D("32.50")
     assert order.events.filter(kind=OrderEvent.Kind.REFUND).last().message == (
-        f"Refund #{refund.pk} of 45.00 € succeeded (Stripe re_1); 2 bottles back in stock."
+        f"Refund #{refund.pk} of €45.00 succeeded (Stripe re_1); 2 bottles back in stock."
     )
 
     assert refund_succeed(refund_id=refund.pk, stripe_refund_id="re_1") is False
@@ -419,7 +419,7 @@ def test_a_failed_refund_gives_its_bottles_and_money_back_to_refund_once():
     assert refund_fail(refund_id=refund.pk, reason="again") is False
     assert money(order) == (0, 0)
     assert order.events.filter(kind=OrderEvent.Kind.REFUND).last().message == (
-        f"Refund #{refund.pk} of 37.50 € failed: card closed. Nothing was given back."
+        f"Refund #{refund.pk} of €37.50 failed: card closed. Nothing was given back."
     )
     # The same bottles can be refunded again.
     assert refund_of(order, line(item, 3)).amount == D("37.50")
@@ -477,7 +477,7 @@ def test_a_refund_made_in_stripe_is_recorded_once_and_flagged_for_staff(
 def test_a_refund_made_in_stripe_past_what_is_left_is_refused_and_nothing_written():
     order = paid_order(("10.00", 1))
     refund_of(order, amount=D("8.00"))
-    with pytest.raises(RefundTooLarge, match=r"2\.00 € left to refund"):
+    with pytest.raises(RefundTooLarge, match=r"€2\.00 left to refund"):
         refund_record_external(order_id=order.pk, stripe_refund_id="re_ext", amount=D("3.00"))
     assert Refund.objects.count() == 1
     assert money(order) == (D("8.00"), 0)

@@ -90,3 +90,25 @@ def test_a_quote_is_what_the_refund_gives_back():
     assert [line.amount for line in refund.lines.order_by("item")] == [9, 18]
     with pytest.raises(RefundTooLarge):
         refund_quote(order_id=order.pk, lines=[RefundLineRequest(second.pk, 1)])
+
+
+def test_an_order_adds_up_as_every_page_and_email_shows_it():
+    from coupons.tests.factories import CouponFactory
+    from orders.selectors import order_totals
+    from orders.tests.factories import france_zone, place
+    from shop.tests.factories import WineFactory
+
+    france_zone(price="9.90")
+    CouponFactory(code="WELCOME10", percent_off=10)
+    wine = WineFactory(stock=10, price=Decimal("24.90"))
+    order = place(lines=[(wine.pk, 3)], coupon_code="WELCOME10")
+
+    shown = [(line.kind, line.label, line.amount) for line in order_totals(order)]
+
+    assert shown == [
+        ("subtotal", "Wine", Decimal("74.70")),
+        ("discount", "Coupon WELCOME10", Decimal("-7.47")),
+        ("delivery", "Delivery to France (France)", Decimal("9.90")),
+        ("total", "Total", Decimal("77.13")),
+        ("vat", "incl. VAT 20 %", Decimal("12.86")),  # 11.21 on the wine, 1.65 on delivery
+    ]

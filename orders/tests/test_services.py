@@ -51,7 +51,7 @@ def test_place_order_copies_prices_and_reserves_stock():
     assert (a.stock, b.stock) == (8, 0)
     assert list(order.events.values_list("kind", flat=True)) == [OrderEvent.Kind.PLACED]
     assert order.events.get().message.endswith(
-        ": 2 lines, 47.85 €; delivery to France (zone France, free)."
+        ": 2 lines, €47.85; delivery to France (zone France, free)."
     )
 
 
@@ -393,7 +393,7 @@ def test_an_order_delivered_pays_the_zone_and_keeps_the_destination_rules():
     )
     assert (order.vat_rate, order.minimum_age) == (Decimal("0.2000"), 18)
     assert order.age_confirmed_at is not None
-    assert "delivery to France (zone France, 9.90 €)" in order.events.get().message
+    assert "delivery to France (zone France, €9.90)" in order.events.get().message
 
 
 def test_free_delivery_is_judged_on_the_wine_after_the_coupon():

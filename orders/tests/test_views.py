@@ -59,6 +59,7 @@ def test_checkout_places_the_discounted_order(cart):
         Decimal("20.08"),
     )
     assert "coupon" not in cart.session  # used: the next cart starts without it
+    assert order.language == "en"  # the page's language: what the customer read and agreed to
 
 
 def test_a_coupon_used_up_after_it_was_applied_is_refused_at_checkout(cart):
@@ -128,8 +129,8 @@ def test_a_postal_code_of_another_zone_shows_the_new_total_instead_of_placing(ca
     page = cart.post(reverse("orders:checkout"), posted)
 
     assert not Order.objects.exists()
-    assert "Your total is now 49.87 €" in page.content.decode()
-    assert "delivery to France 20000, 19.90 €" in page.content.decode()
+    assert "Your total is now €49.87" in page.content.decode()
+    assert "delivery to France 20000, €19.90" in page.content.decode()
     placed = cart.post(reverse("orders:checkout"), {**posted, "expected_total": "49.87"})
     order = Order.objects.get()
     assert placed.url == reverse("payments:process", args=[order.number])

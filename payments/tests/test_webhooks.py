@@ -64,7 +64,7 @@ def test_completed_session_marks_the_order_paid_and_sends_the_payment_email(
     assert order.payment_intent == session["payment_intent"]
     assert order.paid_at is not None
     paid = order.events.get(to_status=Order.Status.PAID).message
-    assert paid == f"Paid 25.80 € (Stripe {session['payment_intent']})."
+    assert paid == f"Paid €25.80 (Stripe {session['payment_intent']})."
     assert [m.subject for m in mail.outbox] == [f"Order {order.number} confirmed and paid"]
     stored = StripeEvent.objects.get()
     assert (stored.outcome, stored.order) == (StripeEvent.Outcome.APPLIED, order)

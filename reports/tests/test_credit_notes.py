@@ -8,7 +8,7 @@ from django.utils.timezone import localdate
 
 from core.money import money_format
 from orders.models import Order, Refund, RefundLine
-from reports.credit_notes import GOODWILL, CreditNoteSnapshot, credit_note_pdf
+from reports.credit_notes import CreditNoteSnapshot, credit_note_pdf
 from reports.services import credit_note_ensure, invoice_ensure
 from reports.tests.factories import (
     ACCENTED_WINES,
@@ -57,7 +57,7 @@ def test_a_credit_note_shows_the_refunded_bottles_the_cited_invoice_and_the_vat(
     assert f"Amount refunded {euros('30.00')}" in text
     assert f"of which VAT 20 % {euros('5.00')}" in text  # 30 * 0.20 / 1.20
     assert f"Excluding VAT {euros('25.00')}" in text
-    assert GOODWILL not in text
+    assert "Goodwill refund" not in text
 
 
 def test_a_refund_of_an_amount_alone_is_one_goodwill_line():
@@ -65,12 +65,28 @@ def test_a_refund_of_an_amount_alone_is_one_goodwill_line():
     credit_note = credit_note_ensure(refund_id=refunded(order, amount=Decimal("7.20")).pk)
     snapshot = CreditNoteSnapshot.from_json(credit_note.snapshot)
     [line] = snapshot.lines
-    assert (line.wine_name, line.quantity, line.line_total) == (GOODWILL, 1, Decimal("7.20"))
+    assert (line.wine_name, line.quantity, line.line_total) == (
+        "Goodwill refund",
+        1,
+        Decimal("7.20"),
+    )
     assert snapshot.vat[0].amount == Decimal("1.20")
 
     text = said(read_invoice(credit_note))
-    assert f"{GOODWILL} 1 {euros('7.20')} {euros('7.20')}" in text  # no vintage: no wine
+    assert f"Goodwill refund 1 {euros('7.20')} {euros('7.20')}" in text  # no vintage: no wine
     assert f"Amount refunded {euros('7.20')} of which VAT 20 % {euros('1.20')}" in text
+
+
+def test_a_credit_note_speaks_the_language_of_the_invoice_it_corrects():
+    order = three_wines(language="fr")
+    credit_note = credit_note_ensure(refund_id=refunded(order, amount=Decimal("7.20")).pk)
+
+    text = said(read_invoice(credit_note))
+
+    assert "AVOIR" in text and "Au bénéfice de" in text
+    assert "Remboursement commercial 1 7,20 € 7,20 €" in text
+    assert "Montant remboursé 7,20 € dont TVA 20 % 1,20 €" in text
+    assert CreditNoteSnapshot.from_json(credit_note.snapshot).language == "fr"
 
 
 def test_a_refund_of_bottles_with_a_coupon_shows_what_was_given_back_for_them():

@@ -4,9 +4,10 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
-from reports.documents import HEADER
+from reports.documents import header
 from reports.invoices import InvoiceSnapshot, invoice_pdf
 from reports.models import Invoice
 from reports.services import invoice_ensure
@@ -71,18 +72,18 @@ def test_invoice_shows_seller_customer_lines_coupon_vat_and_total(settings):
         "8 allée des Chênes",
         "Épernay",
         *ACCENTED_WINES,
-        "74.70 €",  # 3 * 24.90
-        "37.00 €",
-        "1,045.00 €",
+        "€74.70",  # 3 * 24.90
+        "€37.00",
+        "€1,045.00",
         "Subtotal",
-        "1,156.70 €",
+        "€1,156.70",
         "Coupon AUTOMNE10",
-        "-15.00 €",
+        "-€15.00",
         "Total paid",
-        "1,141.70 €",
+        "€1,141.70",
         "of which VAT 20 %",
-        "190.28 €",  # 1141.70 * 0.2 / 1.2
-        "951.42 €",
+        "€190.28",  # 1141.70 * 0.2 / 1.2
+        "€951.42",
         "Page 1 of 1",
     ]:
         assert expected in text, expected
@@ -93,7 +94,7 @@ def test_invoice_without_coupon_has_no_coupon_line():
     text = pdf_text(read_invoice(invoice_ensure(order_id=order.pk)))
     assert "Coupon" not in text
     assert "of which VAT 20 %" in text
-    assert "2.00 €" in text
+    assert "€2.00" in text
 
 
 def test_names_with_markup_characters_are_printed_as_they_are():
@@ -111,11 +112,11 @@ def test_a_300_line_invoice_repeats_the_header_and_numbers_its_pages():
     assert len(pages) > 5
     for number, page in enumerate(pages, start=1):
         if "SKU-" in page:  # the totals may end on a page of their own
-            assert "\n".join(HEADER) in page, number
+            assert "\n".join(header()) in page, number
         assert f"Page {number} of {len(pages)}" in page
     found = {int(n) for n in re.findall(r"SKU-(\d{5})", "\n".join(pages))}
     assert found == set(range(300))
-    assert "3,000.00 €" in pages[-1]
+    assert "€3,000.00" in pages[-1]
 
 
 def test_the_snapshot_holds_what_the_invoice_shows_names_exactly_amounts_as_strings(settings):
@@ -173,6 +174,7 @@ def test_the_snapshot_holds_what_the_invoice_shows_names_exactly_amounts_as_stri
         "total_excluding_vat": "920.58",
         "delivery": {"method": "delivery", "label": "Delivery to France", "charge": "0.00"},
         "version": 2,
+        "language": "",  # the order's: the shop's language, English
     }
     issued = InvoiceSnapshot.from_json(invoice.snapshot)
     assert (issued.total, issued.vat[0].rate, issued.lines[1].unit_price) == (
@@ -182,7 +184,7 @@ def test_the_snapshot_holds_what_the_invoice_shows_names_exactly_amounts_as_stri
     )
     assert isinstance(issued.total_excluding_vat, Decimal)
     text = pdf_text(read_invoice(invoice))
-    for shown in ["184.12 €", "920.58 €", "factures@lagrezette.example", "RCS Bordeaux 123 456"]:
+    for shown in ["€184.12", "€920.58", "factures@lagrezette.example", "RCS Bordeaux 123 456"]:
         assert shown in text, shown
 
 
@@ -199,16 +201,42 @@ def test_an_invoice_to_germany_shows_the_country_the_delivery_and_vat_at_19_perc
     assert "Unter den Linden 5 10117 Berlin Germany" in text  # the country under the city
     assert "+49 30 1234567" in text
     for shown in [
-        "Subtotal 50.00 €",
-        "Delivery to Germany (European Union) 9.90 €",
-        "Total paid 59.90 €",
-        "of which VAT 19 % on wine 7.98 €",  # 50.00 * 0.19 / 1.19
-        "of which VAT 19 % on delivery 1.58 €",  # 9.90 * 0.19 / 1.19
-        "Total excluding VAT 50.34 €",
+        "Subtotal €50.00",
+        "Delivery to Germany (European Union) €9.90",
+        "Total paid €59.90",
+        "of which VAT 19 % on wine €7.98",  # 50.00 * 0.19 / 1.19
+        "of which VAT 19 % on delivery €1.58",  # 9.90 * 0.19 / 1.19
+        "Total excluding VAT €50.34",
         "Prices include VAT at 19 %.",
     ]:
         assert shown in text, shown
     assert "5.5 %" not in text and "20 %" not in text
+
+
+def test_an_order_placed_in_french_gets_its_invoice_in_french_for_good():
+    order = german_order(language="fr")
+    invoice = invoice_ensure(order_id=order.pk)
+    text = said(read_invoice(invoice))
+
+    issued = timezone.localdate(invoice.issued_at)
+    for shown in [
+        "FACTURE",
+        "Facturé à",
+        "Unter den Linden 5 10117 Berlin Allemagne",
+        "Sous-total 50,00 €",
+        "Livraison : Allemagne (European Union) 9,90 €",  # the zone is the merchant's name
+        "Total payé 59,90 €",
+        "dont TVA 19 % sur le vin 7,98 €",
+        "dont TVA 19 % sur la livraison 1,58 €",
+        "Prix TTC, TVA à 19 %.",
+    ]:
+        assert shown in text, shown
+    with translation.override("fr"):
+        assert date_format(issued, "d F Y") in text  # "02 décembre 2026"
+    # Drawn again later, by a worker speaking English: the same French document.
+    with translation.override("en"):
+        again = said(invoice_pdf(InvoiceSnapshot.from_json(invoice.snapshot)))
+    assert again == text
 
 
 def test_the_vat_of_wine_and_delivery_are_rounded_each_and_add_up_to_the_total():
@@ -230,8 +258,8 @@ def test_a_click_and_collect_invoice_has_no_address_and_no_delivery_charge():
     text = said(read_invoice(invoice_ensure(order_id=order.pk)))
 
     assert "Billed to Camille Rodríguez Collected at the shop buyer" in text
-    assert "Click & collect 0.00 € Total paid 50.00 €" in text
-    assert "of which VAT 20 % on wine 8.33 €" in text
+    assert "Click & collect €0.00 Total paid €50.00" in text
+    assert "of which VAT 20 % on wine €8.33" in text
     assert "on delivery" not in text and "Delivery to" not in text
 
 
@@ -263,8 +291,8 @@ TEXT_V1 = (
     "INV-2026-000042\nInvoice date\n14 March 2026\nOrder\nWS-7K3F-9QH2\nPaid on\n14 March 2026\n"
     "Billed to\nZoë Müller-Lüdenscheidt\n8 allée des Chênes\n51200 Épernay\nzoe@example.com\n"
     "Wine\nVintage\nSKU\nQty\nUnit price\nLine total\nChâteau Lagrézette Cahors\n2015\n"
-    "SKU-00000\n3\n24.90 €\n74.70 €\nSubtotal\n74.70 €\nCoupon AUTOMNE10\n-15.00 €\n"
-    "Total paid\n59.70 €\nof which VAT 20 %\n9.95 €\nTotal excluding VAT\n49.75 €\n"
+    "SKU-00000\n3\n€24.90\n€74.70\nSubtotal\n€74.70\nCoupon AUTOMNE10\n-€15.00\n"
+    "Total paid\n€59.70\nof which VAT 20 %\n€9.95\nTotal excluding VAT\n€49.75\n"
     "Prices include VAT at 20 %. Amounts in EUR. Thank you for your order.\n"
     "Caves Lagrézette SARL · Invoice INV-2026-000042 · Order WS-7K3F-9QH2\nPage 1 of 1\n"
 )

@@ -33,11 +33,11 @@ def snapshots() -> dict:
 def version_1(snapshot: dict) -> dict:
     """Return an invoice's snapshot of today, of an order with no delivery charge, in the shape
     the migration writes (version 1): no country, phone nor delivery, one VAT share at the
-    settings' rate."""
+    settings' rate, no language (English)."""
     customer = {key: snapshot["customer"][key] for key in CUSTOMER_V1}
     [share] = snapshot["vat"]
     vat = [{"rate": str(settings.VAT_RATE), "amount": share["amount"]}]
-    old = {key: value for key, value in snapshot.items() if key != "delivery"}
+    old = {key: value for key, value in snapshot.items() if key not in {"delivery", "language"}}
     return {**old, "customer": customer, "vat": vat, "version": 1}
 
 

@@ -1,14 +1,7 @@
-from decimal import Decimal
-
 from reportlab.platypus import PageBreak
 
-from reports.pdf import build, percent, style, text
+from reports.pdf import build, style, text
 from reports.tests.pdf import pdf_pages
-
-
-def test_rates_are_shown_as_percentages_without_trailing_zeros():
-    assert percent(Decimal("0.20")) == "20 %"
-    assert percent(Decimal("0.055")) == "5.5 %"
 
 
 def test_every_page_carries_the_footer_and_its_number_of_the_total(settings):

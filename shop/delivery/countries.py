@@ -9,6 +9,7 @@ which wine may be bought where it is higher than 18; 18 everywhere else.
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 EU_VAT_RATES = {
     "AT": Decimal("0.20"),
@@ -40,50 +41,53 @@ EU_VAT_RATES = {
     "SK": Decimal("0.23"),
 }
 
+# In English, translated where they are shown (country_name, COUNTRY_CHOICES).
 COUNTRY_NAMES = {
-    "AT": "Austria",
-    "AU": "Australia",
-    "BE": "Belgium",
-    "BG": "Bulgaria",
-    "CA": "Canada",
-    "CH": "Switzerland",
-    "CY": "Cyprus",
-    "CZ": "Czechia",
-    "DE": "Germany",
-    "DK": "Denmark",
-    "EE": "Estonia",
-    "ES": "Spain",
-    "FI": "Finland",
-    "FR": "France",
-    "GB": "United Kingdom",
-    "GR": "Greece",
-    "HK": "Hong Kong",
-    "HR": "Croatia",
-    "HU": "Hungary",
-    "IE": "Ireland",
-    "IS": "Iceland",
-    "IT": "Italy",
-    "JP": "Japan",
-    "LI": "Liechtenstein",
-    "LT": "Lithuania",
-    "LU": "Luxembourg",
-    "LV": "Latvia",
-    "MC": "Monaco",
-    "MT": "Malta",
-    "NL": "Netherlands",
-    "NO": "Norway",
-    "NZ": "New Zealand",
-    "PL": "Poland",
-    "PT": "Portugal",
-    "RO": "Romania",
-    "SE": "Sweden",
-    "SG": "Singapore",
-    "SI": "Slovenia",
-    "SK": "Slovakia",
-    "US": "United States",
+    "AT": gettext_noop("Austria"),
+    "AU": gettext_noop("Australia"),
+    "BE": gettext_noop("Belgium"),
+    "BG": gettext_noop("Bulgaria"),
+    "CA": gettext_noop("Canada"),
+    "CH": gettext_noop("Switzerland"),
+    "CY": gettext_noop("Cyprus"),
+    "CZ": gettext_noop("Czechia"),
+    "DE": gettext_noop("Germany"),
+    "DK": gettext_noop("Denmark"),
+    "EE": gettext_noop("Estonia"),
+    "ES": gettext_noop("Spain"),
+    "FI": gettext_noop("Finland"),
+    "FR": gettext_noop("France"),
+    "GB": gettext_noop("United Kingdom"),
+    "GR": gettext_noop("Greece"),
+    "HK": gettext_noop("Hong Kong"),
+    "HR": gettext_noop("Croatia"),
+    "HU": gettext_noop("Hungary"),
+    "IE": gettext_noop("Ireland"),
+    "IS": gettext_noop("Iceland"),
+    "IT": gettext_noop("Italy"),
+    "JP": gettext_noop("Japan"),
+    "LI": gettext_noop("Liechtenstein"),
+    "LT": gettext_noop("Lithuania"),
+    "LU": gettext_noop("Luxembourg"),
+    "LV": gettext_noop("Latvia"),
+    "MC": gettext_noop("Monaco"),
+    "MT": gettext_noop("Malta"),
+    "NL": gettext_noop("Netherlands"),
+    "NO": gettext_noop("Norway"),
+    "NZ": gettext_noop("New Zealand"),
+    "PL": gettext_noop("Poland"),
+    "PT": gettext_noop("Portugal"),
+    "RO": gettext_noop("Romania"),
+    "SE": gettext_noop("Sweden"),
+    "SG": gettext_noop("Singapore"),
+    "SI": gettext_noop("Slovenia"),
+    "SK": gettext_noop("Slovakia"),
+    "US": gettext_noop("United States"),
 }
 
-COUNTRY_CHOICES = sorted(COUNTRY_NAMES.items(), key=lambda pair: pair[1])
+COUNTRY_CHOICES = [
+    (code, gettext_lazy(name)) for code, name in sorted(COUNTRY_NAMES.items(), key=lambda p: p[1])
+]
 
 # Monaco is in France's VAT territory.
 VAT_RATES = {code: EU_VAT_RATES.get(code, Decimal("0")) for code in COUNTRY_NAMES} | {
@@ -95,8 +99,9 @@ MINIMUM_AGES = {"US": 21, "JP": 20, "IS": 20}
 
 
 def country_name(code: str) -> str:
-    """Return the country's name, or its code when the shop doesn't know it."""
-    return COUNTRY_NAMES.get(code, code)
+    """Return the country's name in the active language, or its code when the shop doesn't
+    know it."""
+    return gettext(COUNTRY_NAMES[code]) if code in COUNTRY_NAMES else code
 
 
 def destination_defaults(code: str) -> dict:

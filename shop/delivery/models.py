@@ -4,13 +4,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from shop.delivery.countries import COUNTRY_CHOICES, DEFAULT_MINIMUM_AGE, country_name
 
 
 class DeliveryMethod(models.TextChoices):
-    DELIVERY = "delivery", "Delivery"
-    COLLECT = "collect", "Click & collect"
+    DELIVERY = "delivery", _("Delivery")
+    COLLECT = "collect", _("Click & collect")
 
 
 def _prefixes_check(value: str) -> None:

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.template.defaultfilters import pluralize
+from django.utils.translation import gettext as _
 
 from core.money import quantize
 from shop.delivery.countries import DEFAULT_MINIMUM_AGE, country_name
@@ -33,6 +34,16 @@ class DeliveryQuote:
     @property
     def country_name(self) -> str:
         return country_name(self.country)
+
+
+def delivery_label(*, method: str, country: str, zone: str) -> str:
+    """Return how every page, email and document names a delivery: "Delivery to Germany
+    (European Union)", "Click & collect"."""
+    if method == DeliveryMethod.COLLECT:
+        return str(DeliveryMethod.COLLECT.label)
+    label = _("Delivery to %(country)s") % {"country": country_name(country)} if country else ""
+    label = label or str(DeliveryMethod.DELIVERY.label)
+    return f"{label} ({zone})" if zone else label
 
 
 def delivery_countries() -> list[tuple[str, str]]:

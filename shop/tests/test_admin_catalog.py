@@ -168,7 +168,7 @@ def test_admin_price_edit_shows_on_the_cached_list(
 ):
     wine = WineFactory(price=Decimal("12.50"))
     shopper = Client()
-    assert "12.50 €" in shopper.get(reverse("shop:wine_list")).content.decode()
+    assert "€12.50" in shopper.get(reverse("shop:wine_list")).content.decode()
     url = reverse("admin:shop_wine_change", args=[wine.pk])
     data = {**_admin_form_data(admin_client.get(url)), "price": "15.00", "_save": "Save"}
 
@@ -177,5 +177,5 @@ def test_admin_price_edit_shows_on_the_cached_list(
 
     assert response.status_code == 302
     page = shopper.get(reverse("shop:wine_list")).content.decode()
-    assert "15.00 €" in page
-    assert "12.50 €" not in page
+    assert "€15.00" in page
+    assert "€12.50" not in page

@@ -56,9 +56,9 @@ def test_zone_list_shows_countries_rates_and_threshold(admin_client, django_asse
     assert "France (except 20, 97, 98)" in text
     assert "France (only 20)" in text
     assert "Belgium, Germany" in text
-    assert "1–6: 9.90 €, 7–12: 14.90 €, 13–24: 19.90 €, then +0.80 € a bottle" in text
-    assert "1–6: 39.90 €, 7–12: 54.90 €, 13–24: 79.90 €<" in text
-    assert "150.00 €" in text and "400.00 €" in text
+    assert "1–6: €9.90, 7–12: €14.90, 13–24: €19.90, then +€0.80 a bottle" in text
+    assert "1–6: €39.90, 7–12: €54.90, 13–24: €79.90<" in text
+    assert "€150.00" in text and "€400.00" in text
 
 
 def test_merchant_adds_a_zone_with_its_countries_and_bands(admin_client):

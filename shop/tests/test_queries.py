@@ -109,7 +109,7 @@ def test_header_total_on_other_pages_adds_a_constant_with_a_delivery(
     # The page of a wine: the wine, then the header's cart.
     with django_assert_num_queries(1 + CART_HEADER + (DELIVERY if delivery else 0)):
         response = client.get(wines[0].get_absolute_url())
-    assert ("84.90 €" if delivery else "75.00 €") in response.content.decode()
+    assert ("€84.90" if delivery else "€75.00") in response.content.decode()
 
 
 @pytest.mark.parametrize("lines", [1, 30])

@@ -36,7 +36,7 @@ def test_list_detail_cart_render(client):
     assert response.status_code == 200
     detail = response.content.decode()
     assert '<h1>Château Lagrézette <span class="vintage">2019</span></h1>' in detail
-    assert '<p class="price">12.50 €</p>' in detail
+    assert '<p class="price">€12.50</p>' in detail
     response = client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 2}, follow=True)
     assert response.status_code == 200
     assert "2 bottles" in response.content.decode()
@@ -324,9 +324,9 @@ def test_applied_coupon_shows_its_discount_in_the_cart_and_the_header(cart):
 
     assert "Coupon THIRD applied: 33 % off." in flash_messages(response)
     page = response.content.decode()
-    assert "Coupon THIRD (33 % off)" in page and "−9.89 €" in page
+    assert "Coupon THIRD (33 % off)" in page and "−€9.89" in page
     assert response.context["cart"].total == Decimal("20.08")
-    assert page.count("20.08 €") >= 2  # the header's cart total and the cart's total
+    assert page.count("€20.08") >= 2  # the header's cart total and the cart's total
     assert 'action="/coupons/remove/"' in page
 
 

@@ -1,4 +1,4 @@
-"""The VAT a sale contains: one rule for invoices, credit notes and the sales report.
+"""The VAT a sale contains: one rule for pages, emails, invoices, credit notes and reports.
 
 Prices include VAT. An order is taxed at the rate of its destination, frozen on it when it was
 placed (Order.vat_rate); its wine (the total less delivery) and its delivery are each a line of
@@ -9,6 +9,11 @@ orders, finds the sum of the invoices to the cent.
 from decimal import Decimal
 
 from core.money import quantize
+
+
+def percent(rate: Decimal) -> str:
+    """Return a rate such as Decimal("0.20") as "20 %"."""
+    return f"{(rate * 100).normalize():f} %"
 
 
 def vat_included(total: Decimal, rate: Decimal) -> Decimal:
