@@ -289,11 +289,8 @@ class _Import:
         if len(self.report.wine_changes) >= MAX_WINE_CHANGES:
             return
         if old is None:
-            fields = [
-                FieldChange(f.removesuffix("_id"), "", self._new_text(f, row, new))
-                for f in _COMPARED
-                if f in new and new[f] not in (None, "")
-            ]
+            texts = ((f, self._new_text(f, row, new)) for f in _COMPARED if f in new)
+            fields = [FieldChange(f.removesuffix("_id"), "", text) for f, text in texts if text]
         else:
             fields = [
                 FieldChange(

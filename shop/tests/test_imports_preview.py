@@ -57,7 +57,7 @@ def test_preview_lists_each_changed_field_of_an_updated_wine_with_old_and_new_va
     preview = wine_file_apply(
         file=csv_file(
             row(price="32.50", category="White", stock="6"),
-            "N1,Blanc,Domaine Deux,2021,White,France,Bordeaux,9.90,3,,yes",
+            "N1,Blanc,Domaine Deux,2021,Sparkling,France,Loire,9.90,3,,yes",
         )
     )
 
@@ -73,9 +73,9 @@ def test_preview_lists_each_changed_field_of_an_updated_wine_with_old_and_new_va
         "name": "Blanc",
         "producer": "Domaine Deux",
         "vintage": "2021",
-        "category": "White",
+        "category": "Sparkling",
         "country": "France",
-        "region": "Bordeaux",
+        "region": "Loire",
         "price": "9.90",
         "stock": "3",
         "available": "yes",
