@@ -19,6 +19,14 @@ pytestmark = [
 HEADER = "SKU,Name,Producer,Vintage,Category,Country,Region,Price,Stock,Description,Available"
 
 
+def log_in(browser_page, live_server) -> None:
+    """Log in to the admin as "boss", a superuser the test made."""
+    browser_page.goto(f"{live_server.url}/admin/login/")
+    browser_page.get_by_label("Username").fill("boss")
+    browser_page.get_by_label("Password").fill("pw")
+    browser_page.get_by_role("button", name="Log in").click()
+
+
 def test_merchant_previews_then_confirms_an_import(page, live_server, django_user_model, tmp_path):  # noqa: F811
     django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
     WineFactory(sku="OLD", name="Old name")
@@ -29,10 +37,7 @@ def test_merchant_previews_then_confirms_an_import(page, live_server, django_use
         "OLD,New name,Domaine Test,2019,Red,France,,12.50,24,,yes,red\n",
         encoding="utf-8-sig",
     )
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
 
     page.goto(f"{live_server.url}/admin/shop/wine/")
     page.locator("a[href$='/admin/shop/wine/import/']").first.click()
@@ -73,10 +78,7 @@ def test_merchant_sees_what_will_change_before_importing(
     file = tmp_path / "autumn.csv"
     file.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/admin/shop/wine/import/")
     page.set_input_files("input[type=file]", str(file))
     page.screenshot(path=str(shots / "1-upload-form.png"), full_page=True)
