@@ -322,3 +322,14 @@ def test_a_preview_with_invalid_rows_is_shown_as_rejected(admin_client):
     assert "rejected" in changelist and "done" not in changelist.split("<tbody")[1].lower()
     recent = admin_client.get(IMPORT_URL).content.decode().split('id="recent-imports"')[1]
     assert 'data-outcome="rejected"' in recent and "preview rejected" in recent
+
+
+def test_the_list_of_changes_says_whether_they_will_be_made_or_were(admin_client):
+    content = HEADER + "\nA1,W,P,2019,Red,France,,2,1,,yes\nA2,W,P,20x9,Red,France,,2,1,,yes\n"
+    upload(admin_client, content.encode(), name="bad.csv")
+    upload(admin_client, GOOD_FILE, name="good.csv")
+    bad, good = WineImport.objects.order_by("pk")
+    assert "nothing will be imported" in admin_client.get(detail_url(bad)).content.decode()
+    assert "What will change" in admin_client.get(detail_url(good)).content.decode()
+    admin_client.post(confirm_url(good))
+    assert "What changed" in admin_client.get(detail_url(good)).content.decode()
