@@ -96,5 +96,17 @@ def test_merchant_sees_what_will_change_before_importing(
     page.get_by_role("link", name="Next →").click()
     page.wait_for_selector('#import-changes tr[data-sku="NEW1"]')
     page.screenshot(path=str(shots / "3-preview-page-2-blanks-erase.png"), full_page=True)
-    print(f"screenshots: {shots}")
     assert Wine.objects.get(sku="B00").description == "Cassis."
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "\nA1,W,P,20x9,Red,France,,2,1,,yes\n", encoding="utf-8")
+    page.goto(f"{live_server.url}/admin/shop/wine/import/")
+    page.set_input_files("input[type=file]", str(bad))
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_selector('#import-outcome[data-outcome="rejected"]')
+    page.goto(f"{live_server.url}/admin/shop/wineimport/")
+    rows = page.locator("#result_list tbody tr")
+    assert "rejected" in rows.nth(0).inner_text().lower()
+    assert "checked, to confirm" in rows.nth(1).inner_text().lower()
+    page.screenshot(path=str(shots / "4-wine-imports.png"), full_page=True)
+    print(f"screenshots: {shots}")
