@@ -1,8 +1,5 @@
 """The sales report as a PDF (with charts) and a CSV, and the email that carries them."""
 
-import csv
-import io
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
@@ -14,7 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table
 
 from core.money import money_format
-from core.spreadsheet import safe_cell
+from core.spreadsheet import csv_text
 from core.vat import percent
 from reports.pdf import FONT, INK, MUTED, WINE, build, style, table_style, text
 from reports.selectors import SalesSummary
@@ -280,13 +277,7 @@ def _csv_rows(summary: SalesSummary):
 
 def sales_csv(summary: SalesSummary) -> bytes:
     """Return the report as CSV in UTF-8 with a BOM, every cell safe for spreadsheets."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for row in csv_rows(summary):
-        writer.writerow([safe_cell(value) for value in row])
-    return buffer.getvalue().encode()
+    return csv_text(CSV_HEADER, csv_rows(summary)).encode()
 
 
 def report_recipients() -> list[str]:

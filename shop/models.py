@@ -169,7 +169,16 @@ class WineImport(models.Model):
     status = models.CharField("status", max_length=10, choices=Status, default=Status.QUEUED)
     rows_processed = models.PositiveIntegerField("rows processed", default=0)
     progress = models.FloatField("share of the file read", null=True, blank=True)
+    erase_blanks = models.BooleanField(
+        "blank cells erase values",
+        default=False,
+        help_text="Else a blank cell leaves the wine's value as it is.",
+    )
     summary = models.JSONField("summary", default=dict, blank=True)
+    # Apart from the summary, which lists of imports load: a large file lists thousands.
+    wine_changes = models.JSONField(
+        "new and updated wines", default=list, blank=True, help_text="With their changed fields."
+    )
     error = models.TextField("error", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,13 +8,13 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from import_export import fields, resources
 from import_export.admin import ExportMixin
-from import_export.formats.base_formats import CSV, XLSX
+from import_export.formats.base_formats import XLSX
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
-from core.spreadsheet import csv_response, safe_cell
+from core.spreadsheet import ExcelCSV, csv_response, safe_cell
 from orders.admin.refunds import OrderRefundAdminMixin, RefundInline, RefundStateFilter
 from orders.admin.shipping import OrderShipAdminMixin
 from orders.emails import order_email_retry_failed
@@ -163,7 +163,7 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
     form = OrderAdminForm
     # The changelist's Export button exports the orders its filters show, with their items.
     resource_classes = [OrderExportResource]
-    formats = [CSV, XLSX]
+    formats = [ExcelCSV, XLSX]
     export_form_class = ExportForm
     inlines = [OrderItemInline, RefundInline, OrderEventInline]
     list_display = [

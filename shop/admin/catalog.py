@@ -6,13 +6,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
-from import_export.formats.base_formats import CSV, XLSX
+from import_export.formats.base_formats import XLSX
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeNumericFilter, RelatedDropdownFilter
 from unfold.contrib.import_export.forms import SelectableFieldsExportForm
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminImageFieldWidget
 
+from core.spreadsheet import ExcelCSV
 from shop.admin.wine_import import WineImportAdminMixin
 from shop.exceptions import WineImageInvalid
 from shop.images import WinePhoto
@@ -112,7 +113,7 @@ class WineAdminForm(forms.ModelForm):
 class WineAdmin(WineImportAdminMixin, ModelAdmin, ImportExportModelAdmin):
     form = WineAdminForm
     resource_classes = [WineResource]
-    formats = [CSV, XLSX]
+    formats = [ExcelCSV, XLSX]
     export_form_class = SelectableFieldsExportForm
     list_display = [
         "sku",

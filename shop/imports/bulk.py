@@ -57,7 +57,9 @@ def update(changes: dict[int, dict], fields: list[str]) -> None:
     locked = Wine.objects.select_for_update().order_by("pk")
     for pk, *old in in_chunks(locked, "pk", sorted(changes), "pk", *fields):
         new = changes[pk]
-        changed = tuple(f for f, value in zip(fields, old, strict=True) if new[f] != value)
+        changed = tuple(
+            f for f, value in zip(fields, old, strict=True) if f in new and new[f] != value
+        )
         if changed:
             updates[changed].append(Wine(pk=pk, **{f: new[f] for f in changed}))
     for changed, wines in updates.items():

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from shop.catalog_cache import catalog_changed
 from shop.imports.bulk import BATCH_ROWS, free_slugs, in_chunks, update
 from shop.imports.names import Names, Regions
-from shop.imports.report import ImportReport
+from shop.imports.report import MAX_WINE_CHANGES, FieldChange, ImportReport, WineChange
 from shop.imports.tables import COLUMNS, REQUIRED_COLUMNS, ImportFileError, cell_text, open_table
 from shop.models import Category, Country, Wine
 
@@ -19,19 +19,27 @@ MAX_STOCK = 2_147_483_647
 TRUE_WORDS = {"yes", "y", "true", "1", "oui"}
 FALSE_WORDS = {"no", "n", "false", "0", "non"}
 NON_VINTAGE = {"nv", "n.v.", "n/v"}
+# Columns whose blank cell can erase a wine's value (a blank stock or available is no value).
+ERASABLE = ("vintage", "region", "description")
 
 Progress = Callable[[int, float | None], None]
 
 
 def wine_file_apply(
-    *, file, format_hint: str = "", dry_run: bool = True, progress: Progress | None = None
+    *,
+    file,
+    format_hint: str = "",
+    dry_run: bool = True,
+    erase_blanks: bool = False,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Check (dry_run) or apply a wine file; never raise for what the file holds.
 
     file is a seekable binary file (an upload, a stored file, an open file). Applying writes
-    nothing unless every row is valid.
+    nothing unless every row is valid. A blank vintage, region or description of an existing
+    wine leaves its value as it is, unless erase_blanks ("NV" erases a vintage either way).
     """
-    report = ImportReport()
+    report = ImportReport(erase_blanks=erase_blanks)
     try:
         if dry_run:
             _Import(report, writing=False, progress=progress).run(file, format_hint)
@@ -69,9 +77,10 @@ class _Import:
     def run(self, file, format_hint: str) -> None:
         table = open_table(file, format_hint)
         self.columns = self._columns(table.header)
-        self.categories = Names(Category, self.report.new_categories)
-        self.countries = Names(Country, self.report.new_countries)
-        self.regions = Regions(self.countries, self.report.new_regions)
+        hints = self.report.name_hints
+        self.categories = Names(Category, self.report.new_categories, hints, "category")
+        self.countries = Names(Country, self.report.new_countries, hints, "country")
+        self.regions = Regions(self.countries, self.report.new_regions, hints)
         batch = []
         for number, cells in table.rows:
             if not any(cell.strip() for cell in cells):
@@ -118,7 +127,10 @@ class _Import:
             for name, index in self.columns.items()
         }
         errors = []
-        values = {}
+        values = {
+            "row": number,
+            "blank": [column for column in ERASABLE if column in raw and not raw[column]],
+        }
 
         def fail(column, message):
             errors.append((column, message))
@@ -230,19 +242,26 @@ class _Import:
         existing = {}
         skus = [row["sku"] for row in batch]
         for pk, sku, *old in in_chunks(Wine.objects.all(), "sku", skus, "pk", "sku", *fields):
-            existing[sku] = (pk, old)
+            existing[sku] = (pk, dict(zip(fields, old, strict=True)))
         created, changes = [], {}
         for row in batch:
             new = self._attributes(row)
             found = existing.get(row["sku"])
             if found is None:
                 self.report.new += 1
+                self._list(row, new)
                 if writing:
                     created.append(Wine(sku=row["sku"], **new))
-            elif any(new[f] != value for f, value in zip(fields, found[1], strict=True)):
+                continue
+            pk, old = found
+            self._blanks(row, new, old)
+            # A field absent from new (a blank stock cell, a kept blank) stays as it is.
+            changed = [f for f in fields if f in new and new[f] != old[f]]
+            if changed:
                 self.report.updated += 1
+                self._list(row, new, old, changed)
                 if writing:
-                    changes[found[0]] = new
+                    changes[pk] = new
             else:
                 self.report.unchanged += 1
         if created:
@@ -252,6 +271,56 @@ class _Import:
             Wine.objects.bulk_create(created, batch_size=BATCH_ROWS)
         if changes:
             update(changes, fields)
+
+    def _blanks(self, row: dict, new: dict, old: dict) -> None:
+        """Count the row's blank cells over a value; unless blanks erase, keep the values."""
+        for column in row["blank"]:
+            field = "region_id" if column == "region" else column
+            if old[field] in (None, ""):
+                continue
+            if field == "region_id" and new["country_id"] != old["country_id"]:
+                continue  # the region of another country goes with it
+            self.report.add_blank(row["row"], row["sku"], column, self._old_text(field, old[field]))
+            if not self.report.erase_blanks:
+                del new[field]
+
+    def _list(self, row: dict, new: dict, old: dict | None = None, changed=()) -> None:
+        """List a new wine with its values, or an updated one with its old and new values."""
+        if len(self.report.wine_changes) >= MAX_WINE_CHANGES:
+            return
+        if old is None:
+            texts = ((f, self._new_text(f, row, new)) for f in _COMPARED if f in new)
+            fields = [FieldChange(f.removesuffix("_id"), "", text) for f, text in texts if text]
+        else:
+            fields = [
+                FieldChange(
+                    f.removesuffix("_id"),
+                    self._old_text(f, old[f]),
+                    self._new_text(f, row, new),
+                    erases=f.removesuffix("_id") in row["blank"],
+                )
+                for f in changed
+            ]
+        change = WineChange(row["row"], row["sku"], row["name"], old is None, fields)
+        self.report.add_wine_change(change)
+
+    def _new_text(self, field: str, row: dict, new: dict) -> str:
+        if field == "category_id":
+            return self.categories.names[row["category"]]
+        if field == "country_id":
+            return self.countries.names[row["country"]]
+        if field == "region_id":
+            return self.regions.name(row["region"]) if row["region"] else ""
+        return _text(new[field])
+
+    def _old_text(self, field: str, value) -> str:
+        if field == "category_id":
+            return self.categories.labels[value]
+        if field == "country_id":
+            return self.countries.labels[value]
+        if field == "region_id":
+            return self.regions.labels[value] if value else ""
+        return _text(value)
 
     def _attributes(self, row: dict) -> dict:
         values = {
@@ -282,6 +351,14 @@ _COMPARED = (
     "description",
     "available",
 )
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def _wine_slug(wine: Wine) -> str:

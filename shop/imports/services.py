@@ -38,7 +38,11 @@ class WineImportBusy(Exception):
 
 @transaction.atomic
 def wine_import_create(
-    *, upload: File, format_hint: str = "", user: AbstractBaseUser | None = None
+    *,
+    upload: File,
+    format_hint: str = "",
+    erase_blanks: bool = False,
+    user: AbstractBaseUser | None = None,
 ) -> WineImport:
     """Keep an uploaded file in private storage as a new wine import, to be checked."""
     suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
@@ -46,6 +50,7 @@ def wine_import_create(
         original_name=upload.name[:255],
         size=upload.size,
         format_hint=format_hint,
+        erase_blanks=erase_blanks,
         created_by=user,
     )
     wine_import.file.save(f"{uuid.uuid4().hex}{suffix}", upload, save=False)
@@ -54,7 +59,11 @@ def wine_import_create(
 
 
 def wine_import_start(
-    *, upload: File, format_hint: str = "", user: AbstractBaseUser | None = None
+    *,
+    upload: File,
+    format_hint: str = "",
+    erase_blanks: bool = False,
+    user: AbstractBaseUser | None = None,
 ) -> WineImport:
     """Keep an uploaded wine file and check it: a small file now, a larger one on a worker.
 
@@ -67,7 +76,9 @@ def wine_import_start(
             f"The file is {filesizeformat(upload.size)}; the admin takes files up to "
             f"{filesizeformat(limit)}. Import larger files with manage.py import_wines."
         )
-    wine_import = wine_import_create(upload=upload, format_hint=format_hint, user=user)
+    wine_import = wine_import_create(
+        upload=upload, format_hint=format_hint, erase_blanks=erase_blanks, user=user
+    )
     _run_or_queue(wine_import)
     wine_import.refresh_from_db()
     return wine_import
@@ -85,6 +96,26 @@ def wine_import_confirm(*, wine_import_id: int) -> bool:
     if confirmed:
         _run_or_queue(wine_import)
     return bool(confirmed)
+
+
+def wine_import_recheck(*, wine_import_id: int, erase_blanks: bool) -> bool:
+    """Check a previewed file again, its blank cells erasing values or not; False if it can't be.
+
+    Only a finished preview is checked again (not one being checked, nor an applied file).
+    """
+    rechecked = WineImport.objects.filter(
+        pk=wine_import_id, status=WineImport.Status.DONE, dry_run=True
+    ).update(
+        erase_blanks=erase_blanks,
+        status=WineImport.Status.QUEUED,
+        summary={},
+        wine_changes=[],
+        rows_processed=0,
+        progress=None,
+    )
+    if rechecked:
+        _run_or_queue(WineImport.objects.get(pk=wine_import_id))
+    return bool(rechecked)
 
 
 def _run_or_queue(wine_import: WineImport) -> None:
@@ -148,6 +179,7 @@ def wine_import_run(*, wine_import_id: int) -> WineImport | None:
                 file=file,
                 format_hint=wine_import.format_hint,
                 dry_run=wine_import.dry_run,
+                erase_blanks=wine_import.erase_blanks,
                 progress=progress,
             )
     except (OperationalError, InterfaceError):
@@ -161,11 +193,20 @@ def wine_import_run(*, wine_import_id: int) -> WineImport | None:
     else:
         wine_import.status = WineImport.Status.DONE
         wine_import.summary = report.as_dict()
+        wine_import.wine_changes = report.wine_changes_as_list()
         wine_import.rows_processed = report.rows
         wine_import.progress = 1.0
     wine_import.finished_at = timezone.now()
     wine_import.save(
-        update_fields=["status", "summary", "rows_processed", "progress", "error", "finished_at"]
+        update_fields=[
+            "status",
+            "summary",
+            "wine_changes",
+            "rows_processed",
+            "progress",
+            "error",
+            "finished_at",
+        ]
     )
     cache.delete(key)
     return wine_import

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from shop.models import Category, Wine, WineImport
 from shop.tests import workbooks
-from shop.tests.factories import WineFactory
-from shop.tests.wine_files import GOOD_FILE, HEADER
+from shop.tests.factories import CountryFactory, RegionFactory, WineFactory
+from shop.tests.wine_files import BAD_FILE, GOOD_FILE, HEADER
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +184,7 @@ def test_wine_imports_are_listed(admin_client):
     # and under the upload form, the latest first
     recent = admin_client.get(IMPORT_URL).content.decode().split('id="recent-imports"')[1]
     assert f'href="{detail_url(WineImport.objects.get())}">spring.csv</a>' in recent
-    assert "preview done" in recent
+    assert "preview checked, to confirm" in recent
 
 
 def test_a_workbook_bomb_is_refused_on_the_preview_page(admin_client):
@@ -210,3 +210,126 @@ def test_an_unknown_wine_import_is_not_found(admin_client):
     assert (
         admin_client.post(reverse("admin:shop_wine_import_confirm", args=[404])).status_code == 404
     )
+
+
+def blank_cells_url(wine_import) -> str:
+    return reverse("admin:shop_wine_import_blank_cells", args=[wine_import.pk])
+
+
+def catalog_rows(count: int) -> bytes:
+    """A file of count wines whose price is one euro more than their WineFactory price."""
+    wines = WineFactory.create_batch(count, description="Old notes.")
+    lines = [
+        f"{w.sku},{w.name},{w.producer},{w.vintage},{w.category.name},{w.country.name},"
+        f"{w.region.name},13.50,{w.stock},,yes"
+        for w in wines
+    ]
+    return "\n".join([HEADER, *lines, "NEW1,Nouveau,Dom,2020,Red,France,,8.00,2,,yes"]).encode()
+
+
+def test_preview_pages_the_new_and_updated_wines_with_old_and_new_values(
+    admin_client, django_assert_max_num_queries
+):
+    upload(admin_client, catalog_rows(60))
+    wine_import = WineImport.objects.get()
+
+    with django_assert_max_num_queries(12):
+        html = admin_client.get(detail_url(wine_import)).content.decode()
+    table = html.split('id="import-changes"')[1]
+    assert table.count('data-kind="updated"') == 50
+    assert "<del" in table and "12.50" in table and "13.50" in table
+    assert 'data-field="description"' not in table  # a blank cell keeps the notes
+    assert "Page 1 of 2" in html
+    second = admin_client.get(detail_url(wine_import) + "?page=2").content.decode()
+    table = second.split('id="import-changes"')[1]
+    assert table.count('data-kind="updated"') == 10
+    assert table.count('data-kind="new"') == 1
+    assert 'data-sku="NEW1"' in table
+    # A page that isn't one shows the first or the last, not an error.
+    assert admin_client.get(detail_url(wine_import) + "?page=x").status_code == 200
+    assert "Page 2 of 2" in admin_client.get(detail_url(wine_import) + "?page=9").content.decode()
+
+
+def test_blank_cells_keep_values_until_the_merchant_chooses_to_erase_them(admin_client):
+    wine = WineFactory(sku="OLD", name="Old", description="Cassis.")
+    line = f"OLD,Old,{wine.producer},{wine.vintage},{wine.category.name},{wine.country.name},"
+    line += f"{wine.region.name},{wine.price},{wine.stock},,yes"
+    upload(admin_client, f"{HEADER}\n{line}\n".encode())
+    wine_import = WineImport.objects.get()
+    html = admin_client.get(detail_url(wine_import)).content.decode()
+    assert 'data-erase="no"' in html
+    assert "1 blank cell would erase a value of a wine: it leaves the value as it is." in html
+    assert "Row 2 (OLD), <code>description</code>: “Cassis.”" in html
+    assert count(html, "unchanged") == 1
+
+    response = admin_client.post(blank_cells_url(wine_import), {"blank_cells": "erase"})
+    assert response["Location"] == detail_url(wine_import)
+    html = admin_client.get(detail_url(wine_import)).content.decode()
+    assert 'data-erase="yes"' in html and count(html, "updated") == 1
+    assert "erased" in html.split('id="import-changes"')[1]
+    admin_client.post(confirm_url(wine_import))
+    assert Wine.objects.get(sku="OLD").description == ""
+
+
+def test_the_upload_form_offers_blank_cells_erase_values(admin_client):
+    html = admin_client.get(IMPORT_URL).content.decode()
+    assert "Blank cells leave values as they are" in html
+    wine = WineFactory(sku="OLD", description="Cassis.")
+    line = f"OLD,{wine.name},{wine.producer},{wine.vintage},{wine.category.name},"
+    line += f"{wine.country.name},{wine.region.name},{wine.price},{wine.stock},,yes"
+    file = io.BytesIO(f"{HEADER}\n{line}\n".encode())
+    file.name = "wines.csv"
+    admin_client.post(IMPORT_URL, {"import_file": file, "resource": "0", "blank_cells": "erase"})
+    wine_import = WineImport.objects.get()
+    assert wine_import.erase_blanks
+    assert wine_import.summary["updated"] == 1
+
+
+def test_blank_cells_choice_is_refused_for_an_applied_import_or_a_bad_value(admin_client):
+    upload(admin_client, GOOD_FILE)
+    wine_import = WineImport.objects.get()
+    response = admin_client.post(
+        blank_cells_url(wine_import), {"blank_cells": "maybe"}, follow=True
+    )
+    assert "Choose what blank cells do." in response.content.decode()
+    admin_client.post(confirm_url(wine_import))
+    response = admin_client.post(
+        blank_cells_url(wine_import), {"blank_cells": "erase"}, follow=True
+    )
+    assert "Only a finished preview can be checked again." in response.content.decode()
+    wine_import.refresh_from_db()
+    assert not wine_import.erase_blanks and not wine_import.dry_run
+    assert admin_client.get(blank_cells_url(wine_import)).status_code == 405
+
+
+def test_new_names_that_look_like_typos_get_a_did_you_mean(admin_client):
+    RegionFactory(name="Bordeaux", country=CountryFactory(name="France"))
+    upload(
+        admin_client, (HEADER + "\nA1,Cuvée,Dom,2019,Red,France,Bordaux,12.50,3,,yes\n").encode()
+    )
+    html = admin_client.get(detail_url(WineImport.objects.get())).content.decode()
+    hints = html.split('id="import-name-hints"')[1]
+    assert "New region “Bordaux (France)”: did you mean “Bordeaux”?" in hints
+
+
+def test_a_preview_with_invalid_rows_is_shown_as_rejected(admin_client):
+    upload(admin_client, BAD_FILE, name="bad.csv")
+    upload(admin_client, GOOD_FILE, name="good.csv")
+    bad, good = WineImport.objects.order_by("pk")
+    assert 'data-outcome="rejected"' in admin_client.get(detail_url(bad)).content.decode()
+    assert 'data-outcome="checked"' in admin_client.get(detail_url(good)).content.decode()
+    changelist = admin_client.get(reverse("admin:shop_wineimport_changelist")).content.decode()
+    assert "rejected" in changelist and "done" not in changelist.split("<tbody")[1].lower()
+    recent = admin_client.get(IMPORT_URL).content.decode().split('id="recent-imports"')[1]
+    assert 'data-outcome="rejected"' in recent and "preview rejected" in recent
+
+
+def test_the_list_of_changes_says_whether_they_will_be_made_or_were(admin_client):
+    content = HEADER + "\nA1,W,P,2019,Red,France,,2,1,,yes\nA2,W,P,20x9,Red,France,,2,1,,yes\n"
+    upload(admin_client, content.encode(), name="bad.csv")
+    upload(admin_client, GOOD_FILE, name="good.csv")
+    bad, good = WineImport.objects.order_by("pk")
+    assert "nothing will be imported" in admin_client.get(detail_url(bad)).content.decode()
+    assert "What will change" in admin_client.get(detail_url(good)).content.decode()
+    admin_client.post(confirm_url(good))
+    assert "What changed" in admin_client.get(detail_url(good)).content.decode()

@@ -74,3 +74,15 @@ def test_a_workbook_bomb_fails_with_a_message(write):
         call_command("import_wines", path, stdout=out, stderr=io.StringIO())
     assert "The sheet declares 1,048,576 rows" in out.getvalue()
     assert not Wine.objects.exists()
+
+
+def test_blank_cells_keep_values_unless_erase_blanks(write):
+    path = write(f"{HEADER}\nA1,W,P,2019,Red,France,,1.00,1,Notes.,yes\n".encode())
+    run(path)
+    blank = write(f"{HEADER}\nA1,W,P,2019,Red,France,,1.00,1,,yes\n".encode(), "blank.csv")
+    out, _ = run(blank)
+    assert "1 blank cell(s) over a value: the values are kept." in out
+    assert Wine.objects.get().description == "Notes."
+    out, _ = run(blank, "--erase-blanks")
+    assert "1 blank cell(s) over a value: they erase it." in out
+    assert Wine.objects.get().description == ""

@@ -86,3 +86,14 @@ def test_export_needs_the_view_permission(client, django_user_model, catalog):
     user = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
     client.force_login(user)
     assert client.post(EXPORT_URL, {"format": CSV_FORMAT}).status_code == 403
+
+
+def test_csv_export_starts_with_a_bom_so_accents_open_right_in_excel(admin_client):
+    WineFactory(sku="A1", name="Château Lafleur", producer="Domaine Lefèvre")
+
+    response = export(admin_client)
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    (row,) = [dict(zip(COLUMNS, r, strict=True)) for r in csv_rows(response)[1:]]
+    assert (row["name"], row["producer"]) == ("Château Lafleur", "Domaine Lefèvre")

@@ -9,7 +9,8 @@ class Command(BaseCommand):
     help = (
         "Import wines from a CSV or XLSX file (columns: sku, name, producer, vintage, category, "
         "country, region, price, stock, description, available). All or nothing: with any "
-        "invalid row nothing is written and the command exits with status 1."
+        "invalid row nothing is written and the command exits with status 1. A blank vintage, "
+        "region or description leaves an existing wine's value as it is, unless --erase-blanks."
     )
 
     def add_arguments(self, parser):
@@ -17,8 +18,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and report, write nothing"
         )
+        parser.add_argument(
+            "--erase-blanks",
+            action="store_true",
+            help="blank cells erase the values of existing wines (vintage, region, description)",
+        )
 
-    def handle(self, *args, file, dry_run, **options):
+    def handle(self, *args, file, dry_run, erase_blanks, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")
@@ -33,7 +39,11 @@ class Command(BaseCommand):
         hint = "xlsx" if path.suffix.lower() == ".xlsx" else ""
         with path.open("rb") as handle:
             report = wine_file_apply(
-                file=handle, format_hint=hint, dry_run=dry_run, progress=progress
+                file=handle,
+                format_hint=hint,
+                dry_run=dry_run,
+                erase_blanks=erase_blanks,
+                progress=progress,
             )
         self.stderr.write("")
         for line in report.summary_lines():
