@@ -22,6 +22,8 @@ from shop.tests.pages import flash_messages
 
 pytestmark = pytest.mark.django_db
 
+UNDO_FORM = re.compile(r'<form method="post" action="/cart/undo/"')
+
 
 def page_text(response) -> str:
     return html.unescape(response.content.decode())
@@ -225,7 +227,7 @@ def test_update_replaces_the_quantity(client):
     assert session_cart(client) == {str(wine.pk): 5}
 
 
-def test_remove_drops_only_that_wine(client):
+def test_remove_drops_only_that_wine_at_once_and_undo_puts_it_back(client):
     kept, removed = WineFactory(), WineFactory()
     add(client, kept, 1)
     add(client, removed, 2)
@@ -234,6 +236,16 @@ def test_remove_drops_only_that_wine(client):
 
     assert session_cart(client) == {str(kept.pk): 1}
     assert cart_summary(response) == "🛒 1 bottle 12.50 €"
+    assert f"Removed {removed} from your cart." in flash_messages(response)
+    assert UNDO_FORM.search(response.content.decode())
+    add(client, kept, 2)  # what changed since stays
+
+    client.post(reverse("shop:cart_undo"))
+    assert session_cart(client) == {str(kept.pk): 3, str(removed.pk): 2}
+
+    response = client.post(reverse("shop:cart_undo"), follow=True)  # only once
+    assert "There is nothing to put back in your cart any more." in flash_messages(response)
+    assert session_cart(client) == {str(kept.pk): 3, str(removed.pk): 2}
 
 
 def test_clear_empties_the_cart(client):
@@ -471,8 +483,6 @@ def test_emptying_the_cart_keeps_the_delivery_chosen(client, zones):
 
 # --- Quantities and undo ---------------------------------------------------------------------
 
-UNDO_FORM = re.compile(r'<form method="post" action="/cart/undo/"')
-
 
 def quantity_field(page: str, action: str) -> dict[str, str]:
     """Return the attributes of the quantity field of the form posting to action."""
@@ -534,26 +544,6 @@ def test_a_negative_quantity_is_refused_and_changes_nothing(client):
 
     assert "Ensure this value is greater than or equal to 0." in page_text(response)
     assert session_cart(client) == {str(wine.pk): 2}
-
-
-def test_remove_acts_at_once_and_undo_puts_the_wine_back(client):
-    kept, removed = WineFactory(), WineFactory()
-    add(client, kept, 1)
-    add(client, removed, 2)
-
-    response = client.post(reverse("shop:cart_remove", args=[removed.pk]), follow=True)
-
-    assert session_cart(client) == {str(kept.pk): 1}
-    assert f"Removed {removed} from your cart." in flash_messages(response)
-    assert UNDO_FORM.search(response.content.decode())
-    add(client, kept, 2)  # what changed since stays
-
-    client.post(reverse("shop:cart_undo"))
-    assert session_cart(client) == {str(kept.pk): 3, str(removed.pk): 2}
-
-    response = client.post(reverse("shop:cart_undo"), follow=True)  # only once
-    assert "There is nothing to put back in your cart any more." in flash_messages(response)
-    assert session_cart(client) == {str(kept.pk): 3, str(removed.pk): 2}
 
 
 def test_emptying_the_cart_can_be_undone_with_its_coupon(client):
