@@ -4,6 +4,7 @@ The session holds only ``{"<wine id>": quantity}``; names, prices and stock alwa
 database, so a tampered or stale session can never change what a customer pays.
 """
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -22,6 +23,16 @@ from shop.models import Wine
 SESSION_KEY = "cart"
 COUPON_KEY = "coupon"
 DELIVERY_KEY = "delivery"
+UNDO_KEY = "cart_undo"
+# How long a removal can be undone: long enough to notice a slip, short enough not to surprise.
+UNDO_SECONDS = 15 * 60
+
+
+def quantity_limit(wine: Wine) -> int:
+    """Return the most bottles of wine one cart can hold: its stock, within the cart's limit."""
+    if not wine.available:
+        return 0
+    return max(0, min(wine.stock, settings.CART_MAX_QUANTITY))
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,10 @@ class CartLine:
     @property
     def total(self) -> Decimal:
         return quantize(self.wine.price * self.quantity)
+
+    @property
+    def max_quantity(self) -> int:
+        return quantity_limit(self.wine)
 
 
 def _parse(raw) -> dict[int, int]:
@@ -223,6 +238,10 @@ class Cart:
         self.__dict__.pop("_coupon", None)
         self.__dict__.pop("_delivery", None)
 
+    def addable(self, wine: Wine) -> int:
+        """Return how many more bottles of wine can be put in the cart."""
+        return max(0, quantity_limit(wine) - self.quantities.get(wine.pk, 0))
+
     def add(self, wine: Wine, quantity: int, *, replace: bool = False) -> int:
         """Put quantity bottles of wine in the cart (on top of those there unless replace)."""
         if not wine.available or wine.stock < 1:
@@ -230,7 +249,7 @@ class Cart:
         if quantity < 1:
             raise CartError("The quantity must be at least 1.")
         new = quantity if replace else self.quantities.get(wine.pk, 0) + quantity
-        limit = min(wine.stock, settings.CART_MAX_QUANTITY)
+        limit = quantity_limit(wine)
         if new > limit:
             in_cart = self.quantities.get(wine.pk, 0)
             raise CartError(
@@ -240,17 +259,60 @@ class Cart:
         self._save({**self.quantities, wine.pk: new})
         return new
 
-    def remove(self, wine_id: int) -> None:
-        if wine_id in self.quantities:
-            self._save({k: v for k, v in self.quantities.items() if k != wine_id})
+    def remove(self, wine_id: int, *, undoable: bool = False) -> bool:
+        """Take the wine out of the cart; return whether it was there.
 
-    def clear(self) -> None:
-        """Empty the cart; the delivery chosen stays for the customer's next order."""
+        Undoable keeps the cart as it was, for ``undo``, for a while.
+        """
+        if wine_id not in self.quantities:
+            return False
+        if undoable:
+            self._keep_for_undo()
+        self._save({k: v for k, v in self.quantities.items() if k != wine_id})
+        return True
+
+    def clear(self, *, undoable: bool = False) -> None:
+        """Empty the cart; the delivery chosen stays for the customer's next order.
+
+        Undoable keeps the cart as it was, for ``undo``; otherwise (an order was placed) nothing
+        emptied before can be put back.
+        """
+        if undoable:
+            self._keep_for_undo()
+        else:
+            self.session.pop(UNDO_KEY, None)
         if SESSION_KEY in self.session:
             del self.session[SESSION_KEY]
         self.remove_coupon()
         self.quantities = {}
         self._forget()
+
+    def undo(self) -> int:
+        """Put back the wines (and coupon) last removed, if recent; return how many wines.
+
+        Wines put in the cart since keep their new quantity.
+        """
+        kept = self.session.pop(UNDO_KEY, None)
+        if not isinstance(kept, dict):
+            return 0
+        at = kept.get("at")
+        if type(at) not in (int, float) or not 0 <= time.time() - at <= UNDO_SECONDS:
+            return 0
+        limit = settings.CART_MAX_QUANTITY
+        back = {k: min(v, limit) for k, v in _parse(kept.get("cart")).items()}
+        back = {k: v for k, v in back.items() if k not in self.quantities}
+        self._save({**self.quantities, **back})
+        coupon = kept.get("coupon")
+        if isinstance(coupon, str) and coupon and not self.coupon_code:
+            self.apply_coupon(coupon)
+        return len(back)
+
+    def _keep_for_undo(self) -> None:
+        self.session[UNDO_KEY] = {
+            "cart": {str(k): v for k, v in self.quantities.items()},
+            "coupon": self.coupon_code,
+            "at": int(time.time()),
+        }
 
     def _save(self, quantities: dict[int, int]) -> None:
         self.quantities = quantities

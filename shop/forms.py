@@ -1,25 +1,30 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from shop.delivery.countries import COUNTRY_CHOICES
 from shop.delivery.models import DeliveryMethod
 
 
 class CartQuantityForm(forms.Form):
+    """A number of bottles: at most the cart's limit; the field offers at most max_quantity,
+    what can be ordered (see shop.cart). The cart's own form takes 0, which removes the wine."""
+
     quantity = forms.IntegerField(
         label="Quantity",
-        min_value=1,
         initial=1,
-        widget=forms.NumberInput(attrs={"class": "qty", "inputmode": "numeric", "min": 1}),
+        widget=forms.NumberInput(attrs={"class": "qty", "inputmode": "numeric"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, max_quantity: int | None = None, min_quantity: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         limit = settings.CART_MAX_QUANTITY
-        self.fields["quantity"].validators.append(MaxValueValidator(limit))
-        self.fields["quantity"].widget.attrs["max"] = limit
+        field = self.fields["quantity"]
+        field.validators += [MinValueValidator(min_quantity), MaxValueValidator(limit)]
+        field.widget.attrs.update(
+            min=min_quantity, max=limit if max_quantity is None else min(max_quantity, limit)
+        )
 
 
 class CouponApplyForm(forms.Form):

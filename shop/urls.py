@@ -12,6 +12,7 @@ urlpatterns = [
     path("cart/update/<int:wine_id>/", views.cart_update, name="cart_update"),
     path("cart/remove/<int:wine_id>/", views.cart_remove, name="cart_remove"),
     path("cart/clear/", views.cart_clear, name="cart_clear"),
+    path("cart/undo/", views.cart_undo, name="cart_undo"),
     path("cart/delivery/", views.cart_delivery, name="cart_delivery"),
     # The paths the cart's coupon form has always posted to: a cart page kept by a browser too.
     path("coupons/apply/", views.coupon_apply, name="coupon_apply"),

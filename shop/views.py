@@ -79,7 +79,8 @@ def wine_detail(request, slug):
     wine = selectors.wine_get(slug=slug)
     if wine is None:
         raise Http404("No such wine.")
-    return render(request, "shop/wine_detail.html", {"wine": wine, "form": CartQuantityForm()})
+    form = CartQuantityForm(max_quantity=Cart.for_request(request).addable(wine))
+    return render(request, "shop/wine_detail.html", {"wine": wine, "form": form})
 
 
 def _form_error(form) -> str:
@@ -105,12 +106,17 @@ def cart_add(request, wine_id):
 @require_POST
 def cart_update(request, wine_id):
     wine = get_object_or_404(Wine, pk=wine_id)
-    form = CartQuantityForm(request.POST)
+    form = CartQuantityForm(request.POST, min_quantity=0)
     if not form.is_valid():
         messages.error(request, _form_error(form))
         return redirect("shop:cart_detail")
+    cart = Cart.for_request(request)
+    if form.cleaned_data["quantity"] == 0:
+        if cart.remove(wine.pk, undoable=True):
+            _removed(request, f"Removed {wine} from your cart.")
+        return redirect("shop:cart_detail")
     try:
-        Cart.for_request(request).add(wine, form.cleaned_data["quantity"], replace=True)
+        cart.add(wine, form.cleaned_data["quantity"], replace=True)
     except CartError as error:
         messages.error(request, str(error))
     else:
@@ -118,15 +124,38 @@ def cart_update(request, wine_id):
     return redirect("shop:cart_detail")
 
 
+def _removed(request, text: str) -> None:
+    """Say what was taken out of the cart, with the button that puts it back."""
+    messages.success(request, text, extra_tags="undo")
+
+
 @require_POST
 def cart_remove(request, wine_id):
-    Cart.for_request(request).remove(wine_id)
+    cart = Cart.for_request(request)
+    if cart.remove(wine_id, undoable=True):
+        wine = Wine.objects.filter(pk=wine_id).first()
+        _removed(request, f"Removed {wine or 'the wine'} from your cart.")
     return redirect("shop:cart_detail")
 
 
 @require_POST
 def cart_clear(request):
-    Cart.for_request(request).clear()
+    cart = Cart.for_request(request)
+    if cart.quantities:
+        cart.clear(undoable=True)
+        _removed(request, "Your cart was emptied.")
+    return redirect("shop:cart_detail")
+
+
+@require_POST
+def cart_undo(request):
+    put_back = Cart.for_request(request).undo()
+    if put_back:
+        messages.success(
+            request, f"Put back {put_back} wine{'s' if put_back > 1 else ''} in your cart."
+        )
+    else:
+        messages.info(request, "There is nothing to put back in your cart any more.")
     return redirect("shop:cart_detail")
 
 

@@ -7,7 +7,6 @@ import shutil
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
@@ -77,7 +76,7 @@ def sandbox(live_server, settings):
 
 @pytest.mark.worker
 def test_customer_buys_two_wines_and_pays_on_the_checkout_page(
-    live_server, page, sandbox, real_broker, mail_dir, admin_user
+    live_server, page, sandbox, real_broker, mail_dir, admin_user, tmp_path
 ):
     lagrezette = WineFactory(name="Château Lagrézette", price=Decimal("24.90"), stock=6)
     WineFactory(name="Barolo Monfalletto", price=Decimal("48.00"), stock=3)
@@ -131,14 +130,15 @@ def test_customer_buys_two_wines_and_pays_on_the_checkout_page(
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{live_server.url}/admin/orders/order/{order.pk}/change/")
     assert page.get_by_text("Paid", exact=True).first.is_visible()
-    folder = settings.VAR_DIR / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    print(f"screenshots: {folder}")
     page.screenshot(path=str(folder / "admin-order-paid.png"), full_page=True)
 
 
 @pytest.mark.worker
 def test_delivery_to_germany_chosen_in_the_cart_is_charged_the_same_everywhere(
-    live_server, page, sandbox, real_broker, mail_dir
+    live_server, page, sandbox, real_broker, mail_dir, tmp_path
 ):
     """Choose Germany in the cart, confirm the age at checkout and pay: the order, Stripe's
     session, the invoice and the day's sales report carry the same delivery and VAT."""
@@ -154,8 +154,9 @@ def test_delivery_to_germany_chosen_in_the_cart_is_charged_the_same_everywhere(
         delivery_line = page.get_by_test_id("delivery-line").inner_text()
         assert "Germany" in delivery_line and "€24.90" in delivery_line
         assert "€80.40" in page.get_by_test_id("cart-summary").inner_text()  # 55.50 + 24.90
-        folder = settings.VAR_DIR / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = tmp_path / "screenshots"
+        folder.mkdir()
+        print(f"screenshots: {folder}")
         page.screenshot(path=str(folder / "cart-delivery-germany.png"), full_page=True)
 
         page.get_by_role("link", name="Checkout").click()

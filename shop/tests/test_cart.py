@@ -22,6 +22,8 @@ from shop.tests.pages import flash_messages
 
 pytestmark = pytest.mark.django_db
 
+UNDO_FORM = re.compile(r'<form method="post" action="/cart/undo/"')
+
 
 def page_text(response) -> str:
     return html.unescape(response.content.decode())
@@ -225,7 +227,7 @@ def test_update_replaces_the_quantity(client):
     assert session_cart(client) == {str(wine.pk): 5}
 
 
-def test_remove_drops_only_that_wine(client):
+def test_remove_drops_only_that_wine_at_once_and_undo_puts_it_back(client):
     kept, removed = WineFactory(), WineFactory()
     add(client, kept, 1)
     add(client, removed, 2)
@@ -234,6 +236,16 @@ def test_remove_drops_only_that_wine(client):
 
     assert session_cart(client) == {str(kept.pk): 1}
     assert cart_summary(response) == "🛒 1 bottle €12.50"
+    assert f"Removed {removed} from your cart." in flash_messages(response)
+    assert UNDO_FORM.search(response.content.decode())
+    add(client, kept, 2)  # what changed since stays
+
+    client.post(reverse("shop:cart_undo"))
+    assert session_cart(client) == {str(kept.pk): 3, str(removed.pk): 2}
+
+    response = client.post(reverse("shop:cart_undo"), follow=True)  # only once
+    assert "There is nothing to put back in your cart any more." in flash_messages(response)
+    assert session_cart(client) == {str(kept.pk): 3, str(removed.pk): 2}
 
 
 def test_clear_empties_the_cart(client):
@@ -467,3 +479,147 @@ def test_emptying_the_cart_keeps_the_delivery_chosen(client, zones):
     client.post(reverse("shop:cart_clear"))
 
     assert client.session["delivery"] == {"method": "delivery", "country": "DE"}
+
+
+# --- Quantities and undo ---------------------------------------------------------------------
+
+
+def quantity_field(page: str, action: str) -> dict[str, str]:
+    """Return the attributes of the quantity field of the form posting to action."""
+    form = re.search(rf'(?s)<form[^>]*action="{re.escape(action)}".*?</form>', page).group(0)
+    field = re.search(r'<input[^>]*name="quantity"[^>]*>', form).group(0)
+    return dict(re.findall(r'(\w+)="([^"]*)"', field))
+
+
+def test_the_cart_offers_at_most_what_can_be_ordered(client, settings):
+    settings.CART_MAX_QUANTITY = 12
+    scarce, plenty = WineFactory(stock=5), WineFactory(stock=200)
+    add(client, scarce, 2)
+    add(client, plenty, 3)
+
+    page = client.get(reverse("shop:cart_detail")).content.decode()
+
+    scarce_field = quantity_field(page, reverse("shop:cart_update", args=[scarce.pk]))
+    assert (scarce_field["min"], scarce_field["max"]) == ("0", "5")
+    assert quantity_field(page, reverse("shop:cart_update", args=[plenty.pk]))["max"] == "12"
+
+
+def test_the_wine_page_offers_what_can_still_be_added(client, settings):
+    settings.CART_MAX_QUANTITY = 12
+    scarce, plenty = WineFactory(stock=5), WineFactory(stock=200)
+    add_url = reverse("shop:cart_add", args=[scarce.pk])
+
+    field = quantity_field(client.get(scarce.get_absolute_url()).content.decode(), add_url)
+    assert (field["min"], field["max"]) == ("1", "5")
+    add(client, scarce, 2)
+    add(client, plenty, 10)
+
+    page = client.get(scarce.get_absolute_url()).content.decode()
+    assert quantity_field(page, add_url)["max"] == "3"
+    page = client.get(plenty.get_absolute_url()).content.decode()
+    assert quantity_field(page, reverse("shop:cart_add", args=[plenty.pk]))["max"] == "2"
+
+
+def test_zero_in_the_cart_removes_the_wine_and_says_so_with_an_undo(client):
+    kept, removed = WineFactory(), WineFactory()
+    add(client, kept, 1)
+    add(client, removed, 2)
+
+    response = update(client, removed, 0, follow=True)
+
+    assert session_cart(client) == {str(kept.pk): 1}
+    assert f"Removed {removed} from your cart." in flash_messages(response)
+    assert UNDO_FORM.search(response.content.decode())
+
+    response = client.post(reverse("shop:cart_undo"), follow=True)
+    assert "Put back 1 wine in your cart." in flash_messages(response)
+    assert session_cart(client) == {str(kept.pk): 1, str(removed.pk): 2}
+
+
+def test_a_negative_quantity_is_refused_and_changes_nothing(client):
+    wine = WineFactory()
+    add(client, wine, 2)
+
+    response = update(client, wine, -1, follow=True)
+
+    assert "Ensure this value is greater than or equal to 0." in page_text(response)
+    assert session_cart(client) == {str(wine.pk): 2}
+
+
+def test_emptying_the_cart_can_be_undone_with_its_coupon(client):
+    CouponFactory(code="TEN", percent_off=10)
+    first, second = WineFactory(), WineFactory()
+    add(client, first, 1)
+    add(client, second, 2)
+    client.post(reverse("shop:coupon_apply"), {"code": "TEN"})
+
+    response = client.post(reverse("shop:cart_clear"), follow=True)
+
+    assert "Your cart was emptied." in flash_messages(response)
+    assert UNDO_FORM.search(response.content.decode())
+    assert "cart" not in client.session and "coupon" not in client.session
+
+    response = client.post(reverse("shop:cart_undo"), follow=True)
+    assert "Put back 2 wines in your cart." in flash_messages(response)
+    assert session_cart(client) == {str(first.pk): 1, str(second.pk): 2}
+    assert response.context["cart"].coupon.code == "TEN"
+    assert response.context["cart"].total == Decimal("33.75")
+
+
+def test_undo_is_offered_only_for_a_while(client):
+    wine = WineFactory()
+    add(client, wine, 2)
+    client.post(reverse("shop:cart_remove", args=[wine.pk]))
+    kept = client.session["cart_undo"]
+    put_in_session(client, cart_undo={**kept, "at": kept["at"] - 16 * 60})
+
+    response = client.post(reverse("shop:cart_undo"), follow=True)
+
+    assert "There is nothing to put back in your cart any more." in flash_messages(response)
+    assert not session_cart(client)
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [None, "x", {"cart": {"1": 2}}, {"cart": "x", "at": 0}, {"cart": {"1": 2}, "at": "now"}],
+)
+def test_a_tampered_undo_puts_nothing_back(client, kept):
+    wine = WineFactory()
+    add(client, wine, 1)
+    put_in_session(client, cart_undo=kept)
+
+    response = client.post(reverse("shop:cart_undo"), follow=True)
+
+    assert response.status_code == 200
+    assert session_cart(client) == {str(wine.pk): 1}
+
+
+def test_nothing_emptied_before_an_order_comes_back_after_it(client):
+    removed, bought = WineFactory(), WineFactory()
+    add(client, removed, 1)
+    add(client, bought, 1)
+    client.post(reverse("shop:cart_remove", args=[removed.pk]))
+    client.post(reverse("orders:checkout"), {**CUSTOMER, "expected_total": "12.50"})
+    assert Order.objects.count() == 1
+
+    client.post(reverse("shop:cart_undo"))
+
+    assert not session_cart(client)
+
+
+def test_removing_a_wine_not_in_the_cart_offers_no_undo(client):
+    wine = WineFactory()
+
+    response = client.post(reverse("shop:cart_remove", args=[wine.pk]), follow=True)
+
+    assert flash_messages(response) == []
+    assert "cart_undo" not in client.session
+
+
+def test_no_free_delivery_note_before_a_delivery_is_chosen(client, zones):
+    add(client, WineFactory(), 1)
+
+    page = client.get(reverse("shop:cart_detail")).content.decode()
+
+    assert 'data-testid="free-delivery"' not in page
+    assert 'data-testid="free-delivery"' in choose(client, country="FR").content.decode()
