@@ -6,6 +6,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
 from decimal import Decimal
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -242,6 +243,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Wine-Shop <orders@wine-shop.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where customers write with questions: in every email's footer and its Reply-To.
+SHOP_CONTACT_EMAIL = env(
+    "SHOP_CONTACT_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1] or "orders@wine-shop.localhost"
+)
 # Staff alerts go here; when empty, to every active staff member with an email address.
 STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[])
 
