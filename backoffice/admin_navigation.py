@@ -21,7 +21,7 @@ def _flower_item() -> dict:
     return {
         "title": "Queues & workers",
         "icon": "monitoring",
-        "link": getattr(settings, "FLOWER_URL", "http://127.0.0.1:5555/"),
+        "link": settings.FLOWER_PUBLIC_URL,
         # Flower lives on another host: unfold would match its "/" path against every page.
         "active": False,
         "permission": lambda request: request.user.has_perm("django_celery_beat.view_periodictask"),

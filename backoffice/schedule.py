@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 
@@ -115,3 +116,17 @@ def setup_schedule() -> list[tuple[str, bool]]:
         )
         results.append((job.name, created))
     return results
+
+
+def schedule_text(task: PeriodicTask) -> str:
+    """Return when the task runs, as an operator says it: "every 5 minutes", "At 06:30 AM"."""
+    if task.interval:
+        return str(task.interval)
+    if task.crontab:
+        zone = str(task.crontab.timezone)
+        return f"{task.crontab.human_readable.removesuffix(' ' + zone)} ({zone})"
+    if task.clocked:
+        return f"once, {timezone.localtime(task.clocked.clocked_time):%Y-%m-%d %H:%M}"
+    if task.solar:
+        return str(task.solar)
+    return "never"

@@ -6,6 +6,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
 from decimal import Decimal
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -230,8 +231,19 @@ CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# Flower, linked from the admin sidebar and the workers card on the admin index.
-FLOWER_URL = env("FLOWER_URL", default="http://127.0.0.1:5555/")
+# Where staff open Flower, linked from the admin sidebar and the workers card on the admin
+# index: its public address (https://FLOWER_DOMAIN/ behind docker compose's proxy), else where
+# `make run` starts it. FLOWER_URL is its older name, still read.
+FLOWER_PUBLIC_URL = env(
+    "FLOWER_PUBLIC_URL",
+    default=env("FLOWER_URL", default="")
+    or (
+        f"https://{env('FLOWER_DOMAIN')}/"
+        if env("FLOWER_DOMAIN", default="")
+        else f"http://127.0.0.1:{env.int('FLOWER_PORT', default=5555)}/"
+    ),
+)
+FLOWER_URL = FLOWER_PUBLIC_URL
 
 # --- Email -----------------------------------------------------------------------------------
 # smtp+tls://user:password@host:587 in production; files under var/mail by default.
@@ -247,6 +259,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Wine-Shop <orders@wine-shop.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where customers write with questions: in every email's footer and its Reply-To.
+SHOP_CONTACT_EMAIL = env(
+    "SHOP_CONTACT_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1] or "orders@wine-shop.localhost"
+)
 # Staff alerts go here; when empty, to every active staff member with an email address.
 STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[])
 

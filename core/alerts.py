@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from core.mail import email_context
+
 
 def staff_recipients() -> list[str]:
     """Return STAFF_ALERT_EMAILS, or else every active staff member's address."""
@@ -19,7 +21,7 @@ def send_staff_alert(*, subject: str, template: str, context: dict) -> int:
     recipients = staff_recipients()
     if not recipients:
         return 0
-    context = {**context, "shop_name": settings.SHOP_NAME}
+    context = {**email_context(), **context}
     message = EmailMultiAlternatives(
         subject=f"[{settings.SHOP_NAME}] {subject}",
         body=render_to_string(f"{template}.txt", context),

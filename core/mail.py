@@ -8,6 +8,7 @@ the recipient. `formataddr` quotes the name so that the address stays the only o
 import unicodedata
 from email.utils import formataddr
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.encoding import punycode
@@ -25,6 +26,25 @@ def mailbox(name: str, email: str) -> str:
     """
     local, _, domain = email.rpartition("@")
     return formataddr((name.strip(), f"{local}@{punycode(domain)}"))
+
+
+def shop_url(path: str) -> str:
+    """Return the absolute URL of a path of the shop, for emails: they are read far from any
+    request."""
+    return settings.SHOP_URL.rstrip("/") + path
+
+
+def email_context() -> dict:
+    """Return what every email's layout shows: the shop's name, link, contact and legal notice."""
+    return {
+        "shop_name": settings.SHOP_NAME,
+        "shop_url": shop_url("/"),
+        # Put before a path ({% url %}) for an absolute link.
+        "shop_origin": shop_url(""),
+        "shop_address": settings.SHOP_ADDRESS,
+        "shop_contact_email": settings.SHOP_CONTACT_EMAIL,
+        "shop_legal_notice": settings.SHOP_LEGAL_NOTICE,
+    }
 
 
 def has_control_characters(value: str) -> bool:

@@ -18,9 +18,10 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core.mail import mailbox
+from core.mail import email_context, mailbox
 from orders.carriers import tracking_url
 from orders.events import order_event_record
+from orders.links import order_link_url
 from orders.models import Order, OrderEmail, OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -107,8 +108,9 @@ def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternative
         "refund": email.refund,
         "refund_lines": list(email.refund.lines.select_related("item")) if email.refund else [],
         "attachments": attachments,
-        "shop_name": settings.SHOP_NAME,
-        "shop_address": settings.SHOP_ADDRESS,
+        **email_context(),
+        # Every email leads back to the order's page, from any device.
+        "order_url": order_link_url(number=order.number),
         "collect": collect,
         "tracking_url": tracking_url(order.carrier, order.tracking_number),
     }
@@ -116,6 +118,7 @@ def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternative
         subject=subject.format(number=order.number),
         body=render_to_string(f"{template}.txt", context),
         to=[mailbox(order.customer_name, order.email)],
+        reply_to=[settings.SHOP_CONTACT_EMAIL],
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     for attachment in attachments:

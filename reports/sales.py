@@ -10,6 +10,7 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table
 
+from core.mail import email_context
 from core.money import money_format
 from core.spreadsheet import csv_text
 from core.vat import percent
@@ -294,7 +295,7 @@ def email_report(report) -> int:
     recipients = report_recipients()
     if not recipients:
         return 0
-    context = {"report": report, "shop_name": settings.SHOP_NAME}
+    context = {**email_context(), "report": report}
     message = EmailMultiAlternatives(
         subject=f"[{settings.SHOP_NAME}] Sales report: {report}",
         body=render_to_string("emails/sales_report.txt", context),

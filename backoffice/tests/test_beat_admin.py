@@ -106,7 +106,8 @@ def test_task_form_uses_unfold_widgets(admin_client, greeting):
 
 def test_run_now_publishes_the_task(admin_client, greeting, publishing):
     page = run_now(admin_client, greeting)
-    assert "1 task was successfully run" in page.content.decode()
+    assert "Queued for the workers: “Greet Camille”." in page.content.decode()
+    assert "successfully run" not in page.content.decode()
     publishing.assert_called_once()
     _, name, args, kwargs = publishing.call_args.args
     assert (name, args, kwargs) == ("backoffice.tests.greet", ["Camille"], {})
@@ -138,9 +139,58 @@ def test_viewer_can_neither_run_nor_disable_tasks(client, django_user_model, gre
     publishing.assert_not_called()
 
 
+def test_run_now_refuses_a_task_no_worker_knows_and_queues_nothing(
+    admin_client, greeting, publishing
+):
+    PeriodicTask.objects.filter(pk=greeting.pk).update(task="backoffice.tests.gone")
+    page = run_now(admin_client, greeting)
+    assert "No such task, nothing queued: Greet Camille." in page.content.decode()
+    publishing.assert_not_called()
+
+
+def test_task_list_says_when_each_task_runs_and_last_ran(admin_client, beat_rows):
+    PeriodicTask.objects.filter(name="Expire unpaid orders").update(
+        last_run_at=timezone.make_aware(datetime.datetime(2026, 3, 14, 9, 5))
+    )
+    page = admin_client.get(reverse("admin:django_celery_beat_periodictask_changelist"))
+    rows = html.unescape(page.content.decode())
+    assert "every 5 minutes" in rows
+    assert "At 06:30 AM (Europe/Paris)" in rows and "(m/h/dM/MY/d)" not in rows
+    assert "March 14, 2026, 9:05 a.m." in rows or "14 March 2026" in rows
+    assert "never" in rows
+
+
+def test_task_form_shows_the_saved_task_chosen_without_developer_notes(admin_client, greeting):
+    page = admin_client.get(
+        reverse("admin:django_celery_beat_periodictask_change", args=[greeting.pk])
+    )
+    form = page.context["adminform"].form
+    assert form["regtask"].value() == "backoffice.tests.greet" and form["task"].value() == ""
+    assert '<option value="backoffice.tests.greet" selected>' in page.content.decode()
+    content = page.content.decode()
+    for note in ("proj.tasks", "AMQP", "JSON encoded", "Set to False", "Leave None"):
+        assert note not in content, note
+
+
+def test_saving_the_form_keeps_the_chosen_task(admin_client, greeting):
+    page = admin_client.get(
+        reverse("admin:django_celery_beat_periodictask_change", args=[greeting.pk])
+    )
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(name="Greet Camille daily", regtask="backoffice.tests.greet", task="")
+    data = {key: value for key, value in data.items() if value is not False}
+    answer = admin_client.post(
+        reverse("admin:django_celery_beat_periodictask_change", args=[greeting.pk]), data
+    )
+    assert answer.status_code == 302, answer.context["adminform"].form.errors
+    greeting.refresh_from_db()
+    assert (greeting.name, greeting.task) == ("Greet Camille daily", "backoffice.tests.greet")
+
+
 @pytest.fixture
 def flower(settings):
-    settings.FLOWER_URL = "https://flower.example.com/"
+    settings.FLOWER_PUBLIC_URL = "https://flower.example.com/"
     return 'href="https://flower.example.com/"'
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backoffice.celery import app as celery_app
 from backoffice.tests import workers
-from orders import emails
+from orders import emails, links
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEmail, OrderEvent
 from orders.refunds import RefundLineRequest, refund_record_external, refund_request, refund_succeed
@@ -434,7 +434,7 @@ def test_the_shipping_notice_gives_the_carrier_the_tracking_number_and_its_link(
     assert "is on its way with UPS" in text and "Tracking number: 1Z 999-AA" in text
     assert f"Follow your parcel: {link}" in text and "Barolo Monfalletto" in text
     html = received.message.get_body(("html",)).get_content()
-    assert f'<a href="{link}">follow your parcel</a>' in html
+    assert re.search(f'<a href="{re.escape(link)}"[^>]*>follow your parcel</a>', html)
     email = order.emails.get()
     assert email.kind == OrderEmail.Kind.SHIPPED and email.sent_at is not None
     assert order.events.get(kind=OrderEvent.Kind.EMAIL).message == (
@@ -499,7 +499,8 @@ def test_the_paid_email_shows_the_delivery_before_the_total_and_where_it_goes(sm
         "Delivery to:\n  Camille Rodríguez\n  12 rue des Vignes\n  33000 Bordeaux\n  France" in text
     )
     html = received.message.get_body(("html",)).get_content()
-    assert "<p>Delivery (France): €9.90</p>" in html and "Bordeaux, France." in html
+    assert re.search(r">Delivery \(France\)</td><td[^>]*>€9.90</td>", html)
+    assert "Bordeaux, France." in html
 
 
 def test_the_paid_email_of_a_collected_order_gives_the_shop_address(smtp_server, settings):
@@ -512,3 +513,69 @@ def test_the_paid_email_of_a_collected_order_gives_the_shop_address(smtp_server,
     assert "Click & collect: free\nTotal paid: €12.50" in text
     assert f"Collect your order at {', '.join(settings.SHOP_ADDRESS)}" in text
     assert "Delivery to:" not in text
+
+
+def parts(received) -> tuple[str, str]:
+    """Return the text and HTML parts of a message the SMTP server received."""
+    text = received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    return text, received.message.get_body(("html",)).get_content()
+
+
+def test_every_customer_email_links_to_the_order_and_carries_the_shop_footer(
+    smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.SHOP_URL = "http://testserver-shop.test"
+    settings.SHOP_CONTACT_EMAIL = "hello@wine-shop.test"
+    order = place(WineFactory(price=Decimal("12.50"), stock=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        order_ship(order_id=order.pk, carrier="UPS", tracking_number="1Z999", actor=None)
+    for email in order.emails.order_by("pk"):
+        emails.order_email_send(email_id=email.pk)
+
+    assert len(smtp_server.messages) == 2  # paid, then shipped
+    for received in smtp_server.messages:
+        text, html = parts(received)
+        [link] = re.findall(r"http://testserver-shop\.test/orders/order/\S+/", text)
+        assert link.endswith("/") and f'href="{link}"' in html
+        token = link.rstrip("/").rsplit("/", 1)[1]
+        assert links.order_link_number(token=token) == order.number
+        for part in (text, html):
+            assert "hello@wine-shop.test" in part
+            assert settings.SHOP_LEGAL_NOTICE in part
+            assert settings.SHOP_ADDRESS[0] in part
+        assert received.message["Reply-To"] == "hello@wine-shop.test"
+
+
+def test_the_html_part_escapes_what_the_customer_typed_and_the_text_part_keeps_it(smtp_server):
+    order = place(WineFactory(price=Decimal("12.50"), stock=5), first_name="<b>Zoé</b> & Co")
+    emails.order_email_send(email_id=order.emails.get().pk)
+
+    text, html = parts(smtp_server.messages[0])
+    assert "Dear <b>Zoé</b> & Co," in text
+    assert "&lt;b&gt;Zoé&lt;/b&gt; &amp; Co" in html and "<b>Zoé</b>" not in html
+
+
+def test_the_paid_email_lists_the_coupon_between_the_items_and_the_total(smtp_server):
+    order = paid_order(("35.23", 10), percent_off=10)
+    emails.order_email_send(email_id=order.emails.get().pk)
+
+    text, html = parts(smtp_server.messages[0])
+    assert "— €352.30\nCoupon " in text and ": −€35.23\n" in text
+    assert "Total paid: €317.07" in text
+    assert re.search(r">Coupon [^<]+</td><td[^>]*>−€35.23</td>", html)
+
+
+def test_staff_alerts_link_to_the_order_in_the_admin(smtp_server, settings):
+    settings.STAFF_ALERT_EMAILS = [STAFF]
+    settings.SHOP_URL = "http://testserver-shop.test/"
+    order = place(WineFactory(price=Decimal("12.50"), stock=5))
+    Order.objects.filter(pk=order.pk).update(payment_flag_reason="Paid twice.")
+    emails.order_payment_alert(order_id=order.pk)
+
+    [received] = smtp_server.to(STAFF)
+    text, html = parts(received)
+    admin_page = "http://testserver-shop.test" + reverse(
+        "admin:orders_order_change", args=[order.pk]
+    )
+    assert admin_page in text and f'href="{admin_page}"' in html
+    assert "Paid twice." in text

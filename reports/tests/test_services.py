@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, OrderItem
@@ -366,3 +367,15 @@ def test_a_report_requested_while_the_broker_is_away_waits_and_can_be_queued_aga
         assert report_retry(report_id=report.pk) is True
     assert Report.objects.get(pk=report.pk).status == Report.Status.DONE
     assert report_retry(report_id=report.pk) is False
+
+
+def test_the_morning_report_links_to_itself_in_the_admin(settings):
+    settings.REPORT_EMAILS = ["accounts@example.com"]
+    settings.SHOP_URL = "https://shop.example.com"
+    report = report_daily(day=DAY)
+
+    [message] = mail.outbox
+    link = "https://shop.example.com" + reverse("admin:reports_report_change", args=[report.pk])
+    assert link in message.body
+    [(html, _)] = message.alternatives
+    assert f'href="{link}"' in html and "back office" in html
