@@ -10,8 +10,9 @@ from shop.tests.factories import WineFactory, delivery_zones
 
 pytestmark = pytest.mark.django_db
 
-# Categories, countries, regions (the filter facets), the paginator's count, the page of wines.
-LIST_COLD = 5
+# Categories, countries, regions (what can be chosen), one count per facet (category, country,
+# region) and the wines in stock, then the page of wines: the facets counted its wines.
+LIST_COLD = 8
 # The session row, then every wine in the cart in one query.
 CART_HEADER = 2
 # And the countries served, for the delivery form.
