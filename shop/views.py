@@ -5,6 +5,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
@@ -27,6 +28,12 @@ from shop.selectors import WineFilters
 def ping(request):
     """Answer with nothing: the baseline the benchmarks measure pages against."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def favicon(request):
+    """Send browsers that ask for /favicon.ico to the shop's icon."""
+    return redirect(static("shop/favicon.svg"), permanent=True)
 
 
 def _page_number(value: str) -> int:

@@ -447,6 +447,27 @@ def test_a_filtered_search_runs_a_bounded_number_of_queries(
     assert len(listed(response)) == settings.WINES_PER_PAGE
 
 
+def test_pages_link_the_svg_favicon_and_favicon_ico_leads_to_it(client):
+    from django.contrib.staticfiles import finders
+
+    page = wine_list(client).content.decode()
+    assert '<link rel="icon" href="/static/shop/favicon.svg" type="image/svg+xml">' in page
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (301, "/static/shop/favicon.svg")
+    assert finders.find("shop/favicon.svg")
+
+
+def test_the_cart_icon_is_an_inline_picture_not_an_emoji(client):
+    wine = WineFactory()
+    client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 1})
+
+    page = client.get(reverse("shop:wine_list")).content.decode()
+
+    header = re.search(r'data-testid="cart-summary">(.*?)</a>', page, re.S).group(1)
+    assert '<svg class="cart-icon"' in header and 'aria-hidden="true"' in header
+    assert "🛒" not in page
+
+
 def test_the_coupon_form_posts_where_it_always_has():
     # A cart page kept by a browser from before still posts to these paths.
     assert reverse("shop:coupon_apply") == "/coupons/apply/"
