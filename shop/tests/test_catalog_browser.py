@@ -1,43 +1,21 @@
 """The catalog's search, filters and order in Debian's Chromium, on a desktop and a phone."""
 
-import os
-import shutil
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 
 from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed"
-    ),
-]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-        connections.close_all()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+# Chromium as on the customer's path: its marks (skipped without it) and its page.
+from shop.tests.test_browser import page, pytestmark  # noqa: F401
 
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_a_customer_narrows_the_catalog_without_reaching_an_empty_page(
-    live_server, browser, tmp_path, width
+    live_server,
+    page,  # noqa: F811 (the fixture imported above)
+    tmp_path,
+    width,
 ):
     red, rose = CategoryFactory(name="Red"), CategoryFactory(name="Rosé")
     france, italy = CountryFactory(name="France"), CountryFactory(name="Italy")
@@ -50,7 +28,7 @@ def test_a_customer_narrows_the_catalog_without_reaching_an_empty_page(
     WineFactory(name="Chianti Classico", category=red, region=tuscany, price=Decimal("15"))
     shots = tmp_path / "catalog-screenshots"
     shots.mkdir()
-    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_viewport_size({"width": width, "height": 900})
 
     page.goto(live_server.url)
     page.get_by_label("Search").fill("chateau")

@@ -72,45 +72,29 @@ def test_low_stock_lists_wines_on_sale_at_or_below_their_threshold_lowest_first(
 
 @pytest.fixture
 def cellar():
-    """Return wines of two French regions and one Italian, red and rosé, one sold out."""
+    """Make wines of two French regions and an Italian one, red and rosé, one sold out."""
     red, rose = CategoryFactory(name="Red"), CategoryFactory(name="Rosé")
     france = CountryFactory(name="France", slug="france")
-    italy = CountryFactory(name="Italy", slug="italy")
     bordeaux = RegionFactory(country=france, name="Bordeaux", slug="bordeaux")
     provence = RegionFactory(country=france, name="Provence", slug="provence")
-    tuscany = RegionFactory(country=italy, name="Toscana", slug="toscana")
-    return {
-        "margaux": WineFactory(
-            name="Château Margaux",
-            producer="Famille Lefèvre",
-            category=red,
-            region=bordeaux,
-            price=Decimal("90.00"),
-            vintage=2015,
-        ),
-        "pauillac": WineFactory(
-            name="Pauillac Réserve",
-            category=red,
-            region=bordeaux,
-            price=Decimal("40.00"),
-            vintage=2020,
-            stock=0,
-        ),
-        "miraval": WineFactory(
-            name="Miraval",
-            category=rose,
-            region=provence,
-            price=Decimal("18.00"),
-            vintage=None,
-        ),
-        "chianti": WineFactory(
-            name="Chianti Classico",
-            category=red,
-            region=tuscany,
-            price=Decimal("15.00"),
-            vintage=2019,
-        ),
-    }
+    tuscany = RegionFactory(country=CountryFactory(name="Italy", slug="italy"), slug="toscana")
+    wines = [
+        # name, producer, category, region, price, vintage, stock
+        ("Château Margaux", "Famille Lefèvre", red, bordeaux, "90.00", 2015, 12),
+        ("Pauillac Réserve", "Domaine Test", red, bordeaux, "40.00", 2020, 0),
+        ("Miraval", "Domaine Test", rose, provence, "18.00", None, 12),
+        ("Chianti Classico", "Domaine Test", red, tuscany, "15.00", 2019, 12),
+    ]
+    for name, producer, category, region, price, vintage, stock in wines:
+        WineFactory(
+            name=name,
+            producer=producer,
+            category=category,
+            region=region,
+            price=Decimal(price),
+            vintage=vintage,
+            stock=stock,
+        )
 
 
 def names(**filters) -> list[str]:
