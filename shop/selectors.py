@@ -1,16 +1,17 @@
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
-from core.search import Fold, fold_search
+from core.search import fold_search
 from shop.models import Category, Country, Region, Wine
 
 SEARCH_MAX_LENGTH = 100
 # What a search looks in: every word must be in one of them, accents and case aside.
 SEARCH_FIELDS = ["name", "producer", "region__name", "country__name", "category__name"]
-# The catalog's orders (?sort=): names as people read them, accents aside, whatever the database's
-# collation; ties in name order, a stable order for pages. Non-vintage wines come last both ways.
-BY_NAME = (Fold("name"), "name", "id")
+# The catalog's orders (?sort=); ties in name order, a stable order for pages. Non-vintage wines
+# come last both ways.
+BY_NAME = ("name", "id")
 SORTS = {
     "name": ("Name", BY_NAME),
     "price": ("Price, low to high", ("price", *BY_NAME)),
@@ -83,9 +84,11 @@ def wine_list(*, filters: WineFilters) -> QuerySet[Wine]:
         wines = wines.filter(region__slug=filters.region)
     if filters.in_stock:
         wines = wines.filter(stock__gt=0)
-    if filters.q:
-        wines = fold_search(wines, SEARCH_FIELDS, filters.q)
-    return wines.order_by(*SORTS[filters.sort or DEFAULT_SORT][1])
+    return _searched(wines, filters.q).order_by(*SORTS[filters.sort or DEFAULT_SORT][1])
+
+
+def _searched(wines: QuerySet[Wine], q: str) -> QuerySet[Wine]:
+    return fold_search(wines, SEARCH_FIELDS, q) if q else wines
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,35 @@ class CatalogFacets:
         return next((option for option in self.countries if option.selected), None)
 
 
-def _counts(filters: WineFilters, column: str) -> dict[int | None, int]:
-    """Return how many wines matching filters there are per value of column, in one query."""
-    # No ordering: its columns would split the groups.
-    rows = wine_list(filters=filters).order_by().values_list(column).annotate(n=Count("pk"))
-    return dict(rows)
+@dataclass(frozen=True)
+class _Group:
+    """The wines on sale found by a search that share a category, country and region."""
+
+    category: int
+    country: int
+    region: int | None
+    wines: int
+    in_stock: int
+
+
+def _groups(q: str) -> list[_Group]:
+    """Return the groups of the wines on sale that a search finds, in one query."""
+    wines = _searched(Wine.objects.filter(available=True), q).order_by()
+    rows = wines.values_list("category", "country", "region").annotate(
+        wines=Count("pk"), in_stock=Count("pk", filter=Q(stock__gt=0))
+    )
+    return [_Group(*row) for row in rows]
+
+
+def _tally(groups: list[_Group], chosen: dict, *, in_stock: bool, by: str = "") -> Counter:
+    """Return the wines of the groups that match the chosen ids, per value of by."""
+    counts = Counter()
+    for group in groups:
+        if all(getattr(group, name) == pk for name, pk in chosen.items()):
+            counts[getattr(group, by) if by else None] += (
+                group.in_stock if in_stock else group.wines
+            )
+    return counts
 
 
 def _options(rows, counts: dict, chosen: str, group=None) -> list[FacetOption]:
@@ -147,18 +174,18 @@ def _options(rows, counts: dict, chosen: str, group=None) -> list[FacetOption]:
 def catalog_facets(*, filters: WineFilters) -> CatalogFacets:
     """Return the filter form's options with their counts for filters, or the unknown filters.
 
-    At most seven queries: the categories, countries and regions there are, one count per facet
-    and the wines in stock.
+    Four queries: the categories, countries and regions there are, and the wines the search
+    finds, counted by category, country and region.
     """
     categories = list(Category.objects.all())
     countries = list(Country.objects.all())
     regions = list(Region.objects.select_related("country"))
-    known = {
-        "category": {c.slug for c in categories},
-        "country": {c.slug for c in countries},
-        "region": {r.slug for r in regions},
+    ids = {
+        "category": {c.slug: c.pk for c in categories},
+        "country": {c.slug: c.pk for c in countries},
+        "region": {r.slug: r.pk for r in regions},
     }
-    unknown = [name for name, slugs in known.items() if getattr(filters, name) not in slugs | {""}]
+    unknown = [name for name, pks in ids.items() if getattr(filters, name) not in pks.keys() | {""}]
     if unknown:
         return CatalogFacets(filters=filters, unknown=unknown)
     dropped = None
@@ -166,21 +193,25 @@ def catalog_facets(*, filters: WineFilters) -> CatalogFacets:
         region = next(r for r in regions if r.slug == filters.region)
         if region.country.slug != filters.country:
             dropped, filters = region, replace(filters, region="")
-    by_category = _counts(replace(filters, category=""), "category")
-    by_country = _counts(replace(filters, country="", region=""), "country")
-    by_region = _counts(replace(filters, region=""), "region")
-    category_options = _options(categories, by_category, filters.category)
-    # Every wine has a category: the categories' counts add up to the wines of the page.
-    total = sum(o.count for o in category_options if o.selected or not filters.category)
+    # Every count from one query: what the search finds, by category, country and region.
+    groups = _groups(filters.q)
+    chosen = {
+        name: pks[getattr(filters, name)] for name, pks in ids.items() if getattr(filters, name)
+    }
+
+    def tally(*left_out: str, in_stock: bool = filters.in_stock, by: str = "") -> Counter:
+        others = {name: pk for name, pk in chosen.items() if name not in left_out}
+        return _tally(groups, others, in_stock=in_stock, by=by)
+
     return CatalogFacets(
         filters=filters,
-        categories=category_options,
-        countries=_options(countries, by_country, filters.country),
-        regions=_options(regions, by_region, filters.region, group=lambda r: r.country.name),
-        total=total,
-        in_stock=total
-        if filters.in_stock
-        else wine_list(filters=replace(filters, in_stock=True)).count(),
+        categories=_options(categories, tally("category", by="category"), filters.category),
+        countries=_options(countries, tally("country", "region", by="country"), filters.country),
+        regions=_options(
+            regions, tally("region", by="region"), filters.region, group=lambda r: r.country.name
+        ),
+        total=tally()[None],
+        in_stock=tally(in_stock=True)[None],
         dropped_region=dropped,
     )
 

@@ -10,9 +10,9 @@ from shop.tests.factories import WineFactory, delivery_zones
 
 pytestmark = pytest.mark.django_db
 
-# Categories, countries, regions (what can be chosen), one count per facet (category, country,
-# region) and the wines in stock, then the page of wines: the facets counted its wines.
-LIST_COLD = 8
+# Categories, countries, regions (what can be chosen), the wines on sale counted by category,
+# country and region (every count of the page), the page of wines.
+LIST_COLD = 5
 # The session row, then every wine in the cart in one query.
 CART_HEADER = 2
 # And the countries served, for the delivery form.

@@ -440,7 +440,7 @@ def test_a_filtered_search_runs_a_bounded_number_of_queries(
     client, catalog, django_assert_max_num_queries
 ):
     WineFactory.create_batch(30, region=catalog["tignanello"].region)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(5):
         response = wine_list(
             client, q="tusc", country="italy", region="tuscany", sort="newest", in_stock="1"
         )
