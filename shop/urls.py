@@ -7,6 +7,7 @@ app_name = "shop"
 urlpatterns = [
     path("", views.wine_list, name="wine_list"),
     path("ping/", views.ping, name="ping"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("cart/", views.cart_detail, name="cart_detail"),
     path("cart/add/<int:wine_id>/", views.cart_add, name="cart_add"),
     path("cart/update/<int:wine_id>/", views.cart_update, name="cart_update"),

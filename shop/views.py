@@ -5,7 +5,9 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from core.ratelimit import client_group, too_many_requests
@@ -28,6 +30,12 @@ def ping(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+@require_GET
+def favicon(request):
+    """Send browsers that ask for /favicon.ico to the shop's icon."""
+    return redirect(static("shop/favicon.svg"), permanent=True)
+
+
 def _page_number(value: str) -> int:
     if not (value.isascii() and value.isdigit() and len(value) <= 6):
         raise Http404("That page does not exist.")
@@ -41,24 +49,32 @@ def wine_list(request):
     key = f"{filters.as_key()}|{page_number}"
 
     def render_body() -> str:
-        facets = selectors.catalog_facets()
-        unknown = facets.unknown(filters)
-        if unknown:
-            raise Http404(f"Unknown {', '.join(unknown)}.")
-        paginator = Paginator(selectors.wine_list(filters=filters), settings.WINES_PER_PAGE)
+        facets = selectors.catalog_facets(filters=filters)
+        if facets.unknown:
+            raise Http404(f"Unknown {', '.join(facets.unknown)}.")
+        shown = facets.filters  # a region of another country dropped
+        paginator = Paginator(selectors.wine_list(filters=shown), settings.WINES_PER_PAGE)
+        paginator.count = facets.total  # counted with the facets already
         try:
             page = paginator.page(page_number)
         except InvalidPage:
             raise Http404("That page does not exist.") from None
+        # Links from the filters, not the query string: the page is cached under the filters,
+        # for every query string that normalises to them.
+        query = shown.as_query()
         return render_to_string(
             "shop/_wine_list_body.html",
-            # Links from the filters, not the query string: the page is cached under the
-            # filters, for every query string that normalises to them.
             {
                 "page": page,
                 "facets": facets,
-                "filters": filters,
-                "filter_query": filters.as_query(),
+                "filters": shown,
+                "sorts": selectors.SORTS,
+                "sort": shown.sort or selectors.DEFAULT_SORT,
+                "clear_query": urlencode({"sort": shown.sort} if shown.sort else {}),
+                "previous_query": page.has_previous()
+                and urlencode({**query, "page": page.previous_page_number()}),
+                "next_query": page.has_next()
+                and urlencode({**query, "page": page.next_page_number()}),
             },
         )
 

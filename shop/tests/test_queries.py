@@ -10,7 +10,8 @@ from shop.tests.factories import WineFactory, delivery_zones
 
 pytestmark = pytest.mark.django_db
 
-# Categories, countries, regions (the filter facets), the paginator's count, the page of wines.
+# Categories, countries, regions (what can be chosen), the wines on sale counted by category,
+# country and region (every count of the page), the page of wines.
 LIST_COLD = 5
 # The session row, then every wine in the cart in one query.
 CART_HEADER = 2

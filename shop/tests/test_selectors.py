@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.http import QueryDict
 
@@ -44,9 +46,12 @@ def test_wine_list_filters_by_slug_and_searches_name_and_producer(django_assert_
 def test_facets_name_the_filters_whose_value_is_unknown():
     RegionFactory(slug="rioja", country=CountryFactory(slug="spain"))
     CategoryFactory(name="Red")
-    facets = catalog_facets()
-    assert facets.unknown(WineFilters(category="red", country="spain", region="rioja")) == []
-    assert facets.unknown(WineFilters(category="rose", country="narnia")) == ["category", "country"]
+
+    def unknown(**filters):
+        return catalog_facets(filters=WineFilters(**filters)).unknown
+
+    assert unknown(category="red", country="spain", region="rioja") == []
+    assert unknown(category="rose", country="narnia") == ["category", "country"]
 
 
 def test_wine_get_finds_only_wines_on_sale():
@@ -63,3 +68,145 @@ def test_low_stock_lists_wines_on_sale_at_or_below_their_threshold_lowest_first(
     WineFactory(name="Plenty", stock=50, low_stock_threshold=6)
     WineFactory(name="Withdrawn", stock=0, available=False)
     assert [wine.name for wine in wine_list_low_stock()] == ["Two left", "At threshold"]
+
+
+@pytest.fixture
+def cellar():
+    """Make wines of two French regions and an Italian one, red and rosé, one sold out."""
+    red, rose = CategoryFactory(name="Red"), CategoryFactory(name="Rosé")
+    france = CountryFactory(name="France", slug="france")
+    bordeaux = RegionFactory(country=france, name="Bordeaux", slug="bordeaux")
+    provence = RegionFactory(country=france, name="Provence", slug="provence")
+    tuscany = RegionFactory(country=CountryFactory(name="Italy", slug="italy"), slug="toscana")
+    wines = [
+        # name, producer, category, region, price, vintage, stock
+        ("Château Margaux", "Famille Lefèvre", red, bordeaux, "90.00", 2015, 12),
+        ("Pauillac Réserve", "Domaine Test", red, bordeaux, "40.00", 2020, 0),
+        ("Miraval", "Domaine Test", rose, provence, "18.00", None, 12),
+        ("Brunello Riserva", "Domaine Test", red, tuscany, "15.00", 2019, 12),
+    ]
+    for name, producer, category, region, price, vintage, stock in wines:
+        WineFactory(
+            name=name,
+            producer=producer,
+            category=category,
+            region=region,
+            price=Decimal(price),
+            vintage=vintage,
+            stock=stock,
+        )
+
+
+def names(**filters) -> list[str]:
+    return [wine.name for wine in wine_list(filters=WineFilters(**filters))]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("chateau", ["Château Margaux"]),
+        ("CHÂTEAU margaux", ["Château Margaux"]),
+        ("lefevre", ["Château Margaux"]),  # the producer
+        ("bordeaux", ["Château Margaux", "Pauillac Réserve"]),  # the region
+        ("italy", ["Brunello Riserva"]),  # the country
+        ("rose", ["Miraval"]),  # the category
+        ("reserve bordeaux", ["Pauillac Réserve"]),  # every word, each anywhere
+        ("reserve provence", []),
+        ("lefevrebordeaux", []),  # no word across two fields
+    ],
+)
+def test_search_ignores_accents_and_case_in_names_producers_places_and_categories(
+    cellar, q, expected
+):
+    # The same rows on PostgreSQL and SQLite: run with DATABASE_URL set to see both.
+    assert names(q=q) == expected
+
+
+def test_search_finds_wines_without_a_region_by_their_other_fields(cellar):
+    WineFactory(name="Vin de France Rouge", region=None, country=CountryFactory(name="France"))
+    assert names(q="vin rouge france") == ["Vin de France Rouge"]
+    assert names(q="rouge bordeaux") == []
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("", ["Brunello Riserva", "Château Margaux", "Miraval", "Pauillac Réserve"]),
+        ("price", ["Brunello Riserva", "Miraval", "Pauillac Réserve", "Château Margaux"]),
+        ("price-desc", ["Château Margaux", "Pauillac Réserve", "Miraval", "Brunello Riserva"]),
+        # Non-vintage wines last, both ways.
+        ("newest", ["Pauillac Réserve", "Brunello Riserva", "Château Margaux", "Miraval"]),
+        ("oldest", ["Château Margaux", "Brunello Riserva", "Pauillac Réserve", "Miraval"]),
+    ],
+)
+def test_wine_list_sorts_by_name_price_or_vintage(cellar, sort, expected):
+    assert names(sort=sort) == expected
+
+
+def test_filters_keep_a_known_sort_other_than_the_default_and_hide_sold_out_only_for_1():
+    parse = WineFilters.from_query
+    assert parse(QueryDict("sort=price-desc")).sort == "price-desc"
+    assert parse(QueryDict("sort=name")) == parse(QueryDict("sort=DROP+TABLE")) == WineFilters()
+    assert parse(QueryDict("in_stock=1")).in_stock is True
+    assert parse(QueryDict("in_stock=yes")).in_stock is False
+    both = parse(QueryDict("in_stock=1&sort=newest&q=rioja"))
+    assert both.as_query() == {"q": "rioja", "sort": "newest", "in_stock": "1"}
+    assert len({WineFilters().as_key(), both.as_key(), parse(QueryDict("q=rioja")).as_key()}) == 3
+
+
+def test_hide_sold_out_lists_wines_in_stock_only(cellar):
+    assert "Pauillac Réserve" not in names(in_stock=True)
+    assert len(names(in_stock=True)) == 3
+
+
+def options(facet) -> dict[str, int]:
+    return {option.slug: option.count for option in facet}
+
+
+def test_each_option_counts_the_wines_of_the_other_filters_and_none_is_empty(
+    cellar, django_assert_num_queries
+):
+    with django_assert_num_queries(4):
+        facets = catalog_facets(filters=WineFilters(category="red"))
+    assert options(facets.categories) == {"red": 3, "rose": 1}
+    assert options(facets.countries) == {"france": 2, "italy": 1}
+    assert options(facets.regions) == {"bordeaux": 2, "toscana": 1}  # no red of Provence
+    assert [option.group for option in facets.regions] == ["France", "Italy"]
+    assert (facets.total, facets.in_stock) == (3, 2)
+
+    facets = catalog_facets(filters=WineFilters(country="italy", in_stock=True))
+    assert options(facets.categories) == {"red": 1}
+    assert options(facets.countries) == {"france": 2, "italy": 1}
+    assert options(facets.regions) == {"toscana": 1}
+    assert (facets.total, facets.in_stock) == (1, 1)
+
+    facets = catalog_facets(filters=WineFilters(q="chateau"))
+    assert options(facets.countries) == {"france": 1}
+    assert facets.total == 1
+
+
+def test_a_chosen_region_counts_in_every_facet_but_the_countries(cellar):
+    facets = catalog_facets(filters=WineFilters(region="bordeaux"))
+    assert options(facets.categories) == {"red": 2}
+    # Choosing another country drops the region: the countries are counted without it.
+    assert options(facets.countries) == {"france": 3, "italy": 1}
+    assert options(facets.regions) == {"bordeaux": 2, "provence": 1, "toscana": 1}
+    assert [option.slug for option in facets.regions if option.selected] == ["bordeaux"]
+
+
+def test_a_region_of_another_country_is_dropped_and_named(cellar):
+    facets = catalog_facets(filters=WineFilters(country="italy", region="bordeaux"))
+    assert facets.filters == WineFilters(country="italy")
+    assert facets.dropped_region.name == "Bordeaux"
+    assert facets.chosen_country.name == "Italy"
+    assert options(facets.regions) == {"toscana": 1}
+    assert facets.total == 1
+
+    kept = catalog_facets(filters=WineFilters(country="france", region="bordeaux"))
+    assert (kept.filters.region, kept.dropped_region, kept.total) == ("bordeaux", None, 2)
+
+
+def test_an_option_chosen_by_hand_is_kept_even_without_wines(cellar):
+    facets = catalog_facets(filters=WineFilters(category="rose", country="italy"))
+    assert options(facets.categories) == {"red": 1, "rose": 0}
+    assert facets.total == 0

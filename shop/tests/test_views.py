@@ -215,12 +215,17 @@ def test_unknown_page_is_not_found(client, page):
     assert wine_list(client, page=page).status_code == 404
 
 
-def test_searches_that_casefold_alike_show_their_own_results(client):
+def test_searches_that_fold_alike_find_alike_and_each_shows_its_own_words(client):
     WineFactory(name="Straße Riesling")
     WineFactory(name="Grosse Lage")
 
-    assert listed(wine_list(client, q="ß")) == ["Straße Riesling"]
-    assert listed(wine_list(client, q="ss")) == ["Grosse Lage"]
+    eszett, double_s = wine_list(client, q="ß"), wine_list(client, q="ss")
+
+    assert listed(eszett) == listed(double_s) == ["Grosse Lage", "Straße Riesling"]
+    assert listed(wine_list(client, q="STRASSE")) == ["Straße Riesling"]
+    # Cached apart: each page says what was searched for.
+    assert "Wines matching “ß”" in eszett.content.decode()
+    assert "Wines matching “ss”" in double_s.content.decode()
 
 
 def test_long_page_numbers_show_their_own_page(client, settings):
@@ -309,6 +314,158 @@ def test_page_links_come_from_the_normalised_filters_whatever_the_query(client, 
     assert first.content == again.content
     links = re.findall(r'href="\?([^"]*)" rel="(?:prev|next)"', again.content.decode())
     assert links == ["q=rioja&amp;page=1", "q=rioja&amp;page=3"]
+
+
+def options(response, name: str) -> dict[str, str]:
+    """Return the options of a filter of the catalog page: value → label, "" (all) left out."""
+    select = re.search(
+        rf'<select id="f-{name}" name="{name}">(.*?)</select>', response.content.decode(), re.S
+    )
+    found = re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', select.group(1))
+    return {value: html.unescape(label) for value, label in found}
+
+
+def test_search_finds_wines_by_accentless_name_and_by_region(client, catalog):
+    WineFactory(name="Château Lagrézette", region=catalog["margaux"].region)
+
+    assert listed(wine_list(client, q="chateau")) == ["Château Lagrézette"]
+    assert listed(wine_list(client, q="BORDEAUX")) == ["Château Lagrézette", "Margaux Grand Vin"]
+    assert listed(wine_list(client, q="itàly white")) == ["Cervaro della Sala"]
+
+
+BY_NAME = ["Cervaro della Sala", "Margaux Grand Vin", "Meursault Charmes", "Tignanello"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("price", ["Cervaro della Sala", "Tignanello", "Meursault Charmes", "Margaux Grand Vin"]),
+        (
+            "price-desc",
+            ["Margaux Grand Vin", "Meursault Charmes", "Tignanello", "Cervaro della Sala"],
+        ),
+        # The non-vintage wine last both ways.
+        ("newest", ["Meursault Charmes", "Tignanello", "Margaux Grand Vin", "Cervaro della Sala"]),
+        ("oldest", ["Margaux Grand Vin", "Tignanello", "Meursault Charmes", "Cervaro della Sala"]),
+        ("name", BY_NAME),
+        ("'; DROP TABLE", BY_NAME),
+    ],
+)
+def test_the_list_sorts_by_price_and_vintage_and_ignores_unknown_orders(
+    client, catalog, sort, expected
+):
+    prices = {
+        "margaux": ("90.00", 2010),
+        "meursault": ("45.00", 2021),
+        "tignanello": ("30.00", 2018),
+        "cervaro": ("20.00", None),
+    }
+    for key, (price, vintage) in prices.items():
+        Wine.objects.filter(pk=catalog[key].pk).update(price=Decimal(price), vintage=vintage)
+
+    response = wine_list(client, sort=sort)
+    assert response.status_code == 200
+    assert listed(response) == expected
+    shown = sort if sort in ("price", "price-desc", "newest", "oldest") else "name"
+    assert f'<option value="{shown}" selected>' in response.content.decode()
+
+
+def test_page_links_keep_the_order_and_hide_sold_out(client, settings):
+    settings.WINES_PER_PAGE = 1
+    WineFactory.create_batch(3, name="Rioja Reserva")
+    WineFactory(name="Rioja Agotado", stock=0)
+
+    page = wine_list(client, q="rioja", sort="price-desc", in_stock="1", page=2)
+
+    links = re.findall(r'href="\?([^"]*)" rel="(?:prev|next)"', page.content.decode())
+    assert links == [
+        "q=rioja&amp;sort=price-desc&amp;in_stock=1&amp;page=1",
+        "q=rioja&amp;sort=price-desc&amp;in_stock=1&amp;page=3",
+    ]
+    assert "Page 2 of 3" in page.content.decode()
+
+
+def test_filters_offer_only_choices_with_wines_and_count_them(client, catalog):
+    everything = wine_list(client)
+    assert options(everything, "category") == {"red": "Red (2)", "white": "White (2)"}
+    assert options(everything, "country") == {"france": "France (2)", "italy": "Italy (2)"}
+    assert options(everything, "region") == {
+        "bordeaux": "Bordeaux (1)",
+        "burgundy": "Burgundy (1)",
+        "tuscany": "Tuscany (2)",
+    }
+
+    italian_reds = wine_list(client, country="italy", category="red")
+    assert listed(italian_reds) == ["Tignanello"]
+    assert options(italian_reds, "category") == {"red": "Red (1)", "white": "White (1)"}
+    assert options(italian_reds, "country") == {"france": "France (1)", "italy": "Italy (1)"}
+    assert options(italian_reds, "region") == {"tuscany": "Tuscany (1)"}  # no French region
+
+    # Every choice offered leads to the number of wines it says.
+    for name in ("category", "country", "region"):
+        for value, label in options(italian_reds, name).items():
+            params = {"country": "italy", "category": "red", name: value}
+            assert f"({len(listed(wine_list(client, **params)))})" in label
+
+
+def test_a_region_of_another_country_is_dropped_with_a_note(client, catalog):
+    response = wine_list(client, country="italy", region="bordeaux")
+
+    assert response.status_code == 200
+    assert listed(response) == ["Cervaro della Sala", "Tignanello"]
+    page = response.content.decode()
+    assert "Bordeaux is a region of France: showing the wines of every region of Italy." in page
+    assert options(response, "region") == {"tuscany": "Tuscany (2)"}
+    assert "selected>Bordeaux" not in page
+
+
+def test_hide_sold_out_leaves_out_wines_without_stock(client, catalog):
+    Wine.objects.filter(pk=catalog["tignanello"].pk).update(stock=0)
+
+    every = wine_list(client, country="italy")
+    assert "Tignanello" in listed(every)
+    assert "Hide sold out (1 in stock)" in every.content.decode()
+
+    in_stock = wine_list(client, country="italy", in_stock="1")
+    assert listed(in_stock) == ["Cervaro della Sala"]
+    assert 'name="in_stock" value="1" checked' in in_stock.content.decode()
+    assert options(in_stock, "category") == {"white": "White (1)"}
+
+    Wine.objects.filter(pk=catalog["cervaro"].pk).update(stock=0)
+    none_left = wine_list(client, country="italy", q="cervaro")  # a new search: not cached
+    assert 'name="in_stock" value="1" disabled' in none_left.content.decode()
+
+
+def test_a_filtered_search_runs_a_bounded_number_of_queries(
+    client, catalog, django_assert_max_num_queries
+):
+    WineFactory.create_batch(30, region=catalog["tignanello"].region)
+    with django_assert_max_num_queries(5):
+        response = wine_list(
+            client, q="tusc", country="italy", region="tuscany", sort="newest", in_stock="1"
+        )
+    assert len(listed(response)) == settings.WINES_PER_PAGE
+
+
+def test_pages_link_the_svg_favicon_and_favicon_ico_leads_to_it(client):
+    from django.contrib.staticfiles import finders
+
+    page = wine_list(client).content.decode()
+    assert '<link rel="icon" href="/static/shop/favicon.svg" type="image/svg+xml">' in page
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (301, "/static/shop/favicon.svg")
+    assert finders.find("shop/favicon.svg")
+
+
+def test_the_cart_icon_is_an_inline_picture_not_an_emoji(client):
+    wine = WineFactory()
+    client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 1})
+
+    page = client.get(reverse("shop:wine_list")).content.decode()
+
+    header = re.search(r'data-testid="cart-summary">(.*?)</a>', page, re.S).group(1)
+    assert '<svg class="cart-icon"' in header and 'aria-hidden="true"' in header
+    assert "🛒" not in page
 
 
 def test_the_coupon_form_posts_where_it_always_has():
