@@ -26,13 +26,14 @@ from orders.selectors import (
 )
 from orders.services import order_cancel, order_contact_update, order_note_add
 
+# One colour per status, so a list of orders reads at a glance.
 STATUS_LABELS = {
     Order.Status.PENDING.label: "warning",
     Order.Status.PAID.label: "success",
     Order.Status.SHIPPED.label: "info",
+    Order.Status.REFUNDED.label: "primary",
     Order.Status.CANCELED.label: "danger",
-    Order.Status.EXPIRED.label: "danger",
-    Order.Status.REFUNDED.label: "danger",
+    Order.Status.EXPIRED.label: "default",  # grey: unfold's label for any other variant
 }
 
 

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -409,6 +410,24 @@ def test_flagged_orders_stand_out_in_the_order_list(admin_client):
         reverse("admin:orders_order_changelist"), {"payment_flagged__exact": "1"}
     )
     assert flagged.context["cl"].result_count == 1
+
+
+def label_colour(page: str, text: str) -> str:
+    """Return the colour of the unfold label showing text ("base" for its grey)."""
+    classes = re.search(
+        rf'<span class="(inline-block font-semibold[^"]*)"[^>]*>\s*{text}\s*<', page
+    )
+    assert classes, f"no label {text!r}"
+    return re.search(r"\bbg-(\w+)-", classes.group(1)).group(1)
+
+
+def test_each_status_has_a_colour_of_its_own_in_the_order_list(admin_client):
+    for status in Order.Status:
+        OrderFactory(status=status)
+    page = admin_client.get(CHANGELIST).content.decode()
+    colours = {status: label_colour(page, status.label) for status in Order.Status}
+    assert len(set(colours.values())) == len(Order.Status), colours
+    assert (colours[Order.Status.PAID], colours[Order.Status.CANCELED]) == ("green", "red")
 
 
 # Refunds
