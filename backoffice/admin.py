@@ -126,6 +126,7 @@ class OrderAdmin(orders_admin.OrderAdmin):
         "invoice_link",
         "credit_notes",
     ]
+    search_fields = [*orders_admin.OrderAdmin.search_fields, "invoice__number"]
     fieldsets = _fieldsets(orders_admin.OrderAdmin.fieldsets)
     actions = _inserted(
         orders_admin.OrderAdmin.actions, after="cancel_selected", new="regenerate_invoices"

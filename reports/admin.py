@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from core.admin_search import FoldedSearchMixin
 from reports.exceptions import InvalidPeriod
 from reports.invoices import InvoiceSnapshot
 from reports.models import CreditNote, Invoice, Report
@@ -26,7 +27,7 @@ def download_link(url: str, text: str):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ModelAdmin):
+class InvoiceAdmin(FoldedSearchMixin, ModelAdmin):
     list_display = ["number", "order", "customer", "total", "issued_at", "download"]
     list_select_related = ["order"]
     search_fields = ["number", "order__number", "order__email", "order__last_name"]
@@ -77,7 +78,7 @@ class InvoiceAdmin(ModelAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ModelAdmin):
+class CreditNoteAdmin(FoldedSearchMixin, ModelAdmin):
     list_display = ["number", "order", "refund_shown", "amount", "issued_at", "download"]
     list_select_related = ["order", "refund"]
     search_fields = ["number", "order__number", "order__email", "order__last_name"]

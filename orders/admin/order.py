@@ -14,6 +14,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
+from core.admin_search import FoldedSearchMixin
 from core.spreadsheet import csv_response, safe_cell
 from orders.admin.refunds import OrderRefundAdminMixin, RefundInline, RefundStateFilter
 from orders.admin.shipping import OrderShipAdminMixin
@@ -160,7 +161,9 @@ class ExportModelAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
+class OrderAdmin(
+    FoldedSearchMixin, OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin
+):
     form = OrderAdminForm
     # The changelist's Export button exports the orders its filters show, with their items.
     resource_classes = [OrderExportResource]
@@ -190,7 +193,8 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
         ("created", RangeDateFilter),
     ]
     list_filter_submit = True
-    search_fields = ["number", "email", "first_name", "last_name"]
+    # The back office adds the invoice number (reports stands above orders).
+    search_fields = ["number", "email", "first_name", "last_name", "items__wine_name"]
     date_hierarchy = "created"
     list_per_page = 50
     readonly_fields = [

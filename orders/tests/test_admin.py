@@ -430,6 +430,32 @@ def test_each_status_has_a_colour_of_its_own_in_the_order_list(admin_client):
     assert (colours[Order.Status.PAID], colours[Order.Status.CANCELED]) == ("green", "red")
 
 
+def found(client, query: str) -> set[str]:
+    """Return the numbers of the orders the list's search finds for query."""
+    response = client.get(CHANGELIST, {"q": query})
+    assert response.status_code == 200
+    return {order.number for order in response.context["cl"].result_list}
+
+
+def test_the_order_search_ignores_accents_and_case(admin_client):
+    lefevre = OrderFactory(last_name="Lefèvre", email="jl@example.com")
+    OrderFactory(last_name="Lefebvre")
+    assert found(admin_client, "lefevre") == found(admin_client, "LEFÈVRE") == {lefevre.number}
+    assert found(admin_client, "camille lefevre") == {lefevre.number}  # every word, any field
+    assert found(admin_client, "JL@EXAMPLE") == {lefevre.number}
+
+
+def test_the_order_search_finds_an_order_by_a_wine_it_holds_once(admin_client):
+    order = OrderFactory()
+    OrderItemFactory(order=order, wine_name="Château Lagrézette")
+    OrderItemFactory(order=order, wine_name="Château Margaux")
+    OrderItemFactory(order=OrderFactory(), wine_name="Clos Lagrezette")
+    assert found(admin_client, "chateau") == {order.number}
+    listed = admin_client.get(CHANGELIST, {"q": "chateau"}).context["cl"]
+    assert (listed.result_count, [o.item_count for o in listed.result_list]) == (1, [2])
+    assert len(found(admin_client, "lagrezette")) == 2
+
+
 # Refunds
 
 
