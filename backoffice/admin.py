@@ -99,16 +99,15 @@ def _inserted(names, *, after: str, new: str) -> list:
 
 
 def _fieldsets(fieldsets) -> list:
-    """Return the order page's sections with the Stripe link under Payment and an Invoice
-    section before the note."""
+    """Return the order page's sections with the Stripe link first under Payment, and an
+    Invoice section after it."""
     composed = []
     for title, options in fieldsets:
         if title == "Payment":
-            fields = _inserted(options["fields"], after="payment", new="stripe_payment")
-            options = {**options, "fields": fields}
-        if title == "Note":
-            composed.append(("Invoice", {"fields": ["invoice_link", "credit_notes"]}))
+            options = {**options, "fields": ["stripe_payment", *options["fields"]]}
         composed.append((title, options))
+        if title == "Payment":
+            composed.append(("Invoice", {"fields": ["invoice_link", "credit_notes"]}))
     return composed
 
 
@@ -118,7 +117,7 @@ admin.site.unregister(Order)
 @admin.register(Order)
 class OrderAdmin(orders_admin.OrderAdmin):
     list_display = _inserted(
-        orders_admin.OrderAdmin.list_display, after="total", new="invoice_link"
+        orders_admin.OrderAdmin.list_display, after="total_money", new="invoice_link"
     )
     readonly_fields = [
         *orders_admin.OrderAdmin.readonly_fields,

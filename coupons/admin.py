@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
+from core.admin_columns import money_column, money_html
 from core.admin_search import FoldedSearchMixin
 from core.spreadsheet import csv_response
 from coupons.forms import CouponAdminForm, CouponBatchForm
@@ -53,9 +54,10 @@ class UsedUpFilter(_YesNoFilter):
 
 class RedemptionInline(TabularInline):
     model = CouponRedemption
-    fields = ["order_link", "percent_off", "discount", "created", "released_at"]
+    fields = ["order_link", "percent_off", "discount_money", "created", "released_at"]
     readonly_fields = fields
     extra = 0
+    discount_money = money_column("discount", "discount", minus=True)
     can_delete = False
     hide_title = True
     verbose_name_plural = "orders that used the code"
@@ -159,7 +161,7 @@ class CouponBatchAdmin(FoldedSearchMixin, ModelAdmin):
 
     @display(description="discount given", ordering="discount_given")
     def given(self, batch):
-        return batch.discount_given or "0.00"
+        return money_html(batch.discount_given or 0)
 
     @action(description="Export codes (CSV)", url_path="export-codes", permissions=["view"])
     def export_codes(self, request, object_id):

@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from core.admin_columns import money_column, money_html
 from core.admin_search import FoldedSearchMixin
 from reports.exceptions import InvalidPeriod
 from reports.invoices import InvoiceSnapshot
@@ -53,7 +54,8 @@ class InvoiceAdmin(FoldedSearchMixin, ModelAdmin):
 
     @display(description="total")
     def total(self, invoice):
-        return InvoiceSnapshot.from_json(invoice.snapshot).total
+        snapshot = InvoiceSnapshot.from_json(invoice.snapshot)
+        return money_html(snapshot.total, symbol=snapshot.currency_symbol)
 
     @display(description="snapshot")
     def what_it_shows(self, invoice):
@@ -79,7 +81,7 @@ class InvoiceAdmin(FoldedSearchMixin, ModelAdmin):
 
 @admin.register(CreditNote)
 class CreditNoteAdmin(FoldedSearchMixin, ModelAdmin):
-    list_display = ["number", "order", "refund_shown", "amount", "issued_at", "download"]
+    list_display = ["number", "order", "refund_shown", "amount_money", "issued_at", "download"]
     list_select_related = ["order", "refund"]
     search_fields = ["number", "order__number", "order__email", "order__last_name"]
     date_hierarchy = "issued_at"
@@ -88,13 +90,14 @@ class CreditNoteAdmin(FoldedSearchMixin, ModelAdmin):
         "order",
         "refund_shown",
         "invoice",
-        "amount",
+        "amount_money",
         "issued_at",
         "rendered_at",
         "download",
         "what_it_shows",
     ]
     readonly_fields = fields
+    amount_money = money_column("amount", "amount refunded")
 
     def has_add_permission(self, request):
         return False  # a credit note is made when its refund succeeds

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from import_export import fields, resources
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -14,6 +14,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
+from core.admin_columns import money_column, money_html
 from core.admin_search import FoldedSearchMixin
 from core.spreadsheet import csv_response, safe_cell
 from orders.admin.refunds import OrderRefundAdminMixin, RefundInline, RefundStateFilter
@@ -40,9 +41,12 @@ STATUS_LABELS = {
 
 class OrderItemInline(TabularInline):
     model = OrderItem
-    fields = ["sku", "wine_name", "vintage", "quantity", "unit_price", "line_total"]
+    verbose_name_plural = "items"
+    fields = ["sku", "wine_name", "vintage", "quantity", "unit_price_money", "line_total_money"]
     readonly_fields = fields
     extra = 0
+    unit_price_money = money_column("unit_price", "unit price")
+    line_total_money = money_column("line_total", "line total")
     can_delete = False
     show_change_link = False
     hide_title = True
@@ -93,7 +97,6 @@ DELIVERY_FIELDS = [
     "delivery_method",
     "country_name",
     "delivery_zone",
-    "delivery_charge",
     "vat_rate_percent",
     "minimum_age",
     "age_confirmed_at",
@@ -171,14 +174,14 @@ class OrderAdmin(
     export_form_class = ExportForm
     inlines = [OrderItemInline, RefundInline, OrderEventInline]
     list_display = [
-        "number",
+        "order_number",
         "created",
         "customer",
         "email",
         "status_label",
         "payment",
         "item_count",
-        "total",
+        "total_money",
         "refunded",
         "net",
         "mail",
@@ -198,15 +201,16 @@ class OrderAdmin(
     date_hierarchy = "created"
     list_per_page = 50
     readonly_fields = [
-        "number",
+        "order_number",
         "status_label",
         "currency",
-        "subtotal",
+        "subtotal_money",
         "coupon_code",
-        "discount",
-        "total",
+        "discount_money",
+        "total_money",
+        "delivery_charge_money",
         "amount_paid",
-        "refunded_amount",
+        "refunded",
         "net",
         "created",
         "paid_at",
@@ -218,21 +222,35 @@ class OrderAdmin(
         "email_status",
         *DELIVERY_FIELDS,
     ]
+    # The page opens on what the order is: its summary, then (admin/orders/order/change_form.html)
+    # the items, refunds and timeline with the note to add to it, then the details.
     fieldsets = [
-        ("Order", {"fields": ["number", "status_label", "created"]}),
+        ("Order", {"fields": [("order_number", "created"), ("status_label", "payment")]}),
+        ("Note", {"fields": ["note"]}),
+        (
+            "Amounts",
+            {
+                "fields": [
+                    "subtotal_money",
+                    "coupon_code",
+                    "discount_money",
+                    "delivery_charge_money",
+                    "total_money",
+                    "currency",
+                ]
+            },
+        ),
         (
             "Customer",
             {"fields": [*OrderAdminForm.Meta.fields, "email_status"]},
         ),
         ("Delivery", {"fields": DELIVERY_FIELDS}),
-        ("Amounts", {"fields": ["currency", "subtotal", "coupon_code", "discount", "total"]}),
-        ("Refunds", {"fields": ["amount_paid", "refunded_amount", "net"]}),
         (
             "Payment",
-            {"fields": ["payment", "stripe_session_id", "payment_flag_reason"]},
+            {"fields": ["stripe_session_id", "payment_flag_reason"]},
         ),
+        ("Paid and refunded", {"fields": ["amount_paid", "refunded", "net"]}),
         ("Dates", {"fields": ["paid_at", "shipped_at", "canceled_at"]}),
-        ("Note", {"fields": ["note"]}),
     ]
     actions = [
         "ship_selected",
@@ -242,6 +260,13 @@ class OrderAdmin(
     ]
     actions_submit_line = ["cancel_submit"]
     actions_detail = ["ship", "collect_ready", "refund", "cancel_refund"]
+
+    def get_inlines(self, request, obj):
+        # An order without refunds is not shown an empty table of them.
+        inlines = super().get_inlines(request, obj)
+        if obj is None or not obj.refunds.exists():
+            return [inline for inline in inlines if inline is not RefundInline]
+        return inlines
 
     def get_queryset(self, request):
         return (
@@ -263,6 +288,15 @@ class OrderAdmin(
 
     def has_export_permission(self, request):
         return request.user.has_perm("orders.view_order")
+
+    subtotal_money = money_column("subtotal", "subtotal")
+    discount_money = money_column("discount", "discount", minus=True)
+    delivery_charge_money = money_column("delivery_charge", "delivery")
+    total_money = money_column("total", "total")
+
+    @display(description="number", ordering="number")
+    def order_number(self, order):
+        return format_html('<span class="whitespace-nowrap">{}</span>', order.number)
 
     @display(description="customer", ordering="last_name")
     def customer(self, order):
@@ -293,15 +327,15 @@ class OrderAdmin(
 
     @display(description="paid")
     def amount_paid(self, order):
-        return order.amount_paid
+        return money_html(order.amount_paid)
 
     @display(description="refunded", ordering="refunded_amount")
     def refunded(self, order):
-        return order.refunded_amount if order.refunded_amount else ""
+        return money_html(order.refunded_amount) if order.refunded_amount else ""
 
     @display(description="net")
     def net(self, order):
-        return order.net_paid if order.paid_at else ""
+        return money_html(order.net_paid) if order.paid_at else ""
 
     @display(description="mail", label={"failed": "danger"})
     def mail(self, order):

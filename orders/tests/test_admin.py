@@ -80,6 +80,38 @@ def test_change_page_shows_items_and_timeline(admin_client):
     assert "1 line, 25.80 €; delivery to France" in page
 
 
+def headings(page: str) -> list[str]:
+    """Return the order page's section and inline titles, in the order they come."""
+    titles = re.findall(r"<h2[^>]*>\s*([^<]+?)\s*<", page)
+    return titles[titles.index("Order") :]
+
+
+def test_the_order_page_opens_on_its_items_and_timeline_amounts_in_euros(admin_client):
+    order = OrderFactory(
+        total=Decimal("32.90"),
+        discount=Decimal("5.00"),
+        coupon_code="HIVER",
+        delivery_charge=Decimal("9.90"),
+    )
+    OrderItemFactory(order=order, unit_price=Decimal("14.00"), quantity=2, line_total="28.00")
+    OrderEvent.objects.create(order=order, kind="note", message="Called the customer")
+    page = admin_client.get(change_url(order)).content.decode()
+    titles = headings(page)
+    # No refund yet: no empty table of them.
+    assert titles[:4] == ["Order", "Items", "Timeline", "Note"], titles
+    assert titles.index("Customer") > titles.index("Amounts")
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    for amount in ["14.00 €", "28.00 €", "−5.00 €", "9.90 €", "32.90 €"]:
+        assert amount in shown, amount
+
+
+def test_the_order_list_shows_amounts_in_euros_and_numbers_on_one_line(admin_client):
+    order = OrderFactory(status=Order.Status.PAID, paid_at=timezone.now(), total=Decimal("64.90"))
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert f'<span class="whitespace-nowrap">{order.number}</span>' in page
+    assert page.count('<span class="whitespace-nowrap">64.90 €</span>') == 2  # total, net
+
+
 def test_cancel_action_releases_stock_and_reports_refusals(admin_client):
     wine = WineFactory(stock=10)
     pending = place(lines=[(wine.pk, 3)], customer=customer())
