@@ -167,16 +167,15 @@ def _inserted(names, *, after: str, new: str) -> list:
 
 
 def _fieldsets(fieldsets) -> list:
-    """Return the order page's sections with the Stripe link under Payment and an Invoice
-    section before the note."""
+    """Return the order page's sections with the Stripe link first under Payment, and an
+    Invoice section after it."""
     composed = []
     for title, options in fieldsets:
         if title == "Payment":
-            fields = _inserted(options["fields"], after="payment", new="stripe_payment")
-            options = {**options, "fields": fields}
-        if title == "Note":
-            composed.append(("Invoice", {"fields": ["invoice_link", "credit_notes"]}))
+            options = {**options, "fields": ["stripe_payment", *options["fields"]]}
         composed.append((title, options))
+        if title == "Payment":
+            composed.append(("Invoice", {"fields": ["invoice_link", "credit_notes"]}))
     return composed
 
 
@@ -186,7 +185,7 @@ admin.site.unregister(Order)
 @admin.register(Order)
 class OrderAdmin(orders_admin.OrderAdmin):
     list_display = _inserted(
-        orders_admin.OrderAdmin.list_display, after="total", new="invoice_link"
+        orders_admin.OrderAdmin.list_display, after="total_money", new="invoice_link"
     )
     readonly_fields = [
         *orders_admin.OrderAdmin.readonly_fields,
@@ -194,6 +193,7 @@ class OrderAdmin(orders_admin.OrderAdmin):
         "invoice_link",
         "credit_notes",
     ]
+    search_fields = [*orders_admin.OrderAdmin.search_fields, "invoice__number"]
     fieldsets = _fieldsets(orders_admin.OrderAdmin.fieldsets)
     actions = _inserted(
         orders_admin.OrderAdmin.actions, after="cancel_selected", new="regenerate_invoices"

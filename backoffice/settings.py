@@ -425,19 +425,21 @@ UNFOLD = {
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     # The admin login form, throttled against password guessing (backoffice/login.py).
     "LOGIN": {"form": "backoffice.login.ThrottledAuthenticationForm"},
+    # The shop's burgundy (static/shop/shop.css --wine is 600, --wine-dark 800), a hue apart
+    # from the red unfold keeps for errors and Delete, so a primary button never reads as one.
     "COLORS": {
         "primary": {
-            "50": "oklch(97.1% .013 17.38)",
-            "100": "oklch(93.6% .032 17.717)",
-            "200": "oklch(88.5% .062 18.334)",
-            "300": "oklch(80.8% .114 19.571)",
-            "400": "oklch(70.4% .191 22.216)",
-            "500": "oklch(63.7% .237 25.331)",
-            "600": "oklch(57.7% .245 27.325)",
-            "700": "oklch(50.5% .213 27.518)",
-            "800": "oklch(44.4% .177 26.899)",
-            "900": "oklch(39.6% .141 25.723)",
-            "950": "oklch(25.8% .092 26.042)",
+            "50": "#fef2f6",
+            "100": "#fce2ea",
+            "200": "#f9c6d4",
+            "300": "#ee9cb1",
+            "400": "#d46784",
+            "500": "#af3d5d",
+            "600": "#7b1e3a",
+            "700": "#6a1732",
+            "800": "#5a1029",
+            "900": "#450b1f",
+            "950": "#290510",
         },
     },
     "SIDEBAR": {

@@ -7,6 +7,8 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
+from core.admin_columns import money_column, money_html
+from core.admin_search import FoldedSearchMixin
 from core.spreadsheet import csv_response
 from coupons.forms import CouponAdminForm, CouponBatchForm
 from coupons.models import Coupon, CouponBatch, CouponRedemption
@@ -52,9 +54,10 @@ class UsedUpFilter(_YesNoFilter):
 
 class RedemptionInline(TabularInline):
     model = CouponRedemption
-    fields = ["order_link", "percent_off", "discount", "created", "released_at"]
+    fields = ["order_link", "percent_off", "discount_money", "created", "released_at"]
     readonly_fields = fields
     extra = 0
+    discount_money = money_column("discount", "discount", minus=True)
     can_delete = False
     hide_title = True
     verbose_name_plural = "orders that used the code"
@@ -75,7 +78,7 @@ class RedemptionInline(TabularInline):
 
 
 @admin.register(Coupon)
-class CouponAdmin(ModelAdmin):
+class CouponAdmin(FoldedSearchMixin, ModelAdmin):
     form = CouponAdminForm
     inlines = [RedemptionInline]
     list_display = ["code", "percent_label", "valid_from", "valid_to", "usage", "active", "batch"]
@@ -85,10 +88,6 @@ class CouponAdmin(ModelAdmin):
     list_select_related = ["batch"]
     list_per_page = 100
     readonly_fields = ["uses", "batch", "created"]
-
-    def get_search_results(self, request, queryset, search_term):
-        # Codes are stored in capitals; whatever case the merchant types finds them.
-        return super().get_search_results(request, queryset, search_term.strip().upper())
 
     def save_model(self, request, obj, form, change):
         coupon_save(coupon=obj, fields=form.changed_data if change else None)
@@ -103,7 +102,7 @@ class CouponAdmin(ModelAdmin):
 
 
 @admin.register(CouponBatch)
-class CouponBatchAdmin(ModelAdmin):
+class CouponBatchAdmin(FoldedSearchMixin, ModelAdmin):
     form = CouponBatchForm
     list_display = ["name", "created", "progress", "percent_off", "codes_used", "orders", "given"]
     list_select_related = ["created_by"]
@@ -162,7 +161,7 @@ class CouponBatchAdmin(ModelAdmin):
 
     @display(description="discount given", ordering="discount_given")
     def given(self, batch):
-        return batch.discount_given or "0.00"
+        return money_html(batch.discount_given or 0)
 
     @action(description="Export codes (CSV)", url_path="export-codes", permissions=["view"])
     def export_codes(self, request, object_id):

@@ -1,4 +1,5 @@
 from django import forms
+from unfold.widgets import UnfoldAdminIntegerFieldWidget
 
 from core.codes import ALPHABET
 from coupons.models import Coupon, CouponBatch
@@ -40,13 +41,31 @@ class CouponAdminForm(forms.ModelForm):
 class CouponBatchForm(forms.ModelForm):
     """Settings of a new batch; the codes themselves are drawn by coupons.services."""
 
-    count = forms.IntegerField(label="Number of codes", min_value=1, max_value=BATCH_MAX_CODES)
-    code_length = forms.IntegerField(
-        label="Random characters per code", min_value=6, max_value=20, initial=10
+    # Declared fields miss the admin's formfield_overrides: they are given unfold's widget here,
+    # to look like the model's fields around them.
+    count = forms.IntegerField(
+        label="Number of codes",
+        min_value=1,
+        max_value=BATCH_MAX_CODES,
+        widget=UnfoldAdminIntegerFieldWidget,
     )
-    percent_off = forms.IntegerField(label="Discount (%)", min_value=1, max_value=100)
+    code_length = forms.IntegerField(
+        label="Random characters per code",
+        min_value=6,
+        max_value=20,
+        initial=10,
+        widget=UnfoldAdminIntegerFieldWidget,
+    )
+    percent_off = forms.IntegerField(
+        label="Discount (%)", min_value=1, max_value=100, widget=UnfoldAdminIntegerFieldWidget
+    )
     max_uses = forms.IntegerField(
-        label="Uses per code", min_value=1, required=False, initial=1, help_text="Blank: unlimited."
+        label="Uses per code",
+        min_value=1,
+        required=False,
+        initial=1,
+        help_text="Blank: unlimited.",
+        widget=UnfoldAdminIntegerFieldWidget,
     )
 
     class Meta:

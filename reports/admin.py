@@ -7,6 +7,8 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from core.admin_columns import money_column, money_html
+from core.admin_search import FoldedSearchMixin
 from reports.exceptions import InvalidPeriod
 from reports.invoices import InvoiceSnapshot
 from reports.models import CreditNote, Invoice, Report
@@ -26,7 +28,7 @@ def download_link(url: str, text: str):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ModelAdmin):
+class InvoiceAdmin(FoldedSearchMixin, ModelAdmin):
     list_display = ["number", "order", "customer", "total", "issued_at", "download"]
     list_select_related = ["order"]
     search_fields = ["number", "order__number", "order__email", "order__last_name"]
@@ -52,7 +54,8 @@ class InvoiceAdmin(ModelAdmin):
 
     @display(description="total")
     def total(self, invoice):
-        return InvoiceSnapshot.from_json(invoice.snapshot).total
+        snapshot = InvoiceSnapshot.from_json(invoice.snapshot)
+        return money_html(snapshot.total, symbol=snapshot.currency_symbol)
 
     @display(description="snapshot")
     def what_it_shows(self, invoice):
@@ -77,8 +80,8 @@ class InvoiceAdmin(ModelAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ModelAdmin):
-    list_display = ["number", "order", "refund_shown", "amount", "issued_at", "download"]
+class CreditNoteAdmin(FoldedSearchMixin, ModelAdmin):
+    list_display = ["number", "order", "refund_shown", "amount_money", "issued_at", "download"]
     list_select_related = ["order", "refund"]
     search_fields = ["number", "order__number", "order__email", "order__last_name"]
     date_hierarchy = "issued_at"
@@ -87,13 +90,14 @@ class CreditNoteAdmin(ModelAdmin):
         "order",
         "refund_shown",
         "invoice",
-        "amount",
+        "amount_money",
         "issued_at",
         "rendered_at",
         "download",
         "what_it_shows",
     ]
     readonly_fields = fields
+    amount_money = money_column("amount", "amount refunded")
 
     def has_add_permission(self, request):
         return False  # a credit note is made when its refund succeeds

@@ -59,3 +59,12 @@ def test_order_page_links_its_credit_notes(admin_client):
     for note in notes:
         assert reverse("reports:credit_note_download", args=[note.pk]) in page
         assert note.number in page
+
+
+def test_the_order_search_finds_an_order_by_its_invoice_number(admin_client):
+    invoiced, other = paid_order(), paid_order()
+    number = invoice_ensure(order_id=invoiced.pk).number
+    invoice_ensure(order_id=other.pk)
+    OrderFactory(status=Order.Status.PENDING)  # no invoice
+    listed = admin_client.get(ORDERS, {"q": number.lower()}).context["cl"].result_list
+    assert [order.pk for order in listed] == [invoiced.pk]

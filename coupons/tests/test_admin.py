@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -130,6 +131,21 @@ def test_admin_pages_open(admin_client):
         reverse("admin:coupons_couponbatch_changelist"),
     ]:
         assert admin_client.get(url).status_code == 200, url
+
+
+def input_classes(page: str, name: str) -> set[str]:
+    """Return the look of a form's input: its classes, less Django's vTextField-like markers."""
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+    classes = re.search(r'class="([^"]*)"', tag).group(1).split()
+    return {name for name in classes if not re.fullmatch(r"v[A-Z]\w+", name)}
+
+
+def test_the_batch_forms_number_fields_look_like_its_other_fields(admin_client):
+    page = admin_client.get(reverse("admin:coupons_couponbatch_add")).content.decode()
+    text_field = input_classes(page, "name")
+    assert "border" in text_field
+    for name in ["count", "code_length", "percent_off", "max_uses"]:
+        assert input_classes(page, name) == text_field, name
 
 
 def test_admin_creates_a_batch_and_shows_its_figures(admin_client):

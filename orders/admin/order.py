@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from import_export import fields, resources
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import XLSX
@@ -14,6 +14,8 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
+from core.admin_columns import money_column, money_html
+from core.admin_search import FoldedSearchMixin
 from core.spreadsheet import ExcelCSV, csv_response, safe_cell
 from orders.admin.refunds import OrderRefundAdminMixin, RefundInline, RefundStateFilter
 from orders.admin.shipping import OrderShipAdminMixin
@@ -26,21 +28,25 @@ from orders.selectors import (
 )
 from orders.services import order_cancel, order_contact_update, order_note_add
 
+# One colour per status, so a list of orders reads at a glance.
 STATUS_LABELS = {
     Order.Status.PENDING.label: "warning",
     Order.Status.PAID.label: "success",
     Order.Status.SHIPPED.label: "info",
+    Order.Status.REFUNDED.label: "primary",
     Order.Status.CANCELED.label: "danger",
-    Order.Status.EXPIRED.label: "danger",
-    Order.Status.REFUNDED.label: "danger",
+    Order.Status.EXPIRED.label: "default",  # grey: unfold's label for any other variant
 }
 
 
 class OrderItemInline(TabularInline):
     model = OrderItem
-    fields = ["sku", "wine_name", "vintage", "quantity", "unit_price", "line_total"]
+    verbose_name_plural = "items"
+    fields = ["sku", "wine_name", "vintage", "quantity", "unit_price_money", "line_total_money"]
     readonly_fields = fields
     extra = 0
+    unit_price_money = money_column("unit_price", "unit price")
+    line_total_money = money_column("line_total", "line total")
     can_delete = False
     show_change_link = False
     hide_title = True
@@ -91,7 +97,6 @@ DELIVERY_FIELDS = [
     "delivery_method",
     "country_name",
     "delivery_zone",
-    "delivery_charge",
     "vat_rate_percent",
     "minimum_age",
     "age_confirmed_at",
@@ -159,7 +164,9 @@ class ExportModelAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin):
+class OrderAdmin(
+    FoldedSearchMixin, OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportModelAdmin
+):
     form = OrderAdminForm
     # The changelist's Export button exports the orders its filters show, with their items.
     resource_classes = [OrderExportResource]
@@ -167,14 +174,14 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
     export_form_class = ExportForm
     inlines = [OrderItemInline, RefundInline, OrderEventInline]
     list_display = [
-        "number",
+        "order_number",
         "created",
         "customer",
         "email",
         "status_label",
         "payment",
         "item_count",
-        "total",
+        "total_money",
         "refunded",
         "net",
         "mail",
@@ -189,19 +196,21 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
         ("created", RangeDateFilter),
     ]
     list_filter_submit = True
-    search_fields = ["number", "email", "first_name", "last_name"]
+    # The back office adds the invoice number (reports stands above orders).
+    search_fields = ["number", "email", "first_name", "last_name", "items__wine_name"]
     date_hierarchy = "created"
     list_per_page = 50
     readonly_fields = [
-        "number",
+        "order_number",
         "status_label",
         "currency",
-        "subtotal",
+        "subtotal_money",
         "coupon_code",
-        "discount",
-        "total",
+        "discount_money",
+        "total_money",
+        "delivery_charge_money",
         "amount_paid",
-        "refunded_amount",
+        "refunded",
         "net",
         "created",
         "paid_at",
@@ -213,21 +222,35 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
         "email_status",
         *DELIVERY_FIELDS,
     ]
+    # The page opens on what the order is: its summary, then (admin/orders/order/change_form.html)
+    # the items, refunds and timeline with the note to add to it, then the details.
     fieldsets = [
-        ("Order", {"fields": ["number", "status_label", "created"]}),
+        ("Order", {"fields": [("order_number", "created"), ("status_label", "payment")]}),
+        ("Note", {"fields": ["note"]}),
+        (
+            "Amounts",
+            {
+                "fields": [
+                    "subtotal_money",
+                    "coupon_code",
+                    "discount_money",
+                    "delivery_charge_money",
+                    "total_money",
+                    "currency",
+                ]
+            },
+        ),
         (
             "Customer",
             {"fields": [*OrderAdminForm.Meta.fields, "email_status"]},
         ),
         ("Delivery", {"fields": DELIVERY_FIELDS}),
-        ("Amounts", {"fields": ["currency", "subtotal", "coupon_code", "discount", "total"]}),
-        ("Refunds", {"fields": ["amount_paid", "refunded_amount", "net"]}),
         (
             "Payment",
-            {"fields": ["payment", "stripe_session_id", "payment_flag_reason"]},
+            {"fields": ["stripe_session_id", "payment_flag_reason"]},
         ),
+        ("Paid and refunded", {"fields": ["amount_paid", "refunded", "net"]}),
         ("Dates", {"fields": ["paid_at", "shipped_at", "canceled_at"]}),
-        ("Note", {"fields": ["note"]}),
     ]
     actions = [
         "ship_selected",
@@ -237,6 +260,13 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
     ]
     actions_submit_line = ["cancel_submit"]
     actions_detail = ["ship", "collect_ready", "refund", "cancel_refund"]
+
+    def get_inlines(self, request, obj):
+        # An order without refunds is not shown an empty table of them.
+        inlines = super().get_inlines(request, obj)
+        if obj is None or not obj.refunds.exists():
+            return [inline for inline in inlines if inline is not RefundInline]
+        return inlines
 
     def get_queryset(self, request):
         return (
@@ -258,6 +288,15 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
 
     def has_export_permission(self, request):
         return request.user.has_perm("orders.view_order")
+
+    subtotal_money = money_column("subtotal", "subtotal")
+    discount_money = money_column("discount", "discount", minus=True)
+    delivery_charge_money = money_column("delivery_charge", "delivery")
+    total_money = money_column("total", "total")
+
+    @display(description="number", ordering="number")
+    def order_number(self, order):
+        return format_html('<span class="whitespace-nowrap">{}</span>', order.number)
 
     @display(description="customer", ordering="last_name")
     def customer(self, order):
@@ -288,15 +327,15 @@ class OrderAdmin(OrderShipAdminMixin, OrderRefundAdminMixin, ModelAdmin, ExportM
 
     @display(description="paid")
     def amount_paid(self, order):
-        return order.amount_paid
+        return money_html(order.amount_paid)
 
     @display(description="refunded", ordering="refunded_amount")
     def refunded(self, order):
-        return order.refunded_amount if order.refunded_amount else ""
+        return money_html(order.refunded_amount) if order.refunded_amount else ""
 
     @display(description="net")
     def net(self, order):
-        return order.net_paid if order.paid_at else ""
+        return money_html(order.net_paid) if order.paid_at else ""
 
     @display(description="mail", label={"failed": "danger"})
     def mail(self, order):

@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
+from core.admin_columns import money_column
 from core.money import money_format
 from orders.exceptions import OrderError
 from orders.forms import CancelRefundForm, RefundForm, RefundLinesForm
@@ -38,7 +39,7 @@ class RefundInline(TabularInline):
         "created",
         "kind",
         "status_label",
-        "amount",
+        "amount_money",
         "bottles",
         "reason",
         "created_by",
@@ -49,6 +50,7 @@ class RefundInline(TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+    amount_money = money_column("amount", "amount")
 
     def get_queryset(self, request):
         return (

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -77,6 +78,38 @@ def test_change_page_shows_items_and_timeline(admin_client):
     assert "Barolo Monfalletto" in page
     assert "Order placed by Camille Rodríguez" in page
     assert "1 line, €25.80; delivery to France" in page
+
+
+def headings(page: str) -> list[str]:
+    """Return the order page's section and inline titles, in the order they come."""
+    titles = re.findall(r"<h2[^>]*>\s*([^<]+?)\s*<", page)
+    return titles[titles.index("Order") :]
+
+
+def test_the_order_page_opens_on_its_items_and_timeline_amounts_in_euros(admin_client):
+    order = OrderFactory(
+        total=Decimal("32.90"),
+        discount=Decimal("5.00"),
+        coupon_code="HIVER",
+        delivery_charge=Decimal("9.90"),
+    )
+    OrderItemFactory(order=order, unit_price=Decimal("14.00"), quantity=2, line_total="28.00")
+    OrderEvent.objects.create(order=order, kind="note", message="Called the customer")
+    page = admin_client.get(change_url(order)).content.decode()
+    titles = headings(page)
+    # No refund yet: no empty table of them.
+    assert titles[:4] == ["Order", "Items", "Timeline", "Note"], titles
+    assert titles.index("Customer") > titles.index("Amounts")
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    for amount in ["€14.00", "€28.00", "−€5.00", "€9.90", "€32.90"]:
+        assert amount in shown, amount
+
+
+def test_the_order_list_shows_amounts_in_euros_and_numbers_on_one_line(admin_client):
+    order = OrderFactory(status=Order.Status.PAID, paid_at=timezone.now(), total=Decimal("64.90"))
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert f'<span class="whitespace-nowrap">{order.number}</span>' in page
+    assert page.count('<span class="whitespace-nowrap">€64.90</span>') == 2  # total, net
 
 
 def test_cancel_action_releases_stock_and_reports_refusals(admin_client):
@@ -409,6 +442,50 @@ def test_flagged_orders_stand_out_in_the_order_list(admin_client):
         reverse("admin:orders_order_changelist"), {"payment_flagged__exact": "1"}
     )
     assert flagged.context["cl"].result_count == 1
+
+
+def label_colour(page: str, text: str) -> str:
+    """Return the colour of the unfold label showing text ("base" for its grey)."""
+    classes = re.search(
+        rf'<span class="(inline-block font-semibold[^"]*)"[^>]*>\s*{text}\s*<', page
+    )
+    assert classes, f"no label {text!r}"
+    return re.search(r"\bbg-(\w+)-", classes.group(1)).group(1)
+
+
+def test_each_status_has_a_colour_of_its_own_in_the_order_list(admin_client):
+    for status in Order.Status:
+        OrderFactory(status=status)
+    page = admin_client.get(CHANGELIST).content.decode()
+    colours = {status: label_colour(page, status.label) for status in Order.Status}
+    assert len(set(colours.values())) == len(Order.Status), colours
+    assert (colours[Order.Status.PAID], colours[Order.Status.CANCELED]) == ("green", "red")
+
+
+def found(client, query: str) -> set[str]:
+    """Return the numbers of the orders the list's search finds for query."""
+    response = client.get(CHANGELIST, {"q": query})
+    assert response.status_code == 200
+    return {order.number for order in response.context["cl"].result_list}
+
+
+def test_the_order_search_ignores_accents_and_case(admin_client):
+    lefevre = OrderFactory(last_name="Lefèvre", email="jl@example.com")
+    OrderFactory(last_name="Lefebvre")
+    assert found(admin_client, "lefevre") == found(admin_client, "LEFÈVRE") == {lefevre.number}
+    assert found(admin_client, "camille lefevre") == {lefevre.number}  # every word, any field
+    assert found(admin_client, "JL@EXAMPLE") == {lefevre.number}
+
+
+def test_the_order_search_finds_an_order_by_a_wine_it_holds_once(admin_client):
+    order = OrderFactory()
+    OrderItemFactory(order=order, wine_name="Château Lagrézette")
+    OrderItemFactory(order=order, wine_name="Château Margaux")
+    OrderItemFactory(order=OrderFactory(), wine_name="Clos Lagrezette")
+    assert found(admin_client, "chateau") == {order.number}
+    listed = admin_client.get(CHANGELIST, {"q": "chateau"}).context["cl"]
+    assert (listed.result_count, [o.item_count for o in listed.result_list]) == (1, [2])
+    assert len(found(admin_client, "lagrezette")) == 2
 
 
 # Refunds

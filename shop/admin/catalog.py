@@ -13,6 +13,7 @@ from unfold.contrib.import_export.forms import SelectableFieldsExportForm
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminImageFieldWidget
 
+from core.admin_search import FoldedSearchMixin
 from core.spreadsheet import ExcelCSV
 from shop.admin.wine_import import WineImportAdminMixin
 from shop.exceptions import WineImageInvalid
@@ -23,7 +24,7 @@ from shop.services import wine_image_prepare, wine_image_set, wine_save
 
 
 @admin.register(Category)
-class CategoryAdmin(ModelAdmin):
+class CategoryAdmin(FoldedSearchMixin, ModelAdmin):
     list_display = ["name", "slug", "wine_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -42,7 +43,7 @@ class CountryAdmin(CategoryAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(ModelAdmin):
+class RegionAdmin(FoldedSearchMixin, ModelAdmin):
     list_display = ["name", "country", "wine_count"]
     list_filter = [("country", RelatedDropdownFilter)]
     list_filter_submit = True
@@ -110,7 +111,7 @@ class WineAdminForm(forms.ModelForm):
 
 
 @admin.register(Wine)
-class WineAdmin(WineImportAdminMixin, ModelAdmin, ImportExportModelAdmin):
+class WineAdmin(FoldedSearchMixin, WineImportAdminMixin, ModelAdmin, ImportExportModelAdmin):
     form = WineAdminForm
     resource_classes = [WineResource]
     formats = [ExcelCSV, XLSX]

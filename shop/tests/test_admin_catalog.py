@@ -179,3 +179,16 @@ def test_admin_price_edit_shows_on_the_cached_list(
     page = shopper.get(reverse("shop:wine_list")).content.decode()
     assert "€15.00" in page
     assert "€12.50" not in page
+
+
+def test_the_wine_search_and_the_region_picker_ignore_accents(admin_client):
+    wine = WineFactory(name="Château Lagrézette", producer="Lefèvre")
+    WineFactory(name="Clos Marguerite")
+    listed = admin_client.get(reverse("admin:shop_wine_changelist"), {"q": "LAGREZETTE lefevre"})
+    assert list(listed.context["cl"].result_list) == [wine]
+    region = RegionFactory(name="Côtes du Rhône")
+    picked = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "cotes", "app_label": "shop", "model_name": "wine", "field_name": "region"},
+    )
+    assert [result["id"] for result in picked.json()["results"]] == [str(region.pk)]
