@@ -1,44 +1,21 @@
 """The customer's order after Stripe's page, in Debian's Chromium on a 390 px phone."""
 
-import os
-import shutil
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
 from orders.tests.factories import pay
 from payments.tests.sandbox import running_sandbox
 from shop.models import Wine
+from shop.tests import test_browser
 from shop.tests.factories import WineFactory
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed"
-    ),
-]
+# Debian's Chromium, driven as the shop's browser tests drive it, against the live server.
+pytestmark = test_browser.pytestmark
+page = test_browser.page
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser.new_page(viewport=PHONE)
-        browser.close()
-        connections.close_all()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
@@ -50,6 +27,7 @@ def shots(tmp_path):
 
 
 def place_order(page, live_server) -> None:
+    page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Château Lagrézette").click()
     page.get_by_label("Bottles").fill("2")
