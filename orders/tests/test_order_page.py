@@ -8,12 +8,13 @@ import pytest
 from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from core.mail import mailbox
 from coupons.models import Coupon
 from coupons.tests.factories import CouponFactory
 from orders.links import order_link_path, order_link_token
-from orders.models import Order
+from orders.models import Order, Refund
 from orders.services import order_note_add, order_ship
 from orders.tests.factories import france_zone, pay, place
 from shop.cart import Cart
@@ -62,15 +63,24 @@ def test_the_order_page_shows_its_lines_coupon_delivery_total_and_actions(
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_the_timeline_tells_the_customer_paid_and_shipped_with_the_tracking_link(client, order):
+def test_the_timeline_tells_the_customer_paid_shipped_and_refunded(client, order):
     pay(order)
     order_ship(order_id=order.pk, carrier="La Poste Colissimo", tracking_number="6A12345678901")
+    Refund.objects.create(
+        order=order,
+        amount=Decimal("12.90"),
+        status=Refund.Status.SUCCEEDED,
+        succeeded_at=timezone.now(),
+        stripe_refund_id="re_1",
+    )
+    Refund.objects.create(order=order, amount=Decimal("5.00"), stripe_refund_id="re_2")
 
     page = client.get(order_link_path(number=order.number)).content.decode()
 
     assert "Payment received" in page
     assert "Shipped with La Poste Colissimo" in page
     assert "6A12345678901" in page  # in the carrier's tracking link
+    assert "Refunded 12.90" in page and "5.00" not in page  # a pending refund is not told yet
     assert "Customer sent to Stripe" not in page and "bottles back in stock" not in page
     assert "Pay now" not in page and "Cancel my order" not in page
 
