@@ -12,7 +12,7 @@ from shop.models import Wine
 from shop.tests import test_browser
 from shop.tests.factories import WineFactory
 
-# Debian's Chromium, driven as the shop's browser tests drive it, against the live server.
+# Debian's Chromium, driven as the shop's other browser tests drive it, against the live server.
 pytestmark = test_browser.pytestmark
 page = test_browser.page
 PHONE = {"width": 390, "height": 844}
