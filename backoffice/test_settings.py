@@ -10,8 +10,6 @@ os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_suite")
 from backoffice.settings import *  # noqa: F403
 from backoffice.settings import DATABASES, cache_config
 
-# The order page's URL name, which emails link to, until orders/urls.py routes it.
-ROOT_URLCONF = "backoffice.tests.order_page_urls"
 # A test cache of its own, unless a shared one (Redis in CI) is named for the run.
 CACHES = {"default": cache_config("TEST_CACHE_URL", default="locmemcache://")}
 # The test client and the live server speak plain HTTP; tests of the redirect turn it back on.

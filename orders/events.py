@@ -2,6 +2,9 @@
 
 from orders.models import OrderEvent
 
+# The start of the timeline entry of a card Stripe declined: the customer's timeline shows it.
+CARD_DECLINED = "Card declined: "
+
 
 def order_event_record(
     *,

@@ -12,6 +12,7 @@ from unfold.widgets import (
     UnfoldBooleanWidget,
 )
 
+from core.mail import validate_single_line
 from core.money import money_format, quantize
 from orders.carriers import (
     CARRIER_CHOICES,
@@ -370,3 +371,15 @@ class ShipmentForm(forms.Form):
         if code == OTHER:
             return self.cleaned_data["other_carrier"]
         return dict(CARRIER_CHOICES).get(code, "")
+
+
+class OrderLinkRequestForm(forms.Form):
+    """Ask for a fresh link to an order: it goes to the order's email address only."""
+
+    email = forms.EmailField(label="Your email address", max_length=254)
+    number = forms.CharField(
+        label="Order number",
+        max_length=20,
+        help_text="As in your emails, e.g. WS-7K3F-9QH2.",
+        validators=[validate_single_line],
+    )

@@ -1,10 +1,15 @@
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import F, Q, QuerySet
 
+from core.money import money_format
 from core.totals import AmountLine, sale_totals
-from orders.models import Order, OrderItem, Refund, RefundState
+from orders.carriers import tracking_url
+from orders.events import CARD_DECLINED
+from orders.models import Order, OrderEvent, OrderItem, Refund, RefundState
 from orders.refunds import PricedLine, RefundLineRequest, refund_amount_price
 from shop.delivery.selectors import delivery_label
 
@@ -150,3 +155,52 @@ def refund_quote(
     priced, as the order is now; raise as it would."""
     order = Order.objects.get(pk=order_id)
     return refund_amount_price(order=order, items=order.items.all(), lines=lines, amount=amount)
+
+
+class Milestone(NamedTuple):
+    """A step of the order as the customer is told it: never a note meant for staff."""
+
+    at: datetime
+    text: str
+    url: str = ""
+
+
+# The status changes a customer is told about, in their words.
+MILESTONE_WORDS = {
+    Order.Status.PENDING: "Order placed",
+    Order.Status.PAID: "Payment received",
+    Order.Status.CANCELED: "Order canceled",
+    Order.Status.EXPIRED: "Order expired: it was not paid in time",
+}
+
+
+def order_for_customer(*, number: str) -> Order | None:
+    """Return the order of that number with its lines, or None."""
+    return Order.objects.prefetch_related("items").filter(number=number).first()
+
+
+def order_milestones(*, order: Order) -> list[Milestone]:
+    """Return the order's timeline for its customer, oldest first: placed, paid, declined
+    cards, shipped (with the parcel's tracking link), refunds that succeeded, canceled or
+    expired. Two queries."""
+    milestones = []
+    events = OrderEvent.objects.filter(order=order).filter(
+        Q(to_status__in=list(MILESTONE_WORDS)) | Q(message__startswith=CARD_DECLINED),
+        Q(kind__in=[OrderEvent.Kind.PLACED, OrderEvent.Kind.STATUS, OrderEvent.Kind.PAYMENT]),
+    )
+    for event in events.only("created", "message", "to_status"):
+        if event.message.startswith(CARD_DECLINED):
+            milestones.append(Milestone(event.created, "A card payment was declined"))
+        else:
+            milestones.append(Milestone(event.created, MILESTONE_WORDS[event.to_status]))
+    if order.shipped_at:
+        if order.collected:
+            milestones.append(Milestone(order.shipped_at, "Ready for collection at the shop"))
+        else:
+            url = tracking_url(order.carrier, order.tracking_number)
+            carrier = f" with {order.carrier}" if order.carrier else ""
+            milestones.append(Milestone(order.shipped_at, f"Shipped{carrier}", url))
+    refunds = Refund.objects.filter(order=order, status=Refund.Status.SUCCEEDED)
+    for at, amount in refunds.values_list("succeeded_at", "amount"):
+        milestones.append(Milestone(at, f"Refunded {money_format(amount)}"))
+    return sorted(milestones, key=lambda milestone: milestone.at)

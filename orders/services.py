@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from core.codes import random_code
 from core.money import money_format, percent_of, quantize, to_minor_units
+from coupons.exceptions import CouponNotValid
 from coupons.selectors import coupon_check
 from coupons.services import coupon_redeem, coupon_release
 from orders.carriers import carrier_name_clean, tracking_number_clean
 from orders.emails import order_email_queue, order_payment_alert_queue
-from orders.events import order_event_record
+from orders.events import CARD_DECLINED, order_event_record
 from orders.exceptions import (
     AgeNotConfirmed,
     AlreadyShipped,
@@ -33,10 +34,12 @@ from orders.exceptions import (
 from orders.limits import Placer, open_orders_check
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.signals import announce_paid, announce_released
+from shop.cart import Cart
 from shop.catalog_cache import catalog_changed, shown_stock
 from shop.delivery.models import DeliveryMethod
 from shop.delivery.postcodes import postal_code_clean
 from shop.delivery.selectors import DeliveryQuote, delivery_quote
+from shop.exceptions import CartError
 from shop.models import Wine
 
 
@@ -333,6 +336,33 @@ def order_cancel(*, order_id: int, actor=None, reason: str = "") -> Order:
     return order
 
 
+def order_back_to_cart(*, order_id: int, cart: Cart) -> list[str]:
+    """Cancel the customer's pending order and put its lines, and its coupon while it is still
+    valid, back into their cart; return what could not come back, in the customer's words.
+
+    The order is canceled first (InvalidTransition when it is no longer pending), so its bottles
+    and its coupon's use are free again for the cart to take.
+    """
+    order = order_cancel(order_id=order_id, reason="the customer changed it")
+    problems = []
+    for item in order.items.select_related("wine"):
+        if item.wine is None:
+            problems.append(f"{item.wine_name} is no longer sold.")
+            continue
+        try:
+            cart.add(item.wine, item.quantity, replace=True)
+        except CartError as refusal:
+            problems.append(str(refusal))
+    if order.coupon_code:
+        try:
+            coupon_check(code=order.coupon_code)
+        except CouponNotValid as refusal:
+            problems.append(f"Coupon {order.coupon_code}: {refusal}")
+        else:
+            cart.apply_coupon(order.coupon_code)
+    return problems
+
+
 @transaction.atomic
 def order_expire(*, order_id: int, why: str = "it was not paid in time") -> Order:
     """Expire an order left unpaid and put its bottles back in stock."""
@@ -523,6 +553,14 @@ def order_payment_flag(*, order: Order, reason: str) -> None:
     )
     order_event_record(order_id=order.pk, kind=OrderEvent.Kind.PAYMENT, message=reason)
     order_payment_alert_queue(order_id=order.pk)
+
+
+@transaction.atomic
+def order_payment_declined(*, order_id: int, reason: str) -> OrderEvent:
+    """Put a card Stripe declined on the order's timeline; the order stays payable."""
+    return order_event_record(
+        order_id=order_id, kind=OrderEvent.Kind.PAYMENT, message=f"{CARD_DECLINED}{reason}"
+    )
 
 
 def order_release_unpaid(*, order_id: int) -> bool:

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from orders import emails, services
+from orders import emails, link_emails, services
 
 # Network, SMTP and database connection failures pass; retrying them with growing pauses is
 # safe because sending is idempotent (see orders.emails).
@@ -52,3 +52,8 @@ def order_payment_alert(order_id: int) -> int:
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=30, max_retries=5)
 def order_email_failure_alert(email_id: int) -> int:
     return emails.order_email_failure_alert(email_id=email_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=30, max_retries=5)
+def order_link_send(order_id: int) -> None:
+    link_emails.order_link_send(order_id=order_id)

@@ -1,21 +1,26 @@
 import contextlib
 import re
+from functools import wraps
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, TooManyRequests
 from core.ratelimit import client_group, too_many_requests
 from coupons.exceptions import CouponNotValid
-from orders.exceptions import TooManyOrders
-from orders.forms import CheckoutForm
+from orders.exceptions import InvalidTransition, OrderLinkExpired, OrderLinkInvalid, TooManyOrders
+from orders.forms import CheckoutForm, OrderLinkRequestForm
 from orders.limits import Placer, placement_count
+from orders.link_emails import order_link_request
+from orders.links import order_link_number, order_link_path
 from orders.models import Order
-from orders.services import Customer, order_place
+from orders.selectors import order_for_customer, order_milestones
+from orders.services import Customer, order_back_to_cart, order_cancel, order_place
 from shop.cart import Cart
 from shop.delivery.models import DeliveryMethod
 from shop.exceptions import DeliveryRefused
@@ -99,10 +104,123 @@ def checkout(request):
             return redirect("shop:cart_detail")
         cart.clear()
         request.session[PLACED_ORDERS_KEY] = [*_placed_orders(request.session)[-9:], order.number]
-        return redirect("payments:process", number=order.number)
+        return redirect("payments:process", key=order.number)
     return render(request, "orders/checkout.html", {"cart": cart, "form": form})
 
 
 @require_GET
 def order_placed(request, number):
-    return render(request, "orders/order_placed.html", {"order": placed_order(request, number)})
+    order = placed_order(request, number)
+    context = {"order": order, **order_link_context(order)}
+    return render(request, "orders/order_placed.html", context)
+
+
+def order_of_link(request, key: str) -> Order:
+    """Return the order key opens: an order link's token, or the number of an order this
+    visitor's session placed; raise OrderLinkInvalid (OrderLinkExpired) for any other key."""
+    if ORDER_NUMBER.fullmatch(key):
+        try:
+            return placed_order(request, key)
+        except Http404:
+            raise OrderLinkInvalid("This link to an order is not valid.") from None
+    order = order_for_customer(number=order_link_number(token=key))
+    if order is None:  # signed by the shop, for an order since deleted
+        raise OrderLinkInvalid("This link to an order is not valid.")
+    return order
+
+
+def link_refused(request, error: OrderLinkInvalid, form=None):
+    """Return the page of a link that opens no order, with the form to ask for a new one:
+    410 Gone for a genuine link that expired, 404 for any other."""
+    expired = isinstance(error, OrderLinkExpired)
+    context = {"error": error, "expired": expired, "form": form or OrderLinkRequestForm()}
+    status = 410 if expired else 404
+    return render(request, "orders/order_link_refused.html", context, status=status)
+
+
+def order_link_view(view):
+    """Call view(request, order, key) with the order key opens, or answer the refusal page."""
+
+    @wraps(view)
+    def wrapper(request, key: str):
+        try:
+            order = order_of_link(request, key)
+        except OrderLinkInvalid as error:
+            return link_refused(request, error)
+        return view(request, order, key)
+
+    return wrapper
+
+
+def order_actions(order: Order, key: str) -> dict:
+    """Return what the customer may still do with the order, for the page's buttons."""
+    pending = order.status == Order.Status.PENDING
+    return {"key": key, "payable": pending and order.total > 0, "changeable": pending}
+
+
+@never_cache
+@require_GET
+@order_link_view
+def order_detail(request, order, key):
+    context = {
+        "order": order,
+        "items": list(order.items.all()),
+        "milestones": order_milestones(order=order),
+        **order_actions(order, key),
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+@require_POST
+@order_link_view
+def order_customer_cancel(request, order, key):
+    try:
+        order_cancel(order_id=order.pk, reason="canceled by the customer")
+    except InvalidTransition as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request, f"Your order {order.number} is canceled; nothing was charged for it."
+        )
+    return redirect("orders:order_detail", key=key)
+
+
+@require_POST
+@order_link_view
+def order_change(request, order, key):
+    try:
+        problems = order_back_to_cart(order_id=order.pk, cart=Cart.for_request(request))
+    except InvalidTransition as refusal:
+        messages.error(request, str(refusal))
+        return redirect("orders:order_detail", key=key)
+    messages.success(
+        request,
+        f"Your order {order.number} is canceled and its wines are back in your cart: change "
+        "what you like, then check out again.",
+    )
+    for problem in problems:
+        messages.warning(request, problem)
+    return redirect("shop:cart_detail")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def order_link_ask(request):
+    """Email a fresh link to the order matching an email address and an order number."""
+    form = OrderLinkRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            order_link_request(
+                email=form.cleaned_data["email"],
+                number=form.cleaned_data["number"],
+                client_group=client_group(request),
+            )
+        except TooManyRequests as refusal:
+            return too_many_requests(request, refusal, back_url=reverse("orders:order_link_ask"))
+        return render(request, "orders/order_link_sent.html")
+    return render(request, "orders/order_link_ask.html", {"form": form})
+
+
+def order_link_context(order: Order) -> dict:
+    """Return the link to the order's page, for the pages of its payment."""
+    return {"order_path": order_link_path(number=order.number)}

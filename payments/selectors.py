@@ -28,6 +28,21 @@ def order_of_checkout_session(*, session: dict) -> Order | None:
     return order
 
 
+def order_of_payment_intent(*, payment_intent: dict) -> Order | None:
+    """Return the order a Checkout Session's PaymentIntent was made for, by the id and number
+    the session passed into its metadata, if they agree."""
+    metadata = payment_intent.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    reference, number = str(metadata.get("order_id") or ""), metadata.get("order_number")
+    if not reference.isascii() or not reference.isdigit() or len(reference) > 18:
+        return None
+    order = Order.objects.filter(pk=int(reference)).first()
+    if order is None or number != order.number:
+        return None
+    return order
+
+
 def order_of_payment(*, payment_intent: str) -> Order | None:
     """Return the order paid with the Stripe payment (PaymentIntent), if any."""
     if not payment_intent:

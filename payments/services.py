@@ -17,6 +17,7 @@ from orders.services import (
     order_lock,
     order_mark_paid,
     order_note_add,
+    order_payment_declined,
     order_release_unpaid,
 )
 from payments import stripe_client
@@ -27,6 +28,7 @@ from payments.selectors import (
     MISSING_SESSION_NOTE,
     order_get,
     order_of_checkout_session,
+    order_of_payment_intent,
     orders_to_reconcile,
 )
 
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 RECONCILE_CURSOR_KEY = "payments:reconcile:after"
 PAID_TYPES = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 UNPAID_TYPES = {"checkout.session.async_payment_failed", "checkout.session.expired"}
+# A card declined on Checkout's page: the session stays open for another try.
+DECLINED_TYPE = "payment_intent.payment_failed"
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,12 @@ def _apply(event_type: str, obj: dict) -> Applied:
         if not changed and order.payment_flagged:
             return Applied(StripeEvent.Outcome.FLAGGED, order)
         return Applied(_outcome(changed), order)
+    if event_type == DECLINED_TYPE:
+        order = order_of_payment_intent(payment_intent=obj)
+        if order is None:
+            return Applied(StripeEvent.Outcome.UNKNOWN_ORDER)
+        order_payment_declined(order_id=order.pk, reason=_decline_reason(obj))
+        return Applied(StripeEvent.Outcome.APPLIED, order)
     if event_type in REFUND_EVENT_TYPES | {"charge.refunded"}:
         result = refund_event_apply(event_type=event_type, obj=obj)
         return Applied(result.outcome, result.order, result.note)
@@ -108,6 +118,16 @@ def _text(obj: dict, key: str, *, max_length: int) -> str:
     """Return the field if it is text that fits, else "" (Stripe's fields are never otherwise)."""
     value = obj.get(key)
     return value if isinstance(value, str) and len(value) <= max_length else ""
+
+
+def _decline_reason(intent: dict) -> str:
+    """Return why Stripe says the PaymentIntent's last payment failed, in a line."""
+    error = intent.get("last_payment_error")
+    error = error if isinstance(error, dict) else {}
+    message = _text(error, "message", max_length=500) or "no reason given"
+    code = _text(error, "decline_code", max_length=100) or _text(error, "code", max_length=100)
+    reason = f"{message} ({code})" if code else message
+    return " ".join(reason.split())  # one line of text, whatever Stripe sent
 
 
 def _outcome(changed: bool) -> str:

@@ -246,6 +246,11 @@ def create_checkout_session(
             "shipping_options": shipping_options(order),
             "client_reference_id": str(order.pk),
             "metadata": {"order_number": order.number},
+            # Carried by the session's PaymentIntent, whose events (a declined card) name the
+            # order by it: they know nothing of the session.
+            "payment_intent_data": {
+                "metadata": {"order_id": str(order.pk), "order_number": order.number}
+            },
             "customer_email": order.email,
             "success_url": success_url,
             "cancel_url": cancel_url,

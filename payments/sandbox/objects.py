@@ -97,6 +97,40 @@ def charge_object(
     }
 
 
+DECLINED_MESSAGE = "Your card was declined."
+
+
+def payment_intent_object(
+    *, payment_intent: str, amount: int, currency: str, metadata: dict, now: int
+) -> dict:
+    """Return a Checkout Session's PaymentIntent after a declined card, as Stripe shapes it:
+    waiting for another payment method, with the metadata the session passed it."""
+    return {
+        "id": payment_intent,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": 0,
+        "currency": currency,
+        "created": now,
+        "customer": None,
+        "description": None,
+        "last_payment_error": {
+            "charge": random_id("ch_"),
+            "code": "card_declined",
+            "decline_code": "generic_decline",
+            "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+            "message": DECLINED_MESSAGE,
+            "type": "card_error",
+        },
+        "latest_charge": None,
+        "livemode": False,
+        "metadata": dict(metadata),
+        "payment_method": None,
+        "payment_method_types": ["card"],
+        "status": "requires_payment_method",
+    }
+
+
 def refund_object(
     *,
     amount: int,

@@ -22,6 +22,7 @@ _SESSION_KEYS = {
     "expires_at",
     "discounts",
     "shipping_options",
+    "payment_intent_data",
 }
 _COUPON_KEYS = {"amount_off", "currency", "duration", "max_redemptions", "name", "metadata"}
 # Stripe refuses `currency` with a refund of a payment (it takes the payment's), as unknown.
@@ -82,8 +83,14 @@ def session_params(params: dict, *, now: int) -> dict:
         _known(discount, {"coupon"}, f"discounts[{i}]")
         _required(discount, "coupon", f"discounts[{i}]")
     currency = currencies.pop()
+    intent_data = params.get("payment_intent_data") or {}
+    _known(intent_data, {"metadata"}, "payment_intent_data")
     return {
         "mode": "payment",
+        # What the session's PaymentIntent carries: its events name the order by it.
+        "payment_intent_metadata": _metadata(
+            intent_data.get("metadata") or {}, "payment_intent_data[metadata]"
+        ),
         "line_items": line_items,
         "coupon_ids": [discount["coupon"] for discount in discounts],
         "shipping_options": _shipping_options(params.get("shipping_options"), currency),

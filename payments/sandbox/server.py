@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from payments.sandbox import pages
-from payments.sandbox.objects import CARDS, DEFAULT_CARD
+from payments.sandbox.objects import CARDS, DECLINED_MESSAGE, DEFAULT_CARD
 from payments.sandbox.state import Store
 from payments.sandbox.webhooks import WebhookSender
 from payments.sandbox.wire import StripeError, parse_form, random_id
@@ -48,7 +48,6 @@ EXPIRE = re.compile(r"/v1/checkout/sessions/(?P<id>[A-Za-z0-9_]+)/expire")
 REFUND = re.compile(r"/v1/refunds/(?P<id>[A-Za-z0-9_]+)")
 CHARGE = re.compile(r"/v1/charges/(?P<id>[A-Za-z0-9_]+)")
 PAGE = re.compile(r"/pay/(?P<id>[A-Za-z0-9_]+)")
-DECLINED = "Your card was declined."
 UNKNOWN_CARD = "This is not one of the sandbox's test cards."
 CONTROLS = ("/_sandbox/payments", "/_sandbox/refunds", "/_sandbox/refunds/settle")
 LOGGED_HEADERS = ("Authorization", "Idempotency-Key", "Stripe-Version", "Content-Type")
@@ -276,8 +275,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._redirect(target.replace("{CHECKOUT_SESSION_ID}", session_id))
         elif session["status"] != "open" or action == "pay":  # closed meanwhile
             self._html(409, pages.checkout_page(store.get_session(session_id), line_items))
-        elif action == "decline":  # as at Stripe: the session stays open, and no event is sent
-            self._html(402, pages.checkout_page(session, line_items, error=DECLINED))
+        elif action == "decline" and store.decline(session_id):  # the session stays open
+            self._html(402, pages.checkout_page(session, line_items, error=DECLINED_MESSAGE))
         elif action == "cancel" and session["cancel_url"]:
             self._redirect(session["cancel_url"])
         else:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from payments.sandbox import params as checked
 from payments.sandbox.ledger import NO_REQUEST, Ledger
-from payments.sandbox.objects import DEFAULT_CARD
+from payments.sandbox.objects import DEFAULT_CARD, payment_intent_object
 from payments.sandbox.wire import StripeError, random_id
 
 logger = logging.getLogger(__name__)
@@ -140,6 +140,7 @@ class Store:
                 "line_items": clean["line_items"],
                 "coupon_ids": clean["coupon_ids"],
                 "api_version": api_version,
+                "payment_intent_metadata": clean["payment_intent_metadata"],
             }
             return copy.deepcopy(session)
 
@@ -210,6 +211,7 @@ class Store:
                 email=session["customer_email"],
                 api_version=record["api_version"],
                 now=self._clock(),
+                payment_intent=record.get("payment_intent"),  # the one a declined card tried
             )
             session.update(
                 status="complete",
@@ -229,6 +231,27 @@ class Store:
                 self._coupons[coupon_id]["times_redeemed"] += 1
             self._emit("checkout.session.completed", record, NO_REQUEST)
             self._ledger.after_payment(charge["payment_intent"], now=self._clock())
+            self._save()
+            return True
+
+    def decline(self, session_id: str) -> bool:
+        """Decline a card on an open session, as Stripe does: the session stays open, and its
+        PaymentIntent (made at the first attempt, kept for the next) announces the failure.
+        Return False if the session was not open."""
+        with self._lock:
+            record = self._record(session_id)
+            session = record["session"]
+            if session["status"] != "open":
+                return False
+            record.setdefault("payment_intent", random_id("pi_"))
+            intent = payment_intent_object(
+                payment_intent=record["payment_intent"],
+                amount=session["amount_total"],
+                currency=session["currency"],
+                metadata=record.get("payment_intent_metadata", {}),
+                now=int(self._clock()),
+            )
+            self._send("payment_intent.payment_failed", intent, record["api_version"], NO_REQUEST)
             self._save()
             return True
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from core.money import to_minor_units
 from orders.models import Order
 from orders.tests.factories import OrderFactory, customer, place
+from payments import stripe_client
 from payments.models import StripeEvent
 from payments.sandbox import start_in_thread
 from payments.sandbox.ledger import SETTLE_SECONDS
@@ -268,6 +269,50 @@ def test_pay_redirects_to_success_url_and_sends_a_signed_completed_event(api, sa
     assert event["request"] == {"id": None, "idempotency_key": None}
 
 
+def forward_to_shop(client, receiver):
+    """Post the one event the sandbox sent, as it was signed, to the shop's webhook."""
+    [(body, headers)] = receiver.posted
+    return client.post(
+        reverse("payments:webhook"),
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=headers["Stripe-Signature"],
+    )
+
+
+@pytest.mark.django_db
+def test_a_declined_card_on_the_orders_session_lands_on_its_timeline_once(
+    client, sandbox, receiver, settings
+):
+    from payments.services import checkout_session_ensure
+
+    order = place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
+    settings.STRIPE_SANDBOX_URL = sandbox.base_url
+    stripe_client._client.cache_clear()
+    try:
+        url = checkout_session_ensure(
+            order_id=order.pk,
+            success_url="http://shop.test/payment/completed/x/",
+            cancel_url="http://shop.test/payment/canceled/x/",
+        )
+    finally:
+        stripe_client._client.cache_clear()
+    post_form(url, {"action": "decline"})
+    [failed] = events(sandbox, receiver)
+
+    for _ in range(2):  # Stripe delivers an event at least once
+        assert forward_to_shop(client, receiver).status_code == 200
+
+    assert failed["type"] == "payment_intent.payment_failed"
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING  # the customer may try another card
+    assert list(
+        order.events.filter(message__startswith="Card declined").values_list("message")
+    ) == [("Card declined: Your card was declined. (generic_decline)",)]
+    stored = StripeEvent.objects.get()
+    assert (stored.outcome, stored.order) == (StripeEvent.Outcome.APPLIED, order)
+
+
 @pytest.mark.django_db
 def test_the_shops_webhook_accepts_the_sandboxs_event_and_marks_the_order_paid(
     api, client, sandbox, receiver, django_capture_on_commit_callbacks
@@ -286,15 +331,9 @@ def test_the_shops_webhook_accepts_the_sandboxs_event_and_marks_the_order_paid(
     session = api.v1.checkout.sessions.create(params)
     post_form(session.url, {"action": "pay"})
     events(sandbox, receiver)
-    [(body, headers)] = receiver.posted
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("payments:webhook"),
-            body,
-            content_type="application/json",
-            HTTP_STRIPE_SIGNATURE=headers["Stripe-Signature"],
-        )
+        response = forward_to_shop(client, receiver)
 
     assert response.status_code == 200
     order.refresh_from_db()
@@ -302,15 +341,39 @@ def test_the_shops_webhook_accepts_the_sandboxs_event_and_marks_the_order_paid(
     assert StripeEvent.objects.get().outcome == StripeEvent.Outcome.APPLIED
 
 
-def test_decline_keeps_the_session_open_and_sends_no_event(api, sandbox, receiver):
-    session = api.v1.checkout.sessions.create(session_params())
+def test_decline_keeps_the_session_open_and_announces_the_failed_payment(api, sandbox, receiver):
+    metadata = {"order_id": "17", "order_number": "W-2026-00017"}
+    session = api.v1.checkout.sessions.create(
+        session_params(payment_intent_data={"metadata": metadata})
+    )
 
     status, _, page = post_form(session.url, {"action": "decline"})
+    post_form(session.url, {"action": "decline"})
+    post_form(session.url, {"action": "pay"})
 
     assert status == 402
     assert "Your card was declined." in page
-    assert api.v1.checkout.sessions.retrieve(session.id).status == "open"
-    assert events(sandbox, receiver) == []
+    failed, again, paid = events(sandbox, receiver)
+    assert [failed["type"], again["type"]] == ["payment_intent.payment_failed"] * 2
+    intent = failed["data"]["object"]
+    assert (intent["object"], intent["status"], intent["metadata"]) == (
+        "payment_intent",
+        "requires_payment_method",
+        metadata,
+    )
+    assert (intent["amount"], intent["currency"]) == (7380, "eur")
+    assert intent["last_payment_error"]["message"] == "Your card was declined."
+    # One PaymentIntent for the session, from the first try to the payment.
+    assert again["data"]["object"]["id"] == intent["id"]
+    assert paid["data"]["object"]["payment_intent"] == intent["id"]
+
+
+def test_payment_intent_data_takes_only_metadata(api, sandbox):
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        api.v1.checkout.sessions.create(
+            session_params(payment_intent_data={"capture_method": "manual"})
+        )
+    assert refused.value.param == "payment_intent_data[capture_method]"
 
 
 def test_cancel_returns_to_cancel_url_and_keeps_the_session_open(api, sandbox, receiver):
@@ -459,7 +522,10 @@ def test_customer_is_declined_then_pays_on_the_hosted_page(api, sandbox, receive
 
     assert declined == "Your card was declined."
     assert landed.endswith(f"?session={session.id}")
-    assert [e["type"] for e in events(sandbox, receiver)] == ["checkout.session.completed"]
+    assert [e["type"] for e in events(sandbox, receiver)] == [
+        "payment_intent.payment_failed",
+        "checkout.session.completed",
+    ]
 
 
 def test_an_amount_off_coupon_discounts_the_session_and_shows_on_the_page(api, sandbox):

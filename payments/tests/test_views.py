@@ -1,15 +1,17 @@
 """The payment pages, with the SDK talking to the local Stripe sandbox."""
 
+import re
 import time
 
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import resolve, reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orders.links import order_link_number, order_link_token
 from orders.models import Order, OrderEvent
-from orders.tests.factories import CHECKOUT_FIELDS
+from orders.tests.factories import CHECKOUT_FIELDS, pay
 from orders.tests.test_concurrency import run_together
 from orders.views import PLACED_ORDERS_KEY
 from payments import stripe_client
@@ -132,7 +134,7 @@ def test_a_canceled_payment_can_be_tried_again_while_the_order_is_pending(client
     assert reverse("payments:process", args=[placed.number]) not in page
     assert "expired" in page
     retry = client.get(reverse("payments:process", args=[placed.number]))
-    assert retry.url == reverse("orders:order_placed", args=[placed.number])
+    assert order_link_number(token=resolve(retry.url).kwargs["key"]) == placed.number
 
 
 NUMBERS = st.one_of(
@@ -188,3 +190,72 @@ def test_a_double_click_opens_one_checkout_session(postgres_only, settings):
         f"{server.base_url}/pay/{order.stripe_session_id}"
     }
     assert order.events.filter(kind=OrderEvent.Kind.PAYMENT).count() == 1
+
+
+def test_the_orders_link_pays_it_from_another_device(order, sandbox):
+    key = order_link_token(number=order.number)
+    elsewhere = Client()  # no session placed the order
+
+    response = elsewhere.get(reverse("payments:process", args=[key]))
+
+    assert response.status_code == 303
+    order.refresh_from_db()
+    assert response["Location"] == f"{sandbox.base_url}/pay/{order.stripe_session_id}"
+    session = stripe_client.retrieve_checkout_session(order.stripe_session_id)
+    assert session.success_url.endswith(reverse("payments:completed", args=[key]))
+    assert session.cancel_url.endswith(reverse("payments:canceled", args=[key]))
+
+
+def test_a_tampered_link_pays_nothing(order, client):
+    key = order_link_token(number=order.number)
+    for name in ("payments:process", "payments:completed", "payments:canceled"):
+        response = client.get(reverse(name, args=[key[:-2]]))
+        assert response.status_code == 404
+        assert "This link to an order is not valid" in response.content.decode()
+    order.refresh_from_db()
+    assert order.stripe_session_id == ""
+
+
+def test_after_cancel_on_stripes_page_the_customer_can_pay_change_or_cancel(client, placed):
+    page = client.get(reverse("payments:canceled", args=[placed.number])).content.decode()
+
+    for action in ("Pay now", "Change my order", "Cancel my order"):
+        assert action in page
+    assert reverse("orders:order_change", args=[placed.number]) in page
+    assert reverse("orders:order_cancel", args=[placed.number]) in page
+    link = re.search(r'href="(/orders/order/[^"]+)" data-testid="order-link"', page)
+    assert order_link_number(token=resolve(link[1]).kwargs["key"]) == placed.number
+
+
+def refresh_of(page: str) -> str | None:
+    found = re.search(r'<meta http-equiv="refresh" content="3;url=([^"]*)">', page)
+    return found[1] if found else None
+
+
+def test_the_completed_page_refreshes_while_pending_and_stops_after_two_minutes(client, placed):
+    url = reverse("payments:completed", args=[placed.number])
+
+    first = client.get(url).content.decode()
+    later = client.get(url + "?n=39").content.decode()
+    last = client.get(url + "?n=40").content.decode()
+    odd = client.get(url + "?n=%C2%B2").content.decode()
+
+    assert refresh_of(first) == "?n=1"
+    assert refresh_of(later) == "?n=40"
+    assert refresh_of(last) is None
+    assert "taking longer than usual" in last
+    assert refresh_of(odd) == "?n=1"
+    for page in (first, last):
+        assert 'data-testid="order-link"' in page
+
+
+def test_the_completed_page_shows_the_summary_once_paid_and_stops_refreshing(client, placed):
+    pay(placed)
+
+    page = client.get(reverse("payments:completed", args=[placed.number]) + "?n=3")
+
+    text = page.content.decode()
+    assert refresh_of(text) is None
+    assert 'data-testid="payment-received"' in text
+    assert 'data-testid="order-summary"' in text and "Total incl. VAT" in text
+    assert 'data-testid="order-link"' in text

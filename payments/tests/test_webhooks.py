@@ -18,12 +18,14 @@ from hypothesis import strategies as st
 from backoffice.books import books_check
 from core.money import money_format
 from coupons.tests.factories import CouponFactory
+from orders.links import order_link_path
 from orders.models import Order, OrderEmail, Refund, RefundState
 from orders.refunds import refund_request
 from orders.tests.factories import OrderItemFactory, customer, place
 from orders.tests.test_concurrency import run_together
 from payments.models import StripeEvent
 from payments.refunds import REFUND_EVENT_TYPES
+from payments.sandbox.objects import payment_intent_object
 from payments.services import PAID_TYPES, UNPAID_TYPES
 from payments.tests.factories import (
     charge_object,
@@ -507,3 +509,57 @@ def test_different_events_for_one_order_racing_pay_it_once(postgres_only):
     assert StripeEvent.objects.count() == 4
     assert order.events.filter(to_status=Order.Status.PAID).count() == 1
     assert OrderEmail.objects.filter(order=order, kind=OrderEmail.Kind.PAYMENT).count() == 1
+
+
+def declined(order, **metadata) -> dict:
+    intent = payment_intent_object(
+        payment_intent="pi_declined",
+        amount=2580,
+        currency="eur",
+        metadata={"order_id": str(order.pk), "order_number": order.number, **metadata},
+        now=int(time.time()),
+    )
+    return event("payment_intent.payment_failed", intent)
+
+
+def test_a_declined_card_is_recorded_once_on_the_timeline_and_shown_in_the_admin(
+    client, order, admin_client
+):
+    failed = declined(order)
+    responses = [deliver(client, failed) for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [200] * 3
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    messages = order.events.filter(message__startswith="Card declined")
+    assert [e.message for e in messages] == [
+        "Card declined: Your card was declined. (generic_decline)"
+    ]
+    assert StripeEvent.objects.get().outcome == StripeEvent.Outcome.APPLIED
+    admin_page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert "Card declined: Your card was declined. (generic_decline)" in admin_page.content.decode()
+    customer_page = Client().get(order_link_path(number=order.number)).content.decode()
+    assert "A card payment was declined" in customer_page
+    assert "generic_decline" not in customer_page
+
+
+def test_a_declined_card_naming_another_orders_number_changes_nothing(client, order):
+    response = deliver(client, declined(order, order_number="WS-0000-0000"))
+
+    assert response.status_code == 200
+    assert not order.events.filter(message__startswith="Card declined").exists()
+    assert StripeEvent.objects.get().outcome == StripeEvent.Outcome.UNKNOWN_ORDER
+
+
+def test_each_declined_card_is_a_line_of_its_own(client, order):
+    for reason in ("Your card has insufficient funds.", "Your card was declined.\r\nBcc: x"):
+        failed = declined(order)
+        failed["data"]["object"]["last_payment_error"]["message"] = reason
+        deliver(client, failed)
+
+    assert list(
+        order.events.filter(message__startswith="Card declined").values_list("message")
+    ) == [
+        ("Card declined: Your card has insufficient funds. (generic_decline)",),
+        ("Card declined: Your card was declined. Bcc: x (generic_decline)",),
+    ]
