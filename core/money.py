@@ -39,7 +39,7 @@ def money_format(
     if pattern.startswith("{symbol}") and symbol[-1:].isalpha():
         symbol += "\u00a0"  # "CHF 24.90", as "€24.90"
     shown = pattern.format(symbol=symbol, number=digits)
-    return f"-{shown}" if value < 0 else shown
+    return f"\u2212{shown}" if value < 0 else shown  # the minus sign, not a hyphen
 
 
 def percent_of(amount: Decimal, percent: int | Decimal) -> Decimal:

@@ -55,7 +55,7 @@ class CreditNoteSnapshot(Snapshot):
     vat: tuple[VatShare, ...]
     amount_excluding_vat: Decimal
     version: int = 1
-    language: str = ""  # the invoice's: blank on credit notes issued before orders had one
+    language: str = ""  # the invoice's: blank on credit notes issued before documents had one
 
 
 def refunded_line(refund_line) -> Line:
@@ -122,7 +122,7 @@ def _credit_note_snapshot(refund, refund_lines, order, invoice, cited, number, i
         amount=refund.amount,
         vat=vat,
         amount_excluding_vat=refund.amount - sum(share.amount for share in vat),
-        language=cited.language,
+        language=cited.language or settings.LANGUAGE_CODE,
     )
 
 

@@ -30,7 +30,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
-from core.money import money_format
+from core.money import money_format, quantize
 from core.vat import vat_included
 from reports.pdf import BOLD, FONT, MUTED, RULE, WINE, build, style, table_style, text
 from shop.delivery.countries import country_name
@@ -220,6 +220,7 @@ class Document:
     note: str
     reference: str  # what the footer names after the document ("Order WS-…")
     currency_symbol: str
+    language: str  # blank: issued before documents had one, and printed as then
     header: tuple[str, ...] = ()  # the table's columns: header() when empty
 
     @classmethod
@@ -232,6 +233,7 @@ class Document:
             lines=snapshot.lines,
             reference=_("Order %(number)s") % {"number": snapshot.order.number},
             currency_symbol=snapshot.currency_symbol,
+            language=snapshot.language,
             **layout,
         )
 
@@ -239,6 +241,14 @@ class Document:
 def long_date(value: date | None) -> str:
     """Return a day as documents print it, in the active language: "04 March 2026"."""
     return date_format(value, "d F Y") if value else "—"
+
+
+def _amount(document: Document, amount: Decimal) -> str:
+    """Return an amount as the document prints it: in its language, or as every document did
+    before they had one ("1,045.00 €"), so that one drawn again reads as it always has."""
+    if not document.language:
+        return f"{quantize(amount):,.2f} {document.currency_symbol}"
+    return money_format(amount, symbol=document.currency_symbol, language=document.language)
 
 
 def _seller(seller: Seller) -> list:
@@ -295,8 +305,8 @@ def _lines(document: Document) -> Table:
             str(line.vintage or "NV") if line.sku else "",
             line.sku,
             str(line.quantity),
-            money_format(line.unit_price, symbol=document.currency_symbol),
-            money_format(line.line_total, symbol=document.currency_symbol),
+            _amount(document, line.unit_price),
+            _amount(document, line.line_total),
         ]
         for line in document.lines
     ]
@@ -306,10 +316,7 @@ def _lines(document: Document) -> Table:
 
 
 def _totals(document: Document) -> Table:
-    rows = [
-        [total.label, money_format(total.amount, symbol=document.currency_symbol)]
-        for total in document.totals
-    ]
+    rows = [[total.label, _amount(document, total.amount)] for total in document.totals]
     main = next(index for index, total in enumerate(document.totals) if total.emphasis)
     commands = [
         ("FONT", (0, 0), (-1, -1), FONT, 9),

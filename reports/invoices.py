@@ -68,7 +68,8 @@ class InvoiceSnapshot(Snapshot):
     delivery: Delivery | None = None  # None on invoices of version 1
     # The shape of the snapshot: a reader of older invoices knows which one it holds.
     version: int = 2
-    # The language of the order: blank on invoices issued before orders had one (English).
+    # The order's language: blank on invoices issued before documents had one (English, with
+    # amounts printed as then).
     language: str = ""
 
 
@@ -113,7 +114,7 @@ def _invoice_snapshot(order, items, number, issued_at) -> InvoiceSnapshot:
         vat=vat,
         total_excluding_vat=order.total - sum(share.amount for share in vat),
         delivery=delivery,
-        language=order.language,
+        language=order.language or settings.LANGUAGE_CODE,
     )
 
 

@@ -50,7 +50,7 @@ def test_stripe_amounts_are_in_the_currencys_smallest_unit(amount, currency, min
     [
         (Decimal("1234.5"), "€1,234.50"),
         (Decimal("0.005"), "€0.01"),
-        (Decimal("-15.5"), "-€15.50"),
+        (Decimal("-15.5"), "\u2212€15.50"),
         (Decimal("1234567.891"), "€1,234,567.89"),
         (3000, "€3,000.00"),
         ("12", "€12.00"),
@@ -67,7 +67,7 @@ def test_amounts_are_printed_with_cents_thousands_and_the_currency_symbol(amount
         (Decimal("64.9"), "en", "€64.90"),
         (Decimal("64.9"), "fr", "64,90\u00a0€"),
         (Decimal("1234.5"), "fr", "1\u202f234,50\u00a0€"),
-        (Decimal("-15.5"), "fr", "-15,50\u00a0€"),
+        (Decimal("-15.5"), "fr", "\u221215,50\u00a0€"),
         (Decimal("64.9"), "en-gb", "€64.90"),
         (Decimal("64.9"), "de", "€64.90"),  # a language the shop doesn't speak: English
     ],

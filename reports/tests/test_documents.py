@@ -101,6 +101,7 @@ def test_any_document_prints_its_facts_parties_lines_and_totals():
         note="Amounts in CHF.",
         reference="Order WS-7K3F-9QH2",
         currency_symbol="CHF",
+        language="en",
     )
     text = pdf_text(document_pdf(document))
 

@@ -78,7 +78,7 @@ def test_invoice_shows_seller_customer_lines_coupon_vat_and_total(settings):
         "Subtotal",
         "€1,156.70",
         "Coupon AUTOMNE10",
-        "-€15.00",
+        "\u2212€15.00",
         "Total paid",
         "€1,141.70",
         "of which VAT 20 %",
@@ -174,7 +174,7 @@ def test_the_snapshot_holds_what_the_invoice_shows_names_exactly_amounts_as_stri
         "total_excluding_vat": "920.58",
         "delivery": {"method": "delivery", "label": "Delivery to France", "charge": "0.00"},
         "version": 2,
-        "language": "",  # the order's: the shop's language, English
+        "language": "en",  # the order's, else the shop's
     }
     issued = InvoiceSnapshot.from_json(invoice.snapshot)
     assert (issued.total, issued.vat[0].rate, issued.lines[1].unit_price) == (
@@ -291,8 +291,8 @@ TEXT_V1 = (
     "INV-2026-000042\nInvoice date\n14 March 2026\nOrder\nWS-7K3F-9QH2\nPaid on\n14 March 2026\n"
     "Billed to\nZoë Müller-Lüdenscheidt\n8 allée des Chênes\n51200 Épernay\nzoe@example.com\n"
     "Wine\nVintage\nSKU\nQty\nUnit price\nLine total\nChâteau Lagrézette Cahors\n2015\n"
-    "SKU-00000\n3\n€24.90\n€74.70\nSubtotal\n€74.70\nCoupon AUTOMNE10\n-€15.00\n"
-    "Total paid\n€59.70\nof which VAT 20 %\n€9.95\nTotal excluding VAT\n€49.75\n"
+    "SKU-00000\n3\n24.90 €\n74.70 €\nSubtotal\n74.70 €\nCoupon AUTOMNE10\n-15.00 €\n"
+    "Total paid\n59.70 €\nof which VAT 20 %\n9.95 €\nTotal excluding VAT\n49.75 €\n"
     "Prices include VAT at 20 %. Amounts in EUR. Thank you for your order.\n"
     "Caves Lagrézette SARL · Invoice INV-2026-000042 · Order WS-7K3F-9QH2\nPage 1 of 1\n"
 )

@@ -95,7 +95,7 @@ def test_pdf_shows_delivery_income_apart_and_vat_by_country_and_rate():
             for page in PdfReader(io.BytesIO(sales_pdf(report, delivered_abroad()))).pages
         ).split()
     )
-    assert "Wine sales Delivery income Refunds Net revenue €75.00 €9.90 -€11.90 €73.00" in text
+    assert "Wine sales Delivery income Refunds Net revenue €75.00 €9.90 −€11.90 €73.00" in text
     assert (
         "VAT by country and rate Country VAT rate Orders Sales incl. VAT VAT Excl. VAT Refunded "
         "VAT refunded "
