@@ -12,11 +12,12 @@ from functools import cached_property
 from django.conf import settings
 
 from core.money import percent_of, quantize
+from core.totals import AmountLine, sale_totals
 from coupons.exceptions import CouponNotValid
 from coupons.selectors import coupon_check
 from shop.delivery.countries import COUNTRY_NAMES
 from shop.delivery.models import DeliveryMethod
-from shop.delivery.selectors import DeliveryQuote, delivery_quote
+from shop.delivery.selectors import DeliveryQuote, delivery_label, delivery_quote
 from shop.exceptions import CartError, DeliveryRefused
 from shop.models import Wine
 
@@ -216,6 +217,24 @@ class Cart:
         The coupon never discounts delivery.
         """
         return self.wine_total + self.delivery_charge
+
+    @property
+    def totals(self) -> list[AmountLine]:
+        """Return what the cart adds up to, line by line, as its order will show it."""
+        quote = self.delivery
+        return sale_totals(
+            subtotal=self.subtotal,
+            discount=self.discount,
+            coupon_code=self.coupon.code if self.coupon else "",
+            delivery_label=delivery_label(
+                method=quote.method, country=quote.country, zone=quote.zone
+            )
+            if quote
+            else "",
+            delivery_charge=quote.charge if quote else None,
+            total=self.total,
+            vat_rate=quote.vat_rate if quote else None,
+        )
 
     def sync(self) -> list[str]:
         """Store the checked lines in the session; return what had to change, for the customer."""

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.sessions.backends.signed_cookies import SessionStore as SignedCookieSession
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
@@ -17,7 +18,7 @@ from shop.cart import Cart
 from shop.delivery.models import ShippingZone
 from shop.exceptions import DeliveryRefused
 from shop.models import Wine
-from shop.tests.factories import WineFactory, delivery_zones
+from shop.tests.factories import WineFactory, delivery_zones, flat_zone
 from shop.tests.pages import flash_messages
 
 pytestmark = pytest.mark.django_db
@@ -623,3 +624,25 @@ def test_no_free_delivery_note_before_a_delivery_is_chosen(client, zones):
 
     assert 'data-testid="free-delivery"' not in page
     assert 'data-testid="free-delivery"' in choose(client, country="FR").content.decode()
+
+
+def test_the_cart_adds_up_as_its_order_will(rf):
+    flat_zone("France", price="9.90")
+    CouponFactory(code="WELCOME10", percent_off=10)
+    request = rf.get("/")
+    request.session = SignedCookieSession()
+    cart = Cart(request)
+    cart.add(WineFactory(price=Decimal("24.90"), stock=10), 3)
+    assert [line.kind for line in cart.totals] == ["subtotal", "total"]  # no delivery chosen yet
+
+    cart.apply_coupon("welcome10")
+    cart.choose_delivery(method="delivery", country="FR")
+    shown = [(line.label, line.amount) for line in cart.totals]
+
+    assert shown == [
+        ("Wine", Decimal("74.70")),
+        ("Coupon WELCOME10", Decimal("-7.47")),
+        ("Delivery to France (France)", Decimal("9.90")),
+        ("Total", Decimal("77.13")),
+        ("incl. VAT 20 %", Decimal("12.86")),
+    ]
