@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Wine photos, from the database every web process shares, with DEBUG on or off.
     path("media/<path:name>", media_file, name="media"),
+    # The language form posts here (django.views.i18n.set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("orders/", include("orders.urls")),
     path("payment/", include("payments.urls")),
     path("", include("shop.urls")),
