@@ -19,7 +19,7 @@ from shop.tests.factories import (
     WineFactory,
     delivery_zones,
 )
-from shop.tests.pages import flash_messages
+from shop.tests.pages import flash_messages, shared_part
 
 pytestmark = pytest.mark.django_db
 
@@ -311,7 +311,7 @@ def test_page_links_come_from_the_normalised_filters_whatever_the_query(client, 
     junk = "?q=ignored&q=++rio%00ja++&utm_source=mail&category=&page=2&x=%3Cb%3E"
     first = client.get(reverse("shop:wine_list") + junk)
     again = client.get(reverse("shop:wine_list") + "?q=rioja&page=2")  # the same cached page
-    assert first.content == again.content
+    assert shared_part(first) == shared_part(again)
     links = re.findall(r'href="\?([^"]*)" rel="(?:prev|next)"', again.content.decode())
     assert links == ["q=rioja&amp;page=1", "q=rioja&amp;page=3"]
 
@@ -481,7 +481,7 @@ def test_applied_coupon_shows_its_discount_in_the_cart_and_the_header(cart):
 
     assert "Coupon THIRD applied: 33 % off." in flash_messages(response)
     page = response.content.decode()
-    assert "Coupon THIRD (33 % off)" in page and "−€9.89" in page
+    assert "Coupon THIRD: 33 % off the wine." in page and "−€9.89" in page
     assert response.context["cart"].total == Decimal("20.08")
     assert page.count("€20.08") >= 2  # the header's cart total and the cart's total
     assert 'action="/coupons/remove/"' in page
