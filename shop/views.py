@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core.ratelimit import client_group, too_many_requests
@@ -46,6 +46,12 @@ def _page_number(value: str) -> int:
     return int(value)
 
 
+# The catalog's filters as a page that can't show them names them.
+FILTER_NAMES = {
+    "category": gettext_lazy("category"),
+    "country": gettext_lazy("country"),
+    "region": gettext_lazy("region"),
+}
 # Placeholders in the catalog's shared whole-page cache for what each visitor gets their own.
 VISITOR_SLOTS = {"csrf_token": "@@visitor-csrf-token@@", "language_next": "@@visitor-next@@"}
 
@@ -59,7 +65,8 @@ def wine_list(request):
     def render_body() -> str:
         facets = selectors.catalog_facets(filters=filters)
         if facets.unknown:
-            raise Http404(_("Unknown %(filters)s.") % {"filters": ", ".join(facets.unknown)})
+            names = ", ".join(str(FILTER_NAMES.get(name, name)) for name in facets.unknown)
+            raise Http404(_("Unknown %(filters)s.") % {"filters": names})
         shown = facets.filters  # a region of another country dropped
         paginator = Paginator(selectors.wine_list(filters=shown), settings.WINES_PER_PAGE)
         paginator.count = facets.total  # counted with the facets already
