@@ -175,8 +175,10 @@ def cart_remove(request, wine_id):
     cart = Cart.for_request(request)
     if cart.remove(wine_id, undoable=True):
         wine = Wine.objects.filter(pk=wine_id).first()
-        text = _("Removed %(wine)s from your cart.") % {"wine": wine} if wine else ""
-        _removed(request, text or _("Removed the wine from your cart."))
+        if wine:
+            _removed(request, _("Removed %(wine)s from your cart.") % {"wine": wine})
+        else:
+            _removed(request, _("Removed the wine from your cart."))
     return redirect("shop:cart_detail")
 
 
