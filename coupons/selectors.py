@@ -1,14 +1,16 @@
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from coupons.exceptions import CouponNotValid
 from coupons.models import Coupon, CouponBatch
 
 # The same words for a code that never existed, one that expired and one that was switched off,
 # so that trying codes tells a guesser nothing.
-NOT_VALID = "This coupon code is not valid or has expired."
-USED_UP = "This coupon code has reached its usage limit."
+NOT_VALID = gettext_lazy("This coupon code is not valid or has expired.")
+USED_UP = gettext_lazy("This coupon code has reached its usage limit.")
 
 
 def coupon_code_normalize(raw: str) -> str:
@@ -33,12 +35,14 @@ def coupon_refusal(coupon: Coupon | None, *, now=None) -> str:
     """Return why coupon can't be used now, or "" when it can."""
     now = now or timezone.now()
     if coupon is None or not coupon.active or (coupon.valid_to and coupon.valid_to <= now):
-        return NOT_VALID
+        return str(NOT_VALID)
     if coupon.valid_from > now:
         local = timezone.localtime(coupon.valid_from)
-        return f"This coupon code can be used from {date_format(local, 'DATETIME_FORMAT')}."
+        return _("This coupon code can be used from %(date)s.") % {
+            "date": date_format(local, "DATETIME_FORMAT")
+        }
     if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
-        return USED_UP
+        return str(USED_UP)
     return ""
 
 

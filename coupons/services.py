@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.codes import ALPHABET, random_code
 from core.money import percent_of
@@ -63,7 +64,7 @@ def coupon_redeem(*, code: str, order_id: int, subtotal: Decimal) -> CouponRedem
     code = coupon_code_normalize(code)
     if not code or not coupon_list_usable().filter(code=code).update(uses=F("uses") + 1):
         coupon_check(code=code)  # says why it was refused
-        raise CouponNotValid(NOT_VALID)  # usable again: it changed while we looked
+        raise CouponNotValid(str(NOT_VALID))  # usable again: it changed while we looked
     coupon = Coupon.objects.get(code=code)
     return CouponRedemption.objects.create(
         coupon=coupon,
@@ -227,12 +228,12 @@ def coupon_try(*, code: str, session_key: str, address: str) -> Coupon:
     refused = refusal(limits)
     if refused and refused.cache_away:
         raise TooManyAttempts(
-            "Coupon codes can't be checked for a moment. Please try again shortly.",
+            _("Coupon codes can't be checked for a moment. Please try again shortly."),
             retry_after=refused.seconds,
         )
     if refused:
         raise TooManyAttempts(
-            "Too many coupon codes tried. Please wait before trying again.",
+            _("Too many coupon codes tried. Please wait before trying again."),
             retry_after=refused.seconds,
         )
     try:

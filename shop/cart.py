@@ -10,6 +10,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.money import percent_of, quantize
 from core.totals import AmountLine, sale_totals
@@ -105,12 +106,16 @@ class Cart:
         for wine_id, quantity in self.quantities.items():
             wine = wines.get(wine_id)
             if wine is None:
-                problems.append("A wine in your cart is no longer sold and was removed.")
+                problems.append(_("A wine in your cart is no longer sold and was removed."))
             elif not wine.available or wine.stock < 1:
-                problems.append(f"{wine} is no longer available and was removed from your cart.")
+                problems.append(
+                    _("%(wine)s is no longer available and was removed from your cart.")
+                    % {"wine": wine}
+                )
             elif quantity > wine.stock:
                 problems.append(
-                    f"Only {wine.stock} of {wine} left: your cart now holds {wine.stock}."
+                    _("Only %(stock)s of %(wine)s left: your cart now holds %(stock)s.")
+                    % {"stock": wine.stock, "wine": wine}
                 )
                 lines.append(CartLine(wine, wine.stock))
             else:
@@ -243,7 +248,10 @@ class Cart:
             self._save({line.wine.pk: line.quantity for line in self.lines})
         refusal = self._coupon[1]
         if refusal:
-            problems.append(f"Coupon {self.coupon_code}: {refusal} It was removed.")
+            problems.append(
+                _("Coupon %(code)s: %(refusal)s It was removed.")
+                % {"code": self.coupon_code, "refusal": refusal}
+            )
             self.remove_coupon()
         return problems
 
@@ -264,17 +272,21 @@ class Cart:
     def add(self, wine: Wine, quantity: int, *, replace: bool = False) -> int:
         """Put quantity bottles of wine in the cart (on top of those there unless replace)."""
         if not wine.available or wine.stock < 1:
-            raise CartError(f"Sorry, {wine} is not available.")
+            raise CartError(_("Sorry, %(wine)s is not available.") % {"wine": wine})
         if quantity < 1:
-            raise CartError("The quantity must be at least 1.")
+            raise CartError(_("The quantity must be at least 1."))
         new = quantity if replace else self.quantities.get(wine.pk, 0) + quantity
         limit = quantity_limit(wine)
         if new > limit:
             in_cart = self.quantities.get(wine.pk, 0)
-            raise CartError(
-                f"Only {limit} of {wine} can be ordered"
-                + (f" and your cart already holds {in_cart}." if in_cart and not replace else ".")
-            )
+            if in_cart and not replace:
+                text = _(
+                    "Only %(limit)s of %(wine)s can be ordered and your cart already holds "
+                    "%(in_cart)s."
+                )
+            else:
+                text = _("Only %(limit)s of %(wine)s can be ordered.")
+            raise CartError(text % {"limit": limit, "wine": wine, "in_cart": in_cart})
         self._save({**self.quantities, wine.pk: new})
         return new
 

@@ -14,6 +14,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from core.cache import cache_outages
 from core.cache import tolerant_cache as cache
@@ -58,12 +59,15 @@ def shown_stock(wine, stock: int):
 
 
 def cached_page(name: str, key: str, render) -> str:
-    """Return the cached rendering of a catalog page, rendering and storing it on a miss.
+    """Return the cached rendering of a catalog page in the active language, rendering and
+    storing it on a miss.
 
     A page is stored with the version it was rendered at and read in the same round trip as the
     current version; a page of an older version counts as a miss.
     """
     _retire_pages_after_outage()
+    # Pages speak the visitor's language: each language has its own.
+    key = f"{translation.get_language()}|{key}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     page_key = f"catalog:{name}:{digest}"
     found = cache.get_many([VERSION_KEY, page_key])

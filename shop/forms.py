@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
 
 from shop.delivery.countries import COUNTRY_CHOICES
 from shop.delivery.models import DeliveryMethod
@@ -12,7 +13,7 @@ class CartQuantityForm(forms.Form):
     what can be ordered (see shop.cart). The cart's own form takes 0, which removes the wine."""
 
     quantity = forms.IntegerField(
-        label="Quantity",
+        label=_("Quantity"),
         initial=1,
         widget=forms.NumberInput(attrs={"class": "qty", "inputmode": "numeric"}),
     )
@@ -28,29 +29,29 @@ class CartQuantityForm(forms.Form):
 
 
 class CouponApplyForm(forms.Form):
-    code = forms.CharField(label="Coupon code", max_length=40, strip=True)
+    code = forms.CharField(label=_("Coupon code"), max_length=40, strip=True)
 
 
 class CartDeliveryForm(forms.Form):
     """How the cart reaches the customer; whether the shop serves the country is the quote's."""
 
     method = forms.ChoiceField(
-        label="Delivery",
+        label=_("Delivery"),
         choices=DeliveryMethod.choices,
-        error_messages={"invalid_choice": "Choose delivery or click & collect."},
+        error_messages={"invalid_choice": _("Choose delivery or click & collect.")},
     )
     country = forms.ChoiceField(
-        label="Country",
+        label=_("Country"),
         choices=COUNTRY_CHOICES,
         required=False,
-        error_messages={"invalid_choice": "Choose a country from the list."},
+        error_messages={"invalid_choice": _("Choose a country from the list.")},
     )
 
     def clean(self):
         data = super().clean()
         delivery = data.get("method") == DeliveryMethod.DELIVERY
         if delivery and not data.get("country") and "country" not in self.errors:
-            raise ValidationError("Choose the country to deliver to.")
+            raise ValidationError(_("Choose the country to deliver to."))
         if data.get("method") == DeliveryMethod.COLLECT:
             data["country"] = ""
         return data

@@ -2,6 +2,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from django.db.models import Count, F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from core.search import fold_search
 from shop.models import Category, Country, Region, Wine
@@ -13,11 +14,11 @@ SEARCH_FIELDS = ["name", "producer", "region__name", "country__name", "category_
 # come last both ways.
 BY_NAME = ("name", "id")
 SORTS = {
-    "name": ("Name", BY_NAME),
-    "price": ("Price, low to high", ("price", *BY_NAME)),
-    "price-desc": ("Price, high to low", ("-price", *BY_NAME)),
-    "newest": ("Vintage, newest first", (F("vintage").desc(nulls_last=True), *BY_NAME)),
-    "oldest": ("Vintage, oldest first", (F("vintage").asc(nulls_last=True), *BY_NAME)),
+    "name": (_("Name"), BY_NAME),
+    "price": (_("Price, low to high"), ("price", *BY_NAME)),
+    "price-desc": (_("Price, high to low"), ("-price", *BY_NAME)),
+    "newest": (_("Vintage, newest first"), (F("vintage").desc(nulls_last=True), *BY_NAME)),
+    "oldest": (_("Vintage, oldest first"), (F("vintage").asc(nulls_last=True), *BY_NAME)),
 }
 DEFAULT_SORT = "name"
 

@@ -3,11 +3,15 @@ from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core.ratelimit import client_group, too_many_requests
@@ -38,8 +42,18 @@ def favicon(request):
 
 def _page_number(value: str) -> int:
     if not (value.isascii() and value.isdigit() and len(value) <= 6):
-        raise Http404("That page does not exist.")
+        raise Http404(_("That page does not exist."))
     return int(value)
+
+
+# The catalog's filters as a page that can't show them names them.
+FILTER_NAMES = {
+    "category": gettext_lazy("category"),
+    "country": gettext_lazy("country"),
+    "region": gettext_lazy("region"),
+}
+# Placeholders in the catalog's shared whole-page cache for what each visitor gets their own.
+VISITOR_SLOTS = {"csrf_token": "@@visitor-csrf-token@@", "language_next": "@@visitor-next@@"}
 
 
 @require_GET
@@ -51,14 +65,15 @@ def wine_list(request):
     def render_body() -> str:
         facets = selectors.catalog_facets(filters=filters)
         if facets.unknown:
-            raise Http404(f"Unknown {', '.join(facets.unknown)}.")
+            names = ", ".join(str(FILTER_NAMES.get(name, name)) for name in facets.unknown)
+            raise Http404(_("Unknown %(filters)s.") % {"filters": names})
         shown = facets.filters  # a region of another country dropped
         paginator = Paginator(selectors.wine_list(filters=shown), settings.WINES_PER_PAGE)
         paginator.count = facets.total  # counted with the facets already
         try:
             page = paginator.page(page_number)
         except InvalidPage:
-            raise Http404("That page does not exist.") from None
+            raise Http404(_("That page does not exist.")) from None
         # Links from the filters, not the query string: the page is cached under the filters,
         # for every query string that normalises to them.
         query = shown.as_query()
@@ -78,23 +93,29 @@ def wine_list(request):
             },
         )
 
-    def render_page() -> str:
+    def render_page(**slots) -> str:
         body = cached_page("wine_list", key, render_body)
         return render_to_string(
-            "shop/wine_list.html", {"body": body, "filters": filters}, request=request
+            "shop/wine_list.html", {"body": body, "filters": filters, **slots}, request=request
         )
 
-    # Most visitors have no cart and no message: they all see the same page, served whole.
+    # Most visitors have no cart and no message: they all see the same page, served whole, but
+    # for the language form's token and return address, which are each visitor's own.
     if Cart.for_request(request).quantities or CookieStorage.cookie_name in request.COOKIES:
         return HttpResponse(render_page())
-    return HttpResponse(cached_page("wine_list_page", key, render_page))
+    page = cached_page("wine_list_page", key, lambda: render_page(**VISITOR_SLOTS))
+    return HttpResponse(
+        page.replace(VISITOR_SLOTS["csrf_token"], escape(get_token(request))).replace(
+            VISITOR_SLOTS["language_next"], escape(request.get_full_path())
+        )
+    )
 
 
 @require_GET
 def wine_detail(request, slug):
     wine = selectors.wine_get(slug=slug)
     if wine is None:
-        raise Http404("No such wine.")
+        raise Http404(_("No such wine."))
     form = CartQuantityForm(max_quantity=Cart.for_request(request).addable(wine))
     return render(request, "shop/wine_detail.html", {"wine": wine, "form": form})
 
@@ -115,7 +136,11 @@ def cart_add(request, wine_id):
     except CartError as error:
         messages.error(request, str(error))
         return redirect(wine.get_absolute_url() if wine.available else "shop:wine_list")
-    messages.success(request, f"Added {form.cleaned_data['quantity']} × {wine} to your cart.")
+    messages.success(
+        request,
+        _("Added %(quantity)s × %(wine)s to your cart.")
+        % {"quantity": form.cleaned_data["quantity"], "wine": wine},
+    )
     return redirect("shop:cart_detail")
 
 
@@ -129,14 +154,14 @@ def cart_update(request, wine_id):
     cart = Cart.for_request(request)
     if form.cleaned_data["quantity"] == 0:
         if cart.remove(wine.pk, undoable=True):
-            _removed(request, f"Removed {wine} from your cart.")
+            _removed(request, _("Removed %(wine)s from your cart.") % {"wine": wine})
         return redirect("shop:cart_detail")
     try:
         cart.add(wine, form.cleaned_data["quantity"], replace=True)
     except CartError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Updated {wine}.")
+        messages.success(request, _("Updated %(wine)s.") % {"wine": wine})
     return redirect("shop:cart_detail")
 
 
@@ -150,7 +175,10 @@ def cart_remove(request, wine_id):
     cart = Cart.for_request(request)
     if cart.remove(wine_id, undoable=True):
         wine = Wine.objects.filter(pk=wine_id).first()
-        _removed(request, f"Removed {wine or 'the wine'} from your cart.")
+        if wine:
+            _removed(request, _("Removed %(wine)s from your cart.") % {"wine": wine})
+        else:
+            _removed(request, _("Removed the wine from your cart."))
     return redirect("shop:cart_detail")
 
 
@@ -159,7 +187,7 @@ def cart_clear(request):
     cart = Cart.for_request(request)
     if cart.quantities:
         cart.clear(undoable=True)
-        _removed(request, "Your cart was emptied.")
+        _removed(request, _("Your cart was emptied."))
     return redirect("shop:cart_detail")
 
 
@@ -167,11 +195,14 @@ def cart_clear(request):
 def cart_undo(request):
     put_back = Cart.for_request(request).undo()
     if put_back:
-        messages.success(
-            request, f"Put back {put_back} wine{'s' if put_back > 1 else ''} in your cart."
+        text = ngettext(
+            "Put back %(count)d wine in your cart.",
+            "Put back %(count)d wines in your cart.",
+            put_back,
         )
+        messages.success(request, text % {"count": put_back})
     else:
-        messages.info(request, "There is nothing to put back in your cart any more.")
+        messages.info(request, _("There is nothing to put back in your cart any more."))
     return redirect("shop:cart_detail")
 
 
@@ -208,9 +239,12 @@ def cart_delivery(request):
         messages.error(request, str(refusal))
     else:
         if quote.method == DeliveryMethod.COLLECT:
-            messages.success(request, "You will collect your order at the shop.")
+            messages.success(request, _("You will collect your order at the shop."))
         else:
-            messages.success(request, f"Your order will be delivered to {quote.country_name}.")
+            messages.success(
+                request,
+                _("Your order will be delivered to %(country)s.") % {"country": quote.country_name},
+            )
     return redirect("shop:cart_detail")
 
 
@@ -229,7 +263,7 @@ def _known_session_key(request) -> str:
 def coupon_apply(request):
     form = CouponApplyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Please enter a coupon code of up to 40 characters.")
+        messages.error(request, _("Please enter a coupon code of up to 40 characters."))
         return redirect("shop:cart_detail")
     try:
         coupon = coupon_try(
@@ -243,12 +277,16 @@ def coupon_apply(request):
         messages.error(request, str(error))
         return redirect("shop:cart_detail")
     Cart.for_request(request).apply_coupon(coupon.code)
-    messages.success(request, f"Coupon {coupon.code} applied: {coupon.percent_off} % off.")
+    messages.success(
+        request,
+        _("Coupon %(code)s applied: %(percent)s %% off.")
+        % {"code": coupon.code, "percent": coupon.percent_off},
+    )
     return redirect("shop:cart_detail")
 
 
 @require_POST
 def coupon_remove(request):
     Cart.for_request(request).remove_coupon()
-    messages.info(request, "The coupon was removed.")
+    messages.info(request, _("The coupon was removed."))
     return redirect("shop:cart_detail")

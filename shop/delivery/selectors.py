@@ -2,8 +2,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.template.defaultfilters import pluralize
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.money import quantize
 from shop.delivery.countries import DEFAULT_MINIMUM_AGE, country_name
@@ -58,7 +58,7 @@ def delivery_countries() -> list[tuple[str, str]]:
 
 def _served() -> str:
     names = [name for _, name in delivery_countries()]
-    return ", ".join(names) if names else "nowhere yet; choose click & collect"
+    return ", ".join(names) if names else _("nowhere yet; choose click & collect")
 
 
 def _area_match(area: ZoneArea, key: str) -> int | None:
@@ -87,8 +87,13 @@ def _zone_of(country: str, postal_code: str) -> tuple[ShippingZone, Destination]
         if area.zone.rates.all() and (m := _area_match(area, key)) is not None
     ]
     if not matches:
-        where = country_name(country) + (f" (postal code {postal_code})" if key else "")
-        raise DeliveryRefused(f"We don't deliver to {where}. We deliver to: {_served()}.")
+        if key:
+            text = _("We don't deliver to %(country)s (postal code %(postal_code)s).")
+        else:
+            text = _("We don't deliver to %(country)s.")
+        where = text % {"country": country_name(country), "postal_code": postal_code}
+        served = _("We deliver to: %(countries)s.") % {"countries": _served()}
+        raise DeliveryRefused(f"{where} {served}")
     # The most specific area wins: Corsica's "20" before France's whole country.
     best = max(matches, key=lambda pair: pair[0])[1]
     return best.zone, best.destination
@@ -101,11 +106,15 @@ def _charge(zone: ShippingZone, *, bottles: int, subtotal: Decimal) -> Decimal:
     if price is None and top and bottles > top.max_bottles and zone.per_bottle_above is not None:
         price = top.price + zone.per_bottle_above * (bottles - top.max_bottles)
     if price is None:
-        bands = ", ".join(f"{r.min_bottles}–{r.max_bottles}" for r in rates) or "none"
-        raise DeliveryRefused(
-            f"We can't deliver {bottles} bottle{pluralize(bottles)} to {zone.name}: it takes "
-            f"orders of {bands} bottles. Change your cart, or choose click & collect."
+        bands = ", ".join(f"{r.min_bottles}–{r.max_bottles}" for r in rates) or _("none")
+        text = ngettext(
+            "We can't deliver %(bottles)d bottle to %(zone)s: it takes orders of %(bands)s "
+            "bottles. Change your cart, or choose click & collect.",
+            "We can't deliver %(bottles)d bottles to %(zone)s: it takes orders of %(bands)s "
+            "bottles. Change your cart, or choose click & collect.",
+            bottles,
         )
+        raise DeliveryRefused(text % {"bottles": bottles, "zone": zone.name, "bands": bands})
     if zone.free_from is not None and subtotal >= zone.free_from:
         return Decimal("0.00")
     return quantize(price)
@@ -137,7 +146,7 @@ def delivery_quote(
     if method == DeliveryMethod.COLLECT:
         return collect_quote()
     if method != DeliveryMethod.DELIVERY:
-        raise DeliveryRefused("Choose delivery or click & collect.")
+        raise DeliveryRefused(_("Choose delivery or click & collect."))
     zone, destination = _zone_of(country, postal_code)
     return DeliveryQuote(
         method=DeliveryMethod.DELIVERY,

@@ -141,6 +141,18 @@ def test_every_shop_page_fits_a_phone_screen(
     assert_fits(page)
     shoot(page, folder, "not-found")
 
+    # The same pages in French, chosen at the foot of the page, without script.
+    page.goto(live_server.url + "/cart/")
+    page.get_by_role("button", name="Français").click()
+    assert page.url == live_server.url + "/cart/"
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert_fits(page)
+    assert_on_screen(page, page.get_by_test_id("cart-total"))
+    shoot(page, folder, "cart-fr")
+    page.goto(live_server.url + "/")
+    assert_fits(page)
+    shoot(page, folder, "wine-list-fr")
+
 
 def test_the_cart_and_checkout_on_a_wide_screen(live_server, page, catalog, tmp_path):  # noqa: F811
     folder = tmp_path / "desktop"
