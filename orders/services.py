@@ -117,10 +117,16 @@ def _delivery_fields(quote: DeliveryQuote) -> dict:
     }
 
 
+def _staff_money(amount: Decimal) -> str:
+    """Return an amount as the timeline writes it for staff: in the admin's language, whatever
+    language the customer who placed the order reads."""
+    return money_format(amount, language=settings.ADMIN_LANGUAGE)
+
+
 def _delivery_words(order: Order) -> str:
     if order.collected:
         return "click & collect at the shop"
-    charge = money_format(order.delivery_charge) if order.delivery_charge else "free"
+    charge = _staff_money(order.delivery_charge) if order.delivery_charge else "free"
     return f"delivery to {order.get_country_display()} (zone {order.delivery_zone}, {charge})"
 
 
@@ -253,9 +259,9 @@ def order_place(
         order_id=order.pk,
         kind=OrderEvent.Kind.PLACED,
         message=f"Order placed by {order.customer_name}: {len(items)} "
-        f"line{pluralize(len(items))}, {money_format(order.total)}"
+        f"line{pluralize(len(items))}, {_staff_money(order.total)}"
         + (
-            f" with coupon {order.coupon_code} (−{money_format(order.discount)})"
+            f" with coupon {order.coupon_code} (−{_staff_money(order.discount)})"
             if order.coupon_code
             else ""
         )
@@ -548,7 +554,7 @@ def order_mark_paid(
     order_event_record(
         order_id=order.pk,
         kind=OrderEvent.Kind.PAYMENT,
-        message=f"Paid {money_format(order.total)} "
+        message=f"Paid {_staff_money(order.total)} "
         + (f"(Stripe {payment_intent})." if payment_intent else "(nothing to charge)."),
         from_status=Order.Status.PENDING,
         to_status=Order.Status.PAID,
