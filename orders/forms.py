@@ -3,6 +3,8 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.widgets import (
     UnfoldAdminDecimalFieldWidget,
     UnfoldAdminIntegerFieldWidget,
@@ -14,6 +16,7 @@ from unfold.widgets import (
 
 from core.mail import validate_single_line
 from core.money import money_format, quantize
+from core.totals import AmountLine, sale_totals
 from orders.carriers import (
     CARRIER_CHOICES,
     CARRIER_MAX_LENGTH,
@@ -26,7 +29,12 @@ from orders.models import Order
 from orders.refunds import RefundLineRequest
 from shop.delivery.models import DeliveryMethod
 from shop.delivery.postcodes import postal_code_clean
-from shop.delivery.selectors import DeliveryQuote, delivery_countries, delivery_quote
+from shop.delivery.selectors import (
+    DeliveryQuote,
+    delivery_countries,
+    delivery_label,
+    delivery_quote,
+)
 from shop.exceptions import DeliveryRefused
 
 PHONE = re.compile(r"\+?[\d\s.()-]+")
@@ -37,8 +45,10 @@ def phone_check(value: str) -> str:
     digits = sum(c.isdigit() for c in value)
     if not PHONE.fullmatch(value) or not 6 <= digits <= 20:
         raise forms.ValidationError(
-            "Enter a phone number the carrier can call: 6 to 20 digits, with an optional +, "
-            "spaces, dots, hyphens or parentheses."
+            _(
+                "Enter a phone number the carrier can call: 6 to 20 digits, with an optional +, "
+                "spaces, dots, hyphens or parentheses."
+            )
         )
     return value
 
@@ -55,11 +65,10 @@ class ConfirmationInput(forms.CheckboxInput):
 
 def age_label(quote: DeliveryQuote | None) -> str:
     if quote is None:
-        return "I confirm I am of the legal age to buy wine in the country the order goes to."
-    return (
-        f"I confirm I am at least {quote.minimum_age} years old, the legal age to buy wine in "
-        f"{quote.country_name}."
-    )
+        return _("I confirm I am of the legal age to buy wine in the country the order goes to.")
+    return _(
+        "I confirm I am at least %(age)s years old, the legal age to buy wine in %(country)s."
+    ) % {"age": quote.minimum_age, "country": quote.country_name}
 
 
 class CheckoutForm(forms.ModelForm):
@@ -74,21 +83,21 @@ class CheckoutForm(forms.ModelForm):
         widget=forms.HiddenInput, max_digits=12, decimal_places=2, min_value=0
     )
     delivery_method = forms.ChoiceField(
-        label="Delivery",
+        label=gettext_lazy("Delivery"),
         choices=DeliveryMethod.choices,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose delivery or click & collect."},
+        error_messages={"invalid_choice": gettext_lazy("Choose delivery or click & collect.")},
     )
     # Read only for a delivery (click & collect has no destination): checked in clean().
     country = forms.CharField(
-        label="Country",
+        label=gettext_lazy("Country"),
         required=False,
         strip=False,
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
     age_confirmed = forms.BooleanField(
         widget=ConfirmationInput,
-        error_messages={"required": "Please confirm you are old enough to buy wine."},
+        error_messages={"required": gettext_lazy("Please confirm you are old enough to buy wine.")},
     )
 
     # Kept as typed and written on the order; the delivery fields are checked in clean().
@@ -97,6 +106,15 @@ class CheckoutForm(forms.ModelForm):
     class Meta:
         model = Order
         fields = ["first_name", "last_name", "email", "phone", "address", "postal_code", "city"]
+        labels = {
+            "first_name": gettext_lazy("First name"),
+            "last_name": gettext_lazy("Last name"),
+            "email": gettext_lazy("Email"),
+            "phone": gettext_lazy("Phone"),
+            "address": gettext_lazy("Address"),
+            "postal_code": gettext_lazy("Postal code"),
+            "city": gettext_lazy("City"),
+        }
         widgets = {
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
@@ -112,21 +130,40 @@ class CheckoutForm(forms.ModelForm):
     def __init__(self, *args, cart, **kwargs):
         method, country = cart.delivery_choice
         served = delivery_countries()
-        if not country and any(code == settings.SHOP_COUNTRY for code, _ in served):
+        if not country and any(code == settings.SHOP_COUNTRY for code, _name in served):
             country = settings.SHOP_COUNTRY
         initial = {"delivery_method": method, "country": country, "expected_total": cart.total}
         super().__init__(*args, initial=initial | kwargs.pop("initial", {}), **kwargs)
         self.cart = cart
         self.quote = None  # the delivery quoted with the postal code, once clean
         self.served = dict(served)
-        self.fields["country"].widget.choices = [("", "Choose a country"), *served]
+        self.fields["country"].widget.choices = [("", _("Choose a country")), *served]
         self.fields["age_confirmed"].label = age_label(cart.delivery)
-        self.fields["phone"].help_text = "For the carrier; optional for click & collect."
+        self.fields["phone"].help_text = _("For the carrier; optional for click & collect.")
 
     @property
     def total(self) -> Decimal:
         """Return what the customer pays: with the delivery quoted here once it was."""
         return self.cart.wine_total + self.quote.charge if self.quote else self.cart.total
+
+    @property
+    def totals(self) -> list[AmountLine]:
+        """Return what the order will add up to, line by line: the cart's, with the delivery
+        quoted here once it was."""
+        if self.quote is None:
+            return self.cart.totals
+        quote = self.quote
+        return sale_totals(
+            subtotal=self.cart.subtotal,
+            discount=self.cart.discount,
+            coupon_code=self.cart.coupon.code if self.cart.coupon else "",
+            delivery_label=delivery_label(
+                method=quote.method, country=quote.country, zone=quote.zone
+            ),
+            delivery_charge=quote.charge,
+            total=self.total,
+            vat_rate=quote.vat_rate,
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -135,7 +172,7 @@ class CheckoutForm(forms.ModelForm):
                 cleaned[name] = cleaned[name].strip()
         for name in ["first_name", "last_name", "email"]:
             if name in cleaned and not cleaned[name]:
-                self.add_error(name, "This field is required.")
+                self.add_error(name, _("This field is required."))
         method = cleaned.get("delivery_method")
         if method == DeliveryMethod.COLLECT:
             # Nothing to deliver: an address posted anyway is not kept.
@@ -153,7 +190,7 @@ class CheckoutForm(forms.ModelForm):
             return
         if not phone:
             if required:
-                self.add_error("phone", "The carrier needs a phone number to reach you.")
+                self.add_error("phone", _("The carrier needs a phone number to reach you."))
             return
         try:
             phone_check(phone)
@@ -163,13 +200,13 @@ class CheckoutForm(forms.ModelForm):
     def _address_check(self, cleaned) -> None:
         country = cleaned.get("country")
         if "country" in cleaned and not country:
-            self.add_error("country", "Choose the country to deliver to.")
+            self.add_error("country", _("Choose the country to deliver to."))
         elif country and country not in self.served:
-            self.add_error("country", "We don't deliver there: choose a country in the list.")
+            self.add_error("country", _("We don't deliver there: choose a country in the list."))
             country = None
         for name in ["address", "city"]:
             if name in cleaned and not cleaned[name]:
-                self.add_error(name, "This field is required for a delivery.")
+                self.add_error(name, _("This field is required for a delivery."))
         self._phone_check(cleaned, required=True)
         if country and cleaned.get("postal_code") is not None:
             try:
@@ -196,18 +233,29 @@ class CheckoutForm(forms.ModelForm):
         if shown is None or quantize(shown) == self.total:
             return
         if self.quote.method == DeliveryMethod.COLLECT:
-            how = "click & collect, free"
+            how = _("click & collect, free")
         else:
             where = f"{self.quote.country_name} {cleaned.get('postal_code', '')}".strip()
-            charge = money_format(self.quote.charge) if self.quote.charge else "free"
-            how = f"delivery to {where}, {charge}"
+            how = (
+                _("delivery to %(where)s, %(charge)s")
+                % {"where": where, "charge": money_format(self.quote.charge)}
+                if self.quote.charge
+                else _("delivery to %(where)s, free") % {"where": where}
+            )
         # The page shows the new total; the customer places the order at it next time.
         self.data = self.data.copy()
         self.data["expected_total"] = str(self.total)
         self.add_error(
             None,
-            f"Your total is now {money_format(self.total)}: the wine "
-            f"{money_format(self.cart.wine_total)}, {how}. Check it and place your order again.",
+            _(
+                "Your total is now %(total)s: the wine %(wine)s, %(how)s. Check it and place "
+                "your order again."
+            )
+            % {
+                "total": money_format(self.total),
+                "wine": money_format(self.cart.wine_total),
+                "how": how,
+            },
         )
 
 
@@ -376,10 +424,10 @@ class ShipmentForm(forms.Form):
 class OrderLinkRequestForm(forms.Form):
     """Ask for a fresh link to an order: it goes to the order's email address only."""
 
-    email = forms.EmailField(label="Your email address", max_length=254)
+    email = forms.EmailField(label=gettext_lazy("Your email address"), max_length=254)
     number = forms.CharField(
-        label="Order number",
+        label=gettext_lazy("Order number"),
         max_length=20,
-        help_text="As in your emails, e.g. WS-7K3F-9QH2.",
+        help_text=gettext_lazy("As in your emails, e.g. WS-7K3F-9QH2."),
         validators=[validate_single_line],
     )

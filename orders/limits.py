@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from core.ratelimit import EVERYONE, Limit, Scope, count_attempt, refusal
 from orders.exceptions import TooManyOrders
@@ -58,8 +59,10 @@ def placement_count(*, placer: Placer) -> None:
     refused = refusal(limits)
     if refused:
         raise TooManyOrders(
-            "Too many orders were placed from here or in the shop lately to take yours now. "
-            "Your cart is kept.",
+            _(
+                "Too many orders were placed from here or in the shop lately to take yours now. "
+                "Your cart is kept."
+            ),
             retry_after=refused.seconds,
         )
     count_attempt(limits, window_seconds=settings.ORDER_PLACEMENTS_WINDOW_MINUTES * 60)
@@ -108,7 +111,9 @@ def open_orders_check(*, placer: Placer, email: str) -> None:
     # A cap has room again once enough of its orders expired to bring it below the cap.
     free_at = max(sorted(released_at(o) for o in orders)[len(orders) - cap] for orders, cap in full)
     raise TooManyOrders(
-        "Orders placed from here are already awaiting payment. Please pay for one of them, or "
-        "try again once an unpaid one has been released.",
+        _(
+            "Orders placed from here are already awaiting payment. Please pay for one of them, "
+            "or try again once an unpaid one has been released."
+        ),
         retry_after=max(60, int((free_at - timezone.now()).total_seconds()) + 1),
     )

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from core.exceptions import TooManyRequests
 from core.mail import mailbox
@@ -40,7 +42,7 @@ def order_link_request(*, email: str, number: str, client_group: str) -> None:
     refused = refusal(limits)
     if refused:
         raise TooManyRequests(
-            "Too many links were asked for from here or for this order lately.",
+            _("Too many links were asked for from here or for this order lately."),
             retry_after=refused.seconds,
         )
     count_attempt(limits, window_seconds=WINDOW_SECONDS)
@@ -63,7 +65,8 @@ def _publish(order_id: int) -> None:
 
 
 def order_link_send(*, order_id: int) -> None:
-    """Email the order's customer a fresh link to their order."""
+    """Email the order's customer a fresh link to their order, in the language they ordered in
+    (a worker's active language is whatever it last was)."""
     order = Order.objects.get(pk=order_id)
     context = {
         "order": order,
@@ -71,10 +74,11 @@ def order_link_send(*, order_id: int) -> None:
         "max_age_days": settings.ORDER_LINK_MAX_AGE_DAYS,
         "shop_name": settings.SHOP_NAME,
     }
-    message = EmailMultiAlternatives(
-        subject=f"The link to your order {order.number}",
-        body=render_to_string(f"{TEMPLATE}.txt", context),
-        to=[mailbox(order.customer_name, order.email)],
-    )
-    message.attach_alternative(render_to_string(f"{TEMPLATE}.html", context), "text/html")
+    with translation.override(order.language or settings.LANGUAGE_CODE):
+        message = EmailMultiAlternatives(
+            subject=_("The link to your order %(number)s") % {"number": order.number},
+            body=render_to_string(f"{TEMPLATE}.txt", context),
+            to=[mailbox(order.customer_name, order.email)],
+        )
+        message.attach_alternative(render_to_string(f"{TEMPLATE}.html", context), "text/html")
     message.send()

@@ -4,6 +4,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.money import money_format
 from core.totals import AmountLine, sale_totals
@@ -167,11 +169,28 @@ class Milestone(NamedTuple):
 
 # The status changes a customer is told about, in their words.
 MILESTONE_WORDS = {
-    Order.Status.PENDING: "Order placed",
-    Order.Status.PAID: "Payment received",
-    Order.Status.CANCELED: "Order canceled",
-    Order.Status.EXPIRED: "Order expired: it was not paid in time",
+    Order.Status.PENDING: gettext_lazy("Order placed"),
+    Order.Status.PAID: gettext_lazy("Payment received"),
+    Order.Status.CANCELED: gettext_lazy("Order canceled"),
+    Order.Status.EXPIRED: gettext_lazy("Order expired: it was not paid in time"),
 }
+
+# Where the order stands, as the customer reads it after "Your order WS-… is".
+STATUS_WORDS = {
+    Order.Status.PENDING: gettext_lazy("awaiting payment"),
+    Order.Status.PAID: gettext_lazy("paid"),
+    Order.Status.SHIPPED: gettext_lazy("shipped"),
+    Order.Status.CANCELED: gettext_lazy("canceled"),
+    Order.Status.EXPIRED: gettext_lazy("expired"),
+    Order.Status.REFUNDED: gettext_lazy("refunded"),
+}
+
+
+def order_status_words(order: Order) -> str:
+    """Return where the order stands in the customer's words and language ("paid")."""
+    if order.status == Order.Status.SHIPPED and order.collected:
+        return _("ready for collection at the shop")
+    return str(STATUS_WORDS.get(order.status, order.get_status_display()))
 
 
 def order_for_customer(*, number: str) -> Order | None:
@@ -190,17 +209,22 @@ def order_milestones(*, order: Order) -> list[Milestone]:
     )
     for event in events.only("created", "message", "to_status"):
         if event.message.startswith(CARD_DECLINED):
-            milestones.append(Milestone(event.created, "A card payment was declined"))
+            milestones.append(Milestone(event.created, _("A card payment was declined")))
         else:
-            milestones.append(Milestone(event.created, MILESTONE_WORDS[event.to_status]))
+            milestones.append(Milestone(event.created, str(MILESTONE_WORDS[event.to_status])))
     if order.shipped_at:
         if order.collected:
-            milestones.append(Milestone(order.shipped_at, "Ready for collection at the shop"))
+            milestones.append(Milestone(order.shipped_at, _("Ready for collection at the shop")))
         else:
             url = tracking_url(order.carrier, order.tracking_number)
-            carrier = f" with {order.carrier}" if order.carrier else ""
-            milestones.append(Milestone(order.shipped_at, f"Shipped{carrier}", url))
+            text = (
+                _("Shipped with %(carrier)s") % {"carrier": order.carrier}
+                if order.carrier
+                else _("Shipped")
+            )
+            milestones.append(Milestone(order.shipped_at, text, url))
     refunds = Refund.objects.filter(order=order, status=Refund.Status.SUCCEEDED)
     for at, amount in refunds.values_list("succeeded_at", "amount"):
-        milestones.append(Milestone(at, f"Refunded {money_format(amount)}"))
+        text = _("Refunded %(amount)s") % {"amount": money_format(amount)}
+        milestones.append(Milestone(at, text))
     return sorted(milestones, key=lambda milestone: milestone.at)

@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, When
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.codes import random_code
 from core.money import money_format, percent_of, quantize, to_minor_units
@@ -92,14 +94,14 @@ def _addressed(customer: Customer, delivery_method: str) -> Customer:
     missing = [
         label
         for label, value in [
-            ("an address", customer.address),
-            ("a city", customer.city),
-            ("a phone number for the carrier", customer.phone),
+            (_("an address"), customer.address),
+            (_("a city"), customer.city),
+            (_("a phone number for the carrier"), customer.phone),
         ]
         if not value.strip()
     ]
     if missing and delivery_method == DeliveryMethod.DELIVERY:
-        raise InvalidContact(f"A delivery needs {' and '.join(missing)}.")
+        raise InvalidContact(_("A delivery needs %(what)s.") % {"what": _(" and ").join(missing)})
     if delivery_method != DeliveryMethod.DELIVERY:
         return customer  # delivery_quote says what the methods are
     return replace(customer, postal_code=postal_code_clean(customer.country, customer.postal_code))
@@ -115,15 +117,21 @@ def _delivery_fields(quote: DeliveryQuote) -> dict:
     }
 
 
+def _staff_money(amount: Decimal) -> str:
+    """Return an amount as the timeline writes it for staff: in the admin's language, whatever
+    language the customer who placed the order reads."""
+    return money_format(amount, language=settings.ADMIN_LANGUAGE)
+
+
 def _delivery_words(order: Order) -> str:
     if order.collected:
         return "click & collect at the shop"
-    charge = money_format(order.delivery_charge) if order.delivery_charge else "free"
+    charge = _staff_money(order.delivery_charge) if order.delivery_charge else "free"
     return f"delivery to {order.get_country_display()} (zone {order.delivery_zone}, {charge})"
 
 
 def _create_with_number(**fields) -> Order:
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 return Order.objects.create(number=_new_number(), **fields)
@@ -160,30 +168,37 @@ def order_place(
     placed it, and the shop must not mail them to an address nobody vouched for.
     """
     if not age_confirmed:
-        raise AgeNotConfirmed("Please confirm you are old enough to buy wine.")
+        raise AgeNotConfirmed(_("Please confirm you are old enough to buy wine."))
     if placer is not None:
         open_orders_check(placer=placer, email=customer.email)
     customer = _addressed(customer, delivery_method)
     quantities: dict[int, int] = {}
     for wine_id, quantity in lines:
         if quantity < 1:
-            raise OutOfStock("Every quantity must be at least 1.")
+            raise OutOfStock(_("Every quantity must be at least 1."))
         quantities[wine_id] = quantities.get(wine_id, 0) + quantity
     if not quantities:
-        raise EmptyCart("Your cart is empty.")
+        raise EmptyCart(_("Your cart is empty."))
 
     wines = _lock_wines(quantities)
     for wine_id, quantity in quantities.items():
         wine = wines.get(wine_id)
         if wine is None or not wine.available:
             raise WineUnavailable(
-                f"{wine or 'A wine in your cart'} is no longer available. Please review your cart."
+                _("%(wine)s is no longer available. Please review your cart.") % {"wine": wine}
+                if wine
+                else _("A wine in your cart is no longer available. Please review your cart.")
             )
         if wine.stock < quantity:
             raise OutOfStock(
-                f"Only {wine.stock} of {wine} left. Please review your cart."
+                ngettext(
+                    "Only %(count)s bottle of %(wine)s is left. Please review your cart.",
+                    "Only %(count)s bottles of %(wine)s are left. Please review your cart.",
+                    wine.stock,
+                )
+                % {"count": wine.stock, "wine": wine}
                 if wine.stock
-                else f"{wine} has just sold out. Please review your cart."
+                else _("%(wine)s has just sold out. Please review your cart.") % {"wine": wine}
             )
 
     items = [
@@ -230,8 +245,11 @@ def order_place(
         order.save(update_fields=["coupon_code", "discount", "total", "updated"])
     if expected_total is not None and quantize(expected_total) != order.total:
         raise CartChanged(
-            "Your total has changed: prices or the delivery charge moved since the page was "
-            f"shown. The order is now {money_format(order.total)}; please check it."
+            _(
+                "Your total has changed: prices or the delivery charge moved since the page was "
+                "shown. The order is now %(total)s; please check it."
+            )
+            % {"total": money_format(order.total)}
         )
     for item in items:
         item.order = order
@@ -241,9 +259,9 @@ def order_place(
         order_id=order.pk,
         kind=OrderEvent.Kind.PLACED,
         message=f"Order placed by {order.customer_name}: {len(items)} "
-        f"line{pluralize(len(items))}, {money_format(order.total)}"
+        f"line{pluralize(len(items))}, {_staff_money(order.total)}"
         + (
-            f" with coupon {order.coupon_code} (−{money_format(order.discount)})"
+            f" with coupon {order.coupon_code} (−{_staff_money(order.discount)})"
             if order.coupon_code
             else ""
         )
@@ -347,7 +365,7 @@ def order_back_to_cart(*, order_id: int, cart: Cart) -> list[str]:
     problems = []
     for item in order.items.select_related("wine"):
         if item.wine is None:
-            problems.append(f"{item.wine_name} is no longer sold.")
+            problems.append(_("%(wine)s is no longer sold.") % {"wine": item.wine_name})
             continue
         try:
             cart.add(item.wine, item.quantity, replace=True)
@@ -357,7 +375,9 @@ def order_back_to_cart(*, order_id: int, cart: Cart) -> list[str]:
         try:
             coupon_check(code=order.coupon_code)
         except CouponNotValid as refusal:
-            problems.append(f"Coupon {order.coupon_code}: {refusal}")
+            problems.append(
+                _("Coupon %(code)s: %(refusal)s") % {"code": order.coupon_code, "refusal": refusal}
+            )
         else:
             cart.apply_coupon(order.coupon_code)
     return problems
@@ -534,7 +554,7 @@ def order_mark_paid(
     order_event_record(
         order_id=order.pk,
         kind=OrderEvent.Kind.PAYMENT,
-        message=f"Paid {money_format(order.total)} "
+        message=f"Paid {_staff_money(order.total)} "
         + (f"(Stripe {payment_intent})." if payment_intent else "(nothing to charge)."),
         from_status=Order.Status.PENDING,
         to_status=Order.Status.PAID,

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,7 +20,12 @@ from orders.limits import Placer, placement_count
 from orders.link_emails import order_link_request
 from orders.links import order_link_number, order_link_path
 from orders.models import Order
-from orders.selectors import order_for_customer, order_milestones
+from orders.selectors import (
+    order_for_customer,
+    order_milestones,
+    order_status_words,
+    order_totals,
+)
 from orders.services import Customer, order_back_to_cart, order_cancel, order_place
 from shop.cart import Cart
 from shop.delivery.models import DeliveryMethod
@@ -62,7 +68,7 @@ def checkout(request):
     for problem in cart.sync():
         messages.warning(request, problem)
     if not cart:
-        messages.info(request, "Your cart is empty.")
+        messages.info(request, _("Your cart is empty."))
         return redirect("shop:cart_detail")
 
     if request.method == "POST":
@@ -97,7 +103,11 @@ def checkout(request):
             # Used up or expired since it was applied: the cart shows the full price again.
             code = cart.coupon_code
             cart.remove_coupon()
-            messages.error(request, f"Coupon {code}: {error} It was removed from your cart.")
+            messages.error(
+                request,
+                _("Coupon %(code)s: %(refusal)s It was removed from your cart.")
+                % {"code": code, "refusal": error},
+            )
             return redirect("shop:cart_detail")
         except DomainError as error:  # any other refusal, of orders or below: a message
             messages.error(request, str(error))
@@ -111,7 +121,7 @@ def checkout(request):
 @require_GET
 def order_placed(request, number):
     order = placed_order(request, number)
-    context = {"order": order, **order_link_context(order)}
+    context = {"order": order, "totals": order_totals(order), **order_link_context(order)}
     return render(request, "orders/order_placed.html", context)
 
 
@@ -122,10 +132,10 @@ def order_of_link(request, key: str) -> Order:
         try:
             return placed_order(request, key)
         except Http404:
-            raise OrderLinkInvalid("This link to an order is not valid.") from None
+            raise OrderLinkInvalid(_("This link to an order is not valid.")) from None
     order = order_for_customer(number=order_link_number(token=key))
     if order is None:  # signed by the shop, for an order since deleted
-        raise OrderLinkInvalid("This link to an order is not valid.")
+        raise OrderLinkInvalid(_("This link to an order is not valid."))
     return order
 
 
@@ -165,10 +175,22 @@ def order_detail(request, order, key):
     context = {
         "order": order,
         "items": list(order.items.all()),
+        "totals": order_totals(order),
+        "status_words": order_status_words(order),
         "milestones": order_milestones(order=order),
         **order_actions(order, key),
     }
     return render(request, "orders/order_detail.html", context)
+
+
+def _no_longer_changeable(request, order: Order) -> None:
+    """Tell the customer their order moved on (paid, expired…) before they could change it."""
+    order.refresh_from_db(fields=["status"])
+    messages.error(
+        request,
+        _("Your order %(number)s is %(status)s: it can no longer be changed or canceled here.")
+        % {"number": order.number, "status": order_status_words(order)},
+    )
 
 
 @require_POST
@@ -176,11 +198,13 @@ def order_detail(request, order, key):
 def order_customer_cancel(request, order, key):
     try:
         order_cancel(order_id=order.pk, reason="canceled by the customer")
-    except InvalidTransition as refusal:
-        messages.error(request, str(refusal))
+    except InvalidTransition:
+        _no_longer_changeable(request, order)
     else:
         messages.success(
-            request, f"Your order {order.number} is canceled; nothing was charged for it."
+            request,
+            _("Your order %(number)s is canceled; nothing was charged for it.")
+            % {"number": order.number},
         )
     return redirect("orders:order_detail", key=key)
 
@@ -190,13 +214,16 @@ def order_customer_cancel(request, order, key):
 def order_change(request, order, key):
     try:
         problems = order_back_to_cart(order_id=order.pk, cart=Cart.for_request(request))
-    except InvalidTransition as refusal:
-        messages.error(request, str(refusal))
+    except InvalidTransition:
+        _no_longer_changeable(request, order)
         return redirect("orders:order_detail", key=key)
     messages.success(
         request,
-        f"Your order {order.number} is canceled and its wines are back in your cart: change "
-        "what you like, then check out again.",
+        _(
+            "Your order %(number)s is canceled and its wines are back in your cart: change "
+            "what you like, then check out again."
+        )
+        % {"number": order.number},
     )
     for problem in problems:
         messages.warning(request, problem)
@@ -222,5 +249,9 @@ def order_link_ask(request):
 
 
 def order_link_context(order: Order) -> dict:
-    """Return the link to the order's page, for the pages of its payment."""
-    return {"order_path": order_link_path(number=order.number)}
+    """Return the link to the order's page and where the order stands, for the pages of its
+    payment."""
+    return {
+        "order_path": order_link_path(number=order.number),
+        "status_words": order_status_words(order),
+    }

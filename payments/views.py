@@ -4,11 +4,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from orders.links import order_link_path
 from orders.models import Order
+from orders.selectors import order_totals
 from orders.views import order_actions, order_link_context, order_link_view
 from payments import stripe_client
 from payments.exceptions import CheckoutUnavailable
@@ -41,9 +43,16 @@ def payment_process(request, order, key):
         # Stripe must not hold the few workers that serve the whole shop.
         with stripe_client.time_budget(settings.STRIPE_REQUEST_BUDGET_SECONDS):
             url = checkout_session_ensure(order_id=order.pk, **urls)
-    except CheckoutUnavailable as error:
+    except CheckoutUnavailable:
         logger.exception("Could not open a Stripe Checkout Session for %s", order.number)
-        messages.error(request, str(error))
+        # Said in the customer's language, whatever the payment provider answered.
+        messages.error(
+            request,
+            _(
+                "Our payment provider did not answer. Your order is saved: please try again in a "
+                "moment."
+            ),
+        )
         context = {"order": order, "key": key, **order_link_context(order)}
         return render(request, "payments/payment_retry.html", context, status=503)
     if url is None:  # expired or canceled meanwhile
@@ -72,6 +81,7 @@ def payment_completed(request, order, key):
     context = {
         "order": order,
         "items": list(order.items.all()),
+        "totals": order_totals(order),
         "confirming": confirming,
         "refresh_url": f"?n={n + 1}" if confirming and n < REFRESH_TIMES else "",
         "refresh_seconds": REFRESH_SECONDS,

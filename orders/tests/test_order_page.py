@@ -8,7 +8,7 @@ import pytest
 from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from core.mail import mailbox
 from coupons.models import Coupon
@@ -51,11 +51,11 @@ def test_the_order_page_shows_its_lines_coupon_delivery_total_and_actions(
     assert response.status_code == 200
     page = response.content.decode()
     assert "Château Lefèvre" in page and "Côtes du Rhône" in page
-    assert "Subtotal" in page and "33.15" in page
-    assert "Coupon AUTUMN" in page and "−3.32" in page  # 10 % of 33.15, rounded half up
+    assert "Wine" in page and "33.15" in page
+    assert "Coupon AUTUMN" in page and "−€3.32" in page  # 10 % of 33.15, rounded half up
     assert "Delivery to France" in page and "4.90" in page
-    assert "Total incl. VAT" in page and "34.73" in page
-    assert "Pending payment" in page
+    assert "Total" in page and "34.73" in page and "incl. VAT 20" in page
+    assert "Awaiting payment" in page
     assert reverse("payments:process", args=[order_link_token(number=order.number)])[:30] in page
     assert "Change my order" in page and "Cancel my order" in page
     assert "Order placed" in page
@@ -80,7 +80,7 @@ def test_the_timeline_tells_the_customer_paid_shipped_and_refunded(client, order
     assert "Payment received" in page
     assert "Shipped with La Poste Colissimo" in page
     assert "6A12345678901" in page  # in the carrier's tracking link
-    assert "Refunded 12.90" in page and "5.00" not in page  # a pending refund is not told yet
+    assert "Refunded €12.90" in page and "5.00" not in page  # a pending refund is not told yet
     assert "Customer sent to Stripe" not in page and "bottles back in stock" not in page
     assert "Pay now" not in page and "Cancel my order" not in page
 
@@ -146,7 +146,9 @@ def test_a_paid_order_is_not_canceled_by_its_link(client, order):
 
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
-    assert "refunded, not canceled" in flash_messages(response)[0]
+    assert flash_messages(response) == [
+        f"Your order {order.number} is paid: it can no longer be changed or canceled here."
+    ]
 
 
 def test_change_my_order_puts_its_lines_and_coupon_back_into_the_cart(client, order):
@@ -227,3 +229,66 @@ def test_the_link_form_shows_its_errors(client):
 
     assert response.status_code == 200
     assert "Enter a valid email address." in response.content.decode()
+
+
+NBSP = "\u00a0"
+
+
+def test_the_order_page_speaks_french_to_a_french_visitor(client, order):
+    response = client.get(order_link_path(number=order.number), HTTP_ACCEPT_LANGUAGE="fr")
+
+    page = response.content.decode()
+    assert f"<h1>Commande {order.number}</h1>" in page
+    assert "Statut" in page and "En attente de paiement" in page
+    assert "Code promo AUTUMN" in page and f"−3,32{NBSP}€" in page
+    assert "Livraison" in page and f"4,90{NBSP}€" in page
+    assert f"34,73{NBSP}€" in page and "dont TVA 20" in page
+    assert "Payer maintenant" in page and "Annuler ma commande" in page
+    assert "Historique" in page and "Commande passée" in page
+    with translation.override("fr"):
+        month = formats.date_format(timezone.localtime(order.created), "F")
+    assert f"Passée le {timezone.localtime(order.created).day} {month}" in page
+    assert "Total incl. VAT" not in page and "€34.73" not in page
+
+
+def test_cancel_my_order_is_confirmed_in_french(client, order):
+    key = order_link_token(number=order.number)
+
+    response = client.post(
+        reverse("orders:order_cancel", args=[key]), follow=True, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    assert flash_messages(response) == [
+        f"Votre commande {order.number} est annulée{NBSP}; rien ne vous a été débité."
+    ]
+    assert "Commande annulée" in response.content.decode()
+
+
+def test_a_refused_link_says_so_in_french(client, order):
+    response = client.get(
+        reverse("orders:order_detail", args=["not-a-token"]), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "Ce lien vers une commande n’est pas valide" in page
+    assert "Numéro de commande" in page and "M’envoyer un nouveau lien" in page
+
+
+def test_the_link_to_a_french_order_is_emailed_in_french(
+    client, order, django_capture_on_commit_callbacks
+):
+    Order.objects.filter(pk=order.pk).update(language="fr")
+
+    with django_capture_on_commit_callbacks(execute=True):  # asked for from an English page
+        client.post(
+            reverse("orders:order_link_ask"), {"email": order.email, "number": order.number}
+        )
+
+    (sent,) = mail.outbox
+    assert sent.subject == f"Le lien vers votre commande {order.number}"
+    assert sent.body.startswith(f"Bonjour {order.first_name},")
+    assert "voici, comme vous l’avez demandé, un nouveau lien" in sent.body
+    assert "/orders/order/" in sent.body
+    html, _ = sent.alternatives[0]
+    assert '<html lang="fr">' in html and "Voir ma commande" in html

@@ -48,7 +48,8 @@ def test_checkout_places_the_discounted_order(cart):
     CouponFactory(code="THIRD", percent_off=33)
     cart.post(reverse("shop:coupon_apply"), {"code": "third"})
     page = cart.get(reverse("orders:checkout"))
-    assert "Coupon THIRD (33 % off)" in page.content.decode()
+    text = page.content.decode()
+    assert "Coupon THIRD" in text and "−€9.89" in text  # 33 % of 29.97
 
     cart.post(reverse("orders:checkout"), {**CHECKOUT_FIELDS, "expected_total": "20.08"})
 
@@ -200,3 +201,47 @@ def test_hostile_delivery_fields_are_a_form_error_never_a_500(
     else:
         assert response.status_code == 200 and response.context["form"].errors
     client.post(reverse("shop:cart_remove", args=[wine.pk]))
+
+
+def test_checkout_speaks_french_and_the_order_remembers_it(cart):
+    nbsp = "\u00a0"
+    page = cart.get(reverse("orders:checkout"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "<h1>Commander</h1>" in page and "Votre commande" in page
+    assert "Prénom" in page and "Code postal" in page and "Retrait en boutique" in page
+    assert f"Passer la commande · 29,97{nbsp}€" in page
+    assert "Place order" not in page and "€29.97" not in page
+
+    refused = cart.post(
+        reverse("orders:checkout"),
+        {**CHECKOUT_FIELDS, "age_confirmed": "", "expected_total": "29.97"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert "Veuillez confirmer que vous avez l’âge légal" in refused.content.decode()
+
+    cart.post(
+        reverse("orders:checkout"),
+        {**CHECKOUT_FIELDS, "expected_total": "29.97"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    order = Order.objects.get()
+    assert order.language == "fr"
+    placed = order.events.get(kind="placed").message
+    assert "€29.97" in placed  # the staff's timeline keeps the admin's language
+
+
+def test_a_total_that_moved_is_explained_in_french(client):
+    nbsp = "\u00a0"
+    france_zone(price="9.90")
+    wine = WineFactory(stock=5, price=Decimal("29.97"))
+    client.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": 1})
+
+    page = client.post(
+        reverse("orders:checkout"),
+        {**DELIVERED, "expected_total": "29.97"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    ).content.decode()
+
+    assert f"Votre total est désormais de 39,87{nbsp}€" in page
+    assert f"livraison{nbsp}: France 33000, 9,90{nbsp}€" in page
+    assert not Order.objects.exists()

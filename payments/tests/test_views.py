@@ -257,5 +257,18 @@ def test_the_completed_page_shows_the_summary_once_paid_and_stops_refreshing(cli
     text = page.content.decode()
     assert refresh_of(text) is None
     assert 'data-testid="payment-received"' in text
-    assert 'data-testid="order-summary"' in text and "Total incl. VAT" in text
+    assert 'data-testid="order-summary"' in text and "incl. VAT" in text
     assert 'data-testid="order-link"' in text
+
+
+def test_the_completed_page_thanks_a_french_customer_in_french(client, placed):
+    pay(placed)
+
+    page = client.get(
+        reverse("payments:completed", args=[placed.number]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+
+    assert "Merci, Camille" in page
+    assert "Votre paiement de <strong>33,15\u00a0€</strong>" in page
+    assert "Vin" in page and "dont TVA" in page
+    assert "Voir votre commande" in page

@@ -82,7 +82,7 @@ def test_after_a_declined_card_and_cancel_the_customer_finds_and_changes_the_ord
         order = Order.objects.get()
         assert page.get_by_role("heading", name=f"Order {order.number}").is_visible()
         summary = page.get_by_test_id("order-summary").inner_text()
-        assert "Coupon AUTUMN" in summary and "−4.98" in summary and "44.82" in summary
+        assert "Coupon AUTUMN" in summary and "−€4.98" in summary and "44.82" in summary
         timeline = page.get_by_test_id("timeline").inner_text()
         assert "Order placed" in timeline and "A card payment was declined" in timeline
         assert fits(page)
