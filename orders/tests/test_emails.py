@@ -634,7 +634,7 @@ def test_a_french_order_is_told_in_french_that_it_is_on_its_way(
     assert received.message["Subject"] == f"Votre commande {order.number} est en route"
     text, html = parts(received)
     assert "a été confiée à UPS" in text and f"Numéro de suivi{NBSP}: 1Z999" in text
-    assert f"Suivre votre colis{NBSP}: https://www.ups.com/track?tracknum=1Z999" in text
+    assert f"Suivre votre colis{NBSP}: https://www.ups.com/track?loc=fr_FR&tracknum=1Z999" in text
     assert " NM\n" in text and ">suivre votre colis</a>" in html
 
 
