@@ -663,3 +663,16 @@ def test_staff_alerts_stay_in_the_back_office_language_whatever_the_worker_last_
     [received] = smtp_server.to(STAFF)
     text, html = parts(received)
     assert "Camille Rodríguez, €12.50" in text and '<html lang="en">' in html
+
+
+def test_a_french_order_confirmation_holds_the_bottles_in_french(smtp_server):
+    email = owed_email(language="fr", first_name="Zoé")
+    emails.order_email_send(email_id=email.pk)
+
+    [received] = smtp_server.messages
+    assert received.message["Subject"] == f"Votre commande {email.order.number}"
+    text, html = parts(received)
+    assert text.startswith("Bonjour Zoé,\n\nMerci pour votre commande")
+    assert f"Nous vous réservons ces bouteilles{NBSP}:" in text
+    assert "Merci pour votre commande, Zoé</h1>" in html
+    assert "Nous vous écrirons dès réception de votre paiement." in html
