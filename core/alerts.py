@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from core.mail import email_context
 
@@ -17,16 +18,20 @@ def staff_recipients() -> list[str]:
 
 
 def send_staff_alert(*, subject: str, template: str, context: dict) -> int:
-    """Email staff from templates/<template>.txt and .html; return the number of recipients."""
+    """Email staff from templates/<template>.txt and .html; return the number of recipients.
+
+    Written in ADMIN_LANGUAGE, the back office's, whatever language the worker last spoke.
+    """
     recipients = staff_recipients()
     if not recipients:
         return 0
     context = {**email_context(), **context}
-    message = EmailMultiAlternatives(
-        subject=f"[{settings.SHOP_NAME}] {subject}",
-        body=render_to_string(f"{template}.txt", context),
-        to=recipients,
-    )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    with translation.override(settings.ADMIN_LANGUAGE):
+        message = EmailMultiAlternatives(
+            subject=f"[{settings.SHOP_NAME}] {subject}",
+            body=render_to_string(f"{template}.txt", context),
+            to=recipients,
+        )
+        message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     message.send()
     return len(recipients)

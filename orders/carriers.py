@@ -4,6 +4,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote
 
+from django.utils import translation
+
 from orders.exceptions import InvalidShipment
 
 
@@ -12,6 +14,9 @@ class Carrier(NamedTuple):
     name: str
     # The carrier's tracking page, with {number} where the tracking number goes.
     tracking_url: str
+    # The same page in other languages, by language code, for carriers whose page is in English
+    # unless told otherwise: a customer follows their parcel in the language they ordered in.
+    localized: dict[str, str] = {}
 
 
 CARRIERS = (
@@ -30,9 +35,23 @@ CARRIERS = (
         "DHL Express",
         "https://www.dhl.com/global-en/home/tracking/tracking-express.html"
         "?submit=1&tracking-id={number}",
+        {
+            "fr": "https://www.dhl.com/fr-fr/home/tracking/tracking-express.html"
+            "?submit=1&tracking-id={number}",
+        },
     ),
-    Carrier("ups", "UPS", "https://www.ups.com/track?tracknum={number}"),
-    Carrier("dpd", "DPD", "https://tracking.dpd.de/status/en_US/parcel/{number}"),
+    Carrier(
+        "ups",
+        "UPS",
+        "https://www.ups.com/track?tracknum={number}",
+        {"fr": "https://www.ups.com/track?loc=fr_FR&tracknum={number}"},
+    ),
+    Carrier(
+        "dpd",
+        "DPD",
+        "https://tracking.dpd.de/status/en_US/parcel/{number}",
+        {"fr": "https://tracking.dpd.de/status/fr_FR/parcel/{number}"},
+    ),
     Carrier("gls", "GLS", "https://gls-group.com/track/{number}"),
     Carrier(
         "royal_mail",
@@ -79,8 +98,10 @@ def tracking_number_clean(number: str) -> str:
 
 
 def tracking_url(carrier: str, number: str) -> str:
-    """Return the link to the parcel on its carrier's site, or "" when there is none to give."""
+    """Return the link to the parcel on its carrier's site, in the active language where the
+    carrier has a page in it, or "" when there is none to give."""
     known = carrier_by_name(carrier)
     if known is None or not number:
         return ""
-    return known.tracking_url.replace("{number}", quote(number, safe=""))
+    pattern = known.localized.get(translation.get_language() or "", known.tracking_url)
+    return pattern.replace("{number}", quote(number, safe=""))

@@ -16,7 +16,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from core.mail import email_context, mailbox
 from orders.carriers import tracking_url
@@ -27,15 +28,24 @@ from orders.models import Order, OrderEmail, OrderEvent
 logger = logging.getLogger(__name__)
 
 TEMPLATES = {
-    OrderEmail.Kind.CONFIRMATION: ("emails/order_confirmation", "Your order {number}"),
+    OrderEmail.Kind.CONFIRMATION: ("emails/order_confirmation", _("Your order %(number)s")),
     # The one email of an order: nothing is mailed before the customer pays.
-    OrderEmail.Kind.PAYMENT: ("emails/payment_received", "Order {number} confirmed and paid"),
+    OrderEmail.Kind.PAYMENT: (
+        "emails/payment_received",
+        _("Order %(number)s confirmed and paid"),
+    ),
     # With the credit note attached (reports registers it).
-    OrderEmail.Kind.REFUND: ("emails/refund_issued", "Refund for order {number}"),
+    OrderEmail.Kind.REFUND: ("emails/refund_issued", _("Refund for order %(number)s")),
     # With the carrier's tracking link when there is one; a click & collect order is ready.
-    OrderEmail.Kind.SHIPPED: ("emails/order_shipped", "Your order {number} is on its way"),
+    OrderEmail.Kind.SHIPPED: ("emails/order_shipped", _("Your order %(number)s is on its way")),
 }
-COLLECT_SUBJECT = "Your order {number} is ready for collection"
+COLLECT_SUBJECT = _("Your order %(number)s is ready for collection")
+
+
+def order_language(order: Order) -> str:
+    """Return the language the customer's emails about the order speak: the one they ordered
+    in."""
+    return order.language or settings.LANGUAGE_CODE
 
 
 def order_email_queue(*, order_id: int, kind: str, refund_id: int | None = None) -> OrderEmail:
@@ -97,6 +107,14 @@ def register_attachment(provider: Provider, *, kind: str) -> None:
 
 
 def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternatives:
+    """Write the email in the order's language, whatever the worker's active one."""
+    with translation.override(order_language(email.order)):
+        return _message(email, attachments)
+
+
+def _message(email: OrderEmail, attachments) -> EmailMultiAlternatives:
+    from orders.selectors import order_totals  # it reads refunds, which queue their emails here
+
     order = email.order
     template, subject = TEMPLATES[email.kind]
     collect = order.collected
@@ -105,6 +123,8 @@ def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternative
     context = {
         "order": order,
         "items": list(order.items.all()),
+        # Wine, coupon, delivery, total and VAT, as the order's page shows them.
+        "amount_lines": order_totals(order),
         "refund": email.refund,
         "refund_lines": list(email.refund.lines.select_related("item")) if email.refund else [],
         "attachments": attachments,
@@ -115,7 +135,7 @@ def build_message(email: OrderEmail, *, attachments=()) -> EmailMultiAlternative
         "tracking_url": tracking_url(order.carrier, order.tracking_number),
     }
     message = EmailMultiAlternatives(
-        subject=subject.format(number=order.number),
+        subject=subject % {"number": order.number},
         body=render_to_string(f"{template}.txt", context),
         to=[mailbox(order.customer_name, order.email)],
         reply_to=[settings.SHOP_CONTACT_EMAIL],
@@ -137,7 +157,9 @@ def _attachments_for(email_id: int) -> list[Attachment]:
     if email is None:
         return []
     providers = attachment_providers.get(email.kind, [])
-    return [a for a in (provider(email) for provider in providers) if a is not None]
+    # What the email says about its attachments is in its language too.
+    with translation.override(order_language(email.order)):
+        return [a for a in (provider(email) for provider in providers) if a is not None]
 
 
 def _locked(email_id: int) -> OrderEmail | None:

@@ -1,6 +1,7 @@
 import logging
 
 from django.apps import AppConfig
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def _invoice_attachment(email):
     if email.order.paid_at is None:
         return None
     invoice = invoice_ensure(order_id=email.order_id)
-    return _pdf(invoice, f"Your invoice {invoice.number} is attached.")
+    note = gettext("Your invoice %(number)s is attached.") % {"number": invoice.number}
+    return _pdf(invoice, note)
 
 
 def _credit_note_attachment(email):
@@ -69,4 +71,5 @@ def _credit_note_attachment(email):
     if email.refund is None or email.refund.status != Refund.Status.SUCCEEDED:
         return None
     credit_note = credit_note_ensure(refund_id=email.refund_id)
-    return _pdf(credit_note, f"Your credit note {credit_note.number} is attached.")
+    note = gettext("Your credit note %(number)s is attached.") % {"number": credit_note.number}
+    return _pdf(credit_note, note)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.units import mm
@@ -296,12 +296,15 @@ def email_report(report) -> int:
     if not recipients:
         return 0
     context = {**email_context(), "report": report}
-    message = EmailMultiAlternatives(
-        subject=f"[{settings.SHOP_NAME}] Sales report: {report}",
-        body=render_to_string("emails/sales_report.txt", context),
-        to=recipients,
-    )
-    message.attach_alternative(render_to_string("emails/sales_report.html", context), "text/html")
+    # In the back office's language, as the admin the email links to.
+    with translation.override(settings.ADMIN_LANGUAGE):
+        message = EmailMultiAlternatives(
+            subject=f"[{settings.SHOP_NAME}] Sales report: {report}",
+            body=render_to_string("emails/sales_report.txt", context),
+            to=recipients,
+        )
+        html = render_to_string("emails/sales_report.html", context)
+    message.attach_alternative(html, "text/html")
     for file, extension, mimetype in (
         (report.pdf, "pdf", "application/pdf"),
         (report.csv, "csv", "text/csv"),

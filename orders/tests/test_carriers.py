@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from orders.carriers import (
     CARRIERS,
@@ -44,8 +45,32 @@ def test_each_known_carrier_links_to_its_tracking_page(carrier, number, url):
     assert tracking_url(carrier, number) == url
 
 
+@pytest.mark.parametrize(
+    ("carrier", "url"),
+    [
+        (
+            "DHL Express",
+            "https://www.dhl.com/fr-fr/home/tracking/tracking-express.html"
+            "?submit=1&tracking-id=1Z%20999",
+        ),
+        ("UPS", "https://www.ups.com/track?loc=fr_FR&tracknum=1Z%20999"),
+        ("DPD", "https://tracking.dpd.de/status/fr_FR/parcel/1Z%20999"),
+        (
+            "Chronopost",
+            "https://www.chronopost.fr/tracking-no-cms/suivi-page?listeNumerosLT=1Z%20999",
+        ),
+        ("GLS", "https://gls-group.com/track/1Z%20999"),
+    ],
+)
+def test_a_french_customer_follows_the_parcel_on_the_carrier_french_page(carrier, url):
+    with translation.override("fr"):
+        assert tracking_url(carrier, "1Z 999") == url
+
+
 def test_every_carrier_pattern_has_one_place_for_the_number():
-    assert all(c.tracking_url.count("{number}") == 1 for c in CARRIERS)
+    patterns = [c.tracking_url for c in CARRIERS]
+    patterns += [pattern for c in CARRIERS for pattern in c.localized.values()]
+    assert all(pattern.count("{number}") == 1 for pattern in patterns)
     assert len({c.code for c in CARRIERS}) == len({c.name for c in CARRIERS}) == len(CARRIERS)
 
 

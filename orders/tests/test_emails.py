@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from backoffice.celery import app as celery_app
 from backoffice.tests import workers
@@ -57,7 +57,7 @@ def test_placing_an_order_mails_nothing_and_paying_mails_one_confirmation(
     message = mail.outbox[0]
     assert message.subject == f"Order {order.number} confirmed and paid"
     assert message.to == ["=?utf-8?q?Camille_Rodr=C3=ADguez?= <ana@example.com>"]  # RFC 2047
-    assert "thank you for your order" in message.body
+    assert "Thank you for your order" in message.body
     assert "Barolo Monfalletto" in message.body
     assert "Barolo Monfalletto" in message.alternatives[0][0]
     email = order.emails.get()
@@ -456,7 +456,7 @@ def test_the_shipping_notice_without_tracking_says_only_it_is_on_its_way(
     order = OrderFactory(status=Order.Status.PAID)
     ship(django_capture_on_commit_callbacks, order)
     [message] = mail.outbox
-    assert f"your order {order.number} at" in message.body and "is on its way." in message.body
+    assert f"Your order {order.number} at" in message.body and "is on its way." in message.body
     assert "Tracking" not in message.body and "Tracking" not in message.alternatives[0][0]
 
 
@@ -494,12 +494,12 @@ def test_the_paid_email_shows_the_delivery_before_the_total_and_where_it_goes(sm
 
     [received] = smtp_server.messages
     text = received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "Delivery (France): €9.90\nTotal paid: €34.90" in text
+    assert "Delivery to France (France): €9.90\nTotal: €34.90\nincl. VAT 20 %: €5.82" in text
     assert (
         "Delivery to:\n  Camille Rodríguez\n  12 rue des Vignes\n  33000 Bordeaux\n  France" in text
     )
     html = received.message.get_body(("html",)).get_content()
-    assert re.search(r">Delivery \(France\)</td><td[^>]*>€9.90</td>", html)
+    assert re.search(r">Delivery to France \(France\)</td><td[^>]*>€9.90</td>", html)
     assert "Bordeaux, France." in html
 
 
@@ -510,7 +510,7 @@ def test_the_paid_email_of_a_collected_order_gives_the_shop_address(smtp_server,
 
     [received] = smtp_server.messages
     text = received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "Click & collect: free\nTotal paid: €12.50" in text
+    assert "Click & collect: free\nTotal: €12.50" in text
     assert f"Collect your order at {', '.join(settings.SHOP_ADDRESS)}" in text
     assert "Delivery to:" not in text
 
@@ -560,8 +560,8 @@ def test_the_paid_email_lists_the_coupon_between_the_items_and_the_total(smtp_se
     emails.order_email_send(email_id=order.emails.get().pk)
 
     text, html = parts(smtp_server.messages[0])
-    assert "— €352.30\nCoupon " in text and ": −€35.23\n" in text
-    assert "Total paid: €317.07" in text
+    assert "— €352.30\nWine: €352.30\nCoupon " in text and ": −€35.23\n" in text
+    assert "\nTotal: €317.07\nincl. VAT 20 %: €52.85\n" in text
     assert re.search(r">Coupon [^<]+</td><td[^>]*>−€35.23</td>", html)
 
 
@@ -579,3 +579,100 @@ def test_staff_alerts_link_to_the_order_in_the_admin(smtp_server, settings):
     )
     assert admin_page in text and f'href="{admin_page}"' in html
     assert "Paid twice." in text
+
+
+NBSP = "\u00a0"
+
+
+def test_an_order_placed_in_french_gets_its_paid_email_in_french(smtp_server, settings):
+    settings.SHOP_URL = "http://testserver-shop.test"
+    france_zone(price="9.90")
+    wine = WineFactory(price=Decimal("12.50"), stock=5)
+    order = pay(place_order(lines=[(wine.pk, 2)], language="fr"))
+    emails.order_email_send(email_id=order.emails.get().pk)
+
+    [received] = smtp_server.messages
+    assert received.message["Subject"] == f"Commande {order.number} confirmée et payée"
+    text, html = parts(received)
+    assert "Bonjour Camille," in text and f"paiement de 34,90{NBSP}€" in text
+    assert f"2 × {wine.name} {wine.vintage} — 25,00{NBSP}€\nVin{NBSP}: 25,00{NBSP}€\n" in text
+    assert f"Livraison{NBSP}: France (France){NBSP}: 9,90{NBSP}€\n" in text
+    assert f"Total{NBSP}: 34,90{NBSP}€\ndont TVA 20 %{NBSP}: 5,82{NBSP}€\n" in text
+    assert f"Livraison à{NBSP}:\n  Camille Rodríguez" in text
+    assert re.search(r"\nVotre facture \S+ est jointe à cet e-mail\.\n", text)
+    assert '<html lang="fr">' in html and "Commande confirmée, paiement reçu" in html
+    assert re.search(f">Vin</td><td[^>]*>25,00{NBSP}€</td>", html)
+    assert re.search(f">Total</th><th[^>]*>34,90{NBSP}€</th>", html)
+    assert f"Une question{NBSP}? Répondez à cet e-mail" in html
+    for part in (text, html):
+        assert "Thank you" not in part and "Delivery" not in part and "€34.90" not in part
+        [link] = re.findall(r"http://testserver-shop\.test/orders/order/[^\s\"]+/", part)
+        token = link.rstrip("/").rsplit("/", 1)[1]
+        assert links.order_link_number(token=token) == order.number
+
+
+def test_an_english_order_is_written_in_english_whatever_the_worker_last_spoke(smtp_server):
+    order = paid_order(("12.50", 1))
+    with translation.override("fr"):
+        emails.order_email_send(email_id=order.emails.get().pk)
+
+    [received] = smtp_server.messages
+    assert received.message["Subject"] == f"Order {order.number} confirmed and paid"
+    text, html = parts(received)
+    assert "Thank you for your order" in text and "Total: €12.50\n" in text
+    assert '<html lang="en">' in html and "Bonjour" not in text + html
+
+
+def test_a_french_order_is_told_in_french_that_it_is_on_its_way(
+    smtp_server, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(status=Order.Status.PAID, language="fr")
+    OrderItemFactory(order=order, vintage=None)
+    ship(django_capture_on_commit_callbacks, order, carrier="UPS", tracking_number="1Z999")
+
+    [received] = smtp_server.messages
+    assert received.message["Subject"] == f"Votre commande {order.number} est en route"
+    text, html = parts(received)
+    assert "a été confiée à UPS" in text and f"Numéro de suivi{NBSP}: 1Z999" in text
+    assert f"Suivre votre colis{NBSP}: https://www.ups.com/track?loc=fr_FR&tracknum=1Z999" in text
+    assert " NM\n" in text and ">suivre votre colis</a>" in html
+
+
+def test_a_french_collected_order_is_told_in_french_to_come_to_the_shop(
+    django_capture_on_commit_callbacks,
+):
+    order = OrderFactory(
+        status=Order.Status.PAID, delivery_method="collect", address="", language="fr"
+    )
+    ship(django_capture_on_commit_callbacks, order)
+    [message] = mail.outbox
+    assert message.subject == f"Votre commande {order.number} vous attend en boutique"
+    assert "vous pouvez venir la retirer en boutique" in message.body
+
+
+def test_staff_alerts_stay_in_the_back_office_language_whatever_the_worker_last_spoke(
+    smtp_server, settings
+):
+    settings.STAFF_ALERT_EMAILS = [STAFF]
+    wine = WineFactory(price=Decimal("12.50"), stock=5)
+    order = pay(place_order(lines=[(wine.pk, 1)], language="fr"))
+    Order.objects.filter(pk=order.pk).update(payment_flag_reason="Paid twice.")
+    with translation.override("fr"):
+        emails.order_payment_alert(order_id=order.pk)
+
+    [received] = smtp_server.to(STAFF)
+    text, html = parts(received)
+    assert "Camille Rodríguez, €12.50" in text and '<html lang="en">' in html
+
+
+def test_a_french_order_confirmation_holds_the_bottles_in_french(smtp_server):
+    email = owed_email(language="fr", first_name="Zoé")
+    emails.order_email_send(email_id=email.pk)
+
+    [received] = smtp_server.messages
+    assert received.message["Subject"] == f"Votre commande {email.order.number}"
+    text, html = parts(received)
+    assert text.startswith("Bonjour Zoé,\n\nMerci pour votre commande")
+    assert f"Nous vous réservons ces bouteilles{NBSP}:" in text
+    assert "Merci pour votre commande, Zoé</h1>" in html
+    assert "Nous vous écrirons dès réception de votre paiement." in html

@@ -95,6 +95,22 @@ def test_a_refund_email_carries_the_credit_note_made_once_though_the_task_runs_t
     assert f"Your credit note {credit_note.number} is attached." in message.body
 
 
+def test_a_french_order_is_told_of_its_refund_and_its_credit_note_in_french(
+    django_capture_on_commit_callbacks,
+):
+    order = paid_order(((ACCENTED_WINES[0], Decimal("30.00"), 3),), language="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refunded(order, (0, 1))
+    credit_note = CreditNote.objects.get(refund=refund)
+
+    [message] = mail.outbox
+    assert message.subject == f"Remboursement de la commande {order.number}"
+    assert "Nous vous avons remboursé 30,00\u00a0€ sur votre commande" in message.body
+    assert "Montant remboursé\u00a0: 30,00\u00a0€" in message.body
+    assert f"Votre avoir {credit_note.number} est joint à cet e-mail." in message.body
+    assert f"Votre avoir {credit_note.number} est joint" in message.alternatives[0][0]
+
+
 def test_a_refund_while_the_broker_is_away_gets_its_credit_note_with_its_email(
     django_capture_on_commit_callbacks, caplog
 ):

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders.models import Order, OrderItem
 from orders.refunds import RefundLineRequest, refund_fail, refund_request
@@ -345,6 +345,20 @@ def test_the_morning_report_goes_once_to_the_list_and_the_merchants(settings, dj
         "sales-day-2026-03-14.csv",
     ]
     assert "Saturday 14 March 2026" in pdf_text(message.attachments[0][1])
+
+
+def test_the_morning_report_is_written_in_the_back_office_language(settings):
+    settings.REPORT_EMAILS = ["accounts@example.com"]
+    settings.ADMIN_LANGUAGE = "en"
+    paid_order(paid_at=at(DAY, 9))
+
+    with translation.override("fr"):  # what the worker last spoke, for a French customer
+        report_daily(day=DAY)
+
+    [message] = mail.outbox
+    assert message.subject.startswith("[") and "Sales report" in message.subject
+    assert message.body.startswith("Good morning,")
+    assert '<html lang="en">' in message.alternatives[0][0]
 
 
 def test_the_morning_report_is_built_for_yesterday(settings):
