@@ -224,7 +224,7 @@ def test_an_order_placed_in_french_gets_its_invoice_in_french_for_good():
         "Facturé à",
         "Unter den Linden 5 10117 Berlin Allemagne",
         "Sous-total 50,00 €",
-        "Livraison : Allemagne (European Union) 9,90 €",  # the zone is the merchant's name
+        "Livraison – Allemagne (European Union) 9,90 €",  # the zone is the merchant's name
         "Total payé 59,90 €",
         "dont TVA 19 % sur le vin 7,98 €",
         "dont TVA 19 % sur la livraison 1,58 €",

@@ -792,7 +792,7 @@ def test_cart_adds_up_in_french(client):
     # 129.80 of wine, 12.98 off, 9.90 of delivery.
     assert "Vin 129,80\u00a0€" in text
     assert "Code promo DIX \u221212,98\u00a0€" in text
-    assert "Livraison\u00a0: France (France (mainland)) 9,90\u00a0€" in text
+    assert "Livraison – France (France (mainland)) 9,90\u00a0€" in text
     assert "Total 126,72\u00a0€" in text and "dont TVA 20 % 21,12\u00a0€" in text
     assert "Retrait en boutique (gratuit)" in text and "Vider le panier" in text
 
