@@ -596,7 +596,7 @@ def test_an_order_placed_in_french_gets_its_paid_email_in_french(smtp_server, se
     text, html = parts(received)
     assert "Bonjour Camille," in text and f"paiement de 34,90{NBSP}€" in text
     assert f"2 × {wine.name} {wine.vintage} — 25,00{NBSP}€\nVin{NBSP}: 25,00{NBSP}€\n" in text
-    assert f"Livraison{NBSP}: France (France){NBSP}: 9,90{NBSP}€\n" in text
+    assert f"Livraison – France (France){NBSP}: 9,90{NBSP}€\n" in text
     assert f"Total{NBSP}: 34,90{NBSP}€\ndont TVA 20 %{NBSP}: 5,82{NBSP}€\n" in text
     assert f"Livraison à{NBSP}:\n  Camille Rodríguez" in text
     assert re.search(r"\nVotre facture \S+ est jointe à cet e-mail\.\n", text)
