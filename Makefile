@@ -44,7 +44,7 @@ run: seed
 	@echo "  Flower:  http://$(HOST):5555/            ($$FLOWER_BASIC_AUTH)"
 	@echo "  Stripe:  $(if $(STRIPE_SECRET_KEY),your Stripe account,local sandbox at http://127.0.0.1:12111/)"
 	@echo
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m backoffice.procfile \
 		web worker beat flower $(if $(STRIPE_SECRET_KEY),,stripe)
 
 # The French catalogue: collect the strings to translate into locale/fr/LC_MESSAGES/django.po,

@@ -457,7 +457,7 @@ UNFOLD = {
 }
 
 # --- Logging (https://docs.djangoproject.com/en/5.2/topics/logging/) --------------------------
-# Everything goes to stdout, where the container runtime or honcho collects it.
+# Everything goes to stdout, where the container runtime or `make run` collects it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

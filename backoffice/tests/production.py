@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from backoffice.procfile import procfile_commands
 from backoffice.tests.workers import CeleryProcess
 
 
@@ -27,7 +28,7 @@ def production_env(**overrides) -> dict:
         "DJANGO_ALLOWED_HOSTS": "shop.example.com",
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
         "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
-        # The virtualenv's commands first, as `make run` puts them for honcho.
+        # The virtualenv's commands first, as `make run` puts them for its processes.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return env | overrides
@@ -41,10 +42,10 @@ def env_example() -> dict[str, str]:
 
 def procfile_command(name: str) -> str:
     """Return the command the Procfile runs for a process type."""
-    for line in (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines():
-        if line.startswith(f"{name}:"):
-            return line.split(":", 1)[1].strip()
-    raise LookupError(f"No {name} process in the Procfile.")
+    commands = procfile_commands(Path(settings.BASE_DIR) / "Procfile")
+    if name not in commands:
+        raise LookupError(f"No {name} process in the Procfile.")
+    return commands[name]
 
 
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -59,13 +60,13 @@ def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 
 class ProcfileProcess(CeleryProcess):
-    """A Procfile process run by a shell, as honcho runs it, in its own process group."""
+    """A Procfile process run by a shell, as `make run` runs it, in its own process group."""
 
     def __init__(self, name: str, *, env: dict, log: Path):
         self.log = log
         with log.open("w") as output:
             self.process = subprocess.Popen(
-                ["/bin/sh", "-c", procfile_command(name)],
+                ["/bin/sh", "-c", f"exec {procfile_command(name)}"],
                 env=env,
                 cwd=settings.BASE_DIR,
                 stdout=output,

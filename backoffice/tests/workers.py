@@ -56,8 +56,10 @@ class CeleryProcess:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        """Stop as `make run` and the containers do: SIGTERM to the process alone, which stops
+        its own pool."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.kill(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:

@@ -28,6 +28,9 @@ class CategoryAdmin(FoldedSearchMixin, ModelAdmin):
     list_display = ["name", "slug", "wine_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    # Spelled out: a query counting wines (GROUP BY) ignores the model's ordering, and the
+    # autocomplete's pages would come in any order.
+    ordering = ["name"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(wine_count=Count("wines"))
@@ -51,6 +54,7 @@ class RegionAdmin(FoldedSearchMixin, ModelAdmin):
     search_fields = ["name", "country__name"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["country"]
+    ordering = ["country__name", "name"]  # as the categories' (above)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(wine_count=Count("wines"))

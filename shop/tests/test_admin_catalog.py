@@ -192,3 +192,19 @@ def test_the_wine_search_and_the_region_picker_ignore_accents(admin_client):
         {"term": "cotes", "app_label": "shop", "model_name": "wine", "field_name": "region"},
     )
     assert [result["id"] for result in picked.json()["results"]] == [str(region.pk)]
+
+
+
+@pytest.mark.parametrize("field", ["category", "country", "region"])
+def test_the_pickers_list_in_the_models_order_with_wine_counts(admin_client, recwarn, field):
+    RegionFactory(name="Médoc")
+    RegionFactory(name="Barolo")
+    picked = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "", "app_label": "shop", "model_name": "wine", "field_name": field},
+    )
+    model = Wine._meta.get_field(field).related_model
+    assert [result["text"] for result in picked.json()["results"]] == [
+        str(place) for place in model.objects.all()
+    ]
+    assert not [w for w in recwarn if w.category.__name__ == "UnorderedObjectListWarning"]
