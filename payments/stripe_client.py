@@ -252,6 +252,8 @@ def create_checkout_session(
                 "metadata": {"order_id": str(order.pk), "order_number": order.number}
             },
             "customer_email": order.email,
+            # Stripe's page in the language the customer shopped in (ours are all Stripe's).
+            "locale": order.language or "auto",
             "success_url": success_url,
             "cancel_url": cancel_url,
             "expires_at": window + min(lifetime, MAX_EXPIRY_SECONDS - 60),

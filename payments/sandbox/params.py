@@ -23,7 +23,17 @@ _SESSION_KEYS = {
     "discounts",
     "shipping_options",
     "payment_intent_data",
+    "locale",
 }
+# The languages Stripe's Checkout page speaks (the `locale` of
+# https://docs.stripe.com/api/checkout/sessions/create).
+# fmt: off
+LOCALES = {
+    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr",
+    "fr-CA", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt",
+    "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
+}
+# fmt: on
 _COUPON_KEYS = {"amount_off", "currency", "duration", "max_redemptions", "name", "metadata"}
 # Stripe refuses `currency` with a refund of a payment (it takes the payment's), as unknown.
 _REFUND_KEYS = {"payment_intent", "charge", "amount", "reason", "metadata"}
@@ -82,6 +92,9 @@ def session_params(params: dict, *, now: int) -> dict:
     for i, discount in enumerate(discounts):
         _known(discount, {"coupon"}, f"discounts[{i}]")
         _required(discount, "coupon", f"discounts[{i}]")
+    locale = params.get("locale") or None
+    if locale is not None and locale not in LOCALES:
+        raise StripeError(f"Invalid locale: {locale}", param="locale")
     currency = currencies.pop()
     intent_data = params.get("payment_intent_data") or {}
     _known(intent_data, {"metadata"}, "payment_intent_data")
@@ -97,6 +110,7 @@ def session_params(params: dict, *, now: int) -> dict:
         "currency": currency,
         "client_reference_id": reference,
         "customer_email": email,
+        "locale": locale,
         "metadata": _metadata(params.get("metadata") or {}, "metadata"),
         "success_url": _url(params, "success_url"),
         "cancel_url": _url(params, "cancel_url"),

@@ -428,7 +428,7 @@ def _session_object(session_id: str, clean: dict, *, amount: int, now: int) -> d
         "expires_at": clean["expires_at"],
         "invoice": None,
         "livemode": False,
-        "locale": None,
+        "locale": clean.get("locale"),
         "metadata": clean["metadata"],
         "mode": clean["mode"],
         "payment_intent": None,

@@ -1057,3 +1057,12 @@ def test_a_shipping_rate_is_charged_on_top_of_the_discounted_items(api):
 def test_bad_shipping_options_are_refused_as_stripe_does(api, options, match):
     with pytest.raises(stripe.InvalidRequestError, match=match):
         api.v1.checkout.sessions.create(session_params(shipping_options=options))
+
+
+def test_the_checkout_page_speaks_a_stripe_locale_and_refuses_another(api):
+    session = api.v1.checkout.sessions.create(session_params(locale="fr"))
+    assert session.locale == "fr"
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        api.v1.checkout.sessions.create(session_params(locale="klingon"))
+    assert raised.value.param == "locale"

@@ -35,6 +35,7 @@ def test_payment_process_opens_a_checkout_session_with_the_orders_lines(client, 
     assert params["client_reference_id"] == str(placed.pk)
     assert params["metadata"] == {"order_number": placed.number}
     assert params["customer_email"] == "camille@example.com"
+    assert params["locale"] == "en"
     lines = sorted(
         (
             int(item["price_data"]["unit_amount"]),
@@ -272,3 +273,12 @@ def test_the_completed_page_thanks_a_french_customer_in_french(client, placed):
     assert "Votre paiement de <strong>33,15\u00a0€</strong>" in page
     assert "Vin" in page and "dont TVA" in page
     assert "Voir votre commande" in page
+
+
+def test_a_customer_who_shops_in_french_pays_on_a_french_checkout_page(client, placed, sandbox):
+    Order.objects.filter(pk=placed.pk).update(language="fr")
+
+    client.get(reverse("payments:process", args=[placed.number]))
+
+    (call,) = sandbox_get(sandbox, "/_sandbox/requests")
+    assert call["params"]["locale"] == "fr"

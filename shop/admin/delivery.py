@@ -8,7 +8,9 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
+from core.admin_search import FoldedSearchMixin
 from core.money import money_format
+from core.search import fold
 from shop.delivery.countries import COUNTRY_NAMES, country_name
 from shop.delivery.models import Destination, ShippingRate, ShippingZone, ZoneArea
 from shop.delivery.services import shipping_rates_check
@@ -26,11 +28,12 @@ class DestinationAdmin(ModelAdmin):
         return ["country"] if obj else []
 
     def get_search_results(self, request, queryset, search_term):
-        """Find a country by its code or by its name (names are not in the database)."""
+        """Find a country by its code or by its name (names are not in the database), accents
+        and case aside."""
         queryset, duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip().casefold()
+        term = fold(search_term.strip())
         if term:
-            named = [code for code, name in COUNTRY_NAMES.items() if term in name.casefold()]
+            named = [code for code, name in COUNTRY_NAMES.items() if term in fold(name)]
             queryset |= self.model.objects.filter(country__in=named)
         return queryset, duplicates
 
@@ -82,7 +85,7 @@ class ShippingRateInline(TabularInline):
 
 
 @admin.register(ShippingZone)
-class ShippingZoneAdmin(ModelAdmin):
+class ShippingZoneAdmin(FoldedSearchMixin, ModelAdmin):
     list_display = ["name", "active", "countries", "bands", "free_from_display"]
     list_filter = ["active"]
     search_fields = ["name"]

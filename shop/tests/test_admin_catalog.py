@@ -194,7 +194,6 @@ def test_the_wine_search_and_the_region_picker_ignore_accents(admin_client):
     assert [result["id"] for result in picked.json()["results"]] == [str(region.pk)]
 
 
-
 @pytest.mark.parametrize("field", ["category", "country", "region"])
 def test_the_pickers_list_in_the_models_order_with_wine_counts(admin_client, recwarn, field):
     RegionFactory(name="Médoc")

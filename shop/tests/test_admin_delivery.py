@@ -240,3 +240,21 @@ def test_merchants_change_zones_and_operations_cant(client, role_member):
         assert client.get(address).status_code == 403
     assert client.post(url, zone_form(name="Hacked")).status_code == 403
     assert not ShippingZone.objects.filter(name="Hacked").exists()
+
+
+def test_zones_are_found_accents_and_case_aside(admin_client):
+    reunion = ShippingZone.objects.create(name="Outre-mer : La Réunion")
+    ShippingZone.objects.create(name="Benelux")
+
+    response = admin_client.get(ZONES, {"q": "REUNION"})
+
+    assert list(response.context["cl"].result_list) == [reunion]
+
+
+def test_destinations_are_found_by_name_accents_and_case_aside(admin_client):
+    Destination.objects.get_or_create(country="DE")
+    Destination.objects.get_or_create(country="FR")
+
+    response = admin_client.get(DESTINATIONS, {"q": "germány"})
+
+    assert [d.country for d in response.context["cl"].result_list] == ["DE"]
