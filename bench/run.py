@@ -726,7 +726,7 @@ def report_tasks(results: list[TaskResult], mails: int, title: str) -> None:
     print(f"The worker wrote {mails:,} emails to var/bench/mail/.")
 
 
-def report_webhooks(results: list[Result], trivial: float, paid: dict) -> None:
+def report_webhooks(results: list[Result], trivial: float, paid: dict, queries: dict) -> None:
     print()
     print(f"{'webhook':<36}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'vs trivial':>11}", end="")
     print(f"{'vs baseline':>12}{'errors':>8}   duplicates")
@@ -748,6 +748,7 @@ def report_webhooks(results: list[Result], trivial: float, paid: dict) -> None:
         f"flagged: {paid['flagged']} (the unpaid orders' events were not sent)."
     )
     print(half_of(result.page, result.rps, baseline.page, baseline.rps))
+    print(f"{baseline.page}: queries per request {queries[baseline.page][0]}.")
 
 
 def bench_tasks(env: dict, backends: str) -> None:
@@ -812,7 +813,7 @@ def bench_web(env: dict, backends: str, seconds: int, connections: int) -> None:
         f"wrk {min(THREADS, connections)} threads {connections} connections {seconds} s per run "
         f"(baseline and wine list: median of {ROUNDS} alternating runs)",
     )
-    report_webhooks(webhook, results[0].rps, django(env, "paid"))
+    report_webhooks(webhook, results[0].rps, django(env, "paid"), queries)
 
 
 def bench_coupons(env: dict, backends: str) -> None:
