@@ -64,14 +64,18 @@ web: $(VENV)/.runtime
 stripe-listen:
 	stripe listen --forward-to localhost:$(PORT)/payment/webhook/
 
-# Install a Debian package when its command is missing: with apt when run as root, else say in
-# one line what is missing ($(3)); $(4) is what follows then (`true` to go on, `false` to stop).
+# Install a Debian package when its command is missing: with apt when run as root (updating the
+# package lists if the first try fails). When the command is still missing, say in one line
+# what is missing ($(3)); $(4) is what follows then (`true` to go on, `false` to stop).
 define debian_package
 	@command -v $(1) >/dev/null || test -x /usr/sbin/$(1) || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			(apt-get install -y -q $(2) >/dev/null 2>&1 || \
-			 (apt-get update -q >/dev/null && apt-get install -y -q $(2) >/dev/null)); \
-		else echo "$(3)"; $(4); fi; }
+			echo "Installing Debian's $(2) with apt-get."; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -q $(2) >/dev/null 2>&1 || \
+			{ apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(2) >/dev/null 2>&1; }; \
+		fi; \
+		command -v $(1) >/dev/null || test -x /usr/sbin/$(1) || { echo "$(3)"; $(4); }; }
 endef
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).

@@ -28,6 +28,9 @@ if not DEBUG:
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-embedded-default-key")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# bench/'s baseline views (backoffice/baselines.py) answer only when this is on: the benchmark's
+# environment turns it on, production never does.
+BENCH_BASELINES = env.bool("BENCH_BASELINES", default=False)
 
 INSTALLED_APPS = [
     "unfold",
@@ -131,7 +134,14 @@ CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5)
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 
 # --- Sessions (https://docs.djangoproject.com/en/5.2/topics/http/sessions/) -------------------
-SESSION_ENGINE = env("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
+# The session row is the truth (a cart survives a Redis restart); with Redis as the cache,
+# cached_db reads it from Redis, so a page that only reads the cart asks the database nothing
+# about the session. Files hold the embedded default's cache: the row is as quick to read.
+SESSION_ENGINE = env(
+    "SESSION_ENGINE",
+    default="django.contrib.sessions.backends."
+    + ("cached_db" if CACHES["default"]["BACKEND"] == "core.cache.RedisCache" else "db"),
+)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 SESSION_COOKIE_DOMAIN = env("SESSION_COOKIE_DOMAIN", default=None)
 SESSION_COOKIE_HTTPONLY = env.bool("SESSION_COOKIE_HTTPONLY", default=True)

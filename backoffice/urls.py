@@ -13,5 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("orders/", include("orders.urls")),
     path("payment/", include("payments.urls")),
+    # The benchmark's baselines, answering 404 unless BENCH_BASELINES is on.
+    path("bench/", include(("backoffice.baselines", "baselines"))),
     path("", include("shop.urls")),
 ]

@@ -29,6 +29,7 @@ from bench.harness import (
     Browser,
     Result,
     free_port,
+    postgres,
     reset_postgres,
     run,
     run_script,
@@ -118,8 +119,9 @@ function done(summary, latency, requests)
 end
 """
 
-# Each wrk thread runs its own copy; the harness prepends wine_ids, sessions and csrftoken.
-ADD_TO_CART_LUA = """
+# Each wrk thread runs its own copy; the harness prepends paths, sessions and csrftoken. Each
+# request posts to a random path of the list with a random session.
+SESSION_POST_LUA = """
 local threads = {}
 refused = 0
 
@@ -134,8 +136,7 @@ function request()
     ["Cookie"] = "csrftoken=" .. csrftoken .. "; sessionid=" .. sessions[math.random(#sessions)],
     ["X-CSRFToken"] = csrftoken,
   }
-  local path = "/cart/add/" .. wine_ids[math.random(#wine_ids)] .. "/"
-  return wrk.format("POST", path, headers, "quantity=1")
+  return wrk.format("POST", paths[math.random(#paths)], headers, "quantity=1")
 end
 
 function response(status, headers, body)
@@ -151,6 +152,27 @@ function done(summary, latency, requests)
   io.write(string.format("Refused adds: %d\\n", total))
 end
 """
+
+
+# The baseline of the webhook: a bare POST, no body.
+POST_LUA = 'wrk.method = "POST"\n'
+
+# The profiles a plain `make bench` runs, each with a table per part: (name, what it stands for).
+PROFILES = {
+    "embedded": "the embedded default",
+    "production": "production-like",
+}
+PRODUCTION_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/wineshop_bench_web"
+PRODUCTION_CACHE_URL = "redis://127.0.0.1:6379/14"
+
+
+SESSION_READ = "session read (baseline)"
+SESSION_SAVE = "session read+save (baseline)"
+ROW_INSERT = "insert one row + commit (baseline)"
+TASK_BASELINE = "lock, update, write a file (baseline)"
+# The baseline each page is compared with besides /ping/: what the page does at the least.
+BASELINES = {"cart page": SESSION_READ, "add to cart": SESSION_SAVE, "stripe webhook": ROW_INSERT}
+BASELINES |= {"order confirmation email": TASK_BASELINE}
 
 
 @dataclass
@@ -251,11 +273,14 @@ def count_queries(slug: str, wine_ids: str) -> dict:
 
     anonymous, shopper, customer = Client(HTTP_HOST="127.0.0.1"), client(), client(cart_wines=4)
     return {
-        "ping": measure(lambda: anonymous.get("/ping/")),
-        "list": measure(lambda: anonymous.get("/")),
-        "detail": measure(lambda: anonymous.get(f"/wine/{slug}/")),
-        "add": measure(lambda: shopper.post(f"/cart/add/{next(ids)}/", {"quantity": 1})),
-        "cart": measure(lambda: customer.get("/cart/")),
+        "trivial /ping/": measure(lambda: anonymous.get("/ping/")),
+        "wine list": measure(lambda: anonymous.get("/")),
+        "wine detail": measure(lambda: anonymous.get(f"/wine/{slug}/")),
+        SESSION_READ: measure(lambda: customer.get("/bench/session/read/")),
+        "cart page": measure(lambda: customer.get("/cart/")),
+        SESSION_SAVE: measure(lambda: shopper.post("/bench/session/save/", {"quantity": 1})),
+        "add to cart": measure(lambda: shopper.post(f"/cart/add/{next(ids)}/", {"quantity": 1})),
+        ROW_INSERT: measure(lambda: anonymous.post("/bench/row/insert/")),
     }
 
 
@@ -344,34 +369,42 @@ def run_noops(app, hostname: str, count: int) -> tuple[int, float]:
     return done, last - start
 
 
-def run_emails(email_ids: list[int]) -> tuple[int, float]:
-    """Queue the emails; return how many were sent and the seconds until the last one was."""
+def run_stamping(task, model, field: str, ids: list[int]) -> tuple[int, float]:
+    """Queue `task` for each row of `ids` on the emails' queue; return how many rows it stamped
+    (`field` set) and the seconds until the last one was."""
     from django.db.models import Count, Max
 
-    from orders.models import OrderEmail
-    from orders.tasks import order_email_send
-
     start = time.time()
-    for email_id in email_ids:
-        order_email_send.apply_async(args=[email_id], queue="bench.emails")
+    for pk in ids:
+        task.apply_async(args=[pk], queue="bench.emails")
     done, last = 0, None
-    while done < len(email_ids) and time.time() < start + TASK_TIMEOUT:
+    while done < len(ids) and time.time() < start + TASK_TIMEOUT:
         time.sleep(0.2)
-        sent = OrderEmail.objects.filter(pk__in=email_ids)
-        sent = sent.aggregate(done=Count("sent_at"), last=Max("sent_at"))
-        done, last = sent["done"], sent["last"]
+        stamped = model.objects.filter(pk__in=ids).aggregate(done=Count(field), last=Max(field))
+        done, last = stamped["done"], stamped["last"]
     return done, last.timestamp() - start if last else 0.0
 
 
 def run_tasks(count: str, hostname: str) -> dict:
-    """Time `count` no-op tasks, then `count` confirmation emails, through the worker."""
+    """Time `count` no-op tasks, `count` baseline tasks, then `count` confirmation emails,
+    through the worker."""
     from backoffice.celery import app
+    from backoffice.models import BaselineRow
+    from backoffice.tasks import baseline_row_touch
+    from orders.models import OrderEmail
+    from orders.tasks import order_email_send
 
     email_ids = create_orders(int(count))
+    rows = BaselineRow.objects.bulk_create(BaselineRow() for _ in range(int(count)))
     run_noops(app, hostname, TASK_WARMUP)
     return {
         "no-op": run_noops(app, hostname, int(count)),
-        "order confirmation email": run_emails(email_ids),
+        TASK_BASELINE: run_stamping(
+            baseline_row_touch, BaselineRow, "touched_at", [row.pk for row in rows]
+        ),
+        "order confirmation email": run_stamping(
+            order_email_send, OrderEmail, "sent_at", email_ids
+        ),
     }
 
 
@@ -445,26 +478,30 @@ def django(env: dict, *args: str, timeout: float = 300) -> dict:
     return json.loads(run([sys.executable, __file__, *args], env, timeout=timeout).splitlines()[-1])
 
 
-def bench_env() -> tuple[dict, str]:
-    """Return the environment of every subprocess, with a fresh database and cache."""
+def bench_env(profile: str) -> tuple[dict, str] | None:
+    """Return the environment of every subprocess of a profile, with a fresh database and cache,
+    and the line naming its backends; None, after saying why, when its servers do not answer."""
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    database_url = os.environ.get("BENCH_DATABASE_URL")
-    if database_url:
+    if profile == "production":
+        database_url = os.environ.get("BENCH_DATABASE_URL") or PRODUCTION_DATABASE_URL
+        cache_url = os.environ.get("BENCH_CACHE_URL") or PRODUCTION_CACHE_URL
+        problem = servers_problem(database_url, cache_url)
+        if problem:
+            print(f"Production-like profile: skipped, {problem}.")
+            return None
         reset_postgres(database_url)
     else:
         for path in WORK_DIR.glob("db.sqlite3*"):
             path.unlink()
         database_url = f"sqlite:///{WORK_DIR / 'db.sqlite3'}"
+        shutil.rmtree(WORK_DIR / "cache", ignore_errors=True)
+        cache_url = f"filecache://{WORK_DIR / 'cache'}"
     # The paid webhook queues an email: the web part's gunicorn publishes it to a folder of the
     # bench's own that no worker reads, never to the dev broker's.
     broker_dir = WORK_DIR / "broker"
     shutil.rmtree(broker_dir, ignore_errors=True)
     for folder in ("messages", "control"):
         (broker_dir / folder).mkdir(parents=True)
-    cache_url = os.environ.get("BENCH_CACHE_URL")
-    if not cache_url:
-        shutil.rmtree(WORK_DIR / "cache", ignore_errors=True)
-        cache_url = f"filecache://{WORK_DIR / 'cache'}"
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "backoffice.settings",
         "DATABASE_URL": database_url,
@@ -481,10 +518,31 @@ def bench_env() -> tuple[dict, str]:
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "CELERY_BROKER_URL": "filesystem://",
         "CELERY_BROKER_DIR": str(broker_dir),
+        "BENCH_BASELINES": "1",
     }
+    # Each profile's session engine is the settings' default for its cache.
+    env.pop("SESSION_ENGINE", None)
     database = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
     cache = cache_url.split(":")[0].removesuffix("cache").replace("redis", "Redis") or "file"
-    return env, f"{database}, {cache} cache"
+    sessions = "cached_db" if cache == "Redis" else "db"
+    return env, f"{PROFILES[profile]}: {database}, {cache} cache, {sessions} sessions"
+
+
+def servers_problem(database_url: str, cache_url: str) -> str | None:
+    """Return why the production-like profile can't run: PostgreSQL or Redis does not answer."""
+    import psycopg
+    import redis
+
+    try:
+        with postgres(database_url, dbname="postgres"):
+            pass
+    except psycopg.OperationalError as error:
+        return f"PostgreSQL does not answer ({str(error).strip().splitlines()[0]})"
+    try:
+        redis.Redis.from_url(cache_url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"Redis at {cache_url} does not answer ({error})"
+    return None
 
 
 def open_queues(url: str) -> str | None:
@@ -526,28 +584,38 @@ def drop_queues(url: str) -> None:
             pass  # the broker went away: the next run empties the queues before it starts
 
 
-def lua_script(directory: str, name: str, wine_ids: list, sessions: list, token: str) -> str:
+def lua_script(directory: str, name: str, paths: list, sessions: list, token: str) -> str:
     path = Path(directory) / f"{name}.lua"
     keys = ", ".join(f'"{key}"' for key in sessions)
-    head = f"wine_ids = {{{', '.join(map(str, wine_ids))}}}\nsessions = {{{keys}}}\n"
-    path.write_text(f'{head}csrftoken = "{token}"\n{ADD_TO_CART_LUA}')
+    head = f"paths = {{{', '.join(map(quote_lua, paths))}}}\nsessions = {{{keys}}}\n"
+    path.write_text(f'{head}csrftoken = "{token}"\n{SESSION_POST_LUA}')
     return str(path)
 
 
-def webhook_script(directory: str, name: str, deliveries: list) -> str:
-    def quote(text: str) -> str:
-        if "]==]" in text:
-            raise BenchError("a webhook body holds ]==]")
-        return f"[==[{text}]==]"
+def quote_lua(text: str) -> str:
+    if "]==]" in text:
+        raise BenchError("a Lua string holds ]==]")
+    return f"[==[{text}]==]"
 
-    rows = ",\n".join(f"{{{quote(body)}, {quote(header)}}}" for body, header in deliveries)
+
+def webhook_script(directory: str, name: str, deliveries: list) -> str:
+    rows = ",\n".join(f"{{{quote_lua(body)}, {quote_lua(header)}}}" for body, header in deliveries)
     path = Path(directory) / f"{name}.lua"
     path.write_text(f"nthreads = {THREADS}\ndeliveries = {{\n{rows}\n}}\n{WEBHOOK_LUA}")
     return str(path)
 
 
-def measure_webhooks(env: dict, port: int, seconds: int, connections: int) -> Result:
-    """Sign deliveries for fresh orders, then send them to the running gunicorn with wrk."""
+def measure_webhooks(env: dict, port: int, seconds: int, connections: int) -> list[Result]:
+    """Post empty rows (the baseline), then sign deliveries for fresh orders and send them to the
+    running gunicorn with wrk; return both figures."""
+    print("bench: insert one row + commit (baseline)", file=sys.stderr)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        post = Path(tmp) / "post.lua"
+        post.write_text(POST_LUA)
+        url = f"http://127.0.0.1:{port}/bench/row/insert/"
+        wrk(ROW_INSERT, url, WARMUP_SECONDS, connections, "-s", str(post))
+        results.append(wrk(ROW_INSERT, url, seconds, connections, "-s", str(post)))
     print(f"bench: webhook, {WEBHOOK_EVENTS:,} events signed", file=sys.stderr)
     warm = django(env, "webhooks", str(WEBHOOK_WARMUP_EVENTS), str(WEBHOOK_EVENTS), "1")
     deliveries = django(env, "webhooks", str(WEBHOOK_EVENTS), "0", "2")
@@ -556,9 +624,8 @@ def measure_webhooks(env: dict, port: int, seconds: int, connections: int) -> Re
         warm_script = ("-s", webhook_script(tmp, "warm", warm))
         run_script = ("-s", webhook_script(tmp, "run", deliveries))
         wrk("webhook", url, WARMUP_SECONDS, connections, *warm_script)
-        result = wrk("webhook", url, seconds, connections, *run_script)
-    result.page = "stripe webhook"
-    return result
+        results.append(wrk("stripe webhook", url, seconds, connections, *run_script))
+    return results
 
 
 def measure(port: int, data: dict, seconds: int, connections: int) -> list[Result]:
@@ -573,18 +640,27 @@ def measure(port: int, data: dict, seconds: int, connections: int) -> list[Resul
     for wine_id in data["wine_ids"][:4]:
         browser.add_to_cart(wine_id)
     cart_cookie = ("-H", f"Cookie: sessionid={browser.cookies['sessionid']}")
-    token, ids, sessions = browser.cookies["csrftoken"], data["wine_ids"], data["sessions"]
+    token, sessions = browser.cookies["csrftoken"], data["sessions"]
+    adds = [f"/cart/add/{wine_id}/" for wine_id in data["wine_ids"]]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        # Fresh, empty carts for the warm-up and again for the measurement.
-        add_warm = ("-s", lua_script(tmp, "warm", ids, sessions[:SESSIONS], token))
-        add_run = ("-s", lua_script(tmp, "run", ids, sessions[SESSIONS:], token))
+
+        def posts(paths: list[str]) -> tuple[tuple, tuple]:
+            # Fresh, empty carts for the warm-up and again for the measurement.
+            name = f"posts{len(list(Path(tmp).iterdir()))}"
+            warm = ("-s", lua_script(tmp, f"{name}-warm", paths, sessions[:SESSIONS], token))
+            return warm, ("-s", lua_script(tmp, name, paths, sessions[SESSIONS:], token))
+
+        # (row, path, warm-up's wrk options, measurement's wrk options); the pages a baseline
+        # stands under follow it.
         pages = [
             ("trivial /ping/", "/ping/", (), ()),
             ("wine list", "/", (), ()),
             ("wine detail", f"/wine/{data['slug']}/", (), ()),
-            ("add to cart", "/cart/add/", add_warm, add_run),
+            (SESSION_READ, "/bench/session/read/", cart_cookie, cart_cookie),
             ("cart page", "/cart/", cart_cookie, cart_cookie),
+            (SESSION_SAVE, "/bench/session/save/", *posts(["/bench/session/save/"])),
+            ("add to cart", "/cart/add/", *posts(adds)),
         ]
         # The baseline and the wine list alternate for several rounds and each keeps its median
         # run, so that a passing load on the machine weighs on both alike.
@@ -605,31 +681,64 @@ def measure(port: int, data: dict, seconds: int, connections: int) -> list[Resul
     return results
 
 
+def ratio(value: float, baseline: float) -> str:
+    return f"{value / baseline:.2f}" if baseline else "-"
+
+
+def half_of(row: str, rate: float, baseline: str, baseline_rate: float) -> str:
+    """Return the line saying whether `row` reached half of its baseline's rate."""
+    share = rate / baseline_rate if baseline_rate else 0.0
+    verdict = "reached" if share >= 0.5 else "did not reach"
+    return f"{row}: {verdict} half of the rate of {baseline} ({share:.2f})."
+
+
 def report(results: list[Result], queries: dict, title: str) -> None:
+    """Print a row per page: its figures, its share of /ping/'s and of its baseline's req/s."""
     print(title)
-    print(f"{'page':<16}{'req/s':>8}{'p50 ms':>10}{'p99 ms':>9}{'vs trivial':>13}", end="")
-    print(f"{'errors':>9}   queries (cold)")
-    trivial = results[0].rps
-    for result, (warm, cold) in zip(results, queries.values(), strict=True):
-        ratio = result.rps / trivial if trivial else float("nan")
-        print(f"{result.page:<16}{result.rps:>8.1f}{result.p50:>10.1f}{result.p99:>9.1f}", end="")
-        print(f"{ratio:>13.2f}{result.errors:>9}   {warm} ({cold})")
+    print(f"{'page':<36}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'vs trivial':>11}", end="")
+    print(f"{'vs baseline':>12}{'errors':>8}   queries (cold)")
+    rates = {result.page: result.rps for result in results}
+    for result in results:
+        warm, cold = queries.get(result.page, ("-", "-"))
+        baseline = rates.get(BASELINES.get(result.page, ""), 0)
+        print(f"{result.page:<36}{result.rps:>8.1f}{result.p50:>9.1f}{result.p99:>9.1f}", end="")
+        print(f"{ratio(result.rps, rates['trivial /ping/']):>11}", end="")
+        print(f"{ratio(result.rps, baseline):>12}{result.errors:>8}   {warm} ({cold})")
     add = next(r for r in results if r.page == "add to cart")
     print(f"add to cart: {add.refused:,} of {add.requests:,} adds refused by the cart's limit.")
-    ratio = results[1].rps / trivial if trivial else 0
-    verdict = "reached" if ratio >= 0.5 else "did not reach"
-    print(f"The wine list {verdict} half of the trivial view's throughput ({ratio:.2f}).")
+    for page in ("wine list", *(page for page in BASELINES if page in rates)):
+        baseline = BASELINES.get(page, "trivial /ping/")
+        print(half_of(page, rates[page], baseline, rates[baseline]))
 
 
-def report_webhooks(result: Result, trivial: float, paid: dict) -> None:
+def report_tasks(results: list[TaskResult], mails: int, title: str) -> None:
+    print(title)
+    print(f"{'task':<40}{'count':>6}{'seconds':>9}{'tasks/s':>9}{'vs no-op':>10}", end="")
+    print(f"{'vs baseline':>12}{'not done':>10}")
+    rates = {result.task: result.rate for result in results}
+    for result in results:
+        baseline = rates.get(BASELINES.get(result.task, ""), 0)
+        print(f"{result.task:<40}{result.count:>6}{result.seconds:>9.2f}", end="")
+        print(f"{result.rate:>9.1f}{ratio(result.rate, rates['no-op']):>10}", end="")
+        print(f"{ratio(result.rate, baseline):>12}{result.count - result.done:>10}")
+    email = "order confirmation email"
+    print(half_of(email, rates[email], TASK_BASELINE, rates[TASK_BASELINE]))
+    print(f"The worker wrote {mails:,} emails to var/bench/mail/.")
+
+
+def report_webhooks(results: list[Result], trivial: float, paid: dict, queries: dict) -> None:
     print()
-    print(f"{'webhook':<16}{'req/s':>8}{'p50 ms':>10}{'p99 ms':>9}{'vs trivial':>13}", end="")
-    print(f"{'errors':>9}   duplicates")
-    ratio = result.rps / trivial if trivial else float("nan")
+    print(f"{'webhook':<36}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'vs trivial':>11}", end="")
+    print(f"{'vs baseline':>12}{'errors':>8}   duplicates")
+    baseline, result = results
+    for row in results:
+        share = ratio(row.rps, baseline.rps) if row is result else ""
+        print(f"{row.page:<36}{row.rps:>8.1f}{row.p50:>9.1f}{row.p99:>9.1f}", end="")
+        print(f"{ratio(row.rps, trivial):>11}{share:>12}{row.errors:>8}", end="")
+        applied, duplicate, other = row.answers
+        total = applied + duplicate
+        print(f"   {duplicate / total:.0%}" if row is result and total else "")
     applied, duplicate, other = result.answers
-    share = duplicate / (applied + duplicate) if applied + duplicate else 0.0
-    print(f"{result.page:<16}{result.rps:>8.1f}{result.p50:>10.1f}{result.p99:>9.1f}", end="")
-    print(f"{ratio:>13.2f}{result.errors:>9}   {share:.0%}")
     print(
         f"stripe webhook: signed checkout.session.completed, {DUPLICATE_SHARE:.0%} re-sends; "
         f"the run's answers: {applied:,} applied, {duplicate:,} duplicate, {other:,} other."
@@ -638,18 +747,8 @@ def report_webhooks(result: Result, trivial: float, paid: dict) -> None:
         f"paid: {paid['paid']:,} of {paid['orders']:,}, paid twice: {paid['paid_twice']}, "
         f"flagged: {paid['flagged']} (the unpaid orders' events were not sent)."
     )
-
-
-def report_tasks(results: list[TaskResult], mails: int, title: str) -> None:
-    print(title)
-    print(f"{'task':<28}{'count':>5}{'seconds':>10}{'tasks/s':>10}{'vs no-op':>11}", end="")
-    print(f"{'not done':>11}")
-    baseline = results[0].rate
-    for result in results:
-        ratio = result.rate / baseline if baseline else float("nan")
-        print(f"{result.task:<28}{result.count:>5}{result.seconds:>10.2f}", end="")
-        print(f"{result.rate:>10.1f}{ratio:>11.2f}{result.count - result.done:>11}")
-    print(f"The worker wrote {mails:,} emails to var/bench/mail/.")
+    print(half_of(result.page, result.rps, baseline.page, baseline.rps))
+    print(f"{baseline.page}: queries per request {queries[baseline.page][0]}.")
 
 
 def bench_tasks(env: dict, backends: str) -> None:
@@ -669,20 +768,21 @@ def bench_tasks(env: dict, backends: str) -> None:
     }
     hostname = f"bench-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
     log_path = WORK_DIR / "worker.log"
-    print(f"bench: {TASKS:,} no-op tasks, then {TASKS:,} emails", file=sys.stderr)
+    print(f"bench: {TASKS:,} no-op, baseline and email tasks", file=sys.stderr)
     with log_path.open("w") as log:
         worker = start_worker(env, hostname, log)
         try:
             wait_worker(worker, url, hostname)
-            figures = django(env, "tasks", str(TASKS), hostname, timeout=2 * TASK_TIMEOUT + 120)
+            figures = django(env, "tasks", str(TASKS), hostname, timeout=3 * TASK_TIMEOUT + 120)
         except BenchError as error:
             raise BenchError(f"{error}\n--- {log_path}:\n{log_path.read_text()[-3000:]}") from None
         finally:
             stop(worker)
             drop_queues(url)
+    mails = (path.read_text("utf-8") for path in mail_dir.iterdir())
     report_tasks(
         [TaskResult(task, TASKS, done, seconds) for task, (done, seconds) in figures.items()],
-        sum(path.read_text("utf-8").count("\nMessage-ID: ") for path in mail_dir.iterdir()),
+        sum(text.count("\nMessage-ID: ") for text in mails),
         f"Tasks — 1 worker process × {TASK_POOL} pool processes, RabbitMQ, {backends}, "
         f"{TASKS:,} tasks of each kind",
     )
@@ -713,7 +813,7 @@ def bench_web(env: dict, backends: str, seconds: int, connections: int) -> None:
         f"wrk {min(THREADS, connections)} threads {connections} connections {seconds} s per run "
         f"(baseline and wine list: median of {ROUNDS} alternating runs)",
     )
-    report_webhooks(webhook, results[0].rps, django(env, "paid"))
+    report_webhooks(webhook, results[0].rps, django(env, "paid"), queries)
 
 
 def bench_coupons(env: dict, backends: str) -> None:
@@ -737,6 +837,9 @@ def bench_coupons(env: dict, backends: str) -> None:
 
 # Parts that run alone with BENCH_ONLY=<part>; a plain `make bench` runs them all in this order.
 PARTS = ("web", "coupons", "tasks", "reports", "imports")
+# The parts that run once per profile, on a database and cache of the bench's own; the others
+# make PostgreSQL databases of their own.
+PROFILED_PARTS = ("web", "coupons", "tasks")
 
 
 def bench_script(name: str) -> None:
@@ -747,19 +850,15 @@ def bench_script(name: str) -> None:
         raise BenchError(f"bench/{name}.py failed")
 
 
-def main() -> int:
-    seconds = int(os.environ.get("BENCH_SECONDS", 8))
-    connections = int(os.environ.get("BENCH_CONNECTIONS", 32))
-    only = os.environ.get("BENCH_ONLY", "")
-    if only and only not in PARTS:
-        raise BenchError(f"BENCH_ONLY={only}: the parts that run alone are {', '.join(PARTS)}")
-    parts = [only] if only else list(PARTS)
-    if "web" in parts and not shutil.which("wrk"):
-        raise BenchError("wrk is not installed (apt-get install wrk)")
-    if {"web", "coupons", "tasks"} & set(parts):
-        env, backends = bench_env()
-        print("bench: migrate", file=sys.stderr)
-        run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=300)
+def bench_profile(profile: str, parts: list[str], seconds: int, connections: int) -> None:
+    """Run the profiled parts among `parts` on a fresh database and cache of the profile."""
+    made = bench_env(profile)
+    if made is None:
+        print()
+        return
+    env, backends = made
+    print(f"bench: {profile}: migrate", file=sys.stderr)
+    run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=300)
     for part in parts:
         if part == "web":
             bench_web(env, backends, seconds, connections)
@@ -767,9 +866,32 @@ def main() -> int:
             bench_coupons(env, backends)
         elif part == "tasks":
             bench_tasks(env, backends)
-        else:
-            bench_script(part)
         print()
+
+
+def main() -> int:
+    seconds = int(os.environ.get("BENCH_SECONDS", 8))
+    connections = int(os.environ.get("BENCH_CONNECTIONS", 32))
+    only = os.environ.get("BENCH_ONLY", "")
+    if only and only not in PARTS:
+        raise BenchError(f"BENCH_ONLY={only}: the parts that run alone are {', '.join(PARTS)}")
+    profiles = os.environ.get("BENCH_PROFILES", "") or ",".join(PROFILES)
+    profiles = [name.strip() for name in profiles.split(",") if name.strip()]
+    if not profiles or set(profiles) - set(PROFILES):
+        raise BenchError(
+            f"BENCH_PROFILES={','.join(profiles)}: the profiles are {', '.join(PROFILES)}"
+        )
+    parts = [only] if only else list(PARTS)
+    if "web" in parts and not shutil.which("wrk"):
+        raise BenchError("wrk is not installed (make wrk installs it, or apt-get install wrk)")
+    profiled = [part for part in parts if part in PROFILED_PARTS]
+    if profiled:
+        for profile in profiles:
+            bench_profile(profile, profiled, seconds, connections)
+    for part in parts:
+        if part not in PROFILED_PARTS:
+            bench_script(part)
+            print()
     return 0
 
 

@@ -95,10 +95,12 @@ def _apply(event_type: str, obj: dict) -> Applied:
             amount_minor=amount if type(amount) is int else 0,  # not an amount: flagged
             currency=_text(obj, "currency", max_length=3),
         )
+        if changed:
+            return Applied(StripeEvent.Outcome.APPLIED, order)
         order.refresh_from_db(fields=["payment_flagged"])
-        if not changed and order.payment_flagged:
+        if order.payment_flagged:
             return Applied(StripeEvent.Outcome.FLAGGED, order)
-        return Applied(_outcome(changed), order)
+        return Applied(StripeEvent.Outcome.NO_CHANGE, order)
     if event_type == DECLINED_TYPE:
         order = order_of_payment_intent(payment_intent=obj)
         if order is None:

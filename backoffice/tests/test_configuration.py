@@ -1,6 +1,10 @@
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from backoffice.settings import cache_config
@@ -27,3 +31,22 @@ def test_redis_connections_time_out_within_the_configured_seconds(monkeypatch):
     monkeypatch.setenv("WINESHOP_TEST_CACHE_URL", "redis://127.0.0.1:6379/8?socket_timeout=2")
     options = cache_config("WINESHOP_TEST_CACHE_URL", default="")["OPTIONS"]
     assert options == {"socket_connect_timeout": 0.25, "socket_timeout": 2}
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "engine"),
+    [("redis://127.0.0.1:6379/8", "cached_db"), ("filecache:///tmp/wine-shop-cache", "db")],
+)
+def test_sessions_are_read_through_redis_and_kept_in_the_database(cache_url, engine):
+    environment = {k: v for k, v in os.environ.items() if k != "SESSION_ENGINE"}
+    environment |= {"CACHE_URL": cache_url, "DJANGO_DEBUG": "1"}
+    script = "from backoffice import settings; print(settings.SESSION_ENGINE)"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == [f"django.contrib.sessions.backends.{engine}"]

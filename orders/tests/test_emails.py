@@ -71,6 +71,24 @@ def test_nothing_is_sent_before_the_order_commits():
     assert OrderEmail.objects.get().sent_at is None
 
 
+# The email read for what it carries; then in a transaction (a savepoint inside a test's): the
+# email locked with its order, the order's items for the message, the stamp and the event.
+CONFIRMATION_SEND = 7
+# The email read, then locked and found sent.
+SENT_AGAIN = 4
+
+
+def test_sending_a_confirmation_takes_a_fixed_number_of_queries(django_assert_num_queries):
+    order = place_order(lines=[(WineFactory(stock=5).pk, 1)], customer=customer())
+    email = OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.CONFIRMATION)
+
+    with django_assert_num_queries(CONFIRMATION_SEND):
+        assert emails.order_email_send(email_id=email.pk) is True
+    with django_assert_num_queries(SENT_AGAIN):
+        assert emails.order_email_send(email_id=email.pk) is False
+    assert len(mail.outbox) == 1
+
+
 def test_a_second_delivery_does_not_send_again():
     order = place(WineFactory(stock=5))
     email = order.emails.get()

@@ -563,3 +563,23 @@ def test_each_declined_card_is_a_line_of_its_own(client, order):
         ("Card declined: Your card has insufficient funds. (generic_decline)",),
         ("Card declined: Your card was declined. Bcc: x (generic_decline)",),
     ]
+
+
+# In one transaction (a savepoint and its release inside a test's): the event stored by its id,
+# the order read, then locked and marked paid, its paid event, the email it owes, and the
+# event's outcome.
+PAID_DELIVERY = 9
+# The event's insert refused by its unique id in a savepoint rolled back and released, then the
+# stored event looked up by its id.
+DUPLICATE_DELIVERY = 5
+
+
+def test_a_paid_delivery_and_its_duplicate_take_a_fixed_number_of_queries(
+    client, order, django_assert_num_queries
+):
+    paid = event("checkout.session.completed", checkout_session(order))
+    with django_assert_num_queries(PAID_DELIVERY):
+        assert deliver(client, paid).content == b"Applied"
+    with django_assert_num_queries(DUPLICATE_DELIVERY):
+        assert deliver(client, paid).content == b"Duplicate."
+    assert order.events.filter(to_status=Order.Status.PAID).count() == 1

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from orders.models import Order
@@ -80,6 +81,30 @@ def test_cart_page_query_count_does_not_grow_with_lines(client, django_assert_nu
     with django_assert_num_queries(CART_PAGE):
         response = client.get(reverse("shop:cart_detail"))
     assert response.content.decode().count('name="quantity"') == lines
+
+
+# The session row, when the engine reads it from the database rather than through the cache.
+SESSION_ROW = {"db": 1, "cached_db": 0}
+# The wine added; the session saved in its own savepoint (savepoint, update, release).
+ADD_TO_CART = 4
+
+
+@pytest.mark.parametrize("engine", ["db", "cached_db"])
+def test_cart_page_and_add_to_cart_read_the_session_row_only_without_the_cache(
+    settings, django_assert_num_queries, engine
+):
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{engine}"
+    client = Client()
+    wines = fill_cart(client, 4)
+    client.get(reverse("shop:cart_detail"))
+
+    with django_assert_num_queries(CART_PAGE - 1 + SESSION_ROW[engine]):
+        response = client.get(reverse("shop:cart_detail"))
+    assert response.content.decode().count('name="quantity"') == 4
+    with django_assert_num_queries(ADD_TO_CART + SESSION_ROW[engine]):
+        response = client.post(reverse("shop:cart_add", args=[wines[0].pk]), {"quantity": 1})
+    assert response.url == reverse("shop:cart_detail")
+    assert client.session["cart"][str(wines[0].pk)] == 3
 
 
 @pytest.mark.parametrize(
