@@ -151,14 +151,14 @@ def vat_share(total: Decimal, rate: Decimal, *, on: str = "") -> VatShare:
 def snapshot_dump(value):
     """Return a snapshot as JSON: dataclasses as objects, Decimal as its exact string, dates as
     ISO days."""
-    if dataclasses.is_dataclass(value):
-        return {f.name: snapshot_dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
         return [snapshot_dump(item) for item in value]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
+    if dataclasses.is_dataclass(value):
+        return {name: snapshot_dump(getattr(value, name)) for name in _names(type(value))}
     return value
 
 
@@ -173,35 +173,56 @@ class Snapshot:
         return snapshot_load(cls, data)
 
 
-@cache
-def _fields(kind: type) -> tuple[tuple[str, type], ...]:
-    """Return the fields of dataclass kind with their types: reading the hints is slow, and a
-    snapshot holds hundreds of lines of one kind."""
-    hints = typing.get_type_hints(kind)
-    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(kind))
-
-
 def snapshot_load(kind: type, data):
     """Return the snapshot of dataclass kind that snapshot_dump wrote as data."""
-    if data is None:
-        return None
+    return _loader(kind)(data)
+
+
+# A snapshot holds hundreds of lines of one kind: the fields of each kind, and how to read
+# each, are worked out once rather than for every line.
+
+
+@cache
+def _names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+@cache
+def _loader(kind: type):
+    """Return the function that reads JSON data as a value of kind (None stays None)."""
     if typing.get_origin(kind) in (types.UnionType, typing.Union):  # X | None
         [kind] = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return _loader(kind)
     if typing.get_origin(kind) is tuple:
-        item = typing.get_args(kind)[0]
-        return tuple(snapshot_load(item, value) for value in data)
-    if dataclasses.is_dataclass(kind):
-        return kind(
-            **{
-                name: snapshot_load(hint, data[name])
-                for name, hint in _fields(kind)
-                if name in data  # a field left out takes its default, or is refused
-            }
-        )
-    if kind is Decimal:
-        return Decimal(data)
-    if kind is date:
-        return date.fromisoformat(data)
+        item = _loader(typing.get_args(kind)[0])
+
+        def read(data):
+            return tuple(item(value) for value in data)
+
+    elif dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        fields = tuple((name, _loader(hints[name])) for name in _names(kind))
+
+        def read(data):
+            # A field left out takes its default, or is refused.
+            return kind(
+                **{name: read_field(data[name]) for name, read_field in fields if name in data}
+            )
+
+    elif kind is Decimal:
+        read = Decimal
+    elif kind is date:
+        read = date.fromisoformat
+    else:
+        return _as_is
+
+    def load(data):
+        return None if data is None else read(data)
+
+    return load
+
+
+def _as_is(data):
     return data
 
 
