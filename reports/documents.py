@@ -33,7 +33,19 @@ from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from core.money import money_format, quantize
 from core.vat import vat_included
-from reports.pdf import BOLD, FONT, INK, MUTED, RULE, WINE, build, style, table_style, text
+from reports.pdf import (
+    BOLD,
+    FONT,
+    INK,
+    MUTED,
+    RULE,
+    WINE,
+    TextLine,
+    build,
+    style,
+    table_style,
+    text,
+)
 from shop.delivery.countries import country_name
 from shop.delivery.models import DeliveryMethod
 
@@ -289,8 +301,8 @@ def _seller(seller: Seller) -> list:
         details.append(_("VAT number: %(number)s") % {"number": seller.vat_number})
     if seller.company_number:
         details.append(seller.company_number)
-    return [text(seller.legal_name, style("seller", size=15, bold=True))] + [
-        text(line, style("seller-line", textColor=MUTED)) for line in details
+    return [TextLine(seller.legal_name, style("seller", size=15, bold=True))] + [
+        TextLine(line, style("seller-line", textColor=MUTED)) for line in details
     ]
 
 
@@ -321,8 +333,9 @@ def _customer(document: Document) -> list:
         lines += [who.country] if who.country else []
         lines.append(who.email)
     lines += [who.phone] if who.phone else []
-    return [text(document.customer_label, style("label", size=8, textColor=MUTED))] + [
-        text(line, style("customer", size=10, bold=index == 0)) for index, line in enumerate(lines)
+    return [TextLine(document.customer_label, style("label", size=8, textColor=MUTED))] + [
+        TextLine(line, style("customer", size=10, bold=index == 0))
+        for index, line in enumerate(lines)
     ]
 
 

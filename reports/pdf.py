@@ -11,9 +11,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, TableStyle
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVuSans"
@@ -49,6 +50,43 @@ def style(name: str, *, size: float = 9, bold: bool = False, **options) -> Parag
 def text(value, paragraph_style: ParagraphStyle) -> Paragraph:
     """Return a paragraph showing value as it is: names may hold "&" or "<"."""
     return Paragraph(escape(str(value)), paragraph_style)
+
+
+class TextLine(Flowable):
+    """Show value as text(value, paragraph_style) does, drawn in the paragraph's place when it
+    fits one line (parsing and laying out a paragraph costs many times more), and as that
+    paragraph when it wraps."""
+
+    def __init__(self, value, paragraph_style: ParagraphStyle):
+        super().__init__()
+        self.value = str(value)
+        self.style = paragraph_style
+        self._paragraph = None
+
+    def _fits(self, width: float) -> bool:
+        value, style = self.value, self.style
+        plain = value and value == " ".join(value.split())  # a paragraph folds white space
+        return plain and stringWidth(value, style.fontName, style.fontSize) <= width - 1
+
+    def wrap(self, availWidth, availHeight):
+        if self._paragraph is None and self._fits(availWidth):
+            self.width, self.height = availWidth, self.style.leading
+            return self.width, self.height
+        self._paragraph = self._paragraph or text(self.value, self.style)
+        return self._paragraph.wrap(availWidth, availHeight)
+
+    def split(self, availWidth, availHeight):
+        self.wrap(availWidth, availHeight)
+        return self._paragraph.split(availWidth, availHeight) if self._paragraph else []
+
+    def draw(self):
+        if self._paragraph is not None:
+            self._paragraph.drawOn(self.canv, 0, 0)
+            return
+        style = self.style
+        self.canv.setFillColor(style.textColor)
+        self.canv.setFont(style.fontName, style.fontSize, style.leading)
+        self.canv.drawString(0, style.leading - style.fontSize, self.value)
 
 
 def table_style(*, numeric_from: int) -> TableStyle:
