@@ -42,6 +42,7 @@ from reports.pdf import (
     WINE,
     TextLine,
     build,
+    one_line,
     style,
     table_style,
     text,
@@ -343,10 +344,7 @@ def _name_cell(name: str, cell):
     """Return a wine's name as its cell shows it: a paragraph that wraps when it needs more
     than a line, or else the plain string, which the table draws many times faster in the same
     place (the table style gives it the paragraph's leading and colour)."""
-    fits = stringWidth(name, cell.fontName, cell.fontSize) <= WIDTHS[0] - 2 * CELL_PADDING - 1
-    if name and fits and name == " ".join(name.split()):
-        return name
-    return text(name, cell)
+    return name if one_line(name, cell, WIDTHS[0] - 2 * CELL_PADDING) else text(name, cell)
 
 
 def _lines(document: Document) -> Table:

@@ -52,6 +52,14 @@ def text(value, paragraph_style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(value)), paragraph_style)
 
 
+def one_line(value: str, paragraph_style: ParagraphStyle, width: float) -> bool:
+    """Return whether text(value, paragraph_style) is one line of value as it is, in width: not
+    empty, no white space that the paragraph folds, and short enough (a point to spare)."""
+    if not value or value != " ".join(value.split()):
+        return False
+    return stringWidth(value, paragraph_style.fontName, paragraph_style.fontSize) <= width - 1
+
+
 class TextLine(Flowable):
     """Show value as text(value, paragraph_style) does, drawn in the paragraph's place when it
     fits one line (parsing and laying out a paragraph costs many times more), and as that
@@ -63,13 +71,8 @@ class TextLine(Flowable):
         self.style = paragraph_style
         self._paragraph = None
 
-    def _fits(self, width: float) -> bool:
-        value, style = self.value, self.style
-        plain = value and value == " ".join(value.split())  # a paragraph folds white space
-        return plain and stringWidth(value, style.fontName, style.fontSize) <= width - 1
-
     def wrap(self, availWidth, availHeight):
-        if self._paragraph is None and self._fits(availWidth):
+        if self._paragraph is None and one_line(self.value, self.style, availWidth):
             self.width, self.height = availWidth, self.style.leading
             return self.width, self.height
         self._paragraph = self._paragraph or text(self.value, self.style)
