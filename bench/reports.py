@@ -2,7 +2,8 @@
 
 ``python bench/reports.py`` creates its own database (BENCH_REPORTS_DATABASE_URL, by default
 wineshop_bench_reports on the local server), fills it, measures in this one process, and drops
-the database at the end. bench/README.md says what each row means.
+the database at the end. bench/README.md says what each row means. BENCH_REPORTS_ONLY=invoices
+measures the invoice rows alone.
 """
 
 import os
@@ -180,6 +181,8 @@ def measure() -> list[tuple[str, str, str]]:
             timed(lambda pk=pk: invoice_ensure(order_id=pk)) for pk in long_ids
         )
         rows.append(("invoice, 300 lines", f"{long * 1000:.0f} ms", f"{long / baseline:.2f}"))
+        if os.environ.get("BENCH_REPORTS_ONLY") == "invoices":
+            return rows
 
         start = time.perf_counter()
         bulk_orders(DASHBOARD_ORDERS, wines=wines, prefix="WS-DASH")
