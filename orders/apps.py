@@ -8,4 +8,4 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from orders import changes
 
-        changes.connect()
+        changes.connect(self)

@@ -4,11 +4,12 @@ stay exact.
 
 Saves and deletes replace it through post_save and post_delete (connected in OrdersConfig.ready);
 the querysets of these models replace it on update(), bulk_create() and bulk_update(), which
-send no signal. Code writing their rows in SQL calls orders_changed() itself.
+send no signal, and migrations (whose models are not these) replace it once they have run. Code
+writing their rows in SQL calls orders_changed() itself.
 """
 
 from django.db import models
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 from core.cache import CacheVersion
 
@@ -47,9 +48,14 @@ def _changed(**kwargs) -> None:
     orders_changed()
 
 
-def connect() -> None:
+def _migrated(**kwargs) -> None:
+    VERSION.replace()
+
+
+def connect(app_config) -> None:
     from orders.models import Order, OrderItem, Refund, RefundLine
 
+    post_migrate.connect(_migrated, sender=app_config, dispatch_uid="orders-migrated")
     for model in (Order, OrderItem, Refund, RefundLine):
         post_save.connect(_changed, sender=model, dispatch_uid=f"orders-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"orders-del-{model.__name__}")

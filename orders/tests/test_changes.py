@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 
 from orders.changes import orders_version
@@ -46,3 +47,9 @@ def test_a_write_rolled_back_keeps_the_version(django_capture_on_commit_callback
         Refund.objects.filter(order=order).update(amount=1)
         raise RuntimeError
     assert orders_version() == version
+
+
+def test_migrations_replace_the_version():
+    version = orders_version()
+    call_command("migrate", "orders", verbosity=0)
+    assert orders_version() != version
