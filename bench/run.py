@@ -177,7 +177,7 @@ def seed() -> dict:
     from django.conf import settings
     from django.utils.text import slugify
 
-    from shop.models import Category, Region, Wine
+    from shop.models import Category, Region, Wine, wine_search_text_refresh
 
     rng = random.Random(2025)
     seed_places(("North", "South", "Coast", "Hills"))
@@ -205,6 +205,7 @@ def seed() -> dict:
             )
         )
     Wine.objects.bulk_create(wines, batch_size=1000)
+    wine_search_text_refresh(Wine.objects.all())
     store = import_module(settings.SESSION_ENGINE).SessionStore
     sessions = []
     for _ in range(2 * SESSIONS):  # one set for the warm-up, one for the measurement

@@ -4,12 +4,10 @@ from dataclasses import dataclass, field, replace
 from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from core.search import fold_search
+from core.search import search_words
 from shop.models import Category, Country, Region, Wine
 
 SEARCH_MAX_LENGTH = 100
-# What a search looks in: every word must be in one of them, accents and case aside.
-SEARCH_FIELDS = ["name", "producer", "region__name", "country__name", "category__name"]
 # The catalog's orders (?sort=); ties in name order, a stable order for pages. Non-vintage wines
 # come last both ways.
 BY_NAME = ("name", "id")
@@ -89,7 +87,11 @@ def wine_list(*, filters: WineFilters) -> QuerySet[Wine]:
 
 
 def _searched(wines: QuerySet[Wine], q: str) -> QuerySet[Wine]:
-    return fold_search(wines, SEARCH_FIELDS, q) if q else wines
+    """Return the wines whose name, producer, region, country or category hold every word of q,
+    accents and case aside (see Wine.search_text)."""
+    for word in search_words(q):
+        wines = wines.filter(search_text__contains=word)
+    return wines
 
 
 @dataclass(frozen=True)

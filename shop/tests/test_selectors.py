@@ -3,6 +3,8 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict
 
+from core.search import fold, fold_search
+from shop.models import Wine, wine_search_text_refresh
 from shop.selectors import (
     SEARCH_MAX_LENGTH,
     WineFilters,
@@ -210,3 +212,89 @@ def test_an_option_chosen_by_hand_is_kept_even_without_wines(cellar):
     facets = catalog_facets(filters=WineFilters(category="rose", country="italy"))
     assert options(facets.categories) == {"red": 1, "rose": 0}
     assert facets.total == 0
+
+
+SEARCHED_WINES = [
+    ("Château Lefèvre", "Domaine Œillet", "Côtes-du-Rhône", "France", "Rouge"),
+    ("Chateau Margaux", "Weißburgunder & Co", "Bordeaux", "France", "Red"),
+    ("Grüner Veltliner", "Weingut Bründlmayer", "", "Österreich", "Weiß"),
+    ("Pago 100% Ñandú", "Bodega Sorì", "Rioja", "España", "Tinto"),
+]
+
+
+def _searched_wines():
+    for name, producer, region, country, category in SEARCHED_WINES:
+        country = CountryFactory(name=country)
+        WineFactory(
+            name=name,
+            producer=producer,
+            country=country,
+            region=RegionFactory(name=region, country=country) if region else None,
+            category=CategoryFactory(name=category),
+        )
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "chateau",
+        "LEFÈVRE",
+        "cotes rhone",
+        "oeillet",
+        "weiss",
+        "ÖSTERREICH gruner",
+        "100%",
+        "_",
+        "nandu sori",
+        "france red",
+        "rouge margaux",
+        "e\nl",
+        "lefevre domaine",
+        "veltliner rioja",
+    ],
+)
+def test_the_stored_searchable_text_finds_what_folding_each_field_finds(q):
+    _searched_wines()
+    by_fields = fold_search(
+        Wine.objects.all(),
+        ["name", "producer", "region__name", "country__name", "category__name"],
+        q,
+    )
+    expected = sorted(by_fields.values_list("name", flat=True))
+
+    found = [wine.name for wine in wine_list(filters=WineFilters(q=q))]
+
+    assert sorted(found) == expected
+
+
+def test_bulk_refresh_stores_the_text_save_stores():
+    _searched_wines()
+    saved = dict(Wine.objects.values_list("pk", "search_text"))
+    Wine.objects.update(search_text="")
+
+    wine_search_text_refresh(Wine.objects.all())
+
+    assert dict(Wine.objects.values_list("pk", "search_text")) == saved
+    assert "chateau lefevre\ndomaine oeillet\ncotes-du-rhone\nfrance\nrouge" in saved.values()
+
+
+@pytest.mark.parametrize("model", ["region", "country", "category"])
+def test_a_renamed_region_country_or_category_finds_its_wines_by_the_new_name(model):
+    wine = WineFactory(name="Clos Rename")
+    place = getattr(wine, model)
+    old = place.name
+    place.name = "Terres Nouvelles Éloignées"
+    place.save()
+
+    assert [w.name for w in wine_list(filters=WineFilters(q="eloignees"))] == ["Clos Rename"]
+    assert fold(old) not in Wine.objects.get().search_text
+
+
+def test_a_wine_saved_with_some_fields_keeps_its_searchable_text():
+    wine = WineFactory(name="Clos Avant")
+    wine.name = "Clos Après"
+    wine.save(update_fields=["name"])
+    wine.stock = 3
+    wine.save(update_fields=["stock"])
+
+    assert Wine.objects.get().search_text.startswith("clos apres\n")
