@@ -166,6 +166,30 @@ class Wine(models.Model):
         return 0 < self.stock <= self.low_stock_threshold
 
 
+class WineGroup(models.Model):
+    """The wines on sale of one category, country and region (0: none), and how many of them
+    are in stock: the catalog's filter counts without a search, kept by database triggers on
+    every write to wines (see migration 0011)."""
+
+    category = models.IntegerField("category id")
+    country = models.IntegerField("country id")
+    region = models.IntegerField("region id, 0 for none")
+    wines = models.IntegerField("wines on sale", default=0)
+    in_stock = models.IntegerField("wines on sale in stock", default=0)
+
+    class Meta:
+        verbose_name = "group of wines"
+        verbose_name_plural = "groups of wines"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "country", "region"], name="wine_group_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.category}/{self.country}/{self.region}: {self.wines}"
+
+
 class WineImport(models.Model):
     """A wine file uploaded in the admin: checked first (a preview), applied once confirmed.
 

@@ -5,7 +5,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.search import search_words
-from shop.models import Category, Country, Region, Wine
+from shop.models import Category, Country, Region, Wine, WineGroup
 
 SEARCH_MAX_LENGTH = 100
 # The catalog's orders (?sort=); ties in name order, a stable order for pages. Non-vintage wines
@@ -141,7 +141,13 @@ class _Group:
 
 
 def _groups(q: str) -> list[_Group]:
-    """Return the groups of the wines on sale that a search finds, in one query."""
+    """Return the groups of the wines on sale that a search finds, in one query: without a
+    search, the few rows the database keeps counted (WineGroup), whatever the catalog's size."""
+    if not q:
+        rows = WineGroup.objects.filter(wines__gt=0).values_list(
+            "category", "country", "region", "wines", "in_stock"
+        )
+        return [_Group(c, country, region or None, w, s) for c, country, region, w, s in rows]
     wines = _searched(Wine.objects.filter(available=True), q).order_by()
     rows = wines.values_list("category", "country", "region").annotate(
         wines=Count("pk"), in_stock=Count("pk", filter=Q(stock__gt=0))
