@@ -47,6 +47,9 @@ WARMUP_SECONDS = 2
 ROUNDS = 3  # alternating runs of the baseline and the wine list; the median counts
 SESSIONS = 64  # per add-to-cart run, so that no cart reaches its limit during a run
 CART_WINES = 50  # the wines add-to-cart rotates over
+# The wine list as a visitor narrows it: one country, and a search.
+FILTERED_LIST = "/?country=france"
+SEARCHED_LIST = "/?q=chateau"
 NAME_WORDS = "Vieilles Vignes Clos Réserve Grand Cru Terroir Colline Sorì Pago Lieu-dit Cuvée"
 BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 TASKS = 1_000  # of each kind
@@ -255,6 +258,8 @@ def count_queries(slug: str, wine_ids: str) -> dict:
         "ping": measure(lambda: anonymous.get("/ping/")),
         "list": measure(lambda: anonymous.get("/")),
         "detail": measure(lambda: anonymous.get(f"/wine/{slug}/")),
+        "filtered": measure(lambda: anonymous.get(FILTERED_LIST)),
+        "search": measure(lambda: anonymous.get(SEARCHED_LIST)),
         "add": measure(lambda: shopper.post(f"/cart/add/{next(ids)}/", {"quantity": 1})),
         "cart": measure(lambda: customer.get("/cart/")),
     }
@@ -584,6 +589,8 @@ def measure(port: int, data: dict, seconds: int, connections: int) -> list[Resul
             ("trivial /ping/", "/ping/", (), ()),
             ("wine list", "/", (), ()),
             ("wine detail", f"/wine/{data['slug']}/", (), ()),
+            ("list, filtered", FILTERED_LIST, (), ()),
+            ("list, search", SEARCHED_LIST, (), ()),
             ("add to cart", "/cart/add/", add_warm, add_run),
             ("cart page", "/cart/", cart_cookie, cart_cookie),
         ]
@@ -737,7 +744,7 @@ def bench_coupons(env: dict, backends: str) -> None:
 
 
 # Parts that run alone with BENCH_ONLY=<part>; a plain `make bench` runs them all in this order.
-PARTS = ("web", "coupons", "tasks", "reports", "imports")
+PARTS = ("web", "coupons", "tasks", "reports", "imports", "catalog")
 
 
 def bench_script(name: str) -> None:
