@@ -248,11 +248,25 @@ SEARCHED_FIELDS = {"name", "producer", "region", "region_id", "country", "countr
 SEARCHED_FIELDS |= {"category", "category_id"}
 
 
-def wine_search_text(wine: Wine) -> str:
-    """Return what a catalog search looks in for wine: its names, folded."""
-    region = wine.region.name if wine.region_id else ""
-    parts = [wine.name, wine.producer, region, wine.country.name, wine.category.name]
-    return fold(SEARCHED_SEPARATOR.join(parts))
+def wine_search_text(wine: Wine, *, names: dict | None = None) -> str:
+    """Return what a catalog search looks in for wine: its names, folded. names: the names of
+    the categories, countries and regions by (model, id), else the wine's own are read."""
+    if names is None:
+        region = wine.region.name if wine.region_id else ""
+        places = [region, wine.country.name, wine.category.name]
+    else:
+        region = names[Region, wine.region_id] if wine.region_id else ""
+        places = [region, names[Country, wine.country_id], names[Category, wine.category_id]]
+    return fold(SEARCHED_SEPARATOR.join([wine.name, wine.producer, *places]))
+
+
+def place_names() -> dict:
+    """Return the names of every category, country and region by (model, id)."""
+    return {
+        (model, pk): name
+        for model in (Category, Country, Region)
+        for pk, name in model.objects.order_by().values_list("pk", "name")
+    }
 
 
 def _name_of(model):
