@@ -301,14 +301,14 @@ def print_scaling(scaling: dict[int, tuple[dict, dict]]) -> None:
         "\nWine import scaling, PostgreSQL: rows/s = rows of the file / seconds, peak = the "
         "pass's child process RSS\n"
     )
-    head = "".join(f" {f'{size:,} rows/s':>15} | {'peak MB':>7} |" for size in sizes)
+    head = "".join(f" {f'{size:,} rows/s':>16} | {'peak MB':>7} |" for size in sizes)
     print(f"| {'pass':<32} |{head} {'rows/s smallest/largest':>23} | {'peak < 200 MB':>13} |")
-    print(f"|{'-' * 34}|" + f"{'-' * 17}|{'-' * 9}|" * len(sizes) + f"{'-' * 25}|{'-' * 15}|")
+    print(f"|{'-' * 34}|" + f"{'-' * 18}|{'-' * 9}|" * len(sizes) + f"{'-' * 25}|{'-' * 15}|")
     for index, label in enumerate(("first import (all new)", "second import (half changed)")):
         results = [scaling[size][index] for size in sizes]
         rates = [result["rows"] / result["seconds"] for result in results]
         cells = "".join(
-            f" {rate:>15,.0f} | {result['peak_mb']:>7.0f} |"
+            f" {rate:>16,.0f} | {result['peak_mb']:>7.0f} |"
             for rate, result in zip(rates, results, strict=True)
         )
         ratio = rates[0] / rates[-1]
