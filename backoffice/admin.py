@@ -194,6 +194,7 @@ class OrderAdmin(orders_admin.OrderAdmin):
         "credit_notes",
     ]
     search_fields = [*orders_admin.OrderAdmin.search_fields, "invoice__number"]
+    page_prefetch = [*orders_admin.OrderAdmin.page_prefetch, "credit_notes"]
     fieldsets = _fieldsets(orders_admin.OrderAdmin.fieldsets)
     actions = _inserted(
         orders_admin.OrderAdmin.actions, after="cancel_selected", new="regenerate_invoices"
@@ -223,7 +224,8 @@ class OrderAdmin(orders_admin.OrderAdmin):
 
     @display(description="credit notes")
     def credit_notes(self, order):
-        issued = [note for note in order.credit_notes.order_by("sequence") if note.file]
+        notes = sorted(order.credit_notes.all(), key=lambda note: note.sequence)
+        issued = [note for note in notes if note.file]
         if not issued:
             return "—"
         return format_html_join(

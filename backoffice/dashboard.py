@@ -1,7 +1,10 @@
 """The admin index: what unfold's DASHBOARD_CALLBACK adds to its context.
 
-Every figure is aggregated by the database in a fixed number of queries, however many orders
-the shop holds (reports.selectors).
+Every figure is aggregated by the database in a fixed number of queries (reports.selectors), and
+the sales figures are kept in the cache under the orders' version and the local day: any change
+to orders, their lines or refunds replaces the version once it commits (orders.changes), and the
+next day has a key of its own, so the page shows the live aggregation's figures exactly while
+reading them once per change, however many orders the shop holds.
 """
 
 import json
@@ -14,7 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.health import worker_health
+from core.cache import tolerant_cache as cache
 from core.money import quantize
+from orders.changes import orders_version
 from orders.models import Order
 from reports.models import Report
 from reports.selectors import (
@@ -27,6 +32,8 @@ from shop.selectors import wine_list_low_stock
 
 CHART_DAYS = 30
 LIST_LENGTH = 8
+# A day's figures are kept no longer than the day they are keyed by lasts.
+FIGURES_TIMEOUT = 24 * 60 * 60
 
 
 def revenue_chart(days: list[dict]) -> str:
@@ -72,21 +79,43 @@ def _money_card(title: str, days: list[dict], key: str, detail: str) -> dict:
     }
 
 
+def sales_figures_live(today) -> dict:
+    """Return the revenue per local day of the CHART_DAYS days to today, the orders by status,
+    the top wines and the coupons of those days, aggregated from the orders now."""
+    first = today - timedelta(days=CHART_DAYS - 1)
+    tomorrow = today + timedelta(days=1)
+    return {
+        "days": revenue_by_day(first, tomorrow),
+        "statuses": orders_by_status(),
+        "top_wines": top_wines(first, tomorrow, limit=LIST_LENGTH),
+        "coupons": coupon_usage(first, tomorrow, limit=LIST_LENGTH),
+    }
+
+
+def sales_figures(today) -> dict:
+    """Return sales_figures_live(today), from the cache while no order has changed since."""
+    # The version is read before the orders: a change committed after this read replaces it,
+    # so figures that may miss the change are stored under a version no one asks for again.
+    zone = timezone.get_current_timezone_name()
+    key = f"dashboard:sales:{orders_version()}:{zone}:{today.isoformat()}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = sales_figures_live(today)
+        cache.set(key, figures, timeout=FIGURES_TIMEOUT)
+    return figures
+
+
 def sales_dashboard() -> dict:
     """Return the merchant's figures: KPIs, 30 days of revenue, statuses, wines, coupons.
 
     Revenue is net of refunds, each taken off on the local day it succeeded (reports.selectors);
     wine sales (after coupons) and delivery income are shown apart, before refunds.
     The KPIs of today, 7 and 30 days add up the rows of revenue per local day, and the counters
-    come from the orders-by-status query: the same queries, whatever the number of orders and
-    refunds.
+    come from the orders by status (sales_figures); the stock is read live.
     """
-    today = timezone.localdate()
-    first = today - timedelta(days=CHART_DAYS - 1)
-    tomorrow = today + timedelta(days=1)
+    figures = sales_figures(timezone.localdate())
     orders_url = reverse("admin:orders_order_changelist")
-    days = revenue_by_day(first, tomorrow)
-    statuses = orders_by_status()
+    days, statuses = figures["days"], figures["statuses"]
     pending = next(row["orders"] for row in statuses if row["status"] == Order.Status.PENDING)
     flagged = sum(row["flagged"] for row in statuses)
     month = _sales_card(f"Revenue, {CHART_DAYS} days", days)
@@ -123,8 +152,8 @@ def sales_dashboard() -> dict:
         "revenue_chart_total": month["money"],
         "status_counts": statuses,
         "orders_url": orders_url,
-        "top_wines": top_wines(first, tomorrow, limit=LIST_LENGTH),
-        "coupons": coupon_usage(first, tomorrow, limit=LIST_LENGTH),
+        "top_wines": figures["top_wines"],
+        "coupons": figures["coupons"],
         "low_stock": list(wine_list_low_stock()[:LIST_LENGTH]),
     }
 

@@ -2,7 +2,8 @@
 
 ``python bench/reports.py`` creates its own database (BENCH_REPORTS_DATABASE_URL, by default
 wineshop_bench_reports on the local server), fills it, measures in this one process, and drops
-the database at the end. bench/README.md says what each row means.
+the database at the end. bench/README.md says what each row means. BENCH_REPORTS_ONLY=invoices
+measures the invoice rows alone.
 """
 
 import os
@@ -18,6 +19,8 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/wineshop_bench_report
 INVOICES = 100  # of 10 lines, one after the other
 LONG_INVOICES = 3  # of 300 lines; the median counts
 DASHBOARD_ORDERS = 100_000
+SCALING_ORDERS = (10_000, 100_000, 1_000_000)  # one database grown from the first to the last
+ORDER_PAGE_ITEMS = 30
 WINES = 60
 ROUNDS = 15  # requests per timed page; the median counts
 BASELINE_RENDERS = 50
@@ -131,6 +134,76 @@ def median_get(client, url: str) -> float:
     return statistics.median(times)
 
 
+def median_get_counted(client, url: str, before=None) -> tuple[float, int]:
+    """Return the median time of GET url, each after calling before if given, and the number
+    of queries one GET makes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm-up
+    times = []
+    for _ in range(ROUNDS):
+        if before:
+            before()
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - start)
+        assert response.status_code == 200, response.status_code
+    return statistics.median(times), len(queries)
+
+
+def orders_grow(size: int) -> None:
+    """Copy orders and their items in SQL until the database holds size orders, then ANALYZE.
+
+    Each round copies the oldest orders under new numbers (paid on the same days, in the same
+    statuses), so the mix of the first orders stays the mix of them all.
+    """
+    from django.db import connection
+    from psycopg import sql
+
+    from orders.changes import VERSION
+    from orders.models import Order, OrderItem
+
+    def columns(model, *left_out: str, table: str = "") -> sql.Composable:
+        names = [f.column for f in model._meta.concrete_fields if f.column not in left_out]
+        return sql.SQL(", ").join(sql.Identifier(*filter(None, [table, n])) for n in names)
+
+    copy_orders = sql.SQL(
+        "INSERT INTO orders_order (number, {fields}) "
+        "SELECT %s::text || id, {fields} FROM orders_order ORDER BY id LIMIT %s"
+    ).format(fields=columns(Order, "id", "number"))
+    copy_items = sql.SQL(
+        "INSERT INTO orders_orderitem (order_id, {fields}) SELECT copy.id, {item_fields} "
+        "FROM orders_orderitem item "
+        "JOIN orders_order copy ON copy.number = %s::text || item.order_id"
+    ).format(
+        fields=columns(OrderItem, "id", "order_id"),
+        item_fields=columns(OrderItem, "id", "order_id", table="item"),
+    )
+    with connection.cursor() as cursor:
+        while (held := Order.objects.count()) < size:
+            tag = f"C{held}-"  # numbers of their own in each round
+            cursor.execute(copy_orders, [tag, min(held, size - held)])
+            cursor.execute(copy_items, [tag])
+        cursor.execute("ANALYZE")
+    # Rows written in SQL announce nothing: the dashboard's cached figures are retired here.
+    VERSION.replace()
+
+
+def print_scaling(scaling: dict[str, list[tuple[float, int]]]) -> None:
+    sizes = [f"{size:,} orders" for size in SCALING_ORDERS]
+    width = max(len(name) for name in scaling)
+    print(
+        f"\n{'cost as the shop grows':<{width}}", *(f"{s:>24}" for s in sizes), "  largest/smallest"
+    )
+    for name, figures in scaling.items():
+        cells = [f"{seconds * 1000:.1f} ms, {count} queries" for seconds, count in figures]
+        ratio = figures[-1][0] / figures[0][0]
+        same = "queries equal" if len({count for _, count in figures}) == 1 else "queries differ"
+        print(f"{name:<{width}}", *(f"{c:>24}" for c in cells), f"  {ratio:.2f} ({same})")
+
+
 def staff(username: str, *permissions: str):
     from django.contrib.auth.models import Permission, User
 
@@ -142,12 +215,12 @@ def staff(username: str, *permissions: str):
 def measure() -> list[tuple[str, str, str]]:
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import override_settings
 
+    from orders.changes import VERSION
     from reports.services import invoice_ensure
-    from reports.tests.factories import bulk_orders
+    from reports.tests.factories import bulk_orders, paid_order
 
     rows = []
     # No collectstatic here: the admin's pages find unfold's static files where they lie.
@@ -180,12 +253,8 @@ def measure() -> list[tuple[str, str, str]]:
             timed(lambda pk=pk: invoice_ensure(order_id=pk)) for pk in long_ids
         )
         rows.append(("invoice, 300 lines", f"{long * 1000:.0f} ms", f"{long / baseline:.2f}"))
-
-        start = time.perf_counter()
-        bulk_orders(DASHBOARD_ORDERS, wines=wines, prefix="WS-DASH")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        seeded = time.perf_counter() - start
+        if os.environ.get("BENCH_REPORTS_ONLY") == "invoices":
+            return rows
 
         # The workers card asks the broker (up to 0.5 s): these staff may not see it, so the
         # figures are the database's and the page's.
@@ -194,19 +263,48 @@ def measure() -> list[tuple[str, str, str]]:
         clerk.force_login(staff("clerk", "view_wine"))
         ping = median_get(merchant, "/ping/")
         plain = median_get(clerk, "/admin/")
-        dashboard = median_get(merchant, "/admin/")
-        with CaptureQueriesContext(connection) as queries:
-            merchant.get("/admin/")
         rows += [
             ("GET /ping/ (baseline)", f"{ping * 1000:.1f} ms", "1.00"),
             ("admin index without the dashboard", f"{plain * 1000:.1f} ms", f"{plain / ping:.2f}"),
+        ]
+        line = [("Château Lagrézette Cahors", Decimal("24.90"), 2)]
+        order = paid_order(line * ORDER_PAGE_ITEMS, number="WS-PAGE-30")
+        pages = {
+            "admin order changelist": ("/admin/orders/order/", None),
+            f"order page, {ORDER_PAGE_ITEMS} items": (
+                f"/admin/orders/order/{order.pk}/change/",
+                None,
+            ),
+            "dashboard": ("/admin/", None),
+            # What the first request after each change to orders costs: the live aggregation.
+            "dashboard, after an order changed": ("/admin/", VERSION.replace),
+        }
+        scaling = {name: [] for name in pages}
+        bulk_orders(SCALING_ORDERS[0], wines=wines, prefix="WS-DASH")
+        for size in SCALING_ORDERS:
+            seeded = timed(lambda size=size: orders_grow(size))
+            print(f"({size:,} orders and their items, {seeded:.0f} s to grow to)")
+            for name, (url, before) in pages.items():
+                scaling[name].append(median_get_counted(merchant, url, before))
+            if size == DASHBOARD_ORDERS:
+                dashboard, count = scaling["dashboard"][-1]
+                rows.append(
+                    (
+                        f"admin dashboard, {size:,} orders ({count} queries)",
+                        f"{dashboard * 1000:.1f} ms",
+                        f"{dashboard / ping:.2f}",
+                    )
+                )
+        largest = SCALING_ORDERS[-1]
+        dashboard, count = scaling["dashboard"][-1]
+        rows.append(
             (
-                f"admin dashboard, {DASHBOARD_ORDERS:,} orders ({len(queries)} queries)",
+                f"admin dashboard, {largest:,} orders ({count} queries)",
                 f"{dashboard * 1000:.1f} ms",
                 f"{dashboard / ping:.2f}",
-            ),
-        ]
-        print(f"({DASHBOARD_ORDERS:,} orders and their items made in {seeded:.0f} s)")
+            )
+        )
+    print_scaling(scaling)
     return rows
 
 

@@ -48,6 +48,9 @@ WARMUP_SECONDS = 2
 ROUNDS = 3  # alternating runs of the baseline and the wine list; the median counts
 SESSIONS = 64  # per add-to-cart run, so that no cart reaches its limit during a run
 CART_WINES = 50  # the wines add-to-cart rotates over
+# The wine list as a visitor narrows it: one country, and a search.
+FILTERED_LIST = "/?country=france"
+SEARCHED_LIST = "/?q=chateau"
 NAME_WORDS = "Vieilles Vignes Clos Réserve Grand Cru Terroir Colline Sorì Pago Lieu-dit Cuvée"
 BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 TASKS = 1_000  # of each kind
@@ -199,7 +202,7 @@ def seed() -> dict:
     from django.conf import settings
     from django.utils.text import slugify
 
-    from shop.models import Category, Region, Wine
+    from shop.models import Category, Region, Wine, wine_search_text_refresh
 
     rng = random.Random(2025)
     seed_places(("North", "South", "Coast", "Hills"))
@@ -227,6 +230,7 @@ def seed() -> dict:
             )
         )
     Wine.objects.bulk_create(wines, batch_size=1000)
+    wine_search_text_refresh(Wine.objects.all())
     store = import_module(settings.SESSION_ENGINE).SessionStore
     sessions = []
     for _ in range(2 * SESSIONS):  # one set for the warm-up, one for the measurement
@@ -276,6 +280,8 @@ def count_queries(slug: str, wine_ids: str) -> dict:
         "trivial /ping/": measure(lambda: anonymous.get("/ping/")),
         "wine list": measure(lambda: anonymous.get("/")),
         "wine detail": measure(lambda: anonymous.get(f"/wine/{slug}/")),
+        "list, filtered": measure(lambda: anonymous.get(FILTERED_LIST)),
+        "list, search": measure(lambda: anonymous.get(SEARCHED_LIST)),
         SESSION_READ: measure(lambda: customer.get("/bench/session/read/")),
         "cart page": measure(lambda: customer.get("/cart/")),
         SESSION_SAVE: measure(lambda: shopper.post("/bench/session/save/", {"quantity": 1})),
@@ -657,6 +663,8 @@ def measure(port: int, data: dict, seconds: int, connections: int) -> list[Resul
             ("trivial /ping/", "/ping/", (), ()),
             ("wine list", "/", (), ()),
             ("wine detail", f"/wine/{data['slug']}/", (), ()),
+            ("list, filtered", FILTERED_LIST, (), ()),
+            ("list, search", SEARCHED_LIST, (), ()),
             (SESSION_READ, "/bench/session/read/", cart_cookie, cart_cookie),
             ("cart page", "/cart/", cart_cookie, cart_cookie),
             (SESSION_SAVE, "/bench/session/save/", *posts(["/bench/session/save/"])),
@@ -836,7 +844,7 @@ def bench_coupons(env: dict, backends: str) -> None:
 
 
 # Parts that run alone with BENCH_ONLY=<part>; a plain `make bench` runs them all in this order.
-PARTS = ("web", "coupons", "tasks", "reports", "imports")
+PARTS = ("web", "coupons", "tasks", "reports", "imports", "catalog")
 # The parts that run once per profile, on a database and cache of the bench's own; the others
 # make PostgreSQL databases of their own.
 PROFILED_PARTS = ("web", "coupons", "tasks")

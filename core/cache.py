@@ -4,11 +4,13 @@ the shop's way of using the shared cache so that it can go away without taking p
 import logging
 import threading
 import time
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.db import transaction
 from redis import RedisError
 
 logger = logging.getLogger(__name__)
@@ -146,3 +148,43 @@ class TolerantCache:
 
 
 tolerant_cache = TolerantCache()
+
+
+class CacheVersion:
+    """A token under which the shop caches what it computes from some data: replacing it once a
+    change commits retires everything cached under the old one, in every process at once.
+
+    Changes made while the cache was away could not replace it, and a cache that comes back may
+    still hold what was computed before them: so a process that saw the cache go away replaces
+    the token once the cache answers again.
+    """
+
+    def __init__(self, key: str):
+        self.key = key
+        self._replaced_after = 0  # the outages of the cache this process replaced it after
+
+    def replace_after_outage(self) -> None:
+        """Replace the token when this process saw the cache away since it last did."""
+        outages = cache_outages()
+        if outages != self._replaced_after and self.replace():
+            self._replaced_after = outages
+
+    def current(self, found: str | None = None) -> str:
+        """Return the token (`found`: as just read with other keys), replacing it first when this
+        process saw the cache away."""
+        self.replace_after_outage()
+        version = found or tolerant_cache.get(self.key)
+        if version is None:
+            version = uuid.uuid4().hex
+            # add() so that two processes starting together agree on one token.
+            if not tolerant_cache.add(self.key, version, timeout=None):
+                version = tolerant_cache.get(self.key, version)
+        return version
+
+    def replace(self) -> bool:
+        """Store a new token now; return False when the cache is away."""
+        return tolerant_cache.set(self.key, uuid.uuid4().hex, timeout=None)
+
+    def replace_on_commit(self) -> None:
+        """Store a new token once the current transaction commits (at once outside one)."""
+        transaction.on_commit(self.replace)

@@ -76,9 +76,14 @@ class Fold(Func):
     output_field = TextField()
 
 
+def search_words(query: str) -> list[str]:
+    """Return the folded words of what someone typed in a search box."""
+    return fold(query).split()
+
+
 def fold_search(queryset: QuerySet, fields: list[str], query: str) -> QuerySet:
     """Return the rows where every word of query is in one of fields, accents and case aside."""
-    words = [word for word in fold(query).split() if word]
+    words = search_words(query)
     if not words:
         return queryset
     aliases = {f"_fold_{i}": Fold(field) for i, field in enumerate(fields)}

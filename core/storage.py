@@ -55,6 +55,13 @@ class DatabaseStorage(Storage):
                 # Another process took the name between get_available_name and the insert.
                 name = self.get_alternative_name(*posixpath.splitext(name))
 
+    def get_available_name(self, name, max_length=None):
+        """Return name as it is when it fits: _save takes another one if the name is taken,
+        which saves asking the table first for every file."""
+        if max_length is None or len(name) <= max_length:
+            return name
+        return super().get_available_name(name, max_length=max_length)
+
     def get_alternative_name(self, file_root, file_ext):
         return f"{file_root}_{uuid.uuid4().hex[:8]}{file_ext}"
 

@@ -7,6 +7,7 @@ from django.db.models import F
 from django.db.models.functions import Round
 
 from core.mail import validate_single_line
+from orders.changes import ChangingQuerySet
 from shop.delivery.countries import COUNTRY_CHOICES
 from shop.delivery.models import DeliveryMethod
 
@@ -115,6 +116,8 @@ class Order(models.Model):
         help_text="What the order's succeeded refunds add up to: the money given back.",
     )
 
+    objects = ChangingQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created", "-id"]
         verbose_name = "order"
@@ -221,6 +224,8 @@ class OrderItem(models.Model):
         editable=False,
         help_text="Bottles of this line put back in stock by succeeded refunds.",
     )
+
+    objects = ChangingQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -408,6 +413,8 @@ class Refund(models.Model):
         help_text="The order is canceled when the refund succeeds.",
     )
 
+    objects = ChangingQuerySet.as_manager()
+
     class Meta:
         ordering = ["created", "id"]
         verbose_name = "refund"
@@ -453,6 +460,8 @@ class RefundLine(models.Model):
         help_text="Returned and sellable: the bottles go back in stock when the refund succeeds.",
     )
     amount = models.DecimalField("amount", max_digits=12, decimal_places=2)
+
+    objects = ChangingQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

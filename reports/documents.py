@@ -21,6 +21,7 @@ import typing
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.utils import timezone
@@ -32,7 +33,20 @@ from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from core.money import money_format, quantize
 from core.vat import vat_included
-from reports.pdf import BOLD, FONT, MUTED, RULE, WINE, build, style, table_style, text
+from reports.pdf import (
+    BOLD,
+    FONT,
+    INK,
+    MUTED,
+    RULE,
+    WINE,
+    TextLine,
+    build,
+    one_line,
+    style,
+    table_style,
+    text,
+)
 from shop.delivery.countries import country_name
 from shop.delivery.models import DeliveryMethod
 
@@ -43,6 +57,7 @@ def header() -> tuple[str, ...]:
 
 
 WIDTHS = [72 * mm, 16 * mm, 26 * mm, 12 * mm, 24 * mm, 24 * mm]
+CELL_PADDING = 6  # reportlab's, left and right of every cell
 
 
 @dataclass(frozen=True)
@@ -149,14 +164,14 @@ def vat_share(total: Decimal, rate: Decimal, *, on: str = "") -> VatShare:
 def snapshot_dump(value):
     """Return a snapshot as JSON: dataclasses as objects, Decimal as its exact string, dates as
     ISO days."""
-    if dataclasses.is_dataclass(value):
-        return {f.name: snapshot_dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
         return [snapshot_dump(item) for item in value]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
+    if dataclasses.is_dataclass(value):
+        return {name: snapshot_dump(getattr(value, name)) for name in _names(type(value))}
     return value
 
 
@@ -173,26 +188,54 @@ class Snapshot:
 
 def snapshot_load(kind: type, data):
     """Return the snapshot of dataclass kind that snapshot_dump wrote as data."""
-    if data is None:
-        return None
+    return _loader(kind)(data)
+
+
+# A snapshot holds hundreds of lines of one kind: the fields of each kind, and how to read
+# each, are worked out once rather than for every line.
+
+
+@cache
+def _names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+@cache
+def _loader(kind: type):
+    """Return the function that reads JSON data as a value of kind (None stays None)."""
     if typing.get_origin(kind) in (types.UnionType, typing.Union):  # X | None
         [kind] = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return _loader(kind)
     if typing.get_origin(kind) is tuple:
-        item = typing.get_args(kind)[0]
-        return tuple(snapshot_load(item, value) for value in data)
-    if dataclasses.is_dataclass(kind):
+        item = _loader(typing.get_args(kind)[0])
+
+        def read(data):
+            return tuple(item(value) for value in data)
+
+    elif dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(
-            **{
-                f.name: snapshot_load(hints[f.name], data[f.name])
-                for f in dataclasses.fields(kind)
-                if f.name in data  # a field left out takes its default, or is refused
-            }
-        )
-    if kind is Decimal:
-        return Decimal(data)
-    if kind is date:
-        return date.fromisoformat(data)
+        fields = tuple((name, _loader(hints[name])) for name in _names(kind))
+
+        def read(data):
+            # A field left out takes its default, or is refused.
+            return kind(
+                **{name: read_field(data[name]) for name, read_field in fields if name in data}
+            )
+
+    elif kind is Decimal:
+        read = Decimal
+    elif kind is date:
+        read = date.fromisoformat
+    else:
+        return _as_is
+
+    def load(data):
+        return None if data is None else read(data)
+
+    return load
+
+
+def _as_is(data):
     return data
 
 
@@ -259,8 +302,8 @@ def _seller(seller: Seller) -> list:
         details.append(_("VAT number: %(number)s") % {"number": seller.vat_number})
     if seller.company_number:
         details.append(seller.company_number)
-    return [text(seller.legal_name, style("seller", size=15, bold=True))] + [
-        text(line, style("seller-line", textColor=MUTED)) for line in details
+    return [TextLine(seller.legal_name, style("seller", size=15, bold=True))] + [
+        TextLine(line, style("seller-line", textColor=MUTED)) for line in details
     ]
 
 
@@ -291,16 +334,24 @@ def _customer(document: Document) -> list:
         lines += [who.country] if who.country else []
         lines.append(who.email)
     lines += [who.phone] if who.phone else []
-    return [text(document.customer_label, style("label", size=8, textColor=MUTED))] + [
-        text(line, style("customer", size=10, bold=index == 0)) for index, line in enumerate(lines)
+    return [TextLine(document.customer_label, style("label", size=8, textColor=MUTED))] + [
+        TextLine(line, style("customer", size=10, bold=index == 0))
+        for index, line in enumerate(lines)
     ]
+
+
+def _name_cell(name: str, cell):
+    """Return a wine's name as its cell shows it: a paragraph that wraps when it needs more
+    than a line, or else the plain string, which the table draws many times faster in the same
+    place (the table style gives it the paragraph's leading and colour)."""
+    return name if one_line(name, cell, WIDTHS[0] - 2 * CELL_PADDING) else text(name, cell)
 
 
 def _lines(document: Document) -> Table:
     cell = style("cell", size=8.5)
     rows = [
         [
-            text(line.wine_name, cell),
+            _name_cell(line.wine_name, cell),
             # A line without a SKU is no wine (a credit note's goodwill line): no vintage either.
             str(line.vintage or "NV") if line.sku else "",
             line.sku,
@@ -312,6 +363,9 @@ def _lines(document: Document) -> Table:
     ]
     table = Table([list(document.header or header()), *rows], colWidths=WIDTHS, repeatRows=1)
     table.setStyle(table_style(numeric_from=3))
+    table.setStyle(
+        [("LEADING", (0, 1), (0, -1), cell.leading), ("TEXTCOLOR", (0, 1), (0, -1), INK)]
+    )
     return table
 
 

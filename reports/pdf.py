@@ -11,9 +11,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, TableStyle
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVuSans"
@@ -49,6 +50,46 @@ def style(name: str, *, size: float = 9, bold: bool = False, **options) -> Parag
 def text(value, paragraph_style: ParagraphStyle) -> Paragraph:
     """Return a paragraph showing value as it is: names may hold "&" or "<"."""
     return Paragraph(escape(str(value)), paragraph_style)
+
+
+def one_line(value: str, paragraph_style: ParagraphStyle, width: float) -> bool:
+    """Return whether text(value, paragraph_style) is one line of value as it is, in width: not
+    empty, no white space that the paragraph folds, and short enough (a point to spare)."""
+    if not value or value != " ".join(value.split()):
+        return False
+    return stringWidth(value, paragraph_style.fontName, paragraph_style.fontSize) <= width - 1
+
+
+class TextLine(Flowable):
+    """Show value as text(value, paragraph_style) does, drawn in the paragraph's place when it
+    fits one line (parsing and laying out a paragraph costs many times more), and as that
+    paragraph when it wraps."""
+
+    def __init__(self, value, paragraph_style: ParagraphStyle):
+        super().__init__()
+        self.value = str(value)
+        self.style = paragraph_style
+        self._paragraph = None
+
+    def wrap(self, availWidth, availHeight):
+        if self._paragraph is None and one_line(self.value, self.style, availWidth):
+            self.width, self.height = availWidth, self.style.leading
+            return self.width, self.height
+        self._paragraph = self._paragraph or text(self.value, self.style)
+        return self._paragraph.wrap(availWidth, availHeight)
+
+    def split(self, availWidth, availHeight):
+        self.wrap(availWidth, availHeight)
+        return self._paragraph.split(availWidth, availHeight) if self._paragraph else []
+
+    def draw(self):
+        if self._paragraph is not None:
+            self._paragraph.drawOn(self.canv, 0, 0)
+            return
+        style = self.style
+        self.canv.setFillColor(style.textColor)
+        self.canv.setFont(style.fontName, style.fontSize, style.leading)
+        self.canv.drawString(0, style.leading - style.fontSize, self.value)
 
 
 def table_style(*, numeric_from: int) -> TableStyle:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from orders.models import Refund
@@ -25,11 +26,14 @@ def _next_number(year: int, *, series=InvoiceSequence, prefix: str = "") -> tupl
     gap-free, since the caller's transaction creates the document with it or gives it back on
     rollback."""
     prefix = prefix or settings.INVOICE_NUMBER_PREFIX
-    series.objects.bulk_create([series(year=year)], ignore_conflicts=True)
-    sequence = series.objects.select_for_update().get(year=year)
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return sequence.last, f"{prefix}-{year}-{sequence.last:06d}"
+    year_series = series.objects.filter(year=year)
+    # The UPDATE locks the year's row until the caller's transaction ends; the year's first
+    # number makes the row.
+    if not year_series.update(last=F("last") + 1):
+        series.objects.bulk_create([series(year=year)], ignore_conflicts=True)
+        year_series.update(last=F("last") + 1)
+    last = year_series.values_list("last", flat=True).get()
+    return last, f"{prefix}-{year}-{last:06d}"
 
 
 @transaction.atomic

@@ -10,44 +10,23 @@ that saw the cache go away stores a new version once it answers again.
 """
 
 import hashlib
-import uuid
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 
-from core.cache import cache_outages
+from core.cache import CacheVersion
 from core.cache import tolerant_cache as cache
 
-VERSION_KEY = "catalog:version"
-# The outages of the cache this process has retired the catalog's pages after.
-_retired_after = 0
+VERSION = CacheVersion("catalog:version")
 
 
 def catalog_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        # add() so that two processes starting together agree on one version.
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY, version)
-    return version
+    return VERSION.current()
 
 
 def catalog_changed() -> None:
     """Retire every cached catalog page once the current transaction commits."""
-    transaction.on_commit(_retire_pages)
-
-
-def _retire_pages() -> bool:
-    return cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-
-
-def _retire_pages_after_outage() -> None:
-    global _retired_after
-    outages = cache_outages()
-    if outages != _retired_after and _retire_pages():
-        _retired_after = outages
+    VERSION.replace_on_commit()
 
 
 def shown_stock(wine, stock: int):
@@ -65,13 +44,13 @@ def cached_page(name: str, key: str, render) -> str:
     A page is stored with the version it was rendered at and read in the same round trip as the
     current version; a page of an older version counts as a miss.
     """
-    _retire_pages_after_outage()
+    VERSION.replace_after_outage()
     # Pages speak the visitor's language: each language has its own.
     key = f"{translation.get_language()}|{key}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     page_key = f"catalog:{name}:{digest}"
-    found = cache.get_many([VERSION_KEY, page_key])
-    version = found.get(VERSION_KEY) or catalog_version()
+    found = cache.get_many([VERSION.key, page_key])
+    version = VERSION.current(found.get(VERSION.key))
     entry = found.get(page_key)
     if entry is not None and entry[0] == version:
         return entry[1]

@@ -21,7 +21,7 @@ from shop.delivery.countries import destination_defaults
 from shop.delivery.models import Destination, ShippingRate, ShippingZone, ZoneArea
 from shop.demo_data import PRODUCERS, SERVING, STYLES, ZONES, Style
 from shop.imports import free_slugs
-from shop.models import Category, Country, Region, Wine, unique_slug
+from shop.models import Category, Country, Region, Wine, unique_slug, wine_search_text
 
 ADMIN_USERNAME = "admin"
 # Published on purpose: it is only ever set in development (DEBUG), and printed there.
@@ -127,7 +127,9 @@ def seed_demo(*, create_admin: bool) -> SeedResult:
             country=countries[country],
             region=regions[country, region],
         )
-        rows.append(Wine(**fields))
+        wine = Wine(**fields)
+        wine.search_text = wine_search_text(wine)
+        rows.append(wine)
     Wine.objects.bulk_create(rows)
     if new:
         # bulk_create sends no post_save, so the cached catalog pages would not be retired.

@@ -2,11 +2,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F, OuterRef, Subquery, TextField, Value
+from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from core.models import JobStatus
+from core.search import Fold, fold
 from core.storage import media_storage, private_storage
 
 
@@ -110,6 +113,9 @@ class Wine(models.Model):
     thumbnail_height = models.PositiveSmallIntegerField("thumbnail height", null=True, blank=True)
     created = models.DateTimeField("created", auto_now_add=True)
     updated = models.DateTimeField("updated", auto_now=True)
+    # What a catalog search looks in, folded (see SEARCHED); kept by save() and, for the writes
+    # that go around it, by wine_search_text_refresh. Indexed by trigrams on PostgreSQL.
+    search_text = models.TextField("searchable text", blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["name", "id"]
@@ -120,6 +126,8 @@ class Wine(models.Model):
             models.Index(fields=["available", "country", "name"], name="wine_country_idx"),
             models.Index(fields=["available", "region", "name"], name="wine_region_idx"),
             models.Index(fields=["available", "name", "id"], name="wine_list_idx"),
+            models.Index(fields=["available", "price", "name", "id"], name="wine_price_idx"),
+            models.Index(fields=["available", "vintage", "name", "id"], name="wine_vintage_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(stock__gte=0), name="wine_stock_gte_0"),
@@ -128,6 +136,14 @@ class Wine(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.vintage or 'NV'}"
+
+    def save(self, *args, **kwargs):
+        fields = kwargs.get("update_fields")
+        if fields is None or SEARCHED_FIELDS & set(fields):
+            self.search_text = wine_search_text(self)
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "search_text"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("shop:wine_detail", kwargs={"slug": self.slug})
@@ -148,6 +164,30 @@ class Wine(models.Model):
     @property
     def low_stock(self) -> bool:
         return 0 < self.stock <= self.low_stock_threshold
+
+
+class WineGroup(models.Model):
+    """The wines on sale of one category, country and region (0: none), and how many of them
+    are in stock: the catalog's filter counts without a search, kept by database triggers on
+    every write to wines (see migration 0011)."""
+
+    category = models.IntegerField("category id")
+    country = models.IntegerField("country id")
+    region = models.IntegerField("region id, 0 for none")
+    wines = models.IntegerField("wines on sale", default=0)
+    in_stock = models.IntegerField("wines on sale in stock", default=0)
+
+    class Meta:
+        verbose_name = "group of wines"
+        verbose_name_plural = "groups of wines"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "country", "region"], name="wine_group_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.category}/{self.country}/{self.region}: {self.wines}"
 
 
 class WineImport(models.Model):
@@ -199,6 +239,51 @@ class WineImport(models.Model):
 
     def __str__(self):
         return f"{self.original_name} ({self.get_status_display()})"
+
+
+# A search's words hold no white space, so no word found in the searchable text spans two of
+# its parts: every word is in one of the name, producer, region, country or category.
+SEARCHED_SEPARATOR = "\n"
+SEARCHED_FIELDS = {"name", "producer", "region", "region_id", "country", "country_id"}
+SEARCHED_FIELDS |= {"category", "category_id"}
+
+
+def wine_search_text(wine: Wine, *, names: dict | None = None) -> str:
+    """Return what a catalog search looks in for wine: its names, folded. names: the names of
+    the categories, countries and regions by (model, id), else the wine's own are read."""
+    if names is None:
+        region = wine.region.name if wine.region_id else ""
+        places = [region, wine.country.name, wine.category.name]
+    else:
+        region = names[Region, wine.region_id] if wine.region_id else ""
+        places = [region, names[Country, wine.country_id], names[Category, wine.category_id]]
+    return fold(SEARCHED_SEPARATOR.join([wine.name, wine.producer, *places]))
+
+
+def place_names() -> dict:
+    """Return the names of every category, country and region by (model, id)."""
+    return {
+        (model, pk): name
+        for model in (Category, Country, Region)
+        for pk, name in model.objects.order_by().values_list("pk", "name")
+    }
+
+
+def _name_of(model):
+    return Coalesce(
+        Subquery(model.objects.filter(pk=OuterRef(f"{model._meta.model_name}_id")).values("name")),
+        Value(""),
+    )
+
+
+def wine_search_text_refresh(wines, **also) -> int:
+    """Store again the searchable text of the wines of a queryset, in one UPDATE: for the
+    writes that don't go through Wine.save (bulk writes, a renamed region, country or category).
+    The database folds as fold() does (see core.search). also: other fields to set alike."""
+    parts = [F("name"), F("producer"), _name_of(Region), _name_of(Country), _name_of(Category)]
+    separated = [part for p in parts for part in (p, Value(SEARCHED_SEPARATOR))][:-1]
+    text = Concat(*separated, output_field=TextField())
+    return wines.order_by().update(search_text=Fold(text), **also)
 
 
 def unique_slug(model, text: str, *, max_length: int = 200) -> str:

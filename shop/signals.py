@@ -1,14 +1,22 @@
 from django.db.models.signals import post_delete, post_save
 
 from shop.catalog_cache import catalog_changed
-from shop.models import Category, Country, Region, Wine
+from shop.models import Category, Country, Region, Wine, wine_search_text_refresh
 
 
 def _catalog_changed(**kwargs):
     catalog_changed()
 
 
+def _renamed(instance, created, **kwargs):
+    # A wine is searched by its region's, country's and category's names as well as its own.
+    if not created:
+        wine_search_text_refresh(instance.wines.all())
+
+
 def connect() -> None:
     for model in (Category, Country, Region, Wine):
         post_save.connect(_catalog_changed, sender=model, dispatch_uid=f"catalog-save-{model}")
         post_delete.connect(_catalog_changed, sender=model, dispatch_uid=f"catalog-del-{model}")
+    for model in (Category, Country, Region):
+        post_save.connect(_renamed, sender=model, dispatch_uid=f"catalog-rename-{model}")

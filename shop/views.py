@@ -99,25 +99,39 @@ def wine_list(request):
             "shop/wine_list.html", {"body": body, "filters": filters, **slots}, request=request
         )
 
-    # Most visitors have no cart and no message: they all see the same page, served whole, but
-    # for the language form's token and return address, which are each visitor's own.
+    return _whole_page(request, "wine_list_page", key, render_page)
+
+
+@require_GET
+def wine_detail(request, slug):
+    def render_page(**slots) -> str:
+        wine = selectors.wine_get(slug=slug)
+        if wine is None:
+            raise Http404(_("No such wine."))
+        form = CartQuantityForm(max_quantity=Cart.for_request(request).addable(wine))
+        return render_to_string(
+            "shop/wine_detail.html", {"wine": wine, "form": form, **slots}, request=request
+        )
+
+    return _whole_page(request, "wine_detail_page", slug, render_page)
+
+
+def _whole_page(request, name: str, key: str, render_page) -> HttpResponse:
+    """Answer with a catalog page, from the shared cache for a visitor with no cart or message.
+
+    Those visitors all see the same page (an empty cart in the header, every bottle there is to
+    add) but for the CSRF token and the language form's return address, each visitor's own:
+    they are filled in the cached page, without the database. Other visitors get the page
+    rendered for them.
+    """
     if Cart.for_request(request).quantities or CookieStorage.cookie_name in request.COOKIES:
         return HttpResponse(render_page())
-    page = cached_page("wine_list_page", key, lambda: render_page(**VISITOR_SLOTS))
+    page = cached_page(name, key, lambda: render_page(**VISITOR_SLOTS))
     return HttpResponse(
         page.replace(VISITOR_SLOTS["csrf_token"], escape(get_token(request))).replace(
             VISITOR_SLOTS["language_next"], escape(request.get_full_path())
         )
     )
-
-
-@require_GET
-def wine_detail(request, slug):
-    wine = selectors.wine_get(slug=slug)
-    if wine is None:
-        raise Http404(_("No such wine."))
-    form = CartQuantityForm(max_quantity=Cart.for_request(request).addable(wine))
-    return render(request, "shop/wine_detail.html", {"wine": wine, "form": form})
 
 
 def _form_error(form) -> str:

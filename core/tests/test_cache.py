@@ -4,7 +4,7 @@ import pytest
 import redis
 from django.core.cache import cache
 
-from core.cache import RedisCache, cache_away, tolerant_cache
+from core.cache import CacheVersion, RedisCache, cache_away, tolerant_cache
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -65,3 +65,18 @@ def test_tolerant_cache_lets_other_errors_through():
     # A bug is not an outage: it must show.
     with pytest.raises(AttributeError, match="pickle"):
         tolerant_cache.set("page", lambda: "a local function can't be pickled")
+
+
+def test_a_cache_version_is_replaced_once_the_cache_answers_after_an_outage(redis_server, settings):
+    settings.CACHE_RETRY_SECONDS = 0  # tried again at once
+    version = CacheVersion("things:version")
+    before = version.current()
+    assert version.current() == before
+    redis_server.stop()
+    # Away: changes made now can't replace it, and the cache may come back with the old one.
+    assert version.replace() is False
+    redis_server.start()
+    cache.set("things:version", before, timeout=None)  # a cache that kept its data
+    after = version.current()
+    assert after != before
+    assert version.current() == after  # replaced once per outage

@@ -21,6 +21,14 @@ def test_saved_file_reads_back_and_names_never_collide():
     assert StoredFile.objects.count() == 2
 
 
+def test_saving_a_file_is_one_insert(django_assert_num_queries):
+    # In a savepoint, which a name taken meanwhile rolls back before another is tried.
+    with django_assert_num_queries(3):
+        name = private_storage().save("invoices/WS-2.pdf", ContentFile(b"%PDF-two"))
+
+    assert StoredFile.objects.get(name=name).size == 8
+
+
 def test_missing_file_and_delete():
     storage = private_storage()
     name = storage.save("reports/day.csv", ContentFile("date,revenue\n"))

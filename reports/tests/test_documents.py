@@ -1,5 +1,6 @@
 """Issued documents: snapshots to JSON and back, and the page layout any document can use."""
 
+import dataclasses
 import json
 from datetime import date
 from decimal import Decimal
@@ -39,6 +40,24 @@ CUSTOMER = Customer(
 LINES = (
     Line("SKU-1", "Château Lagrézette Cahors", 2015, Decimal("24.90"), 3, Decimal("74.70")),
     Line("SKU-2", "Domaine <Tête> & Fils", None, Decimal("1045.00"), 1, Decimal("1045.00")),
+)
+CREDIT_NOTE = Document(
+    kind="Credit note",
+    number="CN-2026-000007",
+    facts=(
+        ("Credit note number", "CN-2026-000007"),
+        ("Invoice", "INV-2026-000042"),
+        ("Invoice date", "14 March 2026"),
+    ),
+    seller=SELLER,
+    customer_label="Credited to",
+    customer=CUSTOMER,
+    lines=LINES[:1],
+    totals=(Total("Total refunded", Decimal("24.90"), emphasis=True),),
+    note="Amounts in CHF.",
+    reference="Order WS-7K3F-9QH2",
+    currency_symbol="CHF",
+    language="en",
 )
 
 
@@ -85,25 +104,7 @@ def test_a_snapshot_missing_a_part_is_refused():
 
 
 def test_any_document_prints_its_facts_parties_lines_and_totals():
-    document = Document(
-        kind="Credit note",
-        number="CN-2026-000007",
-        facts=(
-            ("Credit note number", "CN-2026-000007"),
-            ("Invoice", "INV-2026-000042"),
-            ("Invoice date", "14 March 2026"),
-        ),
-        seller=SELLER,
-        customer_label="Credited to",
-        customer=CUSTOMER,
-        lines=LINES[:1],
-        totals=(Total("Total refunded", Decimal("24.90"), emphasis=True),),
-        note="Amounts in CHF.",
-        reference="Order WS-7K3F-9QH2",
-        currency_symbol="CHF",
-        language="en",
-    )
-    text = pdf_text(document_pdf(document))
+    text = pdf_text(document_pdf(CREDIT_NOTE))
 
     for expected in [
         "CREDIT NOTE",
@@ -121,3 +122,20 @@ def test_any_document_prints_its_facts_parties_lines_and_totals():
     ]:
         assert expected in text, expected
     assert "€" not in text
+
+
+def test_a_name_too_long_for_its_column_wraps_and_spaces_in_names_print_as_one():
+    long_name = "Château Lagrézette Cahors Le Pigeonnier, vieilles vignes élevées en fût de chêne"
+    lines = (
+        Line("SKU-1", "Clos  des   Papes", 2019, Decimal("52.00"), 1, Decimal("52.00")),
+        Line("SKU-2", long_name, 2015, Decimal("120.00"), 1, Decimal("120.00")),
+        *LINES,
+    )
+    document = dataclasses.replace(CREDIT_NOTE, lines=lines)
+    text = pdf_text(document_pdf(document))
+
+    assert "Clos des Papes" in text
+    assert "Domaine <Tête> & Fils" in text
+    assert long_name not in text  # on two lines of its cell
+    assert "Château Lagrézette Cahors Le Pigeonnier" in text
+    assert "élevées en fût de chêne" in text

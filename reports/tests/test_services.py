@@ -393,3 +393,31 @@ def test_the_morning_report_links_to_itself_in_the_admin(settings):
     assert link in message.body
     [(html, _)] = message.alternatives
     assert f'href="{link}"' in html and "back office" in html
+
+
+@pytest.mark.parametrize("lines", [1, 10])
+def test_invoicing_takes_the_same_queries_whatever_the_lines(lines, django_assert_num_queries):
+    invoice_ensure(order_id=paid_order().pk)  # the year's numbers have begun
+    order = paid_order([("Château Lagrézette Cahors", Decimal("24.90"), 2)] * lines)
+
+    # Numbered in a transaction of its own (the order's lock, its items, the year's number, the
+    # invoice, its timeline note), then rendered and stored under the invoice's lock.
+    with django_assert_num_queries(18):
+        invoice = invoice_ensure(order_id=order.pk)
+
+    assert pdf_text(read_invoice(invoice)).count("Château Lagrézette Cahors") == lines
+
+
+@pytest.mark.parametrize("lines", [1, 10])
+def test_a_credit_note_takes_the_same_queries_whatever_the_lines(lines, django_assert_num_queries):
+    first = paid_order()
+    credit_note_ensure(refund_id=succeeded_refund(first).pk)  # the year's numbers have begun
+    order = paid_order([("Bodega Carmen Rodríguez Rioja", Decimal("24.90"), 2)] * lines)
+    invoice_ensure(order_id=order.pk)
+    refund = refunded(order, *((line, 1) for line in range(lines)))
+
+    # The refund read, the invoice made already, then as for invoices: numbered, then rendered.
+    with django_assert_num_queries(28):
+        credit_note = credit_note_ensure(refund_id=refund.pk)
+
+    assert pdf_text(read_invoice(credit_note)).count("Bodega Carmen Rodríguez Rioja") == lines

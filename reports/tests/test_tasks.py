@@ -20,18 +20,28 @@ def test_the_morning_report_is_scheduled_at_half_past_six():
 
 
 @pytest.mark.django_db
-def test_the_invoice_task_makes_the_invoice_once_and_answers_its_number():
+def test_the_invoice_task_makes_the_invoice_once_and_answers_its_number(
+    django_assert_num_queries,
+):
     order = paid_order()
-    first = tasks.invoice_ensure.delay(order.pk).get()
-    again = tasks.invoice_ensure.delay(order.pk).get()
+    # The year's first number makes its row (reports.tests.test_services counts the others).
+    with django_assert_num_queries(20):
+        first = tasks.invoice_ensure.delay(order.pk).get()
+    with django_assert_num_queries(4):  # found under the order's lock, nothing drawn again
+        again = tasks.invoice_ensure.delay(order.pk).get()
     assert first == again == Invoice.objects.get(order=order).number
 
 
 @pytest.mark.django_db
-def test_the_credit_note_task_makes_the_credit_note_once_and_answers_its_number():
+def test_the_credit_note_task_makes_the_credit_note_once_and_answers_its_number(
+    django_assert_num_queries,
+):
     refund = succeeded_refund(paid_order())
-    first = tasks.credit_note_ensure.delay(refund.pk).get()
-    again = tasks.credit_note_ensure.delay(refund.pk).get()
+    # The order's invoice is made first, then the credit note, each the year's first.
+    with django_assert_num_queries(44):
+        first = tasks.credit_note_ensure.delay(refund.pk).get()
+    with django_assert_num_queries(10):  # the refund, the invoice and the note found again
+        again = tasks.credit_note_ensure.delay(refund.pk).get()
     assert first == again == CreditNote.objects.get(refund=refund).number
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from django.utils import timezone
 from django.utils.text import slugify
 
-from shop.models import Wine
+from shop.models import Wine, wine_search_text_refresh
 
 BATCH_ROWS = 2000
 # Values per IN (...): standard SQLite builds accept at most 999 parameters per query.
@@ -64,8 +64,10 @@ def update(changes: dict[int, dict], fields: list[str]) -> None:
             updates[changed].append(Wine(pk=pk, **{f: new[f] for f in changed}))
     for changed, wines in updates.items():
         Wine.objects.bulk_update(wines, changed, batch_size=BATCH_ROWS)
-    # The same time for every row: one plain UPDATE per chunk, not a CASE per row.
+    # The same time for every row, and the searchable text of their new names: one UPDATE per
+    # chunk, not a CASE per row.
     now = timezone.now()
     pks = sorted(changes)
     for start in range(0, len(pks), IN_CHUNK):
-        Wine.objects.filter(pk__in=pks[start : start + IN_CHUNK]).update(updated=now)
+        wines = Wine.objects.filter(pk__in=pks[start : start + IN_CHUNK])
+        wine_search_text_refresh(wines, updated=now)

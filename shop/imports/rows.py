@@ -13,7 +13,7 @@ from shop.imports.names import Names, Regions
 from shop.imports.report import MAX_WINE_CHANGES, FieldChange, ImportReport, WineChange
 from shop.imports.skus import SeenSkus
 from shop.imports.tables import COLUMNS, REQUIRED_COLUMNS, ImportFileError, cell_text, open_table
-from shop.models import Category, Country, Wine
+from shop.models import Category, Country, Wine, place_names, wine_search_text
 
 MAX_PRICE = Decimal("99999999.99")
 MAX_STOCK = 2_147_483_647
@@ -273,6 +273,9 @@ class _Import:
             bases = [_wine_slug(wine) for wine in created]
             for wine, slug in zip(created, free_slugs(Wine, bases, max_length=200), strict=True):
                 wine.slug = slug
+            names = place_names()
+            for wine in created:
+                wine.search_text = wine_search_text(wine, names=names)
             Wine.objects.bulk_create(created, batch_size=BATCH_ROWS)
         if changes:
             update(changes, fields)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from shop.catalog_cache import catalog_version
 from shop.imports import BATCH_ROWS, wine_file_apply
 from shop.models import Category, Region, Wine
+from shop.selectors import WineFilters, wine_list
 from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
 from shop.tests.wine_files import (
     HEADER,
@@ -103,6 +104,18 @@ def test_update_writes_only_changed_rows_and_fields():
     # Columns the file does not have are left as they were.
     assert (moved_after.stock, moved_after.description) == (moved.stock, moved.description)
     assert moved_after.updated > stamp
+
+
+def test_imported_wines_are_found_by_a_search_under_their_new_names():
+    WineFactory(sku="A1", name="Ancien Nom", producer="P")
+    apply(csv_file(ROW, "A2,Grüner Blanc,Weingut Zwei,,White,Österreich,Wachau,9.90,0,,yes"))
+
+    def found(q: str) -> list[str]:
+        return sorted(wine_list(filters=WineFilters(q=q)).values_list("sku", flat=True))
+
+    assert found("clos domaine un bordeaux france red") == ["A1"]
+    assert found("ancien") == []
+    assert found("gruner zwei wachau osterreich white") == ["A2"]
 
 
 def test_stock_in_a_file_replaces_the_stock():

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS as CUSTOMER
+from shop.models import Wine, wine_search_text_refresh
 from shop.tests.factories import WineFactory, delivery_zones
 from shop.tests.pages import shared_part
 
@@ -15,6 +16,8 @@ pytestmark = pytest.mark.django_db
 # Categories, countries, regions (what can be chosen), the wines on sale counted by category,
 # country and region (every count of the page), the page of wines.
 LIST_COLD = 5
+# The wine.
+DETAIL_COLD = 1
 # The session row, then every wine in the cart in one query.
 CART_HEADER = 2
 # And the countries served, for the delivery form.
@@ -72,6 +75,62 @@ def test_cached_wine_list_runs_no_query_for_visitor_without_session(
         response = client.get(reverse("shop:wine_list"), {"page": 2})
     assert shared_part(response) == shared_part(first)
     assert response.content.decode().count('class="wine-card"') == 30 - settings.WINES_PER_PAGE
+
+
+def catalog_of(size: int) -> Wine:
+    """Create size wines in bulk, as a file import does, and return one."""
+    first = WineFactory(name="Château Lefèvre", producer="Domaine Œillet")
+    Wine.objects.bulk_create(
+        Wine(
+            sku=f"S-{n:06d}",
+            name=f"{'Château' if n % 7 else 'Clos'} {n}",
+            slug=f"scale-{n}",
+            producer="Maison",
+            category_id=first.category_id,
+            country_id=first.country_id,
+            region_id=first.region_id,
+            price=n % 90 + 5,
+            stock=n % 20,
+        )
+        for n in range(size - 1)
+    )
+    wine_search_text_refresh(Wine.objects.all())
+    return first
+
+
+CATALOG_PAGES = [
+    ("filtered", lambda wine: {"country": wine.country.slug}),
+    ("search", lambda wine: {"q": "chateau"}),
+    ("filtered search", lambda wine: {"q": "CHÂTEAU", "region": wine.region.slug, "sort": "price"}),
+]
+
+
+@pytest.mark.parametrize("size", [10, 1_000])
+@pytest.mark.parametrize(("page", "params"), CATALOG_PAGES)
+def test_filtered_and_searched_lists_are_served_whole_at_any_size(
+    client, django_assert_num_queries, size, page, params
+):
+    wine = catalog_of(size)
+    with django_assert_num_queries(LIST_COLD):
+        cold = client.get(reverse("shop:wine_list"), params(wine))
+    with django_assert_num_queries(0):
+        warm = Client().get(reverse("shop:wine_list"), params(wine))
+    assert shared_part(warm) == shared_part(cold)
+    names = Wine.objects.values_list("name", flat=True)
+    found = len(names) if page == "filtered" else sum("Château" in name for name in names)
+    shown = min(found, settings.WINES_PER_PAGE)
+    assert found < size or page == "filtered"
+    assert cold.content.decode().count('class="wine-card"') == shown
+
+
+def test_wine_page_runs_one_query_cold_and_none_warm(client, django_assert_num_queries):
+    wine = catalog_of(50)
+    with django_assert_num_queries(DETAIL_COLD):
+        cold = client.get(wine.get_absolute_url())
+    with django_assert_num_queries(0):
+        warm = Client().get(wine.get_absolute_url())
+    assert shared_part(warm) == shared_part(cold)
+    assert "Château Lefèvre" in warm.content.decode()
 
 
 @pytest.mark.parametrize("lines", [1, 30])

@@ -1,8 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count, F, Q
 from django.http import QueryDict
 
+from core.search import fold, fold_search
+from shop.models import Wine, WineGroup, wine_search_text_refresh
 from shop.selectors import (
     SEARCH_MAX_LENGTH,
     WineFilters,
@@ -210,3 +213,156 @@ def test_an_option_chosen_by_hand_is_kept_even_without_wines(cellar):
     facets = catalog_facets(filters=WineFilters(category="rose", country="italy"))
     assert options(facets.categories) == {"red": 1, "rose": 0}
     assert facets.total == 0
+
+
+SEARCHED_WINES = [
+    ("Château Lefèvre", "Domaine Œillet", "Côtes-du-Rhône", "France", "Rouge"),
+    ("Chateau Margaux", "Weißburgunder & Co", "Bordeaux", "France", "Red"),
+    ("Grüner Veltliner", "Weingut Bründlmayer", "", "Österreich", "Weiß"),
+    ("Pago 100% Ñandú", "Bodega Sorì", "Rioja", "España", "Tinto"),
+]
+
+
+def _searched_wines():
+    for name, producer, region, country, category in SEARCHED_WINES:
+        country = CountryFactory(name=country)
+        WineFactory(
+            name=name,
+            producer=producer,
+            country=country,
+            region=RegionFactory(name=region, country=country) if region else None,
+            category=CategoryFactory(name=category),
+        )
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "chateau",
+        "LEFÈVRE",
+        "cotes rhone",
+        "oeillet",
+        "weiss",
+        "ÖSTERREICH gruner",
+        "100%",
+        "_",
+        "nandu sori",
+        "france red",
+        "rouge margaux",
+        "e\nl",
+        "lefevre domaine",
+        "veltliner rioja",
+    ],
+)
+def test_the_stored_searchable_text_finds_what_folding_each_field_finds(q):
+    _searched_wines()
+    by_fields = fold_search(
+        Wine.objects.all(),
+        ["name", "producer", "region__name", "country__name", "category__name"],
+        q,
+    )
+    expected = sorted(by_fields.values_list("name", flat=True))
+
+    found = [wine.name for wine in wine_list(filters=WineFilters(q=q))]
+
+    assert sorted(found) == expected
+
+
+def test_bulk_refresh_stores_the_text_save_stores():
+    _searched_wines()
+    saved = dict(Wine.objects.values_list("pk", "search_text"))
+    Wine.objects.update(search_text="")
+
+    wine_search_text_refresh(Wine.objects.all())
+
+    assert dict(Wine.objects.values_list("pk", "search_text")) == saved
+    assert "chateau lefevre\ndomaine oeillet\ncotes-du-rhone\nfrance\nrouge" in saved.values()
+
+
+@pytest.mark.parametrize("model", ["region", "country", "category"])
+def test_a_renamed_region_country_or_category_finds_its_wines_by_the_new_name(model):
+    wine = WineFactory(name="Clos Rename")
+    place = getattr(wine, model)
+    old = place.name
+    place.name = "Terres Nouvelles Éloignées"
+    place.save()
+
+    assert [w.name for w in wine_list(filters=WineFilters(q="eloignees"))] == ["Clos Rename"]
+    assert fold(old) not in Wine.objects.get().search_text
+
+
+def test_a_wine_saved_with_some_fields_keeps_its_searchable_text():
+    wine = WineFactory(name="Clos Avant")
+    wine.name = "Clos Après"
+    wine.save(update_fields=["name"])
+    wine.stock = 3
+    wine.save(update_fields=["stock"])
+
+    assert Wine.objects.get().search_text.startswith("clos apres\n")
+
+
+def counted_groups() -> set[tuple]:
+    """Return the groups of wines on sale counted from the wines themselves."""
+    rows = (
+        Wine.objects.filter(available=True)
+        .order_by()
+        .values_list("category", "country", "region")
+        .annotate(wines=Count("pk"), in_stock=Count("pk", filter=Q(stock__gt=0)))
+    )
+    return {(c, country, region or 0, w, s) for c, country, region, w, s in rows}
+
+
+def kept_groups() -> set[tuple]:
+    return set(
+        WineGroup.objects.filter(Q(wines__gt=0) | Q(in_stock__gt=0)).values_list(
+            "category", "country", "region", "wines", "in_stock"
+        )
+    )
+
+
+def test_the_kept_filter_counts_follow_every_kind_of_write():
+    france = CountryFactory()
+    loire = RegionFactory(country=france)
+    red, white = CategoryFactory(), CategoryFactory()
+    wines = [WineFactory(category=red, region=loire, stock=n % 3) for n in range(6)]
+    WineFactory(category=white, country=france, region=None, stock=2)
+    assert kept_groups() == counted_groups() and len(kept_groups()) == 2
+
+    wines[0].stock = 0  # out of stock by a save
+    wines[0].save()
+    Wine.objects.filter(pk=wines[1].pk).update(stock=F("stock") + 5)  # as orders move stock
+    Wine.objects.filter(pk__in=[w.pk for w in wines[2:4]]).update(category=white)  # many rows
+    wines[4].available = False
+    wines[4].save()
+    wines[5].delete()
+    Wine.objects.bulk_create(
+        [
+            Wine(
+                sku=f"B{n}",
+                name="Bulk",
+                slug=f"bulk-{n}",
+                producer="P",
+                price=1,
+                stock=n,
+                category=red,
+                country=france,
+                region=None,
+            )
+            for n in range(3)
+        ]
+    )
+    Wine.objects.filter(sku="B1").update(region=loire)
+
+    assert kept_groups() == counted_groups()
+    assert (
+        catalog_facets(filters=WineFilters()).total == Wine.objects.filter(available=True).count()
+    )
+
+
+def test_facets_without_a_search_read_the_kept_counts_whatever_the_size(
+    django_assert_num_queries,
+):
+    WineFactory.create_batch(40)
+    with django_assert_num_queries(4):
+        facets = catalog_facets(filters=WineFilters())
+    assert facets.total == 40 and sum(option.count for option in facets.categories) == 40

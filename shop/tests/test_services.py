@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from core.models import StoredFile
 from core.storage import media_storage, private_storage
 from orders.tests.factories import customer, place
-from shop.catalog_cache import VERSION_KEY, catalog_version
+from shop.catalog_cache import VERSION, catalog_version
 from shop.models import Wine
 from shop.services import wine_image_prepare, wine_image_set, wine_save
 from shop.tests.factories import WineFactory, photo_bytes
@@ -78,7 +78,7 @@ def test_a_photo_retires_the_cached_catalog_pages(django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         wine_image_set(wine=wine, photo=prepared())
 
-    assert cache.get(VERSION_KEY) != before
+    assert cache.get(VERSION.key) != before
 
 
 def test_other_edits_never_write_the_photo_back():

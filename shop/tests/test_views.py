@@ -836,3 +836,104 @@ def test_an_unknown_filter_is_not_found_in_french(client, settings):
     page = response.content.decode()
     assert "Filtre inconnu\u00a0: catégorie." in page
     assert "Nous n'avons pas trouvé cette page" in page
+
+
+def wine_page(client, wine, **headers):
+    response = client.get(wine.get_absolute_url(), **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_wine_page_is_served_whole_and_shows_a_new_price_at_once(
+    client, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    wine = WineFactory(price=Decimal("12.50"))
+    assert "€12.50" in wine_page(client, wine)
+    with django_assert_num_queries(0):
+        assert "€12.50" in wine_page(Client(), wine)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        wine.price = Decimal("15.00")
+        wine.save()
+
+    page = wine_page(client, wine)
+    assert "€15.00" in page and "€12.50" not in page
+
+
+def test_the_cached_wine_page_follows_sales_that_change_what_it_says(
+    client, django_capture_on_commit_callbacks
+):
+    wine = WineFactory(stock=10, low_stock_threshold=6)
+    assert "In stock" in wine_page(client, wine)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        place(lines=[(wine.pk, 5)], customer=CUSTOMER)
+    page = wine_page(client, wine)
+    assert "Only 5 left" in page and 'max="5"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        place(lines=[(wine.pk, 1)], customer=CUSTOMER)
+    assert "Only 4 left" in wine_page(client, wine)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        place(lines=[(wine.pk, 4)], customer=CUSTOMER)
+    page = wine_page(client, wine)
+    assert "Sold out" in page and "Add to cart" not in page
+
+
+def test_a_withdrawn_wine_is_not_found_though_its_page_was_cached(
+    client, django_capture_on_commit_callbacks
+):
+    wine = WineFactory()
+    wine_page(client, wine)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        wine.available = False
+        wine.save()
+
+    assert client.get(wine.get_absolute_url()).status_code == 404
+    assert client.get(wine.get_absolute_url()).status_code == 404  # and the 404 is not kept
+
+
+def test_the_cached_wine_page_speaks_each_visitors_language(client):
+    wine = WineFactory(price=Decimal("64.90"))
+
+    english = wine_page(client, wine)
+    french = wine_page(client, wine, **FR)
+    again = wine_page(Client(), wine)
+
+    assert "€64.90" in english and "Add to cart" in english
+    assert "64,90\u00a0€" in french and "Ajouter au panier" in french
+    assert "Add to cart" not in french
+    assert "€64.90" in again and "Ajouter au panier" not in again
+
+
+def test_a_visitor_with_a_cart_gets_their_own_wine_page_beside_the_cached_one(client):
+    wine = WineFactory(stock=5, price=Decimal("10.00"))
+    add_url = reverse("shop:cart_add", args=[wine.pk])
+    wine_page(Client(), wine)  # the page every visitor without a cart shares
+    client.post(add_url, {"quantity": 2})
+    client.get(reverse("shop:cart_detail"))  # shows the message, which then goes
+
+    own = wine_page(client, wine)
+    shared = wine_page(Client(), wine)
+
+    assert 'max="3"' in own and "2 bottles" in own and "€20.00" in own
+    assert 'max="5"' in shared and "Your cart is empty" in shared
+
+
+def test_the_cached_wine_page_gives_each_visitor_a_token_that_adds_to_the_cart():
+    wine = WineFactory(stock=5)
+    wine_page(Client(), wine)
+
+    visitor = Client(enforce_csrf_checks=True)
+    page = wine_page(visitor, wine)
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+    next_url = re.search(r'name="next" value="([^"]+)"', page).group(1)
+    assert len(tokens) == 1 and next_url == wine.get_absolute_url()
+    response = visitor.post(
+        reverse("shop:cart_add", args=[wine.pk]),
+        {"quantity": 1, "csrfmiddlewaretoken": tokens.pop()},
+    )
+
+    assert response.status_code == 302 and response.url == reverse("shop:cart_detail")
+    assert visitor.session["cart"] == {str(wine.pk): 1}

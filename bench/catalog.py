@@ -1,0 +1,196 @@
+"""Benchmark the wine list with a cold cache at 1,000, 10,000 and 100,000 wines on PostgreSQL.
+
+``python bench/catalog.py`` creates the database wineshop_bench_cat (BENCH_CATALOG_DATABASE_URL
+to change it; its name must contain ``bench_cat``), migrates it, grows the catalog size by size
+and times each page through Django's test client with the cache emptied before every request:
+the median of BENCH_CATALOG_RUNS requests, the queries, and the ratio of the largest size to the
+smallest (target: at most 1.5, the same queries). It drops the database at the end, and skips
+with one line when PostgreSQL does not answer. bench/README.md says what the rows measure.
+"""
+
+import os
+import random
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (
+    BASE_DIR,
+    HOUSES,
+    BenchError,
+    database_name,
+    postgres,
+    reset_postgres,
+    run_script,
+    seed_places,
+)
+
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/wineshop_bench_cat"
+SIZES = (1_000, 10_000, 100_000)
+RUNS = 15  # cold requests of each page at each size; the median counts
+WARMUP = 3
+WORDS = ["Vieilles", "Vignes", "Clos", "Réserve", "Grand", "Cru", "Terroir", "Colline"]
+WORDS += ["Sorì", "Pago", "Lieu-dit", "Cuvée"]
+# The pages, with what a visitor would ask: a country, a search, both with an order.
+PAGES = [
+    ("wine list", ""),
+    ("filtered by country", "?country=france"),
+    ("search", "?q=chateau+vignes"),
+    ("filtered search", "?q=CHÂTEAU&country=italy&sort=price"),
+]
+
+
+def database_url() -> str:
+    return os.environ.get("BENCH_CATALOG_DATABASE_URL", DATABASE_URL)
+
+
+def setup_django(url: str) -> None:
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="backoffice.settings",
+        DATABASE_URL=url,
+        DJANGO_SECRET_KEY="bench-catalog-only",  # noqa: S106 - a throwaway database
+        DJANGO_ALLOWED_HOSTS="testserver",
+        STRIPE_WEBHOOK_SECRET="whsec_bench_only",  # noqa: S106
+        CACHE_URL="locmemcache://",
+        CELERY_TASK_ALWAYS_EAGER="1",
+        LOG_LEVEL="WARNING",
+        DJANGO_DEBUG="0",
+        STATIC_ROOT=str(BASE_DIR / "var" / "bench" / "catalog-static"),
+    )
+    import django
+
+    django.setup()
+
+
+def grow(rng: random.Random, start: int, stop: int) -> None:
+    """Add the wines numbered start to stop, as the web bench seeds them, and store their
+    searchable text; then refresh the planner's statistics."""
+    from django.db import connection
+    from django.utils.text import slugify
+
+    from shop.models import Category, Region, Wine, wine_search_text_refresh
+
+    categories = list(Category.objects.values_list("id", flat=True))
+    regions = list(Region.objects.values_list("id", "country_id"))
+    producers = [f"{rng.choice(HOUSES)} {rng.choice(WORDS)} {n}" for n in range(400)]
+    wines = []
+    for i in range(start, stop):
+        region_id, country_id = rng.choice(regions)
+        name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i:06d}"
+        wines.append(
+            Wine(
+                sku=f"C{i:06d}",
+                name=name,
+                slug=slugify(name),
+                producer=rng.choice(producers),
+                vintage=rng.choice([None, *range(1995, 2024)]),
+                category_id=rng.choice(categories),
+                country_id=country_id,
+                region_id=region_id if rng.random() < 0.9 else None,
+                price=Decimal(rng.randrange(600, 25_000)).scaleb(-2),
+                stock=rng.choice([0, 3, 12, 1000]),
+                available=rng.random() < 0.95,
+            )
+        )
+    Wine.objects.bulk_create(wines, batch_size=5_000)
+    wine_search_text_refresh(Wine.objects.filter(sku__gte=f"C{start:06d}"))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE shop_wine")
+
+
+def measure(path: str) -> tuple[float, int, int]:
+    """Return the median milliseconds of a cold request, its queries and the wines it shows."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    timings, queries = [], set()
+    for run in range(WARMUP + RUNS):
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(f"/{path}", secure=True)
+            elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            raise BenchError(f"/{path} answered {response.status_code}")
+        if run >= WARMUP:
+            timings.append(elapsed * 1000)
+            queries.add(len(captured))
+    if len(queries) != 1:
+        raise BenchError(f"/{path} ran {sorted(queries)} queries from one request to the next")
+    shown = response.content.decode().count('class="wine-card"')
+    return statistics.median(timings), queries.pop(), shown
+
+
+def run_sizes() -> dict[str, list[tuple[float, int, int]]]:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    seed_places(("North", "South", "Coast", "Hills"))
+    rng = random.Random(2026)
+    figures = {page: [] for page, _ in PAGES}
+    done = 0
+    for size in SIZES:
+        print(f"bench: catalog at {size:,} wines", file=sys.stderr)
+        grow(rng, done, size)
+        done = size
+        for page, path in PAGES:
+            figures[page].append(measure(path))
+    return figures
+
+
+def report(figures: dict) -> None:
+    sizes = "".join(f"{f'{size:,} wines':>20}" for size in SIZES)
+    print(
+        f"\nWine list, cold cache, PostgreSQL: median ms of {RUNS} requests (queries, wines shown)"
+    )
+    print(f"{'page':<22}{sizes}{'largest/smallest':>18}")
+    for page, rows in figures.items():
+        cells = "".join(
+            f"{f'{ms:.1f} ms ({queries} q, {shown})':>20}" for ms, queries, shown in rows
+        )
+        ratio = rows[-1][0] / rows[0][0]
+        same = "" if len({queries for _, queries, _ in rows}) == 1 else "  queries differ"
+        print(f"{page:<22}{cells}{ratio:>17.2f}x{same}")
+    print("Target: the largest within 1.5x of the smallest, with the same queries.")
+
+
+def drop(url: str) -> None:
+    from psycopg import sql
+
+    if "django" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
+    with postgres(url, dbname="postgres") as conn:
+        name = sql.Identifier(database_name(url))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
+def main() -> int:
+    url = database_url()
+    try:
+        reset_postgres(url, marker="bench_cat")
+    except BenchError:
+        raise
+    except Exception as error:  # any failure to connect means "not here"
+        print(f"Catalog scaling bench skipped: PostgreSQL is not available ({error}).")
+        return 0
+    try:
+        setup_django(url)
+        figures = run_sizes()
+    finally:
+        drop(url)
+    report(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    run_script("catalog", main, None, failed=1)
