@@ -1,11 +1,14 @@
 """Benchmark the wine import on PostgreSQL against plain bulk_create / bulk_update.
 
-``python bench/imports.py`` creates the database wineshop_bench_imports, writes two CSV files of
-BENCH_IMPORT_ROWS wines (the second with half the rows changed), runs each pass in a child
-process of its own and prints one table: rows/s, peak memory (the child's peak resident set,
-``ru_maxrss``) and the ratio to the plain Django call in the same run. It drops the database at
-the end. bench/README.md says what each row measures. Run as ``imports.py child STEP`` it is
-one pass, in the child process.
+``python bench/imports.py`` creates the database wineshop_bench_imports and, for each size of
+BENCH_IMPORT_SIZES (10k, 100k and 1M rows), writes two CSV files of wines (the second with half
+the rows changed) and imports both into an emptied wine table, each pass in a child process of
+its own. At BENCH_IMPORT_ROWS (100k) it also times plain bulk_create / bulk_update and the
+preview. It prints two tables: the import at BENCH_IMPORT_ROWS against the plain Django calls
+(rows/s, peak memory = the child's peak resident set, ``ru_maxrss``), and the scaling table
+(rows/s and peak at every size, the ratio of rows/s smallest/largest). It drops the database at
+the end. bench/README.md says what each row measures and how to read the scaling table. Run as
+``imports.py child STEP`` it is one pass, in the child process.
 """
 
 import csv
@@ -27,6 +30,9 @@ WORK_DIR = BASE_DIR / "var" / "bench" / "imports"
 DATABASE_NAME = "wineshop_bench_imports"
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 BATCH = 2000  # rows per bulk_create / bulk_update call, as the import writes them
+SIZES = (10_000, 100_000, 1_000_000)
+RATIO_TARGET = 1.3  # rows/s at the smallest size over rows/s at the largest
+PEAK_TARGET_MB = 200
 PARTS = ("North", "South", "Coast", "Hills")
 WORDS = [
     "Vieilles",
@@ -50,7 +56,16 @@ def database_url() -> str:
     return os.environ.get("BENCH_IMPORT_DATABASE_URL", f"{SERVER_URL}/{DATABASE_NAME}")
 
 
+def sizes() -> tuple[list[int], int]:
+    """Return the sizes of the scaling table, smallest first, and the size of the plain table."""
+    rows = int(os.environ.get("BENCH_IMPORT_ROWS", 100_000))
+    text = os.environ.get("BENCH_IMPORT_SIZES", "")
+    chosen = [int(size) for size in text.split(",") if size.strip()] if text else list(SIZES)
+    return sorted({*chosen, rows}), rows
+
+
 def bench_env() -> dict:
+    largest = max(sizes()[0])
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "backoffice.settings",
@@ -62,6 +77,9 @@ def bench_env() -> dict:
         "CELERY_TASK_ALWAYS_EAGER": "1",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(BASE_DIR),
+        # The largest file passes the import's limits (200,000 rows, 50 MB by default).
+        "IMPORT_MAX_ROWS": str(max(largest, 200_000)),
+        "IMPORT_MAX_BYTES": str(max(largest * 400, 50 * 1024 * 1024)),
     }
 
 
@@ -72,7 +90,7 @@ def write_files(rows: int) -> tuple[Path, Path]:
     """Write the first file (all new) and the second (every other row's price and stock)."""
     rng = random.Random(2026)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    first, second = WORK_DIR / "first.csv", WORK_DIR / "second.csv"
+    first, second = WORK_DIR / f"first-{rows}.csv", WORK_DIR / f"second-{rows}.csv"
     producers = [f"{rng.choice(HOUSES)} {rng.choice(WORDS)} {n}" for n in range(400)]
     with (
         first.open("w", newline="", encoding="utf-8") as a,
@@ -188,8 +206,17 @@ def child(step: str, *args: str) -> dict:
             Wine.objects.bulk_update(changed, ["price", "stock"], batch_size=BATCH)
         result["rows"] = len(changed)
     elif step in ("import", "preview"):
+        trace = int(os.environ.get("BENCH_IMPORT_TRACEMALLOC", 0))
+        if trace:
+            import tracemalloc
+
+            tracemalloc.start()
         with path.open("rb") as handle:
             report = wine_file_apply(file=handle, dry_run=step == "preview")
+        if trace:
+            snapshot = tracemalloc.take_snapshot()
+            result["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+            result["top"] = [str(stat) for stat in snapshot.statistics("lineno")[:trace]]
         if not report.ok:
             raise SystemExit(f"{path.name}: {report.summary_lines()} {report.errors[:5]}")
         result.update(
@@ -232,28 +259,69 @@ def admin_sql(sql: str) -> None:
 
 
 def main() -> int:
-    rows = int(os.environ.get("BENCH_IMPORT_ROWS", 100_000))
+    all_sizes, rows = sizes()
     try:
         admin_sql('DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin_sql('CREATE DATABASE "{name}"')
     except Exception as error:
         print(f"Wine import bench skipped: PostgreSQL is not available ({error}).")
         return 0
+    scaling = {}
     try:
-        first, second = write_files(rows)
         run("migrate")
         run("catalog")
-        plain_create = run("bulk_create", first)
-        run("truncate")
-        import_new = run("import", first)
-        plain_update = run("bulk_update", second)
-        run("bulk_update", first)  # back to the first file's values, untimed
-        preview = run("preview", second)
-        import_changed = run("import", second)
+        for size in all_sizes:
+            first, second = write_files(size)
+            if size == rows:
+                run("truncate")
+                plain_create = run("bulk_create", first)
+            run("truncate")
+            import_new = run("import", first)
+            if size == rows:
+                plain_update = run("bulk_update", second)
+                run("bulk_update", first)  # back to the first file's values, untimed
+                preview = run("preview", second)
+            import_changed = run("import", second)
+            scaling[size] = (import_new, import_changed)
+            print(f"{size:,} rows done.", file=sys.stderr, flush=True)
+            first.unlink()
+            second.unlink()
     finally:
         admin_sql('DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    import_new, import_changed = scaling[rows]
     print_table(rows, plain_create, import_new, plain_update, preview, import_changed)
+    print_scaling(scaling)
     return 0
+
+
+def print_scaling(scaling: dict[int, tuple[dict, dict]]) -> None:
+    """Print rows/s and peak of both imports at every size, and whether they stay flat."""
+    sizes = sorted(scaling)
+    print(
+        "\nWine import scaling, PostgreSQL: rows/s = rows of the file / seconds, peak = the "
+        "pass's child process RSS\n"
+    )
+    head = "".join(f" {f'{size:,} rows/s':>16} | {'peak MB':>7} |" for size in sizes)
+    print(f"| {'pass':<32} |{head} {'rows/s smallest/largest':>23} | {'peak < 200 MB':>13} |")
+    print(f"|{'-' * 34}|" + f"{'-' * 18}|{'-' * 9}|" * len(sizes) + f"{'-' * 25}|{'-' * 15}|")
+    for index, label in enumerate(("first import (all new)", "second import (half changed)")):
+        results = [scaling[size][index] for size in sizes]
+        rates = [result["rows"] / result["seconds"] for result in results]
+        cells = "".join(
+            f" {rate:>16,.0f} | {result['peak_mb']:>7.0f} |"
+            for rate, result in zip(rates, results, strict=True)
+        )
+        ratio = rates[0] / rates[-1]
+        ratio_text = f"{ratio:.2f} {'ok' if ratio <= RATIO_TARGET else 'OVER'}"
+        under = all(result["peak_mb"] < PEAK_TARGET_MB for result in results)
+        print(f"| {label:<32} |{cells} {ratio_text:>23} | {'yes' if under else 'no':>13} |")
+        for size, result in zip(sizes, results, strict=True):
+            for line in result.get("top", []):
+                print(f"    {label}, {size:,}: {line}")
+    print(
+        f"\nTargets: rows/s smallest/largest at most {RATIO_TARGET} (the import's cost per row "
+        f"stays flat as the file grows) and every peak under {PEAK_TARGET_MB} MB."
+    )
 
 
 def print_table(rows, plain_create, import_new, plain_update, preview, import_changed) -> None:

@@ -4,7 +4,9 @@ Rows stream from the file in batches: categories, countries and regions resolve 
 in memory (loaded once), the batch's existing wines load by SKU in chunks small enough for
 SQLite's limit on query parameters, and only new wines and the fields that changed are written
 (``bulk_create`` / ``bulk_update``). Applying is all or nothing: one transaction, rolled back
-when any row is invalid.
+when any row is invalid. What an import holds stays bounded as the file grows: one batch, the
+maps of names, the first wine changes and errors of the report, and the SKUs seen so far (for
+duplicates within the file) in a temporary SQLite database rather than on the heap.
 
 - limits: what a file may unpack to and hold (rows, columns, characters), checked before parsing.
 - tables: the file's columns; a CSV or XLSX file read as a header and rows of text.
@@ -14,6 +16,7 @@ when any row is invalid.
 - bulk: rows by chunks of values, free slugs, changed fields of wines written under row locks.
 - names: categories, countries and regions by name, the new ones to create, and the catalog's
   name a new one looks like (fold()-equal or at most two letters apart).
+- skus: the SKUs a file has shown so far and the row each was first on (SeenSkus).
 - rows: wine_file_apply, which checks every row of a file and writes the new and changed wines;
   a blank cell over a value leaves it as it is unless the import's blank cells erase values.
 - services: the admin's uploads (WineImport) started, confirmed, queued and run by a worker.

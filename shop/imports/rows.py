@@ -11,6 +11,7 @@ from shop.catalog_cache import catalog_changed
 from shop.imports.bulk import BATCH_ROWS, free_slugs, in_chunks, update
 from shop.imports.names import Names, Regions
 from shop.imports.report import MAX_WINE_CHANGES, FieldChange, ImportReport, WineChange
+from shop.imports.skus import SeenSkus
 from shop.imports.tables import COLUMNS, REQUIRED_COLUMNS, ImportFileError, cell_text, open_table
 from shop.models import Category, Country, Wine, place_names, wine_search_text
 
@@ -71,10 +72,16 @@ class _Import:
         self.report = report
         self.writing = writing
         self.progress = progress
-        self.seen: dict[str, int] = {}  # SKU -> row it was first seen on
         self.this_year = timezone.localdate().year
 
     def run(self, file, format_hint: str) -> None:
+        self.seen = SeenSkus()
+        try:
+            self._run(file, format_hint)
+        finally:
+            self.seen.close()
+
+    def _run(self, file, format_hint: str) -> None:
         table = open_table(file, format_hint)
         self.columns = self._columns(table.header)
         hints = self.report.name_hints
@@ -151,11 +158,9 @@ class _Import:
             else:
                 values[column] = text
         sku = values.get("sku")
-        if sku:
-            if sku in self.seen:
-                fail("sku", f"“{sku}” is also on row {self.seen[sku]}.")
-            else:
-                self.seen[sku] = number
+        first = self.seen.first_row(sku, number) if sku else None
+        if first is not None:
+            fail("sku", f"“{sku}” is also on row {first}.")
         if "vintage" in raw:
             self._vintage(raw["vintage"], values, fail)
         self._price(raw["price"], values, fail)

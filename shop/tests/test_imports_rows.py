@@ -5,12 +5,14 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shop.catalog_cache import catalog_version
-from shop.imports import wine_file_apply
+from shop.imports import BATCH_ROWS, wine_file_apply
 from shop.models import Category, Region, Wine
 from shop.selectors import WineFilters, wine_list
 from shop.tests.factories import CategoryFactory, CountryFactory, RegionFactory, WineFactory
@@ -164,6 +166,39 @@ def test_thousands_of_rows_take_a_bounded_number_of_queries(django_assert_max_nu
     with django_assert_max_num_queries(20):
         again = apply(csv_file(*rows))
     assert (again.new, again.updated, again.unchanged) == (0, 0, 2500)
+
+
+def _catalog_rows(skus: range, *, prefix: str, price: str = "9.50") -> list[str]:
+    # Land n has the single region Area n, so that every file names the same places.
+    return [
+        f"{prefix}{i:05d},Wine {prefix}{i},Producer {i % 7},{2000 + i % 20},Cat {i % 3},"
+        f"Land {i % 4},Area {i % 4},{price if i % 2 else '9.50'},{i % 40},,yes"
+        for i in skus
+    ]
+
+
+def _queries(rows: list[str]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        report = apply(csv_file(*rows))
+    assert report.ok and report.applied
+    return len(queries)
+
+
+def test_each_batch_takes_the_same_number_of_queries_however_large_the_file():
+    apply(csv_file(*_catalog_rows(range(4), prefix="SEED")))  # the places exist before
+    firsts, seconds = [], []
+    for batches, prefix in ((1, "A"), (2, "B"), (4, "C")):
+        rows = _catalog_rows(range(batches * BATCH_ROWS), prefix=prefix)
+        # All new, into a table that grows from file to file; then half the rows changed.
+        firsts.append(_queries(rows))
+        seconds.append(
+            _queries(_catalog_rows(range(batches * BATCH_ROWS), prefix=prefix, price="12.00"))
+        )
+    assert Wine.objects.count() == 4 + 7 * BATCH_ROWS
+    for one, two, four in (firsts, seconds):
+        per_batch = two - one
+        assert per_batch > 0
+        assert four - two == 2 * per_batch
 
 
 def test_xlsx_import():
