@@ -13,17 +13,16 @@ import random
 import statistics
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BASE_DIR,
-    HOUSES,
     BenchError,
     database_name,
     postgres,
+    random_wines,
     reset_postgres,
     run_script,
     seed_places,
@@ -70,32 +69,15 @@ def grow(rng: random.Random, start: int, stop: int) -> None:
     """Add the wines numbered start to stop, as the web bench seeds them, and store their
     searchable text; then refresh the planner's statistics."""
     from django.db import connection
-    from django.utils.text import slugify
 
-    from shop.models import Category, Region, Wine, wine_search_text_refresh
+    from shop.models import Wine, wine_search_text_refresh
 
-    categories = list(Category.objects.values_list("id", flat=True))
-    regions = list(Region.objects.values_list("id", "country_id"))
-    producers = [f"{rng.choice(HOUSES)} {rng.choice(WORDS)} {n}" for n in range(400)]
-    wines = []
-    for i in range(start, stop):
-        region_id, country_id = rng.choice(regions)
-        name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i:06d}"
-        wines.append(
-            Wine(
-                sku=f"C{i:06d}",
-                name=name,
-                slug=slugify(name),
-                producer=rng.choice(producers),
-                vintage=rng.choice([None, *range(1995, 2024)]),
-                category_id=rng.choice(categories),
-                country_id=country_id,
-                region_id=region_id if rng.random() < 0.9 else None,
-                price=Decimal(rng.randrange(600, 25_000)).scaleb(-2),
-                stock=rng.choice([0, 3, 12, 1000]),
-                available=rng.random() < 0.95,
-            )
-        )
+    def stock(rng):
+        return rng.choice([0, 3, 12, 1000]), rng.random() < 0.95
+
+    wines = random_wines(
+        rng, range(start, stop), sku="C%06d", words=WORDS, producers=400, stock=stock
+    )
     Wine.objects.bulk_create(wines, batch_size=5_000)
     wine_search_text_refresh(Wine.objects.filter(sku__gte=f"C{start:06d}"))
     with connection.cursor() as cursor:

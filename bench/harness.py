@@ -249,3 +249,41 @@ def seed_places(parts: tuple[str, ...]) -> None:
         for country in Country.objects.all()
         for part in parts
     )
+
+
+def random_wines(rng, numbers: range, *, sku: str, words: list[str], producers: int, stock=None):
+    """Return unsaved wines numbered `numbers` over the categories and regions there are: SKU
+    and name suffix `sku % number` (e.g. "B%05d"), names and `producers` producers from `words`,
+    a random price and vintage, 10 % without a region. `stock(rng)` gives each wine its stock
+    and whether it is for sale (1,000 bottles, all for sale, when None)."""
+    from decimal import Decimal
+
+    from django.utils.text import slugify
+
+    from shop.models import Category, Region, Wine
+
+    categories = list(Category.objects.values_list("id", flat=True))
+    regions = list(Region.objects.values_list("id", "country_id"))
+    houses = [f"{rng.choice(HOUSES)} {rng.choice(words)} {n}" for n in range(producers)]
+    wines = []
+    for i in numbers:
+        region_id, country_id = rng.choice(regions)
+        code = sku % i
+        name = f"{rng.choice(words)} {rng.choice(words)} {code[1:]}"
+        bottles, available = stock(rng) if stock else (1000, True)
+        wines.append(
+            Wine(
+                sku=code,
+                name=name,
+                slug=slugify(name),
+                producer=rng.choice(houses),
+                vintage=rng.choice([None, *range(1995, 2024)]),
+                category_id=rng.choice(categories),
+                country_id=country_id,
+                region_id=region_id if rng.random() < 0.9 else None,
+                price=Decimal(rng.randrange(600, 25_000)).scaleb(-2),
+                stock=bottles,
+                available=available,
+            )
+        )
+    return wines

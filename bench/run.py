@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BASE_DIR,
-    HOUSES,
     THREADS,
     WORKERS,
     BenchError,
@@ -30,6 +29,7 @@ from bench.harness import (
     Result,
     free_port,
     postgres,
+    random_wines,
     reset_postgres,
     run,
     run_script,
@@ -196,39 +196,15 @@ class TaskResult:
 def seed() -> dict:
     """Create the catalog and the empty cart sessions; return what the requests need."""
     import random
-    from decimal import Decimal
     from importlib import import_module
 
     from django.conf import settings
-    from django.utils.text import slugify
 
-    from shop.models import Category, Region, Wine, wine_search_text_refresh
+    from shop.models import Wine, wine_search_text_refresh
 
     rng = random.Random(2025)
     seed_places(("North", "South", "Coast", "Hills"))
-    category_ids = list(Category.objects.values_list("id", flat=True))
-    regions = list(Region.objects.values_list("id", "country_id"))
-    words = NAME_WORDS.split()
-    producers = [f"{rng.choice(HOUSES)} {rng.choice(words)} {n}" for n in range(40)]
-    wines = []
-    for i in range(WINES):
-        region_id, country_id = rng.choice(regions)
-        name = f"{rng.choice(words)} {rng.choice(words)} {i:05d}"
-        wines.append(
-            Wine(
-                sku=f"B{i:05d}",
-                name=name,
-                slug=slugify(name),
-                producer=rng.choice(producers),
-                vintage=rng.choice([None, *range(1995, 2024)]),
-                category_id=rng.choice(category_ids),
-                country_id=country_id,
-                region_id=region_id if rng.random() < 0.9 else None,
-                price=Decimal(rng.randrange(600, 25_000)).scaleb(-2),
-                stock=1000,
-                available=True,
-            )
-        )
+    wines = random_wines(rng, range(WINES), sku="B%05d", words=NAME_WORDS.split(), producers=40)
     Wine.objects.bulk_create(wines, batch_size=1000)
     wine_search_text_refresh(Wine.objects.all())
     store = import_module(settings.SESSION_ENGINE).SessionStore

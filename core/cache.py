@@ -163,16 +163,13 @@ class CacheVersion:
         self.key = key
         self._replaced_after = 0  # the outages of the cache this process replaced it after
 
-    def replace_after_outage(self) -> None:
-        """Replace the token when this process saw the cache away since it last did."""
+    def current(self, found: str | None = None) -> str:
+        """Return the token (`found`: as just read with other keys), replacing it first when this
+        process saw the cache away; what was found before that replacement is stale."""
         outages = cache_outages()
         if outages != self._replaced_after and self.replace():
             self._replaced_after = outages
-
-    def current(self, found: str | None = None) -> str:
-        """Return the token (`found`: as just read with other keys), replacing it first when this
-        process saw the cache away."""
-        self.replace_after_outage()
+            found = None
         version = found or tolerant_cache.get(self.key)
         if version is None:
             version = uuid.uuid4().hex
