@@ -617,9 +617,12 @@ def database_backends(url: str, *, terminate: bool) -> int:
 
 
 def unsent_emails(url: str) -> int:
+    """Count what the worker still owes: emails not sent, and Stripe events not applied yet
+    (each one may owe an email)."""
     with postgres(url) as conn:
         query = "SELECT count(*) FROM orders_orderemail WHERE sent_at IS NULL"
-        return conn.execute(query).fetchone()[0]
+        waiting = "SELECT count(*) FROM payments_stripeevent WHERE applied IS NULL"
+        return conn.execute(query).fetchone()[0] + conn.execute(waiting).fetchone()[0]
 
 
 def sent_mails() -> Counter:

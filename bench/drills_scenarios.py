@@ -324,14 +324,31 @@ def storm(port: str, out: str) -> dict:
             )
         )
     Path(out).write_text(json.dumps(expected))
+    applied_within = events_applied(timeout=120)
     coupon.refresh_from_db()
     return {
         "orders": len(expected),
+        "applied_within_s": applied_within,
         "deliveries": len(deliveries),
         "answers": answers,
         "coupon_uses": coupon.uses,
         "coupon_uses_expected": STORM_ROUNDS,
     }
+
+
+def events_applied(*, timeout: float) -> float | None:
+    """Wait until the worker has applied every stored Stripe event; return the seconds it
+    took, or None if some still wait after `timeout`."""
+    import time
+
+    from payments.models import StripeEvent
+
+    start = time.monotonic()
+    while StripeEvent.objects.filter(applied__isnull=True).exists():
+        if time.monotonic() - start > timeout:
+            return None
+        time.sleep(0.5)
+    return round(time.monotonic() - start, 1)
 
 
 def stripe_timeout(wine_id: str) -> dict:

@@ -36,7 +36,7 @@ class Result:
     requests: int
     errors: int
     refused: int = 0
-    answers: tuple[int, int, int] = (0, 0, 0)  # webhook: applied, duplicate, other
+    answers: tuple[int, int, int] = (0, 0, 0)  # webhook: received, duplicate, other
     output: str = ""  # what wrk printed, the Lua script's own lines included
 
 
@@ -210,7 +210,7 @@ def wrk(page: str, url: str, seconds: int, connections: int, *extra: str) -> Res
         requests=int(number(r"(\d+) requests in")[0]),
         errors=errors,
         refused=int((number(r"Refused adds: (\d+)") or [0])[0]),
-        answers=tuple(map(int, number(r"applied (\d+), duplicate (\d+), other (\d+)") or [0] * 3)),
+        answers=tuple(map(int, number(r"received (\d+), duplicate (\d+), other (\d+)") or [0] * 3)),
         output=out,
     )
 

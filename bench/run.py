@@ -73,7 +73,7 @@ DUPLICATE_SHARE = 0.3  # of the deliveries: re-sends of an event delivered befor
 WEBHOOK_LUA = """
 local threads = {}
 local counter = 0
-applied = 0
+received = 0
 duplicate = 0
 other = 0
 
@@ -104,8 +104,8 @@ function response(status, headers, body)
     other = other + 1
   elseif body == "Duplicate." then
     duplicate = duplicate + 1
-  elseif body == "Applied" then
-    applied = applied + 1
+  elseif body == "Received." then
+    received = received + 1
   else
     other = other + 1
   end
@@ -114,11 +114,11 @@ end
 function done(summary, latency, requests)
   local a, d, o = 0, 0, 0
   for _, thread in ipairs(threads) do
-    a = a + thread:get("applied")
+    a = a + thread:get("received")
     d = d + thread:get("duplicate")
     o = o + thread:get("other")
   end
-  io.write(string.format("Webhook answers: applied %d, duplicate %d, other %d\\n", a, d, o))
+  io.write(string.format("Webhook answers: received %d, duplicate %d, other %d\\n", a, d, o))
 end
 """
 
@@ -421,10 +421,19 @@ def webhook_deliveries(count: str, start: str, seed: str) -> list[list[str]]:
 
 
 def count_paid() -> dict:
-    """Return how many of the webhook bench's orders are paid, and how many were paid twice."""
+    """Apply the stored events, as the worker's payment_apply tasks would (no worker reads the
+    web part's broker); return how many of the webhook bench's orders are paid, and how many
+    were paid twice."""
     from django.db.models import Count, Q
+    from django.utils import timezone
 
     from orders.models import Order
+    from payments.services import payment_apply_waiting
+
+    started, applied = time.perf_counter(), 0
+    while batch := payment_apply_waiting(received_before=timezone.now(), batch_size=1000):
+        applied += batch
+    seconds = time.perf_counter() - started
 
     orders = Order.objects.filter(number__startswith="WS-HOOK-")
     paid_events = Count("events", filter=Q(events__to_status=Order.Status.PAID))
@@ -434,6 +443,8 @@ def count_paid() -> dict:
         "paid": orders.filter(status=Order.Status.PAID).count(),
         "paid_twice": twice,
         "flagged": orders.filter(payment_flagged=True).count(),
+        "applied": applied,
+        "apply_seconds": seconds,
     }
 
 
@@ -722,10 +733,15 @@ def report_webhooks(results: list[Result], trivial: float, paid: dict, queries: 
         applied, duplicate, other = row.answers
         total = applied + duplicate
         print(f"   {duplicate / total:.0%}" if row is result and total else "")
-    applied, duplicate, other = result.answers
+    received, duplicate, other = result.answers
     print(
         f"stripe webhook: signed checkout.session.completed, {DUPLICATE_SHARE:.0%} re-sends; "
-        f"the run's answers: {applied:,} applied, {duplicate:,} duplicate, {other:,} other."
+        f"the run's answers: {received:,} received, {duplicate:,} duplicate, {other:,} other."
+    )
+    rate = paid["applied"] / paid["apply_seconds"] if paid["apply_seconds"] else 0
+    print(
+        f"then payment_apply, the worker's task, applied the {paid['applied']:,} stored events "
+        f"in one process: {rate:,.0f} events/s."
     )
     print(
         f"paid: {paid['paid']:,} of {paid['orders']:,}, paid twice: {paid['paid_twice']}, "

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.mail import email_context, mailbox
+from core.queue import publish
 from orders.carriers import tracking_url
 from orders.events import order_event_record
 from orders.links import order_link_url
@@ -63,23 +64,14 @@ def order_email_publish(email_id: int) -> bool:
     """Hand the email to the broker; when it is away, leave it to the sweep."""
     from orders import tasks
 
-    return _publish(tasks.order_email_send, email_id)
+    return publish(tasks.order_email_send, email_id)
 
 
 def order_payment_alert_queue(*, order_id: int) -> None:
     """Alert staff about the order's payment once the transaction commits."""
     from orders import tasks
 
-    transaction.on_commit(lambda: _publish(tasks.order_payment_alert, order_id))
-
-
-def _publish(task, *args) -> bool:
-    try:
-        task.apply_async(args=list(args), retry=False)
-    except Exception:  # any broker or network failure: the order's state is already saved
-        logger.warning("Broker unavailable: %s%s was not queued.", task.name, args)
-        return False
-    return True
+    transaction.on_commit(lambda: publish(tasks.order_payment_alert, order_id))
 
 
 class Attachment(NamedTuple):
@@ -246,7 +238,7 @@ def _record_failure(email: OrderEmail, error: Exception) -> EmailDeferred | None
 def _publish_failure_alert(email_id: int) -> bool:
     from orders import tasks
 
-    return _publish(tasks.order_email_failure_alert, email_id)
+    return publish(tasks.order_email_failure_alert, email_id)
 
 
 def order_email_send(*, email_id: int) -> bool:

@@ -6,8 +6,6 @@ with. Requests are counted per client address group and per order number (fail c
 form sends emails), so it can be used neither to guess numbers nor to flood a mailbox.
 """
 
-import logging
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -17,11 +15,10 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import TooManyRequests
 from core.mail import mailbox
+from core.queue import publish
 from core.ratelimit import Limit, Scope, count_attempt, refusal
 from orders.links import order_link_url
 from orders.models import Order
-
-logger = logging.getLogger(__name__)
 
 REQUESTS_PER_ADDRESS = Scope("order-link-address", fail_closed=True)
 REQUESTS_PER_ORDER = Scope("order-link-order", fail_closed=True)
@@ -58,10 +55,7 @@ def order_link_request(*, email: str, number: str, client_group: str) -> None:
 def _publish(order_id: int) -> None:
     from orders import tasks
 
-    try:
-        tasks.order_link_send.apply_async(args=[order_id], retry=False)
-    except Exception:  # the broker is away: the customer may ask again
-        logger.warning("Broker unavailable: the link to order id %s was not sent.", order_id)
+    publish(tasks.order_link_send, order_id, meanwhile="the customer may ask again")
 
 
 def order_link_send(*, order_id: int) -> None:

@@ -8,6 +8,7 @@ from unfold.decorators import display
 from payments.models import StripeEvent
 
 OUTCOME_LABELS = {
+    StripeEvent.Outcome.RECEIVED.label: "warning",
     StripeEvent.Outcome.APPLIED.label: "success",
     StripeEvent.Outcome.NO_CHANGE.label: "info",
     StripeEvent.Outcome.FLAGGED.label: "danger",
@@ -20,12 +21,22 @@ OUTCOME_LABELS = {
 class StripeEventAdmin(ModelAdmin):
     """Stripe's webhook events as received: read only, they are Stripe's record."""
 
-    list_display = ["event_id", "type", "order", "outcome_label", "received", "livemode"]
+    list_display = ["event_id", "type", "order", "outcome_label", "received", "applied", "livemode"]
     list_filter = ["type", "outcome", "livemode"]
     list_select_related = ["order"]
     search_fields = ["event_id", "order__number"]
     date_hierarchy = "received"
-    fields = ["event_id", "type", "livemode", "order", "outcome", "note", "received", "body"]
+    fields = [
+        "event_id",
+        "type",
+        "livemode",
+        "order",
+        "outcome",
+        "note",
+        "received",
+        "applied",
+        "body",
+    ]
     readonly_fields = fields
 
     @display(description="outcome", ordering="outcome", label=OUTCOME_LABELS)

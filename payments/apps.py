@@ -1,8 +1,6 @@
-import logging
-
 from django.apps import AppConfig
 
-logger = logging.getLogger(__name__)
+from core.queue import publish
 
 
 class PaymentsConfig(AppConfig):
@@ -24,24 +22,11 @@ def _expire_checkout_session(sender, *, order_id: int, stripe_session_id: str, *
 
     if not stripe_session_id:  # never sent to Stripe: nothing to close
         return
-    try:
-        checkout_session_expire.apply_async(args=[order_id], retry=False)
-    except Exception:  # a broker away: the session still lapses on its own at its expiry
-        logger.warning(
-            "Broker unavailable: the Checkout Session of order id %s stays open until it lapses.",
-            order_id,
-        )
+    publish(checkout_session_expire, order_id, meanwhile="the session stays open until it lapses")
 
 
 def _submit_refund(sender, *, refund_id: int, order_id: int, **kwargs) -> None:
     """Send the refund just written to Stripe, from a worker."""
     from payments.tasks import refund_submit
 
-    try:
-        refund_submit.apply_async(args=[refund_id], retry=False)
-    except Exception:  # a broker away: the refund stays pending for the reconciliation
-        logger.warning(
-            "Broker unavailable: refund id %s of order id %s waits for the reconciliation.",
-            refund_id,
-            order_id,
-        )
+    publish(refund_submit, refund_id, meanwhile="the refund waits for the reconciliation")

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Concat
 
 from orders.models import Order, OrderEvent, Refund
+from payments.models import StripeEvent
 
 # The start of the note left on an order whose session Stripe does not know; the session's id
 # follows, so the note is written once per session.
@@ -85,4 +86,16 @@ def refunds_to_reconcile(*, created_before: datetime) -> QuerySet[Refund]:
         )
         .select_related("order")
         .order_by("pk")
+    )
+
+
+def waiting_events(*, received_before: datetime) -> QuerySet:
+    """Return the ids of the stored Stripe events not applied yet, received before the time,
+    oldest first."""
+    return (
+        StripeEvent.objects.filter(
+            outcome=StripeEvent.Outcome.RECEIVED, received__lt=received_before
+        )
+        .order_by("received", "pk")
+        .values_list("pk", flat=True)
     )

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.queue import publish
 from orders.models import Order
 from orders.services import (
     order_checkout_session_store,
@@ -30,6 +32,7 @@ from payments.selectors import (
     order_of_checkout_session,
     order_of_payment_intent,
     orders_to_reconcile,
+    waiting_events,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,31 +51,76 @@ class Applied:
     note: str = ""
 
 
-def payment_apply(*, event: dict) -> StripeEvent | None:
-    """Store a verified Stripe event and apply it; return None for an event seen before.
+def payment_receive(*, event: dict) -> StripeEvent | None:
+    """Store a verified Stripe event by its id and queue it to be applied; return None for an
+    event stored before.
 
-    The event row and its effect commit together: if applying fails, neither is kept and
-    Stripe's next delivery tries again; a second delivery of a stored event changes nothing.
+    Stripe is answered as soon as the event is stored: a worker applies it (payment_apply). A
+    re-delivery of an event still waiting queues it again, so Stripe's retries stand in for a
+    publish the broker missed, and Reconcile payments applies whatever still waits.
     """
+    # Alone, the INSERT commits by itself; in a caller's transaction a savepoint keeps a
+    # duplicate's refusal from breaking it.
+    alone = transaction.get_autocommit()
     try:
-        with transaction.atomic():
+        with nullcontext() if alone else transaction.atomic():
             stored = StripeEvent.objects.create(
                 event_id=event["id"],
                 type=event["type"],
                 livemode=bool(event.get("livemode")),
                 payload=event,
-                outcome=StripeEvent.Outcome.IGNORED,
+                outcome=StripeEvent.Outcome.RECEIVED,
             )
-            result = _apply(event["type"], event["data"]["object"])
-            stored.outcome, stored.order, stored.note = result.outcome, result.order, result.note
-            stored.save(update_fields=["outcome", "order", "note"])
     except IntegrityError:
-        if StripeEvent.objects.filter(event_id=event["id"]).exists():
-            return None  # a duplicate delivery
-        raise
-    if result.outcome == StripeEvent.Outcome.UNKNOWN_ORDER:
-        logger.warning("Stripe event %s (%s) names no order of ours.", event["id"], event["type"])
+        stored = StripeEvent.objects.filter(event_id=event["id"]).values("pk", "outcome").first()
+        if stored is None:
+            raise
+        if stored["outcome"] == StripeEvent.Outcome.RECEIVED:
+            _queue_apply(stored["pk"])
+        return None  # a duplicate delivery
+    _queue_apply(stored.pk)
     return stored
+
+
+def _queue_apply(stripe_event_id: int) -> None:
+    from payments import tasks
+
+    later = "Reconcile payments applies it"
+    transaction.on_commit(lambda: publish(tasks.payment_apply, stripe_event_id, meanwhile=later))
+
+
+def payment_apply(*, stripe_event_id: int) -> StripeEvent | None:
+    """Apply a stored Stripe event; return it, or None when it was applied before.
+
+    The event is claimed with one conditional UPDATE and its outcome commits with its effect:
+    of two workers handed the same event, one applies it and the other finds it done; a failure
+    leaves it waiting for a retry.
+    """
+    with transaction.atomic():
+        claimed = StripeEvent.objects.filter(pk=stripe_event_id, applied__isnull=True).update(
+            applied=timezone.now()
+        )
+        if not claimed:
+            return None
+        stored = StripeEvent.objects.get(pk=stripe_event_id)
+        result = _apply(stored.type, stored.payload["data"]["object"])
+        stored.outcome, stored.order, stored.note = result.outcome, result.order, result.note
+        stored.save(update_fields=["outcome", "order", "note"])
+    if result.outcome == StripeEvent.Outcome.UNKNOWN_ORDER:
+        logger.warning("Stripe event %s (%s) names no order of ours.", stored.event_id, stored.type)
+    return stored
+
+
+def payment_apply_waiting(*, received_before, batch_size: int = 200) -> int:
+    """Apply the stored events still waiting since before `received_before`, oldest first (their
+    task was lost or failed); return how many this call applied."""
+    applied = 0
+    for stripe_event_id in waiting_events(received_before=received_before)[:batch_size]:
+        try:
+            applied += payment_apply(stripe_event_id=stripe_event_id) is not None
+        except Exception:  # one event that can't be applied must not hold up the others
+            logger.exception("Stripe event id %s could not be applied.", stripe_event_id)
+    return applied
 
 
 def _apply(event_type: str, obj: dict) -> Applied:
@@ -203,8 +251,9 @@ def checkout_session_expire(*, order_id: int) -> bool:
 
 
 def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) -> int:
-    """Ask Stripe about pending orders whose webhook has not come, and about refunds still
-    pending (payments.refunds.refund_reconcile); return how many changed.
+    """Apply the Stripe events stored a minute ago or more and still waiting, then ask Stripe
+    about pending orders whose webhook has not come, and about refunds still pending
+    (payments.refunds.refund_reconcile); return how many changed.
 
     The answer goes through the same path as the webhook's, so a missed event never leaves a
     paid order pending, nor an expired session's bottles held. Orders are walked by id in
@@ -212,6 +261,8 @@ def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) ->
     next one starts, so every pending order is looked at in turn, however many there are.
     """
     deadline = time.monotonic() + settings.STRIPE_RECONCILE_SECONDS
+    # A younger event's own task is most likely on its way.
+    waiting = payment_apply_waiting(received_before=timezone.now() - timedelta(minutes=1))
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
     # A session Stripe said it does not know is noted on the order once, and not asked again.
     pending = orders_to_reconcile(placed_before=cutoff)
@@ -224,7 +275,7 @@ def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) ->
     else:
         _cursor(0)  # a full round: the next run starts from the oldest
     # The refunds' turn, within what is left of the run's time: at least one is asked about.
-    return changed + refund_reconcile(deadline=deadline)
+    return waiting + changed + refund_reconcile(deadline=deadline)
 
 
 def _cursor(order_id: int | None = None) -> int:

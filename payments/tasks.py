@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from stripe import APIConnectionError, APIError, RateLimitError
 
 from payments import refunds, services
@@ -13,6 +14,20 @@ RETRIED = {
     "retry_backoff": 30,
     "max_retries": 5,
 }
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The database away or a deadlock: the event waits, claimed by nobody, for another try.
+    autoretry_for=(InterfaceError, OperationalError),
+    retry_backoff=2,
+    max_retries=5,
+)
+def payment_apply(stripe_event_id: int) -> str | None:
+    """Apply a stored Stripe event; return its outcome (None: applied before)."""
+    stored = services.payment_apply(stripe_event_id=stripe_event_id)
+    return None if stored is None else stored.outcome
 
 
 @shared_task(

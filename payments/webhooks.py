@@ -1,4 +1,4 @@
-"""Stripe's webhook: verify the signature, then store and apply the event once."""
+"""Stripe's webhook: verify the signature, store the event once and queue it to be applied."""
 
 import json
 
@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from payments.exceptions import WebhookRefused
 from payments.models import StripeEvent
-from payments.services import payment_apply
+from payments.services import payment_receive
 from payments.stripe_client import live_mode
 
 
@@ -21,8 +21,8 @@ def stripe_webhook(request):
         event = _verified_event(request.body, request.headers.get("Stripe-Signature"))
     except WebhookRefused as refusal:
         return HttpResponseBadRequest(str(refusal))
-    stored = payment_apply(event=event)
-    return HttpResponse("Duplicate." if stored is None else stored.get_outcome_display())
+    stored = payment_receive(event=event)
+    return HttpResponse("Duplicate." if stored is None else "Received.")
 
 
 def _verified_event(payload: bytes, signature: str | None) -> dict:

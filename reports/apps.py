@@ -1,9 +1,7 @@
-import logging
-
 from django.apps import AppConfig
 from django.utils.translation import gettext
 
-logger = logging.getLogger(__name__)
+from core.queue import publish
 
 
 class ReportsConfig(AppConfig):
@@ -22,10 +20,7 @@ class ReportsConfig(AppConfig):
 
 
 def _queue(task, object_id: int) -> None:
-    try:
-        task.apply_async(args=[object_id], retry=False)
-    except Exception:  # a broker away: the email that carries the document makes it when sent
-        logger.warning("Broker unavailable: %s(%s,) was not queued.", task.name, object_id)
+    publish(task, object_id, meanwhile="the email that carries the document makes it")
 
 
 def _queue_invoice(sender, *, order_id: int, **kwargs) -> None:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.queue import publish
 from orders.models import Refund
 from orders.selectors import refund_get
 from orders.services import order_document_note, order_lock
@@ -193,13 +194,9 @@ def _enqueue_report(report_id: int) -> None:
     stays queued, and "Build again" in the admin queues it once the broker is back."""
     from reports import tasks
 
-    def publish():
-        try:
-            tasks.report_build.apply_async(args=[report_id], retry=False)
-        except Exception:  # any broker or network failure: the request is saved, still queued
-            logger.warning("Broker unavailable: report %s was not queued.", report_id)
-
-    transaction.on_commit(publish)
+    transaction.on_commit(
+        lambda: publish(tasks.report_build, report_id, meanwhile="Build again queues it")
+    )
 
 
 def report_period(*, kind: str, day: date) -> date:

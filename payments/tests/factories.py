@@ -114,6 +114,23 @@ def signed(payload, *, secret: str | None = None, timestamp: int | None = None) 
     return body, {"HTTP_STRIPE_SIGNATURE": header}
 
 
+def webhook_post(client, body: str, headers: dict, content_type: str = "application/json"):
+    """Post a body to the webhook as Stripe does, and run what the answer queued: the worker's
+    payment_apply, eagerly in tests, once the request's transaction commits (a test's own never
+    does, so its callbacks are run here)."""
+    from django.test import TestCase
+    from django.urls import reverse
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("payments:webhook"), body, content_type, **headers)
+
+
+def deliver(client, payload, **signing):
+    """Deliver a signed event to the webhook; return the response."""
+    body, headers = signed(payload, **signing)
+    return webhook_post(client, body, headers)
+
+
 def out_of_order_deliveries(*, wine_id: int, coupon_code: str = "") -> tuple[dict, list[dict]]:
     """Place three orders of one bottle; return their final states and every event twice.
 

@@ -13,7 +13,6 @@ import pytest
 import stripe
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.urls import reverse
 
 from core.money import to_minor_units
 from orders.models import Order
@@ -272,12 +271,8 @@ def test_pay_redirects_to_success_url_and_sends_a_signed_completed_event(api, sa
 def forward_to_shop(client, receiver):
     """Post the one event the sandbox sent, as it was signed, to the shop's webhook."""
     [(body, headers)] = receiver.posted
-    return client.post(
-        reverse("payments:webhook"),
-        body,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=headers["Stripe-Signature"],
-    )
+    signature = {"HTTP_STRIPE_SIGNATURE": headers["Stripe-Signature"]}
+    return factories.webhook_post(client, body, signature)
 
 
 @pytest.mark.django_db
@@ -315,7 +310,7 @@ def test_a_declined_card_on_the_orders_session_lands_on_its_timeline_once(
 
 @pytest.mark.django_db
 def test_the_shops_webhook_accepts_the_sandboxs_event_and_marks_the_order_paid(
-    api, client, sandbox, receiver, django_capture_on_commit_callbacks
+    api, client, sandbox, receiver
 ):
     order = place(lines=[(WineFactory(stock=10, price="12.90").pk, 2)], customer=customer())
     total = to_minor_units(order.total, order.currency)
@@ -332,8 +327,7 @@ def test_the_shops_webhook_accepts_the_sandboxs_event_and_marks_the_order_paid(
     post_form(session.url, {"action": "pay"})
     events(sandbox, receiver)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = forward_to_shop(client, receiver)
+    response = forward_to_shop(client, receiver)
 
     assert response.status_code == 200
     order.refresh_from_db()

@@ -9,7 +9,9 @@ import pytest
 import stripe
 from django.conf import settings
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -26,15 +28,17 @@ from orders.tests.test_concurrency import run_together
 from payments.models import StripeEvent
 from payments.refunds import REFUND_EVENT_TYPES
 from payments.sandbox.objects import payment_intent_object
-from payments.services import PAID_TYPES, UNPAID_TYPES
+from payments.services import PAID_TYPES, UNPAID_TYPES, payment_apply
 from payments.tests.factories import (
     charge_object,
     checkout_session,
+    deliver,
     dispute_object,
     event,
     out_of_order_deliveries,
     refund_object,
     signed,
+    webhook_post,
 )
 from payments.tests.fuzz import JSON, examples, written
 from payments.tests.sandbox import sandbox_dashboard_refund, sandbox_get, sandbox_payment_for
@@ -48,18 +52,12 @@ STOCK = 10  # of every wine here, the order fixture's too
 URL = reverse("payments:webhook")
 
 
-def deliver(client, payload, **signing):
-    body, headers = signed(payload, **signing)
-    return client.post(URL, body, content_type="application/json", **headers)
-
-
 def test_completed_session_marks_the_order_paid_and_sends_the_payment_email(
-    client, order, django_capture_on_commit_callbacks, settings
+    client, order, settings
 ):
     settings.STAFF_ALERT_EMAILS = ["cellar@example.com"]
     session = checkout_session(order)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = deliver(client, event("checkout.session.completed", session))
+    response = deliver(client, event("checkout.session.completed", session))
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
@@ -72,12 +70,9 @@ def test_completed_session_marks_the_order_paid_and_sends_the_payment_email(
     assert (stored.outcome, stored.order) == (StripeEvent.Outcome.APPLIED, order)
 
 
-def test_the_same_event_delivered_five_times_changes_the_order_once(
-    client, order, django_capture_on_commit_callbacks
-):
+def test_the_same_event_delivered_five_times_changes_the_order_once(client, order):
     paid = event("checkout.session.completed", checkout_session(order))
-    with django_capture_on_commit_callbacks(execute=True):
-        responses = [deliver(client, paid) for _ in range(5)]
+    responses = [deliver(client, paid) for _ in range(5)]
     assert [r.status_code for r in responses] == [200] * 5
     assert StripeEvent.objects.count() == 1
     assert order.events.filter(to_status=Order.Status.PAID).count() == 1
@@ -140,11 +135,10 @@ def test_completed_but_not_yet_paid_waits(client, order):
     ids=["one-cent-short", "nothing", "other-currency"],
 )
 def test_a_payment_that_does_not_match_the_order_is_flagged_not_paid(
-    client, order, changes, settings, django_capture_on_commit_callbacks
+    client, order, changes, settings
 ):
     settings.STAFF_ALERT_EMAILS = ["cellar@example.com"]
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(client, event("checkout.session.completed", checkout_session(order, **changes)))
+    deliver(client, event("checkout.session.completed", checkout_session(order, **changes)))
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
     assert order.payment_flagged
@@ -184,7 +178,7 @@ def charge_refunded(server, order) -> dict:
 
 
 def test_a_partial_refund_made_in_stripe_never_refunds_the_whole_order(
-    client, order, sandbox, django_capture_on_commit_callbacks, settings
+    client, order, sandbox, settings
 ):
     settings.STAFF_ALERT_EMAILS = ["cellar@example.com"]
     paid_at_the_sandbox(client, order, sandbox)
@@ -192,8 +186,7 @@ def test_a_partial_refund_made_in_stripe_never_refunds_the_whole_order(
     mail.outbox.clear()
 
     # Only charge.refunded arrives (the refund's own events were lost): it asks Stripe.
-    with django_capture_on_commit_callbacks(execute=True):
-        response = deliver(client, charge_refunded(sandbox, order))
+    response = deliver(client, charge_refunded(sandbox, order))
 
     assert response.status_code == 200
     order.refresh_from_db()
@@ -240,12 +233,15 @@ def test_a_refund_event_settles_our_refund_by_its_metadata_once(client, order, s
     refund = refund_request(order_id=order.pk, amount=Decimal("5.00"), reason="", actor=None)
     made = refund_object(order, amount_minor=500, refund_id=refund.pk, status=status)
 
-    answers = [deliver(client, event("refund.updated", made)).content for _ in range(2)]
+    updates = [event("refund.updated", made) for _ in range(2)]
+    answers = [deliver(client, update).content for update in updates]
 
     refund.refresh_from_db()
     expected = {"succeeded": "succeeded", "pending": "pending"}.get(status, "failed")
     assert (refund.status, refund.stripe_refund_id) == (expected, made["id"])
-    assert answers == [b"Applied", b"No change needed"]
+    assert answers == [b"Received.", b"Received."]
+    outcomes = [StripeEvent.objects.get(event_id=update["id"]).outcome for update in updates]
+    assert outcomes == [StripeEvent.Outcome.APPLIED, StripeEvent.Outcome.NO_CHANGE]
 
 
 def test_a_refund_event_naming_a_refund_of_another_order_is_flagged(client, order):
@@ -270,9 +266,10 @@ def test_a_dispute_flags_the_order_with_its_reason_and_amount(client, order):
     deliver(client, event("checkout.session.completed", checkout_session(order)))
     order.refresh_from_db()
 
-    response = deliver(client, event("charge.dispute.created", dispute_object(order)))
+    dispute = event("charge.dispute.created", dispute_object(order))
+    deliver(client, dispute)
 
-    assert response.content == b"Flagged for staff"
+    assert StripeEvent.objects.get(event_id=dispute["id"]).outcome == StripeEvent.Outcome.FLAGGED
     order.refresh_from_db()
     assert order.payment_flagged
     assert f"(fraudulent, {money_format(order.total)}" in order.payment_flag_reason
@@ -436,7 +433,7 @@ def test_webhook_answers_any_signed_event_and_the_books_still_add_up(client, ord
     body, headers = signed(payload)
     before = StripeEvent.objects.count()
 
-    response = client.post(reverse("payments:webhook"), body, "application/json", **headers)
+    response = webhook_post(client, body, headers)
 
     assert response.status_code in (200, 400)
     if response.status_code == 400:
@@ -456,9 +453,7 @@ def test_every_event_twice_in_any_order_pays_each_order_once(order):
 
     for index in order:
         body, headers = signed(deliveries[index])
-        response = client.post(
-            reverse("payments:webhook"), body, content_type="application/json", **headers
-        )
+        response = webhook_post(client, body, headers)
         assert response.status_code == 200
 
     assert {pk: Order.objects.get(pk=pk).status for pk in expected} == expected
@@ -565,21 +560,45 @@ def test_each_declined_card_is_a_line_of_its_own(client, order):
     ]
 
 
-# In one transaction (a savepoint and its release inside a test's): the event stored by its id,
-# the order read, then locked and marked paid, its paid event, the email it owes, and the
-# event's outcome.
-PAID_DELIVERY = 9
+# Stored by its id: one INSERT that commits by itself in a request (inside a test's transaction,
+# a savepoint and its release around it).
+RECEIVE = 3
+# The worker's part, in a savepoint and its release inside a test's transaction: the event
+# claimed and read, the order read, then locked and marked paid, its paid event, the email it
+# owes, and the event's outcome.
+APPLY_PAID = 10
 # The event's insert refused by its unique id in a savepoint rolled back and released, then the
-# stored event looked up by its id.
-DUPLICATE_DELIVERY = 5
+# stored event looked up by its id (applied: nothing to queue again).
+DUPLICATE = 5
 
 
-def test_a_paid_delivery_and_its_duplicate_take_a_fixed_number_of_queries(
+def test_a_paid_delivery_its_application_and_its_duplicate_take_a_fixed_number_of_queries(
     client, order, django_assert_num_queries
 ):
     paid = event("checkout.session.completed", checkout_session(order))
-    with django_assert_num_queries(PAID_DELIVERY):
-        assert deliver(client, paid).content == b"Applied"
-    with django_assert_num_queries(DUPLICATE_DELIVERY):
+    body, headers = signed(paid)
+    with django_assert_num_queries(RECEIVE):
+        assert client.post(URL, body, "application/json", **headers).content == b"Received."
+    stored = StripeEvent.objects.get()
+    assert stored.outcome == StripeEvent.Outcome.RECEIVED
+    with django_assert_num_queries(APPLY_PAID):
+        assert payment_apply(stripe_event_id=stored.pk) == stored
+    with django_assert_num_queries(DUPLICATE):
         assert deliver(client, paid).content == b"Duplicate."
     assert order.events.filter(to_status=Order.Status.PAID).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_stores_its_event_with_one_insert_and_no_transaction_of_its_own(
+    order, django_assert_num_queries
+):
+    body, headers = signed(event("checkout.session.completed", checkout_session(order)))
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().post(URL, body, "application/json", **headers).status_code == 200
+    # The tests' worker runs eagerly, right after the commit: the event's INSERT comes first,
+    # alone, then the worker's queries.
+    first = queries.captured_queries[0]["sql"]
+    assert first.startswith('INSERT INTO "payments_stripeevent"'), first
+    assert "SAVEPOINT" not in queries.captured_queries[1]["sql"]
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
