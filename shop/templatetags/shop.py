@@ -1,5 +1,5 @@
 from django import template
-from django.utils.html import format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from core.money import money_format
@@ -13,17 +13,16 @@ def money(amount) -> str:
     return money_format(amount)
 
 
-SELECTED = mark_safe(" selected")
-
-
 @register.simple_tag
 def country_options(countries, selected: str) -> str:
     """Return the <option>s of (code, name) countries, selected's marked.
 
-    A template loop costs the cart page a millisecond for the thirty-odd countries it offers.
+    A template loop over the thirty-odd countries the cart page offers costs it a millisecond.
     """
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((code, SELECTED if code == selected else "", name) for code, name in countries),
+    return mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            f'<option value="{escape(code)}"{" selected" if code == selected else ""}>'
+            f"{escape(name)}</option>"
+            for code, name in countries
+        )
     )
