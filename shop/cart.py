@@ -28,6 +28,9 @@ DELIVERY_KEY = "delivery"
 UNDO_KEY = "cart_undo"
 # How long a removal can be undone: long enough to notice a slip, short enough not to surprise.
 UNDO_SECONDS = 15 * 60
+# What a line shows and checks of its wine, loaded on every page with a cart: the rest of a
+# wine (its description, photos, search text) costs time to load and to build the model.
+LINE_FIELDS = ("name", "slug", "producer", "vintage", "price", "stock", "available")
 
 
 def quantity_limit(wine: Wine) -> int:
@@ -99,9 +102,10 @@ class Cart:
         """Return the lines that can be bought now and a message for each one that changed."""
         if not self.quantities:
             return [], []
-        wines = Wine.objects.select_related("country", "region", "category").in_bulk(
-            list(self.quantities)
-        )
+        wines = {
+            wine.pk: wine
+            for wine in Wine.objects.filter(pk__in=list(self.quantities)).only(*LINE_FIELDS)
+        }
         lines, problems = [], []
         for wine_id, quantity in self.quantities.items():
             wine = wines.get(wine_id)

@@ -19,6 +19,7 @@ from core.money import quantize
 from shop.catalog_cache import catalog_changed
 from shop.delivery.countries import destination_defaults
 from shop.delivery.models import Destination, ShippingRate, ShippingZone, ZoneArea
+from shop.delivery.selectors import delivery_zones_changed
 from shop.demo_data import PRODUCERS, SERVING, STYLES, ZONES, Style
 from shop.imports import free_slugs
 from shop.models import Category, Country, Region, Wine, unique_slug, wine_search_text
@@ -201,6 +202,8 @@ def _ensure_zones() -> int:
             ShippingRate(zone=zone, min_bottles=low, max_bottles=high, price=Decimal(price))
             for low, high, price in demo.bands
         )
+    # bulk_create sends no post_save: the areas and rates would not retire the countries served.
+    delivery_zones_changed()
     return len(new)
 
 

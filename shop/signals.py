@@ -1,11 +1,17 @@
 from django.db.models.signals import post_delete, post_save
 
 from shop.catalog_cache import catalog_changed
+from shop.delivery.models import ShippingRate, ShippingZone, ZoneArea
+from shop.delivery.selectors import delivery_zones_changed
 from shop.models import Category, Country, Region, Wine, wine_search_text_refresh
 
 
 def _catalog_changed(**kwargs):
     catalog_changed()
+
+
+def _zones_changed(**kwargs):
+    delivery_zones_changed()
 
 
 def _renamed(instance, created, **kwargs):
@@ -20,3 +26,6 @@ def connect() -> None:
         post_delete.connect(_catalog_changed, sender=model, dispatch_uid=f"catalog-del-{model}")
     for model in (Category, Country, Region):
         post_save.connect(_renamed, sender=model, dispatch_uid=f"catalog-rename-{model}")
+    for model in (ShippingZone, ZoneArea, ShippingRate):
+        post_save.connect(_zones_changed, sender=model, dispatch_uid=f"zones-save-{model}")
+        post_delete.connect(_zones_changed, sender=model, dispatch_uid=f"zones-del-{model}")

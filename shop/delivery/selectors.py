@@ -5,6 +5,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.cache import CacheVersion
+from core.cache import tolerant_cache as cache
 from core.money import quantize
 from shop.delivery.countries import DEFAULT_MINIMUM_AGE, country_name
 from shop.delivery.models import (
@@ -46,14 +48,36 @@ def delivery_label(*, method: str, country: str, zone: str) -> str:
     return f"{label} ({zone})" if zone else label
 
 
-def delivery_countries() -> list[tuple[str, str]]:
-    """Return (code, name) of the countries an active zone with rates delivers to, by name."""
-    codes = (
+# The countries served change only with the zones, their areas and rates (shop.signals), while
+# every cart page offers them: they are kept in the shared cache under a version of their own.
+ZONES_VERSION = CacheVersion("delivery:zones:version")
+SERVED_KEY = "delivery:served"
+
+
+def delivery_zones_changed() -> None:
+    """Retire the cached countries served once the current transaction commits."""
+    ZONES_VERSION.replace_on_commit()
+
+
+def _served_codes() -> list[str]:
+    found = cache.get_many([ZONES_VERSION.key, SERVED_KEY])
+    version = ZONES_VERSION.current(found.get(ZONES_VERSION.key))
+    entry = found.get(SERVED_KEY)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    codes = list(
         ZoneArea.objects.filter(zone__active=True, zone__rates__isnull=False)
         .values_list("destination__country", flat=True)
         .distinct()
     )
-    return sorted(((code, country_name(code)) for code in codes), key=lambda pair: pair[1])
+    cache.set(SERVED_KEY, (version, codes), timeout=None)
+    return codes
+
+
+def delivery_countries() -> list[tuple[str, str]]:
+    """Return (code, name) of the countries an active zone with rates delivers to, by name."""
+    pairs = ((code, country_name(code)) for code in _served_codes())
+    return sorted(pairs, key=lambda pair: pair[1])
 
 
 def _served() -> str:

@@ -388,10 +388,15 @@ def test_a_choice_the_cart_outgrew_says_why_and_charges_nothing(client, zones):
     assert "€250.00" in cart_summary(response)
 
 
-def test_a_zone_closed_since_the_choice_is_refused_on_the_cart(client, zones):
+def test_a_zone_closed_since_the_choice_is_refused_on_the_cart(
+    client, zones, django_capture_on_commit_callbacks
+):
     add(client, WineFactory(), 1)
     choose(client, country="DE")
-    ShippingZone.objects.filter(name="European Union").update(active=False)
+    zone = ShippingZone.objects.get(name="European Union")
+    zone.active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        zone.save()
 
     response = client.get(reverse("shop:cart_detail"))
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from shop.delivery.models import DeliveryMethod, Destination
 from shop.delivery.selectors import delivery_countries, delivery_quote
@@ -128,6 +129,32 @@ def test_countries_served_are_listed_once_by_name(zones):
         ("DE", "Germany"),
         ("GB", "United Kingdom"),
     ]
+
+
+def test_countries_served_are_read_from_the_cache_until_a_zone_changes(
+    zones, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    delivery_countries()
+    with django_assert_num_queries(0):
+        assert "GB" in dict(delivery_countries())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        zones["United Kingdom"].rates.all().delete()
+    assert "GB" not in dict(delivery_countries())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        shipping_zone("Switzerland", areas=[("CH", "", "")], bands=[(1, 12, "30.00")])
+    assert "CH" in dict(delivery_countries())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        zones["European Union"].areas.get(destination__country="BE").delete()
+    assert "BE" not in dict(delivery_countries())
+
+
+def test_countries_served_are_named_in_the_language_of_the_page(zones):
+    delivery_countries()
+    with translation.override("fr"):
+        assert dict(delivery_countries())["DE"] == "Allemagne"
 
 
 @pytest.mark.parametrize(

@@ -20,20 +20,20 @@ LIST_COLD = 5
 DETAIL_COLD = 1
 # The session row, then every wine in the cart in one query.
 CART_HEADER = 2
-# And the countries served, for the delivery form.
-CART_PAGE = CART_HEADER + 1
+# The countries served, for the delivery form, come from the cache once a page has asked.
+CART_PAGE = CART_HEADER
 # A delivery chosen: its country's areas with their zones, and the zones' rates.
 DELIVERY = 2
 # Click & collect: the home country's VAT rate and age.
 COLLECT = 1
-# The checkout: the session row and the cart's wines, and the countries delivered to.
-CHECKOUT_PAGE = 3
+# The checkout: the session row and the cart's wines (the countries delivered to are cached).
+CHECKOUT_PAGE = 2
 # Session and cart wines (2); savepoint, the client's unpaid orders, locking the wines (3); the
 # order in its own savepoint (3); its items, the stock update, the placed event (3); release (1);
-# the session saved in a savepoint (3). No email is owed before payment. The delivery (5): the
-# countries delivered to, the cart's choice kept and priced, quoted again by the form and by
-# the order (click & collect: the shop's country each time).
-CHECKOUT_POST = 20
+# the session saved in a savepoint (3). No email is owed before payment. The delivery (4): the
+# cart's choice kept and priced, quoted again by the form and by the order (click & collect:
+# the shop's country each time); the countries delivered to come from the cache.
+CHECKOUT_POST = 19
 
 
 def fill_cart(client, lines: int) -> list:

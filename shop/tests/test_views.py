@@ -626,6 +626,22 @@ def test_the_delivery_form_lists_only_the_countries_served(cart):
     assert "<script" not in form
 
 
+def test_the_delivery_form_selects_the_country_chosen_named_in_the_page_language(cart):
+    delivery_zones()
+    cart.post(reverse("shop:cart_delivery"), {"method": "delivery", "country": "DE"})
+    cart.cookies.load({"django_language": "fr"})
+
+    page = cart.get(reverse("shop:cart_detail")).content.decode()
+
+    assert re.findall(r"<option[^>]*>", page) == [
+        '<option value="DE" selected>',
+        '<option value="BE">',
+        '<option value="FR">',
+        '<option value="GB">',
+    ]
+    assert ">Allemagne</option>" in page
+
+
 def test_without_zones_the_form_offers_click_and_collect_only(cart):
     page = cart.get(reverse("shop:cart_detail")).content.decode()
 
