@@ -36,15 +36,14 @@ from core.vat import vat_included
 from reports.pdf import (
     BOLD,
     FONT,
-    INK,
     MUTED,
     RULE,
     WINE,
+    Rows,
     TextLine,
     build,
     one_line,
     style,
-    table_style,
     text,
 )
 from shop.delivery.countries import country_name
@@ -347,7 +346,7 @@ def _name_cell(name: str, cell):
     return name if one_line(name, cell, WIDTHS[0] - 2 * CELL_PADDING) else text(name, cell)
 
 
-def _lines(document: Document) -> Table:
+def _lines(document: Document) -> Rows:
     cell = style("cell", size=8.5)
     rows = [
         [
@@ -361,12 +360,8 @@ def _lines(document: Document) -> Table:
         ]
         for line in document.lines
     ]
-    table = Table([list(document.header or header()), *rows], colWidths=WIDTHS, repeatRows=1)
-    table.setStyle(table_style(numeric_from=3))
-    table.setStyle(
-        [("LEADING", (0, 1), (0, -1), cell.leading), ("TEXTCOLOR", (0, 1), (0, -1), INK)]
-    )
-    return table
+    header_row = document.header or header()
+    return Rows(header_row, rows, WIDTHS, numeric_from=3, first_style=cell)
 
 
 def _totals(document: Document) -> Table:
