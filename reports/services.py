@@ -13,6 +13,7 @@ from orders.models import Refund
 from orders.selectors import refund_get
 from orders.services import order_document_note, order_lock
 from reports.credit_notes import CreditNoteSnapshot, credit_note_pdf, credit_note_snapshot
+from reports.documents import LINE_FIELDS
 from reports.exceptions import InvalidPeriod, NotCreditable, NotInvoiceable
 from reports.invoices import InvoiceSnapshot, invoice_pdf, invoice_snapshot
 from reports.models import CreditNote, CreditNoteSequence, Invoice, InvoiceSequence, Report
@@ -47,7 +48,8 @@ def _invoice_numbered(order_id: int) -> Invoice:
         return existing
     if order.paid_at is None:
         raise NotInvoiceable(f"Order {order.number} has not been paid: it has no invoice yet.")
-    items = list(order.items.all())  # read before the year's counter is locked
+    # Read before the year's counter is locked.
+    items = list(order.items.values_list(*LINE_FIELDS, named=True))
     issued_at = timezone.now()
     year = timezone.localdate(issued_at).year
     sequence, number = _next_number(year)
