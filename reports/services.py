@@ -66,6 +66,17 @@ def _invoice_numbered(order_id: int) -> Invoice:
     return invoice
 
 
+def _unawaited_commit() -> None:
+    """Let the current transaction commit without waiting for PostgreSQL to write it to disk:
+    only for storing a PDF. A crash may lose the last PDFs stored, never a number or a snapshot
+    (committed before, and awaited); a document whose PDF was lost is drawn again from its
+    snapshot by its next ensure."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def _render(invoice: Invoice) -> None:
     """Write the invoice's PDF from its snapshot; the caller holds the invoice's lock.
 
@@ -90,6 +101,7 @@ def invoice_ensure(*, order_id: int) -> Invoice:
     if invoice.file:
         return invoice
     with transaction.atomic():
+        _unawaited_commit()
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.file:  # another process may have rendered it meanwhile
             _render(invoice)
@@ -176,6 +188,7 @@ def credit_note_ensure(*, refund_id: int) -> CreditNote:
     if credit_note.file:
         return credit_note
     with transaction.atomic():
+        _unawaited_commit()
         credit_note = CreditNote.objects.select_for_update().get(pk=credit_note.pk)
         if not credit_note.file:  # another process may have rendered it meanwhile
             _render_credit_note(credit_note)
