@@ -102,8 +102,11 @@ def invoice_ensure(*, order_id: int) -> Invoice:
         return invoice
     with transaction.atomic():
         _unawaited_commit()
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if not invoice.file:  # another process may have rendered it meanwhile
+        # Locked, and only its file read: the snapshot in hand is the one stored for good.
+        locked = Invoice.objects.select_for_update().values_list("file", flat=True)
+        if locked.get(pk=invoice.pk):  # another process rendered it meanwhile
+            invoice.refresh_from_db(fields=["file", "rendered_at"])
+        else:
             _render(invoice)
     return invoice
 
@@ -189,8 +192,11 @@ def credit_note_ensure(*, refund_id: int) -> CreditNote:
         return credit_note
     with transaction.atomic():
         _unawaited_commit()
-        credit_note = CreditNote.objects.select_for_update().get(pk=credit_note.pk)
-        if not credit_note.file:  # another process may have rendered it meanwhile
+        # As for invoices: locked, and only its file read.
+        locked = CreditNote.objects.select_for_update().values_list("file", flat=True)
+        if locked.get(pk=credit_note.pk):  # another process rendered it meanwhile
+            credit_note.refresh_from_db(fields=["file", "rendered_at"])
+        else:
             _render_credit_note(credit_note)
     return credit_note
 
