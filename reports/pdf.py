@@ -1,7 +1,9 @@
-"""What invoices and sales reports share: the embedded font, styles, "page x of y" footers."""
+"""What invoices and sales reports share: the embedded font, styles, "page x of y" footers; and
+the documents' table of lines (Rows)."""
 
 from functools import cache
 from io import BytesIO
+from itertools import accumulate
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -113,8 +115,9 @@ def table_style(*, numeric_from: int) -> TableStyle:
 class Rows(Flowable):
     """A table of lines as a Table styled by table_style(numeric_from=...) with repeatRows=1
     draws it, point for point, at a fraction of the cost: every cell but the first of a row is
-    one line of text, so rows are measured once and their text drawn in one text object rather
-    than cell by cell. Split across pages between rows, the header repeated on each page.
+    one line of text, so rows are measured once and their text drawn in one text object (broken
+    only around a wrapped name) rather than cell by cell. Split across pages between rows, the
+    header repeated on each page.
 
     The first cell of a row is a string of one line in first_style, or a paragraph in that
     style when it wraps; the other cells are strings in the table's font.
@@ -143,7 +146,8 @@ class Rows(Flowable):
         # The part after a page break: a Table rules its first row above as well.
         self.continued = continued
         self._heights = heights
-        # As a Table is: one as wide as the page's text overhangs the frame's padding evenly.
+        # Centred as a Table is: as wide as the page's text, it overhangs the frame's padding
+        # evenly on both sides.
         self.hAlign = "CENTER"
 
     def _measure(self) -> list[float]:
@@ -192,7 +196,7 @@ class Rows(Flowable):
     def draw(self):
         canv, widths, heights = self.canv, self.widths, self._measure()
         lefts = [sum(widths[:column]) for column in range(len(widths))]
-        tops = [self.height - sum(heights[:row]) for row in range(len(heights) + 1)]
+        tops = [self.height - above for above in accumulate(heights, initial=0)]
         canv.saveState()
         canv.setFillColor(WINE)
         canv.rect(0, tops[0], self.width, -heights[0], stroke=0, fill=1)
