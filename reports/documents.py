@@ -327,7 +327,7 @@ def _seller(seller: Seller) -> list:
 
 
 def _facts(document: Document) -> Table:
-    title = text(document.kind.upper(), style("title", size=18, bold=True, textColor=WINE))
+    title = TextLine(document.kind.upper(), style("title", size=18, bold=True, textColor=WINE))
     table = Table([[title, ""], *document.facts], colWidths=[30 * mm, 42 * mm])
     table.setStyle(
         TableStyle(
