@@ -619,7 +619,8 @@ def order_checkout_session_store(*, order_id: int, session_id: str) -> OrderEven
     )
 
 
-@transaction.atomic
+# One INSERT: atomic on its own, with no savepoint of its own inside the caller's transaction.
+@transaction.atomic(savepoint=False)
 def order_document_note(
     *, order_id: int, title: str, number: str, actor=None, regenerated: bool = False
 ) -> OrderEvent:

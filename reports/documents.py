@@ -36,15 +36,14 @@ from core.vat import vat_included
 from reports.pdf import (
     BOLD,
     FONT,
-    INK,
     MUTED,
     RULE,
     WINE,
+    Rows,
     TextLine,
     build,
     one_line,
     style,
-    table_style,
     text,
 )
 from shop.delivery.countries import country_name
@@ -145,8 +144,13 @@ def order_ref(order) -> OrderRef:
     )
 
 
+# What a document shows of an order line (OrderItem): all line_of reads, so that a long order's
+# lines can be read as plain rows rather than as models.
+LINE_FIELDS = ("sku", "wine_name", "vintage", "unit_price", "quantity", "line_total")
+
+
 def line_of(item) -> Line:
-    """Return an order line (OrderItem) as sold."""
+    """Return an order line (an OrderItem, or a row of its LINE_FIELDS) as sold."""
     return Line(
         sku=item.sku,
         wine_name=item.wine_name,
@@ -164,15 +168,7 @@ def vat_share(total: Decimal, rate: Decimal, *, on: str = "") -> VatShare:
 def snapshot_dump(value):
     """Return a snapshot as JSON: dataclasses as objects, Decimal as its exact string, dates as
     ISO days."""
-    if isinstance(value, tuple | list):
-        return [snapshot_dump(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value):
-        return {name: snapshot_dump(getattr(value, name)) for name in _names(type(value))}
-    return value
+    return _dumper(type(value))(value)
 
 
 class Snapshot:
@@ -191,13 +187,36 @@ def snapshot_load(kind: type, data):
     return _loader(kind)(data)
 
 
-# A snapshot holds hundreds of lines of one kind: the fields of each kind, and how to read
-# each, are worked out once rather than for every line.
+# A snapshot holds hundreds of lines of one kind: the fields of each kind, and how to write
+# and read each, are worked out once rather than for every line.
 
 
 @cache
 def _names(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(kind))
+
+
+@cache
+def _dumper(kind: type):
+    """Return the function that writes a value of kind as JSON."""
+    if issubclass(kind, tuple | list):
+        return _dump_items
+    if issubclass(kind, Decimal):
+        return str
+    if issubclass(kind, date):
+        return kind.isoformat
+    if dataclasses.is_dataclass(kind):
+        names = _names(kind)
+
+        def dump(value):
+            return {name: snapshot_dump(getattr(value, name)) for name in names}
+
+        return dump
+    return _as_is
+
+
+def _dump_items(values) -> list:
+    return [snapshot_dump(value) for value in values]
 
 
 @cache
@@ -308,7 +327,7 @@ def _seller(seller: Seller) -> list:
 
 
 def _facts(document: Document) -> Table:
-    title = text(document.kind.upper(), style("title", size=18, bold=True, textColor=WINE))
+    title = TextLine(document.kind.upper(), style("title", size=18, bold=True, textColor=WINE))
     table = Table([[title, ""], *document.facts], colWidths=[30 * mm, 42 * mm])
     table.setStyle(
         TableStyle(
@@ -342,13 +361,15 @@ def _customer(document: Document) -> list:
 
 def _name_cell(name: str, cell):
     """Return a wine's name as its cell shows it: a paragraph that wraps when it needs more
-    than a line, or else the plain string, which the table draws many times faster in the same
-    place (the table style gives it the paragraph's leading and colour)."""
+    than a line, or else the plain string, which Rows draws many times faster in the same place
+    (with the paragraph's leading and colour)."""
     return name if one_line(name, cell, WIDTHS[0] - 2 * CELL_PADDING) else text(name, cell)
 
 
-def _lines(document: Document) -> Table:
+def _lines(document: Document) -> Rows:
     cell = style("cell", size=8.5)
+    # A document's lines repeat a few prices: each is written out once.
+    amount = cache(lambda value: _amount(document, value))
     rows = [
         [
             _name_cell(line.wine_name, cell),
@@ -356,17 +377,13 @@ def _lines(document: Document) -> Table:
             str(line.vintage or "NV") if line.sku else "",
             line.sku,
             str(line.quantity),
-            _amount(document, line.unit_price),
-            _amount(document, line.line_total),
+            amount(line.unit_price),
+            amount(line.line_total),
         ]
         for line in document.lines
     ]
-    table = Table([list(document.header or header()), *rows], colWidths=WIDTHS, repeatRows=1)
-    table.setStyle(table_style(numeric_from=3))
-    table.setStyle(
-        [("LEADING", (0, 1), (0, -1), cell.leading), ("TEXTCOLOR", (0, 1), (0, -1), INK)]
-    )
-    return table
+    header_row = document.header or header()
+    return Rows(header_row, rows, WIDTHS, numeric_from=3, first_style=cell)
 
 
 def _totals(document: Document) -> Table:

@@ -83,7 +83,8 @@ def delivery_of(order) -> Delivery:
 
 def invoice_snapshot(*, order, items, number: str, issued_at: datetime) -> InvoiceSnapshot:
     """Return what the invoice numbered number shows for the order and its items (OrderItem
-    rows), with the seller and the currency symbol the settings give now.
+    rows, or rows of their LINE_FIELDS), with the seller and the currency symbol the settings
+    give now.
 
     VAT is at the order's rate (its destination's, frozen when it was placed): the VAT the wine
     contains (the total less delivery), and the delivery's when it was charged (core.vat). It

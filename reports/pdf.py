@@ -1,7 +1,9 @@
-"""What invoices and sales reports share: the embedded font, styles, "page x of y" footers."""
+"""What invoices and sales reports share: the embedded font, styles, "page x of y" footers; and
+the documents' table of lines (Rows)."""
 
 from functools import cache
 from io import BytesIO
+from itertools import accumulate
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -108,6 +110,139 @@ def table_style(*, numeric_from: int) -> TableStyle:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ]
     )
+
+
+class Rows(Flowable):
+    """A table of lines as a Table styled by table_style(numeric_from=...) with repeatRows=1
+    draws it, point for point, at a fraction of the cost: every cell but the first of a row is
+    one line of text, so rows are measured once and their text drawn in one text object (broken
+    only around a wrapped name) rather than cell by cell. Split across pages between rows, the
+    header repeated on each page.
+
+    The first cell of a row is a string of one line in first_style, or a paragraph in that
+    style when it wraps; the other cells are strings in the table's font.
+    """
+
+    PADDING = 3  # above and below every cell
+    SIDE = 6  # left and right of every cell
+    SIZE = 8.5
+    LEADING = SIZE * 1.2  # a Table's, for a font given without one
+
+    def __init__(
+        self,
+        header,
+        rows,
+        widths,
+        *,
+        numeric_from: int,
+        first_style: ParagraphStyle,
+        continued: bool = False,
+        heights: list[float] | None = None,
+    ):
+        super().__init__()
+        self.header, self.rows, self.widths = list(header), list(rows), list(widths)
+        self.numeric_from = numeric_from
+        self.first_style = first_style
+        # The part after a page break: a Table rules its first row above as well.
+        self.continued = continued
+        self._heights = heights
+        # Centred as a Table is: as wide as the page's text, it overhangs the frame's padding
+        # evenly on both sides.
+        self.hAlign = "CENTER"
+
+    def _measure(self) -> list[float]:
+        """Return the height of each row, the header's first; wrap the paragraphs once."""
+        if self._heights is None:
+            one_line = max(self.first_style.leading, self.LEADING)
+            inner = self.widths[0] - 2 * self.SIDE
+            self._heights = [self.LEADING + 2 * self.PADDING] + [
+                2 * self.PADDING
+                + (one_line if isinstance(first, str) else first.wrap(inner, 1e6)[1])
+                for first, *_ in self.rows
+            ]
+        return self._heights
+
+    def wrap(self, availWidth, availHeight):
+        self.width, self.height = sum(self.widths), sum(self._measure())
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        heights, used, fit = self._measure(), 0, 0
+        for height in heights:
+            if used + height > availHeight:
+                break
+            used, fit = used + height, fit + 1
+        if fit <= 1:  # the header is never left alone at the foot of a page
+            return []
+        if fit == len(heights):
+            return [self]
+        parts = (
+            (self.rows[: fit - 1], self.continued, heights[:fit]),
+            (self.rows[fit - 1 :], True, heights[:1] + heights[fit:]),
+        )
+        return [
+            Rows(
+                self.header,
+                rows,
+                self.widths,
+                numeric_from=self.numeric_from,
+                first_style=self.first_style,
+                continued=continued,
+                heights=measured,
+            )
+            for rows, continued, measured in parts
+        ]
+
+    def draw(self):
+        canv, widths, heights = self.canv, self.widths, self._measure()
+        lefts = [sum(widths[:column]) for column in range(len(widths))]
+        tops = [self.height - above for above in accumulate(heights, initial=0)]
+        canv.saveState()
+        canv.setFillColor(WINE)
+        canv.rect(0, tops[0], self.width, -heights[0], stroke=0, fill=1)
+        for row in range(1, len(heights)):
+            canv.setFillColor(SHADE if row % 2 == 0 else colors.white)
+            canv.rect(0, tops[row], self.width, -heights[row], stroke=0, fill=1)
+        text, current = canv.beginText(), None
+        for row, cells in enumerate([self.header, *self.rows]):
+            bottom, height = tops[row + 1], heights[row]
+            for column, cell in enumerate(cells):
+                if not isinstance(cell, str):  # a paragraph, wrapped by _measure
+                    # Drawn in its turn, for text tools to read the cells in their order.
+                    canv.drawText(text)
+                    cell.drawOn(canv, self.SIDE, bottom + (height - cell.height) / 2)
+                    text, current = canv.beginText(), None
+                    continue
+                if row == 0:
+                    font, color, leading = BOLD, colors.white, self.LEADING
+                elif column == 0:
+                    font, color, leading = (
+                        FONT,
+                        self.first_style.textColor,
+                        self.first_style.leading,
+                    )
+                else:
+                    font, color, leading = FONT, colors.black, self.LEADING  # a Table's default
+                if (font, color, leading) != current:
+                    text.setFont(font, self.SIZE, leading)
+                    text.setFillColor(color)
+                    current = font, color, leading
+                x = lefts[column] + self.SIDE
+                if column >= self.numeric_from:
+                    x = lefts[column] + widths[column] - self.SIDE
+                    x -= stringWidth(cell, font, self.SIZE)
+                # Centred in the row as a Table places a line of text.
+                text.setTextOrigin(x, bottom + (height + leading) / 2 - self.SIZE)
+                # A line each, as drawString ends it: text tools read one cell per line.
+                text.textLine(cell)
+        canv.drawText(text)
+        canv.setLineCap(1)  # round, as a Table's rules
+        canv.setLineJoin(1)
+        canv.setStrokeColor(RULE)
+        canv.setLineWidth(0.25)
+        for top in tops[1 if self.continued else 2 :]:
+            canv.line(0, top, self.width, top)
+        canv.restoreState()
 
 
 def numbered_canvas(footer: str):

@@ -14,6 +14,7 @@ from orders.models import Refund
 from orders.selectors import refund_get
 from orders.services import order_document_note, order_lock
 from reports.credit_notes import CreditNoteSnapshot, credit_note_pdf, credit_note_snapshot
+from reports.documents import LINE_FIELDS
 from reports.exceptions import InvalidPeriod, NotCreditable, NotInvoiceable
 from reports.invoices import InvoiceSnapshot, invoice_pdf, invoice_snapshot
 from reports.models import CreditNote, CreditNoteSequence, Invoice, InvoiceSequence, Report
@@ -48,7 +49,8 @@ def _invoice_numbered(order_id: int) -> Invoice:
         return existing
     if order.paid_at is None:
         raise NotInvoiceable(f"Order {order.number} has not been paid: it has no invoice yet.")
-    items = list(order.items.all())  # read before the year's counter is locked
+    # Read before the year's counter is locked.
+    items = list(order.items.values_list(*LINE_FIELDS, named=True))
     issued_at = timezone.now()
     year = timezone.localdate(issued_at).year
     sequence, number = _next_number(year)
@@ -63,6 +65,17 @@ def _invoice_numbered(order_id: int) -> Invoice:
     )
     order_document_note(order_id=order.pk, title="Invoice", number=number)
     return invoice
+
+
+def _unawaited_commit() -> None:
+    """Let the current transaction commit without waiting for PostgreSQL to write it to disk:
+    only for storing a PDF. A crash may lose the last PDFs stored, never a number or a snapshot
+    (committed before, and awaited); a document whose PDF was lost is drawn again from its
+    snapshot by its next ensure."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _render(invoice: Invoice) -> None:
@@ -89,8 +102,12 @@ def invoice_ensure(*, order_id: int) -> Invoice:
     if invoice.file:
         return invoice
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if not invoice.file:  # another process may have rendered it meanwhile
+        _unawaited_commit()
+        # Locked, and only its file read: the snapshot in hand is the one stored for good.
+        locked = Invoice.objects.select_for_update().values_list("file", flat=True)
+        if locked.get(pk=invoice.pk):  # another process rendered it meanwhile
+            invoice.refresh_from_db(fields=["file", "rendered_at"])
+        else:
             _render(invoice)
     return invoice
 
@@ -175,8 +192,12 @@ def credit_note_ensure(*, refund_id: int) -> CreditNote:
     if credit_note.file:
         return credit_note
     with transaction.atomic():
-        credit_note = CreditNote.objects.select_for_update().get(pk=credit_note.pk)
-        if not credit_note.file:  # another process may have rendered it meanwhile
+        _unawaited_commit()
+        # As for invoices: locked, and only its file read.
+        locked = CreditNote.objects.select_for_update().values_list("file", flat=True)
+        if locked.get(pk=credit_note.pk):  # another process rendered it meanwhile
+            credit_note.refresh_from_db(fields=["file", "rendered_at"])
+        else:
             _render_credit_note(credit_note)
     return credit_note
 
