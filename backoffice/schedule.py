@@ -38,6 +38,15 @@ JOBS = [
         "Stripe's payment page within the short hold, and release their stock.",
     ),
     Job(
+        name="Apply received Stripe events",
+        task="payments.tasks.payment_apply_waiting",
+        # Each event's own task applies it at once; this finds those whose task the broker
+        # lost, so that a paid order waits a minute at most once the broker is back.
+        when=Every(minutes=1),
+        description="Apply the Stripe events the webhook stored over a minute ago whose task "
+        "never ran (the broker was away): paid orders become paid, expired ones release stock.",
+    ),
+    Job(
         name="Reconcile payments",
         task="payments.tasks.payment_reconcile",
         when=Every(minutes=10),

@@ -135,12 +135,14 @@ CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 
 # --- Sessions (https://docs.djangoproject.com/en/5.2/topics/http/sessions/) -------------------
 # The session row is the truth (a cart survives a Redis restart); with Redis as the cache,
-# cached_db reads it from Redis, so a page that only reads the cart asks the database nothing
-# about the session. Files hold the embedded default's cache: the row is as quick to read.
+# core.sessions reads it from Redis (Django's cached_db, going on without Redis while it is
+# away), so a page that only reads the cart asks the database nothing about the session. Files
+# hold the embedded default's cache: the row is as quick to read.
 SESSION_ENGINE = env(
     "SESSION_ENGINE",
-    default="django.contrib.sessions.backends."
-    + ("cached_db" if CACHES["default"]["BACKEND"] == "core.cache.RedisCache" else "db"),
+    default="core.sessions"
+    if CACHES["default"]["BACKEND"] == "core.cache.RedisCache"
+    else "django.contrib.sessions.backends.db",
 )
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 SESSION_COOKIE_DOMAIN = env("SESSION_COOKIE_DOMAIN", default=None)

@@ -517,7 +517,7 @@ def bench_env(profile: str) -> tuple[dict, str] | None:
     env.pop("SESSION_ENGINE", None)
     database = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
     cache = cache_url.split(":")[0].removesuffix("cache").replace("redis", "Redis") or "file"
-    sessions = "cached_db" if cache == "Redis" else "db"
+    sessions = "cached_db (core.sessions)" if cache == "Redis" else "db"
     return env, f"{PROFILES[profile]}: {database}, {cache} cache, {sessions} sessions"
 
 

@@ -4,7 +4,7 @@ import logging
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import stripe
 from django.conf import settings
@@ -57,7 +57,8 @@ def payment_receive(*, event: dict) -> StripeEvent | None:
 
     Stripe is answered as soon as the event is stored: a worker applies it (payment_apply). A
     re-delivery of an event still waiting queues it again, so Stripe's retries stand in for a
-    publish the broker missed, and Reconcile payments applies whatever still waits.
+    publish the broker missed, and the "Apply received Stripe events" job applies whatever still
+    waits a minute later.
     """
     # Alone, the INSERT commits by itself; in a caller's transaction a savepoint keeps a
     # duplicate's refusal from breaking it.
@@ -85,7 +86,7 @@ def payment_receive(*, event: dict) -> StripeEvent | None:
 def _queue_apply(stripe_event_id: int) -> None:
     from payments import tasks
 
-    later = "Reconcile payments applies it"
+    later = "Apply received Stripe events applies it"
     transaction.on_commit(lambda: publish(tasks.payment_apply, stripe_event_id, meanwhile=later))
 
 
@@ -111,9 +112,9 @@ def payment_apply(*, stripe_event_id: int) -> StripeEvent | None:
     return stored
 
 
-def payment_apply_waiting(*, received_before, batch_size: int = 200) -> int:
+def payment_apply_waiting(*, received_before: datetime, batch_size: int = 500) -> int:
     """Apply the stored events still waiting since before `received_before`, oldest first (their
-    task was lost or failed); return how many this call applied."""
+    task was lost with the broker, or failed); return how many this call applied."""
     applied = 0
     for stripe_event_id in waiting_events(received_before=received_before)[:batch_size]:
         try:
@@ -251,9 +252,8 @@ def checkout_session_expire(*, order_id: int) -> bool:
 
 
 def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) -> int:
-    """Apply the Stripe events stored a minute ago or more and still waiting, then ask Stripe
-    about pending orders whose webhook has not come, and about refunds still pending
-    (payments.refunds.refund_reconcile); return how many changed.
+    """Ask Stripe about pending orders whose webhook has not come, and about refunds still
+    pending (payments.refunds.refund_reconcile); return how many changed.
 
     The answer goes through the same path as the webhook's, so a missed event never leaves a
     paid order pending, nor an expired session's bottles held. Orders are walked by id in
@@ -261,8 +261,6 @@ def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) ->
     next one starts, so every pending order is looked at in turn, however many there are.
     """
     deadline = time.monotonic() + settings.STRIPE_RECONCILE_SECONDS
-    # A younger event's own task is most likely on its way.
-    waiting = payment_apply_waiting(received_before=timezone.now() - timedelta(minutes=1))
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
     # A session Stripe said it does not know is noted on the order once, and not asked again.
     pending = orders_to_reconcile(placed_before=cutoff)
@@ -275,7 +273,7 @@ def payment_reconcile(*, older_than_minutes: int = 10, batch_size: int = 200) ->
     else:
         _cursor(0)  # a full round: the next run starts from the oldest
     # The refunds' turn, within what is left of the run's time: at least one is asked about.
-    return waiting + changed + refund_reconcile(deadline=deadline)
+    return changed + refund_reconcile(deadline=deadline)
 
 
 def _cursor(order_id: int | None = None) -> int:

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 from stripe import APIConnectionError, APIError, RateLimitError
 
 from payments import refunds, services
@@ -28,6 +31,14 @@ def payment_apply(stripe_event_id: int) -> str | None:
     """Apply a stored Stripe event; return its outcome (None: applied before)."""
     stored = services.payment_apply(stripe_event_id=stripe_event_id)
     return None if stored is None else stored.outcome
+
+
+@shared_task
+def payment_apply_waiting() -> int:
+    """Apply the events received over a minute ago and still waiting (a younger one's own task
+    is most likely on its way); return how many."""
+    received_before = timezone.now() - timedelta(minutes=1)
+    return services.payment_apply_waiting(received_before=received_before)
 
 
 @shared_task(

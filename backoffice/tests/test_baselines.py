@@ -61,7 +61,7 @@ def test_session_read_without_a_session_creates_none(client, django_assert_num_q
 def test_session_read_through_the_cache_asks_the_database_nothing(
     settings, django_assert_num_queries
 ):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "core.sessions"
     browser = Client()
     session = browser.session
     session["cart"] = {"1": 2}

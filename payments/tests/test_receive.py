@@ -13,7 +13,8 @@ from orders.models import Order, OrderEmail
 from orders.tests.factories import customer, place
 from orders.tests.test_concurrency import run_together
 from payments.models import StripeEvent
-from payments.services import payment_apply, payment_reconcile
+from payments.services import payment_apply
+from payments.tasks import payment_apply_waiting
 from payments.tests.factories import checkout_session, deliver, event, signed
 from shop.tests.factories import WineFactory
 
@@ -71,7 +72,7 @@ def test_a_redelivery_queues_an_event_again_only_while_it_waits(
 
 
 @pytest.mark.django_db
-def test_with_the_broker_away_the_event_is_kept_and_the_reconciliation_applies_it(
+def test_with_the_broker_away_the_event_is_kept_and_the_minutely_job_applies_it(
     client, order, caplog
 ):
     with broker_away():
@@ -80,12 +81,12 @@ def test_with_the_broker_away_the_event_is_kept_and_the_reconciliation_applies_i
     assert response.content == b"Received."
     stored = StripeEvent.objects.get()
     assert stored.outcome == StripeEvent.Outcome.RECEIVED
-    assert "payment_apply" in caplog.text and "Reconcile payments applies it" in caplog.text
+    assert "payment_apply" in caplog.text and "Apply received Stripe events" in caplog.text
 
-    payment_reconcile()  # a minute is left to the event's own task
-    assert StripeEvent.objects.get().outcome == StripeEvent.Outcome.RECEIVED
+    assert payment_apply_waiting.delay().get() == 0  # a minute is left to the event's own task
     StripeEvent.objects.update(received=timezone.now() - timedelta(minutes=2))
-    assert payment_reconcile() == 1
+    assert payment_apply_waiting.delay().get() == 1
+    assert payment_apply_waiting.delay().get() == 0
 
     order.refresh_from_db()
     assert order.status == Order.Status.PAID

@@ -53,6 +53,23 @@ def test_a_customer_browses_and_buys_while_the_cache_is_away(
     assert "Only 5 left" in Client().get("/").content.decode()
 
 
+def test_a_cart_kept_in_sessions_read_through_redis_works_while_redis_is_away(
+    redis_server, settings
+):
+    settings.SESSION_ENGINE = "core.sessions"  # production's, with Redis as the cache
+    first, second = WineFactory(stock=10), WineFactory(stock=10)
+    customer = Client()
+    customer.post(reverse("shop:cart_add", args=[first.pk]), {"quantity": 1})
+    redis_server.stop()
+
+    added = customer.post(reverse("shop:cart_add", args=[second.pk]), {"quantity": 2})
+    page = customer.get(reverse("shop:cart_detail"))
+
+    assert (added.status_code, page.status_code) == (302, 200)
+    assert second.name in page.content.decode()
+    assert customer.session["cart"] == {str(first.pk): 1, str(second.pk): 2}
+
+
 def test_caching_resumes_once_the_cache_is_back(redis_server, settings, django_assert_num_queries):
     settings.CACHE_RETRY_SECONDS = 0  # tried again at once, rather than after a few seconds
     WineFactory(name="Clos du Retour")
