@@ -289,7 +289,7 @@ def refunds_report(asked_path: str, start: str, end: str, killed: str) -> dict:
             "notes": CreditNote.objects.filter(refund=refund).count(),
             "stored": bool(note.file),
             "emails": OrderEmail.objects.filter(refund=refund).count(),
-            "subject": TEMPLATES[OrderEmail.Kind.REFUND][1].format(number=refund.order.number),
+            "subject": str(TEMPLATES[OrderEmail.Kind.REFUND][1]) % {"number": refund.order.number},
         }
     check = books_stripe_check(order_ids=[r.order_id for r in every])
     facts["stripe"] = {"checked": check.checked, "wrong": check.wrong, "what": check.what}
