@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from core.csrf import csrf_token
 from core.ratelimit import client_group, too_many_requests
 from coupons.exceptions import CouponNotValid, TooManyAttempts
 from coupons.services import coupon_try
@@ -141,7 +141,7 @@ def _whole_page(request, name: str, key: str, render_page) -> HttpResponse:
         return HttpResponse(render_page())
     parts = cached_page(name, key, lambda: render_page(**VISITOR_SLOTS), prepare=_page_parts)
     slots = {
-        "csrf_token": escape(get_token(request)).encode(),
+        "csrf_token": csrf_token(request).encode(),  # letters and digits
         "language_next": escape(request.get_full_path()).encode(),
     }
     parts = parts.copy()
