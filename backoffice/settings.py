@@ -132,6 +132,9 @@ CACHES = {"default": cache_config("CACHE_URL", default=f"filecache://{VAR_DIR / 
 # (core/cache.py): a dead Redis costs one timeout per process per interval.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5)
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
+# Catalog pages each web process also keeps in memory (about 25 kB each), checked against the
+# shared cache's version on every request (shop/catalog_cache.py); 0 keeps none.
+CATALOG_MEMORY_PAGES = env.int("CATALOG_MEMORY_PAGES", default=200)
 
 # --- Sessions (https://docs.djangoproject.com/en/5.2/topics/http/sessions/) -------------------
 # The session row is the truth (a cart survives a Redis restart); with Redis as the cache,

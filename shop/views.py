@@ -1,9 +1,10 @@
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from core.csrf import csrf_token
 from core.ratelimit import client_group, too_many_requests
 from coupons.exceptions import CouponNotValid, TooManyAttempts
 from coupons.services import coupon_try
@@ -54,6 +56,17 @@ FILTER_NAMES = {
 }
 # Placeholders in the catalog's shared whole-page cache for what each visitor gets their own.
 VISITOR_SLOTS = {"csrf_token": "@@visitor-csrf-token@@", "language_next": "@@visitor-next@@"}
+_SLOT_NAMES = {placeholder: name for name, placeholder in VISITOR_SLOTS.items()}
+_SLOTS_PATTERN = re.compile("|".join(map(re.escape, _SLOT_NAMES)))
+
+
+def _page_parts(page: str) -> list:
+    """Split a page at its visitor slots, once per process: [bytes, slot name, bytes, ...]."""
+    parts, start = [], 0
+    for match in _SLOTS_PATTERN.finditer(page):
+        parts += [page[start : match.start()].encode(), _SLOT_NAMES[match.group()]]
+        start = match.end()
+    return [*parts, page[start:].encode()]
 
 
 @require_GET
@@ -126,12 +139,14 @@ def _whole_page(request, name: str, key: str, render_page) -> HttpResponse:
     """
     if Cart.for_request(request).quantities or CookieStorage.cookie_name in request.COOKIES:
         return HttpResponse(render_page())
-    page = cached_page(name, key, lambda: render_page(**VISITOR_SLOTS))
-    return HttpResponse(
-        page.replace(VISITOR_SLOTS["csrf_token"], escape(get_token(request))).replace(
-            VISITOR_SLOTS["language_next"], escape(request.get_full_path())
-        )
-    )
+    parts = cached_page(name, key, lambda: render_page(**VISITOR_SLOTS), prepare=_page_parts)
+    slots = {
+        "csrf_token": csrf_token(request).encode(),  # letters and digits
+        "language_next": escape(request.get_full_path()).encode(),
+    }
+    parts = parts.copy()
+    parts[1::2] = [slots[name] for name in parts[1::2]]
+    return HttpResponse(b"".join(parts))
 
 
 def _form_error(form) -> str:

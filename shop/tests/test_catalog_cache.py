@@ -1,11 +1,13 @@
-"""The catalog while the shared cache is away: pages are rendered for each request, nothing a
-customer does is lost, and caching resumes once Redis is back."""
+"""The catalog's cached pages: a process's own copies never outlive the shared cache's version;
+while the shared cache is away pages are rendered for each request, nothing a customer does is
+lost, and caching resumes once Redis is back."""
 
 import socket
 import threading
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -13,9 +15,60 @@ from django.urls import reverse
 from backoffice.tests.redis_server import use_cache_url
 from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS
+from shop import catalog_cache
+from shop.catalog_cache import VERSION
+from shop.models import Wine
 from shop.tests.factories import WineFactory
+from shop.tests.pages import shared_part
 
 pytestmark = pytest.mark.django_db
+
+
+def wine_page(wine) -> str:
+    response = Client().get(wine.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_page_kept_in_a_process_gives_way_to_a_version_another_process_stored(
+    django_assert_num_queries,
+):
+    wine = WineFactory(price=Decimal("12.50"))
+    assert "€12.50" in wine_page(wine)
+    # Changed behind the catalog's back: only a new version can retire the page.
+    Wine.objects.filter(pk=wine.pk).update(price=Decimal("15.00"))
+    with django_assert_num_queries(0):
+        assert "€12.50" in wine_page(wine)
+
+    VERSION.replace()  # as another process does once its change commits
+
+    page = wine_page(wine)
+    assert "€15.00" in page and "€12.50" not in page
+
+
+def test_a_page_kept_in_a_process_is_not_served_once_the_shared_cache_lost_its_version():
+    wine = WineFactory(price=Decimal("12.50"))
+    assert "€12.50" in wine_page(wine)
+    Wine.objects.filter(pk=wine.pk).update(price=Decimal("15.00"))
+
+    cache.clear()  # Redis restarted empty, or dropped the version key
+
+    page = wine_page(wine)
+    assert "€15.00" in page and "€12.50" not in page
+
+
+def test_a_process_keeps_at_most_its_number_of_pages_and_serves_the_rest_from_the_cache(
+    settings, django_assert_num_queries
+):
+    settings.CATALOG_MEMORY_PAGES = 2
+    wines = WineFactory.create_batch(3)
+    first = [Client().get(wine.get_absolute_url()) for wine in wines]
+
+    with django_assert_num_queries(0):
+        again = [Client().get(wine.get_absolute_url()) for wine in wines]
+
+    assert len(catalog_cache._kept.pages) == 2
+    assert [shared_part(page) for page in again] == [shared_part(page) for page in first]
 
 
 def test_a_customer_browses_and_buys_while_the_cache_is_away(
