@@ -178,6 +178,20 @@ class CacheVersion:
                 version = tolerant_cache.get(self.key, version)
         return version
 
+    def read(self, key: str) -> tuple[str, object]:
+        """Return the current token and what `store` left under `key` for it, in one round trip:
+        None when nothing is there, or only something stored under an older token."""
+        found = tolerant_cache.get_many([self.key, key])
+        version = self.current(found.get(self.key))
+        entry = found.get(key)
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
+            return version, entry[1]
+        return version, None
+
+    def store(self, key: str, version: str, value, timeout=DEFAULT_TIMEOUT) -> bool:
+        """Keep `value` under `key` for the token `version`; return False when the cache is away."""
+        return tolerant_cache.set(key, (version, value), timeout)
+
     def replace(self) -> bool:
         """Store a new token now; return False when the cache is away."""
         return tolerant_cache.set(self.key, uuid.uuid4().hex, timeout=None)

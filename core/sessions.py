@@ -23,18 +23,16 @@ class SessionStore(CachedDBStore):
         self._version = None
 
     def load(self):
-        # The version and the session in one round trip.
-        found = tolerant_cache.get_many([VERSION.key, self.cache_key])
-        self._version = VERSION.current(found.get(VERSION.key))
-        entry = found.get(self.cache_key)
-        if isinstance(entry, tuple) and entry[0] == self._version:
-            return entry[1]
+        self._version, data = VERSION.read(self.cache_key)
+        if data is not None:
+            return data
         row = self._get_session_from_db()
         if row is None:
             return {}
         data = self.decode(row.session_data)
-        expiry = self.get_expiry_age(expiry=row.expire_date)
-        tolerant_cache.set(self.cache_key, (self._version, data), expiry)
+        VERSION.store(
+            self.cache_key, self._version, data, self.get_expiry_age(expiry=row.expire_date)
+        )
         return data
 
     def exists(self, session_key):
@@ -46,7 +44,7 @@ class SessionStore(CachedDBStore):
     def save(self, must_create=False):
         DBStore.save(self, must_create)
         version = self._version or VERSION.current()
-        tolerant_cache.set(self.cache_key, (version, self._session), self.get_expiry_age())
+        VERSION.store(self.cache_key, version, self._session, self.get_expiry_age())
 
     # The same, for async views (the shop serves WSGI; the tolerant cache is synchronous).
     async def aload(self):

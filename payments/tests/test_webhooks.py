@@ -589,9 +589,7 @@ def test_a_paid_delivery_its_application_and_its_duplicate_take_a_fixed_number_o
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_stores_its_event_with_one_insert_and_no_transaction_of_its_own(
-    order, django_assert_num_queries
-):
+def test_a_request_stores_its_event_with_one_insert_and_no_transaction_of_its_own(order):
     body, headers = signed(event("checkout.session.completed", checkout_session(order)))
     with CaptureQueriesContext(connection) as queries:
         assert Client().post(URL, body, "application/json", **headers).status_code == 200

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.cache import CacheVersion
-from core.cache import tolerant_cache as cache
 from core.money import quantize
 from shop.delivery.countries import DEFAULT_MINIMUM_AGE, country_name
 from shop.delivery.models import (
@@ -60,17 +59,14 @@ def delivery_zones_changed() -> None:
 
 
 def _served_codes() -> list[str]:
-    found = cache.get_many([ZONES_VERSION.key, SERVED_KEY])
-    version = ZONES_VERSION.current(found.get(ZONES_VERSION.key))
-    entry = found.get(SERVED_KEY)
-    if entry is not None and entry[0] == version:
-        return entry[1]
-    codes = list(
-        ZoneArea.objects.filter(zone__active=True, zone__rates__isnull=False)
-        .values_list("destination__country", flat=True)
-        .distinct()
-    )
-    cache.set(SERVED_KEY, (version, codes), timeout=None)
+    version, codes = ZONES_VERSION.read(SERVED_KEY)
+    if codes is None:
+        codes = list(
+            ZoneArea.objects.filter(zone__active=True, zone__rates__isnull=False)
+            .values_list("destination__country", flat=True)
+            .distinct()
+        )
+        ZONES_VERSION.store(SERVED_KEY, version, codes, timeout=None)
     return codes
 
 
