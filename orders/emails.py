@@ -138,20 +138,41 @@ def _message(email: OrderEmail, attachments) -> EmailMultiAlternatives:
     return message
 
 
-def _attachments_for(email_id: int) -> list[Attachment]:
+def _owed(email_id: int) -> OrderEmail | None:
+    """Return the email with its order and refund while it is owed still, read without a lock:
+    what the message says is read here, whether it may go is decided under the lock."""
+    owed = OrderEmail.objects.select_related("order", "refund")
+    try:
+        return owed.get(pk=email_id, sent_at__isnull=True, failed_at__isnull=True)
+    except OrderEmail.DoesNotExist:
+        return None  # gone with its order, sent, or given up
+
+
+def _attachments_for(email: OrderEmail) -> list[Attachment]:
     """Return what the email carries, made now by its providers if it does not exist yet.
 
     Made before the email's row is locked, so that what a provider locks to make its file (the
     year's invoice counter) is never held while a message goes out over SMTP.
     """
-    email = OrderEmail.objects.filter(pk=email_id, sent_at__isnull=True)
-    email = email.select_related("order", "refund").first()
-    if email is None:
-        return []
     providers = attachment_providers.get(email.kind, [])
+    if not providers:
+        return []
     # What the email says about its attachments is in its language too.
     with translation.override(order_language(email.order)):
         return [a for a in (provider(email) for provider in providers) if a is not None]
+
+
+SEND_STATE = ("sent_at", "failed_at", "retry_at", "attempts")
+
+
+def _lock_state(email: OrderEmail) -> bool:
+    """Lock the email's row and read into it where its sending stands; False if it is gone."""
+    state = OrderEmail.objects.select_for_update().filter(pk=email.pk).values_list(*SEND_STATE)
+    try:
+        email.sent_at, email.failed_at, email.retry_at, email.attempts = state.get()
+    except OrderEmail.DoesNotExist:
+        return False
+    return True
 
 
 def _locked(email_id: int) -> OrderEmail | None:
@@ -248,14 +269,16 @@ def order_email_send(*, email_id: int) -> bool:
     keep before the next; after EMAIL_MAX_ATTEMPTS, or at once when the server refuses the
     recipient, the email is marked failed, staff are alerted, and it is never tried again.
     """
-    attachments = _attachments_for(email_id)
+    email = _owed(email_id)
+    if email is None:
+        return False
+    attachments = _attachments_for(email)
     sent = False
     deferred = None
     try:
         with transaction.atomic():
-            email = _locked(email_id)
-            if email is None or email.sent_at is not None or email.failed_at is not None:
-                return False  # gone with its order, sent, or given up
+            if not _lock_state(email) or email.sent_at is not None or email.failed_at is not None:
+                return False  # gone with its order, sent, or given up meanwhile
             if email.retry_at is not None and email.retry_at > timezone.now():
                 return False  # tried a moment ago; its retry is already planned
             email.attempts += 1

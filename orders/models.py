@@ -8,7 +8,7 @@ from django.db.models.functions import Round
 
 from core.mail import validate_single_line
 from orders.changes import ChangingQuerySet
-from shop.delivery.countries import COUNTRY_CHOICES
+from shop.delivery.countries import COUNTRY_CHOICES, country_name
 from shop.delivery.models import DeliveryMethod
 
 
@@ -158,6 +158,11 @@ class Order(models.Model):
 
     def __str__(self):
         return self.number
+
+    def get_country_display(self) -> str:
+        """Return the country's name in the active language: one lookup, where Django's own
+        builds a dictionary of every country's name on each call."""
+        return country_name(self.country)
 
     @property
     def collected(self) -> bool:

@@ -71,11 +71,12 @@ def test_nothing_is_sent_before_the_order_commits():
     assert OrderEmail.objects.get().sent_at is None
 
 
-# The email read for what it carries; then in a transaction (a savepoint inside a test's): the
-# email locked with its order, the order's items for the message, the stamp and the event.
+# The email read with its order while it is owed; then in a transaction (a savepoint inside a
+# test's): the email's row locked for where its sending stands, the order's items for the
+# message, the stamp and the event.
 CONFIRMATION_SEND = 7
-# The email read, then locked and found sent.
-SENT_AGAIN = 4
+# The email read and found sent: nothing is locked.
+SENT_AGAIN = 1
 
 
 def test_sending_a_confirmation_takes_a_fixed_number_of_queries(django_assert_num_queries):

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import translation
 
 from orders.models import Order, OrderItem, Refund, RefundLine, RefundState
 from orders.tests.factories import OrderFactory, OrderItemFactory
@@ -118,3 +119,16 @@ def test_an_unpaid_order_was_paid_nothing_and_has_nothing_to_refund():
 
 def test_a_line_says_how_many_bottles_are_left_to_refund():
     assert OrderItemFactory.build(quantity=3, refunded_quantity=1).refundable_quantity == 2
+
+
+@pytest.mark.parametrize(
+    ("country", "language", "name"),
+    [("DE", "en", "Germany"), ("DE", "fr", "Allemagne"), ("", "en", ""), ("ZZ", "en", "ZZ")],
+)
+def test_an_order_names_its_country_as_the_field_s_choices_do(country, language, name):
+    order = Order(country=country)
+    with translation.override(language):
+        field = Order._meta.get_field("country")
+        # What Django's own get_country_display would say, from the field's choices.
+        expected = str(dict(field.flatchoices).get(country, country))
+        assert order.get_country_display() == expected == name
