@@ -106,6 +106,34 @@ def test_update_writes_only_changed_rows_and_fields():
     assert moved_after.updated > stamp
 
 
+def test_a_changed_wine_is_written_once_and_its_searchable_text_only_when_renamed():
+    region = RegionFactory(name="Bordeaux", country=CountryFactory(name="France"))
+    fields = {"producer": "P", "vintage": 2018, "region": region, "price": "10.00"}
+    fields["category"] = CategoryFactory(name="Red")
+    repriced = WineFactory(sku="PRICE", name="Priced", **fields)
+    WineFactory(sku="NAME", name="Old Name", **fields)
+    stamp, text = Wine.objects.values_list("updated", "search_text").get(pk=repriced.pk)
+    header = "sku,name,producer,vintage,category,country,region,price"
+    with CaptureQueriesContext(connection) as queries:
+        report = apply(
+            csv_file(
+                "PRICE,Priced,P,2018,Red,France,Bordeaux,11.00",
+                "NAME,New Name,P,2018,Red,France,Bordeaux,10.00",
+                header=header,
+            )
+        )
+    assert report.updated == 2
+    writes = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "shop_wine"')]
+    # One UPDATE per set of changed fields (with the time of change), then the renamed wine's
+    # searchable text: three, where every changed wine was written twice before.
+    assert len(writes) == 3
+    assert all('"updated" =' in sql for sql in writes[:2]) and '"search_text" =' in writes[2]
+    after = {wine.sku: wine for wine in Wine.objects.all()}
+    assert after["PRICE"].price == Decimal("11.00") and after["PRICE"].updated > stamp
+    assert after["PRICE"].search_text == text
+    assert "new name" in after["NAME"].search_text and "old" not in after["NAME"].search_text
+
+
 def test_imported_wines_are_found_by_a_search_under_their_new_names():
     WineFactory(sku="A1", name="Ancien Nom", producer="P")
     apply(csv_file(ROW, "A2,Grüner Blanc,Weingut Zwei,,White,Österreich,Wachau,9.90,0,,yes"))
