@@ -272,7 +272,13 @@ def order_email_send(*, email_id: int) -> bool:
     email = _owed(email_id)
     if email is None:
         return False
-    attachments = _attachments_for(email)
+    # Written before the row is locked, so that the lock (SQLite's, the whole database's) is
+    # held for the send alone; an address no server would take is recorded as the send's error.
+    message, unwritable = None, None
+    try:
+        message = build_message(email, attachments=_attachments_for(email))
+    except SEND_ERRORS as error:
+        unwritable = error
     sent = False
     deferred = None
     try:
@@ -283,7 +289,9 @@ def order_email_send(*, email_id: int) -> bool:
                 return False  # tried a moment ago; its retry is already planned
             email.attempts += 1
             try:
-                build_message(email, attachments=attachments).send()
+                if unwritable is not None:
+                    raise unwritable
+                message.send()
             except SEND_ERRORS as error:
                 deferred = _record_failure(email, error)
             else:
