@@ -37,7 +37,7 @@ from orders.limits import Placer, open_orders_check
 from orders.models import Order, OrderEmail, OrderEvent, OrderItem
 from orders.signals import announce_paid, announce_released
 from shop.cart import Cart
-from shop.catalog_cache import catalog_changed, shown_stock
+from shop.catalog_cache import cart_pages_changed, catalog_changed, shown_stock
 from shop.delivery.models import DeliveryMethod
 from shop.delivery.postcodes import postal_code_clean
 from shop.delivery.selectors import DeliveryQuote, delivery_quote
@@ -78,7 +78,9 @@ def _move_stock(changes: dict[int, int], wines: dict[int, Wine]) -> None:
         stock=Case(*(When(pk=pk, then=F("stock") + delta) for pk, delta in changes.items())),
         updated=timezone.now(),
     )
-    # Most sales leave the catalog pages' "In stock" as it was: they stay cached then.
+    # Most sales leave the catalog pages' "In stock" as it was: they stay cached then. Cart
+    # pages show a wine's stock as the most bottles a cart can hold.
+    cart_pages_changed()
     if any(
         shown_stock(wines[pk], wines[pk].stock) != shown_stock(wines[pk], wines[pk].stock + delta)
         for pk, delta in changes.items()
@@ -320,6 +322,7 @@ def _release_coupon(order: Order, *, actor) -> None:
     """Give back the coupon use of an unpaid order, once, and say so on its timeline."""
     redemption = coupon_release(order_id=order.pk)
     if redemption is not None:
+        cart_pages_changed()  # a coupon used up may be usable again
         order_event_record(
             order_id=order.pk,
             kind=OrderEvent.Kind.NOTE,

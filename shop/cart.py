@@ -183,6 +183,11 @@ class Cart:
             return method, country
         return "", ""
 
+    def page_key(self) -> str:
+        """Return what the cart page shows of the session: its wines and quantities, the coupon
+        code and the delivery chosen."""
+        return repr((sorted(self.quantities.items()), self.coupon_code, self.delivery_choice))
+
     def choose_delivery(self, *, method: str, country: str = "") -> DeliveryQuote:
         """Keep how the order will reach the customer; DeliveryRefused where the shop can't."""
         quote = delivery_quote(

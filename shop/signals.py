@@ -1,6 +1,7 @@
 from django.db.models.signals import post_delete, post_save
 
-from shop.catalog_cache import catalog_changed
+from coupons.models import Coupon
+from shop.catalog_cache import cart_pages_changed, catalog_changed
 from shop.delivery.models import ShippingRate, ShippingZone, ZoneArea
 from shop.delivery.selectors import delivery_zones_changed
 from shop.models import Category, Country, Region, Wine, wine_search_text_refresh
@@ -12,6 +13,11 @@ def _catalog_changed(**kwargs):
 
 def _zones_changed(**kwargs):
     delivery_zones_changed()
+    cart_pages_changed()
+
+
+def _coupon_changed(**kwargs):
+    cart_pages_changed()
 
 
 def _renamed(instance, created, **kwargs):
@@ -29,3 +35,6 @@ def connect() -> None:
     for model in (ShippingZone, ZoneArea, ShippingRate):
         post_save.connect(_zones_changed, sender=model, dispatch_uid=f"zones-save-{model}")
         post_delete.connect(_zones_changed, sender=model, dispatch_uid=f"zones-del-{model}")
+    # A coupon used or given back moves stock too (orders.services).
+    post_save.connect(_coupon_changed, sender=Coupon, dispatch_uid="cart-coupon-save")
+    post_delete.connect(_coupon_changed, sender=Coupon, dispatch_uid="cart-coupon-del")

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
@@ -21,7 +21,7 @@ from coupons.exceptions import CouponNotValid, TooManyAttempts
 from coupons.services import coupon_try
 from shop import selectors
 from shop.cart import Cart
-from shop.catalog_cache import cached_page
+from shop.catalog_cache import cached_page, cart_page_get, cart_page_keep
 from shop.delivery.models import DeliveryMethod
 from shop.delivery.selectors import delivery_countries
 from shop.exceptions import CartError, DeliveryRefused
@@ -137,9 +137,18 @@ def _whole_page(request, name: str, key: str, render_page) -> HttpResponse:
     they are filled in the cached page, without the database. Other visitors get the page
     rendered for them.
     """
-    if Cart.for_request(request).quantities or CookieStorage.cookie_name in request.COOKIES:
+    if Cart.for_request(request).quantities or _has_messages(request):
         return HttpResponse(render_page())
     parts = cached_page(name, key, lambda: render_page(**VISITOR_SLOTS), prepare=_page_parts)
+    return _filled(request, parts)
+
+
+def _has_messages(request) -> bool:
+    return bool(request.COOKIES.get(CookieStorage.cookie_name))
+
+
+def _filled(request, parts: list) -> HttpResponse:
+    """Answer with a page split by _page_parts, its slots filled for this visitor."""
     slots = {
         "csrf_token": csrf_token(request).encode(),  # letters and digits
         "language_next": escape(request.get_full_path()).encode(),
@@ -237,12 +246,30 @@ def cart_undo(request):
 
 @require_GET
 def cart_detail(request):
+    """Answer with the cart page, from the shared cache when the same cart was shown since
+    anything it shows last changed (shop.catalog_cache): every cart with the same wines,
+    quantities, coupon and delivery is the same page but for each visitor's slots."""
     cart = Cart.for_request(request)
-    for problem in cart.sync():
+    shared = bool(cart.quantities) and not _has_messages(request)
+    if shared:
+        key = cart.page_key()
+        version, parts = cart_page_get(key)
+        if parts is not None:
+            return _filled(request, parts)
+    # The cart as the database has it now, read after the version.
+    problems = cart.sync()
+    for problem in problems:
         messages.warning(request, problem)
+    if not shared or problems:
+        return HttpResponse(_cart_page(request, cart))
+    parts = _page_parts(_cart_page(request, cart, **VISITOR_SLOTS))
+    cart_page_keep(key, version, parts, until=cart.coupon.valid_to if cart.coupon else None)
+    return _filled(request, parts)
+
+
+def _cart_page(request, cart: Cart, **slots) -> str:
     method, country = cart.delivery_choice
-    return render(
-        request,
+    return render_to_string(
         "shop/cart_detail.html",
         {
             "cart": cart,
@@ -250,7 +277,9 @@ def cart_detail(request):
             "delivery_method": method or DeliveryMethod.DELIVERY,
             "delivery_country": country or settings.SHOP_COUNTRY,
             "shop_address": settings.SHOP_ADDRESS,
+            **slots,
         },
+        request=request,
     )
 
 

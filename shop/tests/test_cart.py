@@ -56,7 +56,9 @@ def update(client, wine, quantity, **kwargs):
     )
 
 
-def test_cart_total_comes_from_database_price_not_from_tampered_session(client):
+def test_cart_total_comes_from_database_price_not_from_tampered_session(
+    client, django_capture_on_commit_callbacks
+):
     wine = WineFactory(price=Decimal("12.50"))
     other = WineFactory(price=Decimal("30.00"))
     put_in_session(
@@ -76,7 +78,9 @@ def test_cart_total_comes_from_database_price_not_from_tampered_session(client):
     assert other.name not in page_text(response)
     assert "0.01" not in page_text(response)
 
-    Wine.objects.filter(pk=wine.pk).update(price=Decimal("20.00"))
+    wine.price = Decimal("20.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        wine.save()
     response = client.get(reverse("shop:cart_detail"))
     assert cart_summary(response) == "2 bottles €40.00"
 

@@ -1,9 +1,13 @@
 """The catalog's cached pages: a process's own copies never outlive the shared cache's version;
 while the shared cache is away pages are rendered for each request, nothing a customer does is
-lost, and caching resumes once Redis is back."""
+lost, and caching resumes once Redis is back. Cart pages kept in the cache are exact after every
+change that shows on them."""
 
+import re
 import socket
 import threading
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,15 +15,17 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice.tests.redis_server import use_cache_url
+from coupons.tests.factories import CouponFactory
 from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS
 from shop import catalog_cache
 from shop.catalog_cache import VERSION
 from shop.models import Wine
-from shop.tests.factories import WineFactory
-from shop.tests.pages import shared_part
+from shop.tests.factories import WineFactory, delivery_zones
+from shop.tests.pages import flash_messages, shared_part
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +193,123 @@ def test_a_cache_that_never_answers_costs_one_timeout_per_interval(settings, mon
     assert answers == [200] * 10
     # The first cache call waited CACHE_SOCKET_TIMEOUT; every later one was skipped.
     assert connections == 1
+
+
+# --- Cart pages ------------------------------------------------------------------------------
+
+CART = reverse("shop:cart_detail")
+FR = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+
+
+def cart_of(wine, quantity: int, **headers) -> Client:
+    """Return a visitor with quantity bottles of wine in the cart, its "Added" message seen."""
+    customer = Client(**headers)
+    added = customer.post(reverse("shop:cart_add", args=[wine.pk]), {"quantity": quantity})
+    assert added.status_code == 302
+    assert customer.get(CART).status_code == 200  # shows the message: rendered, not kept
+    return customer
+
+
+def shown_max(response) -> str:
+    return re.search(r'name="quantity" value="\d+" min="0" max="(\d+)"', response.content.decode())[
+        1
+    ]
+
+
+def test_the_same_cart_is_shown_from_the_cache_with_each_visitors_own_token(
+    django_assert_num_queries,
+):
+    wine = WineFactory(name="Clos Partagé", price=Decimal("12.50"), stock=30)
+    first, second, french = cart_of(wine, 2), cart_of(wine, 2), cart_of(wine, 2, **FR)
+    shown = first.get(CART)
+
+    with django_assert_num_queries(1):  # the session row
+        again = second.get(CART)
+    assert shared_part(again) == shared_part(shown)
+    assert "Clos Partagé" in again.content.decode() and "€25.00" in again.content.decode()
+    assert "Votre panier" in french.get(CART, **FR).content.decode()
+
+    token = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', again.content.decode())[1]
+    second.handler.enforce_csrf_checks = True
+    update = reverse("shop:cart_update", args=[wine.pk])
+    assert second.post(update, {"quantity": 3, "csrfmiddlewaretoken": token}).status_code == 302
+    assert second.session["cart"] == {str(wine.pk): 3}
+
+
+def test_a_sale_the_catalog_does_not_show_retires_the_cart_pages(
+    django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    wine = WineFactory(price=Decimal("10.00"), stock=40, low_stock_threshold=5)
+    waiting, buyer = cart_of(wine, 2), cart_of(wine, 30)
+    assert shown_max(waiting.get(CART)) == "40"
+    wine_page(wine)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = buyer.post(
+            reverse("orders:checkout"), {**CHECKOUT_FIELDS, "expected_total": "300.00"}
+        )
+    assert placed.status_code == 302
+
+    with django_assert_num_queries(0):  # still "In stock": the catalog's page stays
+        assert "In stock" in wine_page(wine)
+    assert shown_max(waiting.get(CART)) == "10"
+
+
+def test_a_price_changed_in_the_admin_retires_the_cart_pages(django_capture_on_commit_callbacks):
+    wine = WineFactory(price=Decimal("10.00"), stock=40)
+    customer = cart_of(wine, 2)
+    assert "€20.00" in customer.get(CART).content.decode()
+
+    wine.price = Decimal("11.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        wine.save()
+
+    assert "€22.00" in customer.get(CART).content.decode()
+
+
+def test_a_coupon_switched_off_is_taken_out_of_a_cart_shown_before(
+    django_capture_on_commit_callbacks,
+):
+    wine = WineFactory(price=Decimal("10.00"), stock=40)
+    coupon = CouponFactory(code="AUTOMNE", percent_off=10)
+    customer = cart_of(wine, 2)
+    customer.post(reverse("shop:coupon_apply"), {"code": "automne"})
+    assert customer.get(CART).status_code == 200  # the message
+    assert "€18.00" in customer.get(CART).content.decode()
+
+    coupon.active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        coupon.save()
+
+    page = customer.get(CART)
+    assert "€20.00" in page.content.decode()
+    assert (
+        "Coupon AUTOMNE: This coupon code is not valid or has expired." in flash_messages(page)[0]
+    )
+
+
+def test_a_cart_page_with_a_coupon_is_not_shown_after_the_coupon_ends():
+    wine = WineFactory(price=Decimal("10.00"), stock=40)
+    CouponFactory(code="MINUTE", percent_off=10, valid_to=timezone.now() + timedelta(seconds=2))
+    customer = cart_of(wine, 2)
+    customer.post(reverse("shop:coupon_apply"), {"code": "minute"})
+    assert customer.get(CART).status_code == 200  # the message
+    assert "€18.00" in customer.get(CART).content.decode()
+
+    time.sleep(2.1)  # nothing changes in the database, nor the version: the coupon just ends
+
+    page = customer.get(CART)
+    assert "€20.00" in page.content.decode()
+    assert "Coupon MINUTE" in flash_messages(page)[0]
+
+
+def test_a_delivery_zone_closed_retires_the_cart_pages(django_capture_on_commit_callbacks):
+    zones = delivery_zones()
+    wine = WineFactory(price=Decimal("10.00"), stock=40)
+    customer = cart_of(wine, 2)
+    assert "United Kingdom" in customer.get(CART).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        zones["United Kingdom"].delete()
+
+    assert "United Kingdom" not in customer.get(CART).content.decode()
