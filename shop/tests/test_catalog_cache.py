@@ -313,3 +313,22 @@ def test_a_delivery_zone_closed_retires_the_cart_pages(django_capture_on_commit_
         zones["United Kingdom"].delete()
 
     assert "United Kingdom" not in customer.get(CART).content.decode()
+
+
+def test_cart_pages_cached_before_an_outage_are_not_served_after_it(
+    redis_server, settings, django_capture_on_commit_callbacks
+):
+    settings.CACHE_RETRY_SECONDS = 0
+    wine = WineFactory(price=Decimal("12.50"), stock=40)
+    customer = cart_of(wine, 2)
+    assert "€25.00" in customer.get(CART).content.decode()
+    # Redis restarts with what it held, while the price changes and can't retire the pages.
+    redis_server.stop(keep_data=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        wine.price = Decimal("15.00")
+        wine.save()
+    redis_server.start()
+
+    page = customer.get(CART).content.decode()
+    assert "€30.00" in page
+    assert "€25.00" not in page
