@@ -35,6 +35,6 @@ def connect() -> None:
     for model in (ShippingZone, ZoneArea, ShippingRate):
         post_save.connect(_zones_changed, sender=model, dispatch_uid=f"zones-save-{model}")
         post_delete.connect(_zones_changed, sender=model, dispatch_uid=f"zones-del-{model}")
-    # A coupon used or given back moves stock too (orders.services).
+    # A coupon edited or deleted; its uses are counted where orders move stock (orders.services).
     post_save.connect(_coupon_changed, sender=Coupon, dispatch_uid="cart-coupon-save")
     post_delete.connect(_coupon_changed, sender=Coupon, dispatch_uid="cart-coupon-del")

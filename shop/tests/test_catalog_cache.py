@@ -6,14 +6,15 @@ change that shows on them."""
 import re
 import socket
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -288,19 +289,27 @@ def test_a_coupon_switched_off_is_taken_out_of_a_cart_shown_before(
     )
 
 
-def test_a_cart_page_with_a_coupon_is_not_shown_after_the_coupon_ends():
+def test_a_cart_page_with_a_coupon_is_not_served_from_the_cache_after_the_coupon_ends(
+    monkeypatch,
+):
     wine = WineFactory(price=Decimal("10.00"), stock=40)
-    CouponFactory(code="MINUTE", percent_off=10, valid_to=timezone.now() + timedelta(seconds=2))
+    coupon = CouponFactory(code="MINUTE", valid_to=timezone.now() + timedelta(minutes=1))
     customer = cart_of(wine, 2)
     customer.post(reverse("shop:coupon_apply"), {"code": "minute"})
     assert customer.get(CART).status_code == 200  # the message
     assert "€18.00" in customer.get(CART).content.decode()
+    with CaptureQueriesContext(connection) as before_the_end:
+        customer.get(CART)
 
-    time.sleep(2.1)  # nothing changes in the database, nor the version: the coupon just ends
+    # The cache's clock past the coupon's end: nothing changed in the database nor the version.
+    ended = coupon.valid_to.timestamp() + 1
+    monkeypatch.setattr(catalog_cache, "time", SimpleNamespace(time=lambda: ended))
+    with CaptureQueriesContext(connection) as after_the_end:
+        customer.get(CART)
 
-    page = customer.get(CART)
-    assert "€20.00" in page.content.decode()
-    assert "Coupon MINUTE" in flash_messages(page)[0]
+    read = [query["sql"] for query in after_the_end.captured_queries]
+    assert len(before_the_end) == 1  # the session row
+    assert any('FROM "coupons_coupon"' in sql for sql in read)  # checked again
 
 
 def test_a_delivery_zone_closed_retires_the_cart_pages(django_capture_on_commit_callbacks):
