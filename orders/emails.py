@@ -14,7 +14,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -139,9 +139,9 @@ def _message(email: OrderEmail, attachments) -> EmailMultiAlternatives:
 
 
 def _owed(email_id: int) -> OrderEmail | None:
-    """Return the email with its order and refund while it is owed still, read without a lock:
-    what the message says is read here, whether it may go is decided under the lock."""
-    owed = OrderEmail.objects.select_related("order", "refund")
+    """Return the email with its order while it is owed still, read without a lock: what the
+    message says is read here, whether it may go is decided by the claim (_claim)."""
+    owed = OrderEmail.objects.select_related("order")
     try:
         return owed.get(pk=email_id, sent_at__isnull=True, failed_at__isnull=True)
     except OrderEmail.DoesNotExist:
@@ -162,17 +162,22 @@ def _attachments_for(email: OrderEmail) -> list[Attachment]:
         return [a for a in (provider(email) for provider in providers) if a is not None]
 
 
-SEND_STATE = ("sent_at", "failed_at", "retry_at", "attempts")
+def _claim(email: OrderEmail) -> bool:
+    """Stamp the email sent and count the attempt if it may go now; False if it is gone, sent,
+    given up, or waiting for a retry already planned.
 
-
-def _lock_state(email: OrderEmail) -> bool:
-    """Lock the email's row and read into it where its sending stands; False if it is gone."""
-    state = OrderEmail.objects.select_for_update().filter(pk=email.pk).values_list(*SEND_STATE)
-    try:
-        email.sent_at, email.failed_at, email.retry_at, email.attempts = state.get()
-    except OrderEmail.DoesNotExist:
-        return False
-    return True
+    One conditional UPDATE, whose row lock holds until the transaction ends: of two workers
+    handed the same email, the second waits and then finds it sent. A send that fails takes the
+    stamp back in the same transaction (_record_failure).
+    """
+    now = timezone.now()
+    may_go = Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+    claimed = OrderEmail.objects.filter(
+        may_go, pk=email.pk, sent_at__isnull=True, failed_at__isnull=True
+    ).update(sent_at=now, attempts=F("attempts") + 1)
+    if claimed:
+        email.sent_at = now
+    return bool(claimed)
 
 
 def _locked(email_id: int) -> OrderEmail | None:
@@ -182,8 +187,6 @@ def _locked(email_id: int) -> OrderEmail | None:
 
 
 def _record_sent(email: OrderEmail) -> None:
-    email.sent_at = timezone.now()
-    email.save(update_fields=["sent_at", "attempts"])
     order_event_record(
         order_id=email.order_id,
         kind=OrderEvent.Kind.EMAIL,
@@ -235,10 +238,12 @@ def retry_delay(attempts: int) -> int:
 def _record_failure(email: OrderEmail, error: Exception) -> EmailDeferred | None:
     """Count the attempt; mark the email failed when it can never go, else say when to retry."""
     reason = _reason(error)
-    email.failure_reason = reason
+    # The claim's stamp is taken back, and the attempts read as it counted them.
+    email.sent_at, email.failure_reason = None, reason
+    email.attempts = OrderEmail.objects.values_list("attempts", flat=True).get(pk=email.pk)
     if _refused_for_good(error) or email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
         email.failed_at, email.retry_at = timezone.now(), None
-        email.save(update_fields=["attempts", "failure_reason", "failed_at", "retry_at"])
+        email.save(update_fields=["sent_at", "failure_reason", "failed_at", "retry_at"])
         order_event_record(
             order_id=email.order_id,
             kind=OrderEvent.Kind.EMAIL_FAILED,
@@ -250,7 +255,7 @@ def _record_failure(email: OrderEmail, error: Exception) -> EmailDeferred | None
         return None
     delay = retry_delay(email.attempts)
     email.retry_at = timezone.now() + timedelta(seconds=delay)
-    email.save(update_fields=["attempts", "failure_reason", "retry_at"])
+    email.save(update_fields=["sent_at", "failure_reason", "retry_at"])
     deferred = EmailDeferred(reason, retry_in=delay)
     deferred.__cause__ = error  # raised once the attempt is saved, with the server's error
     return deferred
@@ -283,11 +288,8 @@ def order_email_send(*, email_id: int) -> bool:
     deferred = None
     try:
         with transaction.atomic():
-            if not _lock_state(email) or email.sent_at is not None or email.failed_at is not None:
-                return False  # gone with its order, sent, or given up meanwhile
-            if email.retry_at is not None and email.retry_at > timezone.now():
-                return False  # tried a moment ago; its retry is already planned
-            email.attempts += 1
+            if not _claim(email):
+                return False  # gone, sent or given up meanwhile, or tried a moment ago
             try:
                 if unwritable is not None:
                     raise unwritable
@@ -306,7 +308,8 @@ def order_email_send(*, email_id: int) -> bool:
         with transaction.atomic():
             email = _locked(email_id)
             if email is not None and email.sent_at is None:
-                email.attempts += 1
+                email.sent_at, email.attempts = timezone.now(), email.attempts + 1
+                email.save(update_fields=["sent_at", "attempts"])
                 _record_sent(email)
     if deferred is not None:
         raise deferred

@@ -2,13 +2,17 @@
 connection."""
 
 import threading
+import time
 from decimal import Decimal
+from smtplib import SMTPDataError
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
 from django.utils import timezone
 
+from orders import emails
 from orders.exceptions import AlreadyShipped, InvalidTransition, OutOfStock, RefundTooLarge
 from orders.models import Order, OrderEmail, OrderEvent, Refund
 from orders.refunds import (
@@ -132,6 +136,50 @@ def test_two_staff_shipping_an_order_at_once_ship_it_once_with_one_email(
     assert (email.kind, email.sent_at is not None) == (OrderEmail.Kind.SHIPPED, True)
     [message] = mail.outbox
     assert message.subject == f"Your order {order.number} is on its way"
+
+
+class SlowMailServer(EmailBackend):
+    """Take a moment over each message, as an SMTP server does: the second worker handed the
+    same email arrives while the first is sending it."""
+
+    def send_messages(self, messages):
+        time.sleep(0.3)
+        return super().send_messages(messages)
+
+
+class SlowDeferringMailServer(EmailBackend):
+    def send_messages(self, messages):
+        time.sleep(0.3)
+        raise SMTPDataError(451, b"Try again later")
+
+
+def _owed_email(order: Order) -> OrderEmail:
+    return OrderEmail.objects.create(order=order, kind=OrderEmail.Kind.CONFIRMATION)
+
+
+def test_two_workers_handed_the_same_email_send_it_once(postgres_only, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.SlowMailServer"
+    email = _owed_email(place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer()))
+    results = run_together(2, lambda i: emails.order_email_send(email_id=email.pk))
+    assert sorted(results) == [False, True], results
+    assert len(mail.outbox) == 1
+    email.refresh_from_db()
+    assert (email.attempts, email.sent_at is not None) == (1, True)
+    assert email.order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 1
+
+
+def test_a_send_the_server_defers_is_counted_once_and_the_other_worker_waits_for_its_retry(
+    postgres_only, settings
+):
+    settings.EMAIL_BACKEND = f"{__name__}.SlowDeferringMailServer"
+    email = _owed_email(place(lines=[(WineFactory(stock=5).pk, 1)], customer=customer()))
+    results = run_together(2, lambda i: emails.order_email_send(email_id=email.pk))
+    assert sum(isinstance(r, emails.EmailDeferred) for r in results) == 1, results
+    assert False in results, results
+    email.refresh_from_db()
+    assert (email.attempts, email.sent_at, email.failed_at) == (1, None, None)
+    assert email.retry_at > timezone.now()
+    assert "Try again later" in email.failure_reason
 
 
 def test_two_staff_refunding_the_last_bottle_of_a_line_give_one_refund(postgres_only):

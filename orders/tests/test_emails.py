@@ -71,10 +71,9 @@ def test_nothing_is_sent_before_the_order_commits():
     assert OrderEmail.objects.get().sent_at is None
 
 
-# The email read with its order while it is owed; then in a transaction (a savepoint inside a
-# test's): the email's row locked for where its sending stands, the order's items for the
-# message, the stamp and the event.
-CONFIRMATION_SEND = 7
+# The email read with its order while it is owed, and the order's items for the message; then
+# in a transaction (a savepoint inside a test's): the claim that stamps it and the event.
+CONFIRMATION_SEND = 6
 # The email read and found sent: nothing is locked.
 SENT_AGAIN = 1
 
