@@ -8,13 +8,14 @@ half in one language and half in another helps nobody.
 
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
-from django.urls import reverse
 from django.utils import translation
+
+from backoffice.paths import is_admin_path
 
 
 class ShopLocaleMiddleware(LocaleMiddleware):
     def process_request(self, request):
-        if request.path_info.startswith(reverse("admin:index")):
+        if is_admin_path(request.path_info):
             translation.activate(settings.ADMIN_LANGUAGE)
             request.LANGUAGE_CODE = translation.get_language()
             return

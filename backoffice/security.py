@@ -10,7 +10,8 @@ own origin (unfold ships its fonts and scripts), so nothing else is allowed anyw
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.urls import reverse
+
+from backoffice.paths import is_admin_path
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -58,7 +59,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        admin = request.path.startswith(reverse("admin:index"))
+        admin = is_admin_path(request.path_info)
         response.headers.setdefault("Content-Security-Policy", content_security_policy(admin=admin))
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

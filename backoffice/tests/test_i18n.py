@@ -1,7 +1,7 @@
 """The language a page is answered in: the visitor's in the shop, ADMIN_LANGUAGE in the admin."""
 
 import pytest
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +29,19 @@ def test_a_language_the_shop_does_not_speak_is_english(client):
     refused = client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     assert refused.status_code == 302
     assert client.get("/")["Content-Language"] == "en"
+
+
+def test_the_admin_is_told_apart_from_the_shop_under_a_script_prefix_too(admin_client):
+    # Mounted at /wine by a proxy: the WSGI handler sets the prefix that reverse() puts in
+    # front of paths, as the test client does not, and the request's path_info goes without it.
+    set_script_prefix("/wine/")
+    try:
+        admin = admin_client.get("/admin/", SCRIPT_NAME="/wine", HTTP_ACCEPT_LANGUAGE="fr")
+        shop = admin_client.get("/", SCRIPT_NAME="/wine", HTTP_ACCEPT_LANGUAGE="fr")
+    finally:
+        set_script_prefix("/")
+    assert admin.status_code == 200
+    assert admin["Content-Language"] == "en"
+    assert "'unsafe-eval'" in admin["Content-Security-Policy"]  # the admin's policy
+    assert shop["Content-Language"] == "fr"
+    assert "'unsafe-eval'" not in shop["Content-Security-Policy"]
