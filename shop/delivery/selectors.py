@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 
 from core.cache import CacheVersion
 from core.money import quantize
-from shop.delivery.countries import DEFAULT_MINIMUM_AGE, country_name
+from shop.delivery.countries import COUNTRY_NAMES, DEFAULT_MINIMUM_AGE, country_name
 from shop.delivery.models import (
     DeliveryMethod,
     Destination,
@@ -100,6 +100,10 @@ def _zone_of(country: str, postal_code: str) -> tuple[ShippingZone, Destination]
         .prefetch_related("zone__rates")
         .order_by("zone__name")
     )
+    if country not in COUNTRY_NAMES:
+        # No zone serves a code no country has; not asked, since the database may not even
+        # take it as text (a NUL, which PostgreSQL refuses).
+        areas = ZoneArea.objects.none()
     # A zone without rates serves no one, as delivery_countries() says.
     matches = [
         (m, area)

@@ -315,6 +315,17 @@ def test_checkout_places_an_order_only_when_every_field_is_valid(client, wine, d
         assert "<h1>Checkout</h1>" in response.content.decode()
 
 
+@pytest.mark.parametrize("country", ["\x00", "F\x00", "XX", "fr"])
+def test_checkout_to_a_code_no_country_has_places_no_order(client, wine, country):
+    france_zone()
+    put_in_session(client, cart={str(wine.pk): 2})
+    posted = {**CUSTOMER, "delivery_method": "delivery", "expected_total": SHOWN_TOTAL}
+    response = client.post(reverse("orders:checkout"), {**posted, "country": country})
+    assert response.status_code == 200
+    assert "<h1>Checkout</h1>" in response.content.decode()
+    assert not Order.objects.exists()
+
+
 @pytest.mark.parametrize("total", ["25.01", "24.99", "0", "-25.00", "25.000", "NaN", "", "abc"])
 def test_checkout_with_another_total_places_no_order(client, wine, total):
     put_in_session(client, cart={str(wine.pk): 2})
