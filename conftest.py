@@ -4,6 +4,8 @@ from django.db import connection
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from core.cache import CacheVersion
+
 # Fuzz tests share the test's data and client across examples, and take their example count
 # from the profile: the suite's, or `--hypothesis-profile=drills` for `make drills`.
 hypothesis_settings.register_profile(
@@ -16,6 +18,9 @@ hypothesis_settings.register_profile(
     "drills", parent=hypothesis_settings.get_profile("wineshop"), max_examples=400
 )
 hypothesis_settings.load_profile("wineshop")
+
+# Made before any watch on the cache's versions, so that every watch follows it.
+SETTLING = CacheVersion("tests:settling:version")
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +35,7 @@ def redis_server(tmp_path, settings, monkeypatch):
     """A Redis server of the test's own as the shop's cache (configured as CACHE_URL would be);
     stop() takes it away."""
     from backoffice.tests.redis_server import RedisServer, use_cache_url
+    from core.cache import version_watch
 
     if not RedisServer.available():
         pytest.skip("redis-server is not installed")
@@ -37,7 +43,41 @@ def redis_server(tmp_path, settings, monkeypatch):
     server.start()
     use_cache_url(server.url, settings, monkeypatch)
     yield server
+    if (watch := version_watch()) is not None:
+        watch.close()  # or it would call on the stopped server for the rest of the run
     server.stop()
+
+
+@pytest.fixture
+def settle_version_watch(redis_server):
+    """Return a function that waits until the process's watch on the cache's versions at
+    redis_server is subscribed and has heard of every write made so far, and returns it."""
+    import pickle
+    import time
+
+    from core.cache import version_watch
+
+    def until(condition):
+        deadline = time.monotonic() + 5
+        while not condition():
+            assert time.monotonic() < deadline, "the watch did not settle within 5 s"
+            time.sleep(0.01)
+
+    def settle():
+        # Redis's messages come in order: once the one about a write made now has come, those
+        # about the writes before it have come too. Only these writes change SETTLING, so only
+        # the last one's message can make the watch forget it.
+        key, redis = cache.make_key(SETTLING.key), redis_server.client()
+        redis.set(key, pickle.dumps("before"))
+        watch = version_watch()
+        SETTLING.current()  # the first read starts the watch
+        until(lambda: watch.live)
+        until(lambda: SETTLING.current() and watch.get(SETTLING.key))
+        redis.set(key, pickle.dumps("settled"))
+        until(lambda: watch.get(SETTLING.key) is None)
+        return watch
+
+    return settle
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.db import transaction
 from redis import RedisError
 
+from core.version_watch import VersionWatch
+
 logger = logging.getLogger(__name__)
 
 
@@ -33,9 +35,77 @@ class RedisCacheClient(redis.RedisCacheClient):
 
 
 class RedisCache(redis.RedisCache):
+    """Django's Redis cache, whose writes from this process reach its copies of the versions
+    (core.version_watch) at once: Redis's message about them comes a moment later."""
+
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().add(key, value, timeout, version)
+        finally:
+            _forget(key)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            super().set(key, value, timeout, version)
+        finally:
+            _forget(key)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().set_many(data, timeout, version)
+        finally:
+            for key in data:
+                _forget(key)
+
+    def delete(self, key, version=None):
+        try:
+            return super().delete(key, version)
+        finally:
+            _forget(key)
+
+    def delete_many(self, keys, version=None):
+        try:
+            return super().delete_many(keys, version)
+        finally:
+            for key in keys:
+                _forget(key)
+
+    def clear(self):
+        try:
+            return super().clear()
+        finally:
+            _forget(None)
+
+
+def _forget(key: str | None) -> None:
+    if (watch := version_watch()) is not None:
+        watch.forget(key)
+
+
+_version_keys: set[str] = set()  # of every CacheVersion
+_watches: dict[str, VersionWatch] = {}
+_watches_lock = threading.Lock()
+
+
+def version_watch() -> VersionWatch | None:
+    """Return this process's copies of the versions in the shared cache, or None where it has
+    none: a cache other than one Redis server, or CACHE_VERSION_WATCH off."""
+    config = settings.CACHES["default"]
+    location = config.get("LOCATION")
+    if config["BACKEND"] != "core.cache.RedisCache" or not settings.CACHE_VERSION_WATCH:
+        return None
+    if not isinstance(location, str) or "," in location:
+        return None  # several servers: reads go to replicas that the watch does not hear
+    if (watch := _watches.get(location)) is None:
+        with _watches_lock:
+            if (watch := _watches.get(location)) is None:
+                keys = {cache.make_key(key): key for key in _version_keys}
+                watch = _watches[location] = VersionWatch(location, keys)
+    return watch
 
 
 # --- When the shared cache is away -----------------------------------------------------------
@@ -162,20 +232,33 @@ class CacheVersion:
     def __init__(self, key: str):
         self.key = key
         self._replaced_after = 0  # the outages of the cache this process replaced it after
+        _version_keys.add(key)
 
     def current(self, found: str | None = None) -> str:
         """Return the token (`found`: as just read with other keys), replacing it first when this
-        process saw the cache away; what was found before that replacement is stale."""
+        process saw the cache away; what was found before that replacement is stale.
+
+        Where Redis tells this process of every change to it (core.version_watch), the token is
+        read from Redis once, not on every call.
+        """
         outages = cache_outages()
         if outages != self._replaced_after and self.replace():
             self._replaced_after = outages
             found = None
-        version = found or tolerant_cache.get(self.key)
+        if found:
+            return found
+        watch = version_watch()
+        if watch is not None and not cache_away() and (version := watch.get(self.key)):
+            return version
+        seen = watch.seen() if watch is not None else 0
+        version = tolerant_cache.get(self.key)
         if version is None:
             version = uuid.uuid4().hex
             # add() so that two processes starting together agree on one token.
             if not tolerant_cache.add(self.key, version, timeout=None):
                 version = tolerant_cache.get(self.key, version)
+        elif watch is not None:
+            watch.keep(self.key, version, seen)
         return version
 
     def read(self, key: str) -> tuple[str, object]:

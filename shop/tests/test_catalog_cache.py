@@ -3,9 +3,11 @@ while the shared cache is away pages are rendered for each request, nothing a cu
 lost, and caching resumes once Redis is back. Cart pages kept in the cache are exact after every
 change that shows on them."""
 
+import pickle
 import re
 import socket
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -51,6 +53,42 @@ def test_a_page_kept_in_a_process_gives_way_to_a_version_another_process_stored(
 
     page = wine_page(wine)
     assert "€15.00" in page and "€12.50" not in page
+
+
+# --- With Redis telling each process of every new version (core.version_watch) ------------------
+
+
+def test_a_catalog_page_shown_again_asks_redis_nothing(redis_server, settle_version_watch):
+    WineFactory(name="Clos des Copies")
+    browser, redis = Client(), redis_server.client()
+    assert "Clos des Copies" in browser.get("/").content.decode()
+    settle_version_watch()
+    browser.get("/")  # reads the catalog's version, stored by the first
+    before = redis.info("commandstats")
+    assert "Clos des Copies" in browser.get("/").content.decode()
+    after = redis.info("commandstats")
+    asked = {
+        name: calls
+        for name, stats in after.items()
+        if (calls := stats["calls"] - before.get(name, {}).get("calls", 0))
+    }
+    assert asked == {"cmdstat_info": 1}  # the one that counts
+
+
+def test_a_page_shows_a_change_another_process_committed_a_moment_later(
+    redis_server, settle_version_watch
+):
+    wine = WineFactory(price=Decimal("12.50"))
+    assert "€12.50" in wine_page(wine)
+    settle_version_watch()
+    assert "€12.50" in wine_page(wine)  # from this process's memory, under its copy
+    # Another process's price change: its row, then, once it commits, its new version.
+    Wine.objects.filter(pk=wine.pk).update(price=Decimal("15.00"))
+    redis_server.client().set(cache.make_key(VERSION.key), pickle.dumps("after-the-change"))
+    deadline = time.monotonic() + 1
+    while "€15.00" not in wine_page(wine):
+        assert time.monotonic() < deadline, "the old price outlived the new version"
+        time.sleep(0.005)
 
 
 def test_a_page_kept_in_a_process_is_not_served_once_the_shared_cache_lost_its_version():
