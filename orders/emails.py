@@ -236,7 +236,8 @@ def retry_delay(attempts: int) -> int:
 
 
 def _record_failure(email: OrderEmail, error: Exception) -> EmailDeferred | None:
-    """Count the attempt; mark the email failed when it can never go, else say when to retry."""
+    """Take the claim's stamp back; mark the email failed when it can never go (after the
+    attempts the claims counted), else say when to retry."""
     reason = _reason(error)
     # The claim's stamp is taken back, and the attempts read as it counted them.
     email.sent_at, email.failure_reason = None, reason
