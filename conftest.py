@@ -49,6 +49,18 @@ def redis_server(tmp_path, settings, monkeypatch):
 
 
 @pytest.fixture
+def file_cache(tmp_path, settings):
+    """The embedded default's cache, in a folder of the test's own; yields the folder."""
+    from core.cache import FILE_CACHE, version_watch
+
+    folder = tmp_path / "cache"
+    settings.CACHES = {"default": {"BACKEND": FILE_CACHE, "LOCATION": str(folder)}}
+    yield folder
+    if (watch := version_watch()) is not None:
+        watch.close()  # its queue is a file descriptor
+
+
+@pytest.fixture
 def settle_version_watch(redis_server):
     """Return a function that waits until the process's watch on the cache's versions at
     redis_server is subscribed and has heard of every write made so far, and returns it."""

@@ -131,9 +131,10 @@ CACHES = {"default": cache_config("CACHE_URL", default=f"filecache://{VAR_DIR / 
 # Seconds a process that found the cache away serves without it before trying it again
 # (core/cache.py): a dead Redis costs one timeout per process per interval.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5)
-# With Redis, each process keeps the cache versions it read (core/version_watch.py) while Redis
-# tells it of every change to them: a catalog page then asks Redis nothing. Off, or on a Redis
-# that refuses CLIENT TRACKING, every page reads the catalog's version from Redis.
+# Each process keeps the cache versions it read while it is told of every change to them: by
+# Redis (core/version_watch.py), or on Linux by inotify on the file cache's folder
+# (core/file_watch.py). A catalog page then asks the cache nothing. Off, or on a Redis that
+# refuses CLIENT TRACKING, every page reads the catalog's version from the cache.
 CACHE_VERSION_WATCH = env.bool("CACHE_VERSION_WATCH", default=True)
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 # Catalog pages each web process also keeps in memory (about 25 kB each), checked against the

@@ -45,7 +45,8 @@ from bench.harness import start_worker as start_celery_worker
 WORK_DIR = BASE_DIR / "var" / "bench"
 WINES = 10_000
 WARMUP_SECONDS = 2
-ROUNDS = 3  # alternating runs of the baseline and the wine list; the median counts
+ROUNDS = 3  # alternating runs of the baseline and the catalog pages; the median counts
+ALTERNATING = 5  # the first rows of measure(): /ping/ and the four catalog pages
 SESSIONS = 64  # per add-to-cart run, so that no cart reaches its limit during a run
 CART_WINES = 50  # the wines add-to-cart rotates over
 # The wine list as a visitor narrows it: one country, and a search.
@@ -657,18 +658,19 @@ def measure(port: int, data: dict, seconds: int, connections: int) -> list[Resul
             (SESSION_SAVE, "/bench/session/save/", *posts(["/bench/session/save/"])),
             ("add to cart", "/cart/add/", *posts(adds)),
         ]
-        # The baseline and the wine list alternate for several rounds and each keeps its median
-        # run, so that a passing load on the machine weighs on both alike.
-        rounds: dict[str, list[Result]] = {page: [] for page, *_ in pages[:2]}
+        # The baseline and the catalog pages alternate for several rounds and each keeps its
+        # median run, so that a passing load on the machine weighs on them all alike.
+        alternating = pages[:ALTERNATING]
+        rounds: dict[str, list[Result]] = {page: [] for page, *_ in alternating}
         for round_number in range(ROUNDS):
-            for page, path, warm, extra in pages[:2]:
+            for page, path, warm, extra in alternating:
                 print(f"bench: {page} (round {round_number + 1} of {ROUNDS})", file=sys.stderr)
                 url = f"http://127.0.0.1:{port}{path}"
                 if not round_number:
                     wrk(page, url, WARMUP_SECONDS, connections, *warm)
                 rounds[page].append(wrk(page, url, seconds, connections, *extra))
         results = [sorted(runs, key=lambda r: r.rps)[len(runs) // 2] for runs in rounds.values()]
-        for page, path, warm, extra in pages[2:]:
+        for page, path, warm, extra in pages[ALTERNATING:]:
             print(f"bench: {page}", file=sys.stderr)
             url = f"http://127.0.0.1:{port}{path}"
             wrk(page, url, WARMUP_SECONDS, connections, *warm)
@@ -811,7 +813,7 @@ def bench_web(env: dict, backends: str, seconds: int, connections: int) -> None:
         queries,
         f"Wine-Shop benchmark — gunicorn {WORKERS} workers, {backends}, {WINES:,} wines, "
         f"wrk {min(THREADS, connections)} threads {connections} connections {seconds} s per run "
-        f"(baseline and wine list: median of {ROUNDS} alternating runs)",
+        f"(baseline and catalog pages: median of {ROUNDS} alternating runs)",
     )
     report_webhooks(webhook, results[0].rps, django(env, "paid"), queries)
 

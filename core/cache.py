@@ -2,6 +2,7 @@
 the shop's way of using the shared cache so that it can go away without taking pages with it."""
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -13,6 +14,8 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.db import transaction
 from redis import RedisError
 
+from core import file_watch
+from core.file_watch import FileVersionWatch
 from core.version_watch import VersionWatch
 
 logger = logging.getLogger(__name__)
@@ -87,25 +90,37 @@ def _forget(key: str | None) -> None:
 
 
 _version_keys: set[str] = set()  # of every CacheVersion
-_watches: dict[str, VersionWatch] = {}
+_watches: dict[str, VersionWatch | FileVersionWatch] = {}
 _watches_lock = threading.Lock()
+FILE_CACHE = "django.core.cache.backends.filebased.FileBasedCache"
 
 
-def version_watch() -> VersionWatch | None:
+def version_watch() -> VersionWatch | FileVersionWatch | None:
     """Return this process's copies of the versions in the shared cache, or None where it has
-    none: a cache other than one Redis server, or CACHE_VERSION_WATCH off."""
+    none: a cache other than one Redis server or a folder that Linux can watch, or
+    CACHE_VERSION_WATCH off."""
     config = settings.CACHES["default"]
     location = config.get("LOCATION")
-    if config["BACKEND"] != "core.cache.RedisCache" or not settings.CACHE_VERSION_WATCH:
+    if not settings.CACHE_VERSION_WATCH or not isinstance(location, str):
         return None
-    if not isinstance(location, str) or "," in location:
-        return None  # several servers: reads go to replicas that the watch does not hear
+    if config["BACKEND"] == "core.cache.RedisCache":
+        if "," in location:
+            return None  # several servers: reads go to replicas that the watch does not hear
+    elif config["BACKEND"] != FILE_CACHE or not file_watch.available():
+        return None
     if (watch := _watches.get(location)) is None:
         with _watches_lock:
             if (watch := _watches.get(location)) is None:
-                keys = {cache.make_key(key): key for key in _version_keys}
-                watch = _watches[location] = VersionWatch(location, keys)
+                watch = _watches[location] = _watch(config["BACKEND"], location)
     return watch
+
+
+def _watch(backend: str, location: str) -> VersionWatch | FileVersionWatch:
+    if backend == FILE_CACHE:
+        # The files' names as the cache makes them (an md5 of the key) in its folder.
+        files = {os.path.basename(cache._key_to_file(key)): key for key in _version_keys}
+        return FileVersionWatch(cache._dir, files)
+    return VersionWatch(location, {cache.make_key(key): key for key in _version_keys})
 
 
 # --- When the shared cache is away -----------------------------------------------------------
@@ -238,8 +253,8 @@ class CacheVersion:
         """Return the token (`found`: as just read with other keys), replacing it first when this
         process saw the cache away; what was found before that replacement is stale.
 
-        Where Redis tells this process of every change to it (core.version_watch), the token is
-        read from Redis once, not on every call.
+        Where Redis (core.version_watch) or Linux (core.file_watch) tells this process of every
+        change to it, the token is read from the cache once, not on every call.
         """
         outages = cache_outages()
         if outages != self._replaced_after and self.replace():

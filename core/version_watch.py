@@ -14,32 +14,29 @@ Copies are used only while the connection stands; when it breaks they are all fo
 versions are read from Redis again until the thread is subscribed once more.
 """
 
-import logging
 import os
 import threading
-import time
 import weakref
 
 from redis import RedisError
 from redis.connection import ConnectionPool
 
-logger = logging.getLogger(__name__)
+from core.kept_versions import KeptVersions
 
 CHANNEL = "__redis__:invalidate"
 # A connection silent this long is asked for a PING, and given as long again to answer.
 HEALTH_SECONDS = 5
 RETRY_SECONDS = 1  # between two attempts to subscribe
-WARNING_SECONDS = 60
 
 
-class VersionWatch:
+class VersionWatch(KeptVersions):
     """Copies of the versions stored under `keys` (each key as the cache names it, mapped from
     the key as stored in Redis) at the Redis server of `url`."""
 
     def __init__(self, url: str, keys: dict[str, str]):
+        super().__init__(keys.values())
         self.url = url
         self._keys = dict(keys)
-        self._tracked = frozenset(keys.values())
         self._closed = threading.Event()
         self._reset()
         _watches.add(self)
@@ -49,44 +46,21 @@ class VersionWatch:
         closed, self._closed = self._closed.is_set(), threading.Event()
         if closed:
             self._closed.set()
-        self._lock = threading.Lock()
-        self._copies: dict[str, str] = {}
-        self._generation = 0
+        self._forget_all()
         self._live = False
         self._thread: threading.Thread | None = None
-        self._warned_at = -WARNING_SECONDS
 
     @property
     def live(self) -> bool:
         return self._live
 
+    def _watching(self) -> bool:
+        return self._live
+
     def get(self, key: str) -> str | None:
-        """Return this process's copy of the version under `key`, if it has a valid one."""
         if self._thread is None:
             self._start()
-        return self._copies.get(key) if self._live else None
-
-    def seen(self) -> int:
-        """Return a mark to take before reading a version from Redis, for keep()."""
-        return self._generation
-
-    def keep(self, key: str, value: str, seen: int) -> None:
-        """Keep the version read from Redis since `seen`, unless a version changed meanwhile: the
-        value read may then be the one the change replaced."""
-        with self._lock:
-            if self._live and seen == self._generation and key in self._tracked:
-                self._copies[key] = value
-
-    def forget(self, key: str | None = None) -> None:
-        """Forget the copy of the version under `key` (every copy when None)."""
-        if key is not None and key not in self._tracked:
-            return
-        with self._lock:
-            self._generation += 1
-            if key is None:
-                self._copies.clear()
-            else:
-                self._copies.pop(key, None)
+        return super().get(key)
 
     def close(self) -> None:
         """Stop watching: the copies are forgotten and never kept again."""
@@ -96,8 +70,7 @@ class VersionWatch:
     def _stand_down(self) -> None:
         with self._lock:
             self._live = False
-            self._generation += 1
-            self._copies.clear()
+            self._forget(None)
 
     def _start(self) -> None:
         with self._lock:
@@ -175,16 +148,13 @@ class VersionWatch:
                 self.forget(name)
 
     def _warn(self, error: Exception) -> None:
-        now = time.monotonic()
-        if now - self._warned_at >= WARNING_SECONDS:
-            self._warned_at = now
-            logger.warning(
-                "Cache versions are read from Redis on every request: their invalidations can't "
-                "be subscribed to (%s: %s); tried again every %g s.",
-                type(error).__name__,
-                error,
-                RETRY_SECONDS,
-            )
+        super()._warn(
+            "Cache versions are read from Redis on every request: their invalidations can't "
+            "be subscribed to (%s: %s); tried again every %g s.",
+            type(error).__name__,
+            error,
+            RETRY_SECONDS,
+        )
 
 
 _watches: weakref.WeakSet[VersionWatch] = weakref.WeakSet()

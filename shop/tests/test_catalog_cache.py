@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.filebased import FileBasedCache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.tests.redis_server import use_cache_url
+from core import file_watch
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS
@@ -89,6 +91,25 @@ def test_a_page_shows_a_change_another_process_committed_a_moment_later(
     while "€15.00" not in wine_page(wine):
         assert time.monotonic() < deadline, "the old price outlived the new version"
         time.sleep(0.005)
+
+
+@pytest.mark.skipif(not file_watch.available(), reason="Linux's inotify only")
+def test_on_the_file_cache_a_page_shown_again_opens_no_file_and_shows_a_change_at_once(
+    file_cache, monkeypatch
+):
+    wine = WineFactory(price=Decimal("12.50"))
+    assert "€12.50" in wine_page(wine)
+    assert "€12.50" in wine_page(wine)  # the version read once more, and kept
+    reads, get = [], FileBasedCache.get
+    monkeypatch.setattr(
+        FileBasedCache, "get", lambda *args, **kw: reads.append(1) or get(*args, **kw)
+    )
+    assert "€12.50" in wine_page(wine)
+    assert reads == []
+    # Another process's price change: its row, then, once it commits, its new version.
+    Wine.objects.filter(pk=wine.pk).update(price=Decimal("15.00"))
+    FileBasedCache(str(file_cache), {}).set(VERSION.key, "after-the-change", None)
+    assert "€15.00" in wine_page(wine)  # the next page, with no wait
 
 
 def test_a_page_kept_in_a_process_is_not_served_once_the_shared_cache_lost_its_version():
