@@ -5,8 +5,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.queue import publish
@@ -28,14 +27,21 @@ def _next_number(year: int, *, series=InvoiceSequence, prefix: str = "") -> tupl
     gap-free, since the caller's transaction creates the document with it or gives it back on
     rollback."""
     prefix = prefix or settings.INVOICE_NUMBER_PREFIX
-    year_series = series.objects.filter(year=year)
-    # The UPDATE locks the year's row until the caller's transaction ends; the year's first
-    # number makes the row.
-    if not year_series.update(last=F("last") + 1):
-        series.objects.bulk_create([series(year=year)], ignore_conflicts=True)
-        year_series.update(last=F("last") + 1)
-    last = year_series.values_list("last", flat=True).get()
-    return last, f"{prefix}-{year}-{last:06d}"
+    quote = connection.ops.quote_name
+    # One statement takes the number and locks the year's row until the caller's transaction
+    # ends; the year's first number makes the row.
+    table, last, year_column = quote(series._meta.db_table), quote("last"), quote("year")
+    take = (
+        f"UPDATE {table} SET {last} = {last} + 1 "  # noqa: S608 - the model's own names
+        f"WHERE {year_column} = %s RETURNING {last}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(take, [year])
+        if (taken := cursor.fetchone()) is None:
+            series.objects.bulk_create([series(year=year)], ignore_conflicts=True)
+            cursor.execute(take, [year])
+            taken = cursor.fetchone()
+    return taken[0], f"{prefix}-{year}-{taken[0]:06d}"
 
 
 @transaction.atomic

@@ -409,7 +409,7 @@ def test_invoicing_takes_the_same_queries_whatever_the_lines(lines, django_asser
 
     # Numbered in a transaction of its own (the order's lock, its items, the year's number, the
     # invoice, its timeline note), then rendered and stored under the invoice's lock.
-    with django_assert_num_queries(16 + unawaited()):
+    with django_assert_num_queries(15 + unawaited()):
         invoice = invoice_ensure(order_id=order.pk)
 
     assert pdf_text(read_invoice(invoice)).count("Château Lagrézette Cahors") == lines
@@ -424,7 +424,7 @@ def test_a_credit_note_takes_the_same_queries_whatever_the_lines(lines, django_a
     refund = refunded(order, *((line, 1) for line in range(lines)))
 
     # The refund read, the invoice made already, then as for invoices: numbered, then rendered.
-    with django_assert_num_queries(26 + unawaited()):
+    with django_assert_num_queries(25 + unawaited()):
         credit_note = credit_note_ensure(refund_id=refund.pk)
 
     assert pdf_text(read_invoice(credit_note)).count("Bodega Carmen Rodríguez Rioja") == lines

@@ -26,7 +26,7 @@ def test_the_invoice_task_makes_the_invoice_once_and_answers_its_number(
 ):
     order = paid_order()
     # The year's first number makes its row (reports.tests.test_services counts the others).
-    with django_assert_num_queries(18 + unawaited()):
+    with django_assert_num_queries(17 + unawaited()):
         first = tasks.invoice_ensure.delay(order.pk).get()
     with django_assert_num_queries(4):  # found under the order's lock, nothing drawn again
         again = tasks.invoice_ensure.delay(order.pk).get()
@@ -39,7 +39,7 @@ def test_the_credit_note_task_makes_the_credit_note_once_and_answers_its_number(
 ):
     refund = succeeded_refund(paid_order())
     # The order's invoice is made first, then the credit note, each the year's first.
-    with django_assert_num_queries(40 + unawaited(2)):
+    with django_assert_num_queries(38 + unawaited(2)):
         first = tasks.credit_note_ensure.delay(refund.pk).get()
     with django_assert_num_queries(10):  # the refund, the invoice and the note found again
         again = tasks.credit_note_ensure.delay(refund.pk).get()
