@@ -65,28 +65,25 @@ def settle_version_watch(redis_server):
     """Return a function that waits until the process's watch on the cache's versions at
     redis_server is subscribed and has heard of every write made so far, and returns it."""
     import pickle
-    import time
 
     from core.cache import version_watch
+    from core.tests.waiting import until
 
-    def until(condition):
-        deadline = time.monotonic() + 5
-        while not condition():
-            assert time.monotonic() < deadline, "the watch did not settle within 5 s"
-            time.sleep(0.01)
+    # SETTLING is given its value before any watch on this server can be subscribed, so that
+    # this write has no message. Each settle() then writes it once and waits for that write's
+    # message: none of an earlier write is left to come, so only that one can make the watch
+    # forget it, and Redis's messages come in order, so those about every write before it have
+    # come too.
+    key, redis = cache.make_key(SETTLING.key), redis_server.client()
+    redis.set(key, pickle.dumps("before"))
 
     def settle():
-        # Redis's messages come in order: once the one about a write made now has come, those
-        # about the writes before it have come too. Only these writes change SETTLING, so only
-        # the last one's message can make the watch forget it.
-        key, redis = cache.make_key(SETTLING.key), redis_server.client()
-        redis.set(key, pickle.dumps("before"))
         watch = version_watch()
         SETTLING.current()  # the first read starts the watch
-        until(lambda: watch.live)
-        until(lambda: SETTLING.current() and watch.get(SETTLING.key))
+        until(lambda: watch.live, what="the watch to subscribe")
+        until(lambda: SETTLING.current() and watch.get(SETTLING.key), what="a version kept")
         redis.set(key, pickle.dumps("settled"))
-        until(lambda: watch.get(SETTLING.key) is None)
+        until(lambda: watch.get(SETTLING.key) is None, what="the watch to settle")
         return watch
 
     return settle

@@ -5,7 +5,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from django.db import connection
 
 from backoffice.broker import clear_stale_fanout, ensure_folders
 from backoffice.celery import app as celery_app
+from core.tests.waiting import until
 
 
 def database_url() -> str:
@@ -85,12 +85,7 @@ class Worker(CeleryProcess):
 
 
 def wait_for(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
+    until(condition, seconds=timeout, what=what, every=0.2)
 
 
 def use_real_broker() -> None:

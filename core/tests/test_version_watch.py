@@ -2,24 +2,16 @@
 on a Redis server of the test's own; "another process" writes through a connection of its own."""
 
 import pickle
-import time
 
 import pytest
 from django.core.cache import cache
 
 from core.cache import CacheVersion, version_watch
+from core.tests.waiting import until
 from core.version_watch import VersionWatch
 
 # Made at import, before any watch: every watch follows them.
 THINGS = CacheVersion("watched-things:version")
-
-
-def until(condition, seconds: float = 5.0):
-    deadline = time.monotonic() + seconds
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.01)
-    return result
 
 
 @pytest.fixture

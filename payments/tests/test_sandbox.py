@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from core.money import to_minor_units
+from core.tests.waiting import until
 from orders.models import Order
 from orders.tests.factories import OrderFactory, customer, place
 from payments import stripe_client
@@ -404,9 +405,7 @@ def test_a_session_expires_on_its_own_when_its_time_is_up(receiver):
         api = stripe.StripeClient("sk_test_sandbox", base_addresses={"api": sandbox.base_url})
         session = api.v1.checkout.sessions.create(session_params())
         now[0] += 3601
-        deadline = time.monotonic() + 5
-        while not receiver.posted and time.monotonic() < deadline:
-            time.sleep(0.02)
+        until(lambda: receiver.posted, what="the expired session's event")
         [event] = events(sandbox, receiver)
         retrieved = api.v1.checkout.sessions.retrieve(session.id)
     finally:
@@ -798,9 +797,7 @@ def test_card_7726s_refunds_are_pending_then_succeed_on_their_own(receiver):
         pending = api.v1.charges.retrieve(refund.charge)
         assert later(events(sandbox, receiver), 1) == ["refund.created"]
         now[0] += SETTLE_SECONDS + 1
-        deadline = time.monotonic() + 5
-        while len(receiver.posted) < 4 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        until(lambda: len(receiver.posted) >= 4, what="the settled refund's events")
         sent = events(sandbox, receiver)
         settled = api.v1.refunds.retrieve(refund.id)
     finally:

@@ -7,7 +7,6 @@ import pickle
 import re
 import socket
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from backoffice.tests.redis_server import use_cache_url
 from core import file_watch
+from core.tests.waiting import until
 from coupons.tests.factories import CouponFactory
 from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS
@@ -87,10 +87,7 @@ def test_a_page_shows_a_change_another_process_committed_a_moment_later(
     # Another process's price change: its row, then, once it commits, its new version.
     Wine.objects.filter(pk=wine.pk).update(price=Decimal("15.00"))
     redis_server.client().set(cache.make_key(VERSION.key), pickle.dumps("after-the-change"))
-    deadline = time.monotonic() + 1
-    while "€15.00" not in wine_page(wine):
-        assert time.monotonic() < deadline, "the old price outlived the new version"
-        time.sleep(0.005)
+    until(lambda: "€15.00" in wine_page(wine), seconds=1, what="the new price")
 
 
 @pytest.mark.skipif(not file_watch.available(), reason="Linux's inotify only")
