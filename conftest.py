@@ -61,6 +61,21 @@ def file_cache(tmp_path, settings):
 
 
 @pytest.fixture
+def file_cache_reads(monkeypatch):
+    """Return the list of the keys the file cache reads (FileBasedCache.get), as it reads them."""
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    keys, get = [], FileBasedCache.get
+
+    def counting(self, key, *args, **kwargs):
+        keys.append(key)
+        return get(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(FileBasedCache, "get", counting)
+    return keys
+
+
+@pytest.fixture
 def settle_version_watch(redis_server):
     """Return a function that waits until the process's watch on the cache's versions at
     redis_server is subscribed and has heard of every write made so far, and returns it."""

@@ -55,6 +55,12 @@ def available() -> bool:
     return _LIBC is not None
 
 
+def _failed(*about) -> OSError:
+    """Return the error of the libc call that just failed."""
+    code = ctypes.get_errno()
+    return OSError(code, os.strerror(code), *about)
+
+
 class FileVersionWatch(KeptVersions):
     """Copies of the versions whose files (mapped to the key as the cache names it) lie in
     `folder`, a FileBasedCache's."""
@@ -129,18 +135,16 @@ class FileVersionWatch(KeptVersions):
     def _start(self) -> bool:
         if self._closed or _LIBC is None or time.monotonic() < self._retry_at:
             return False
-        fd = _LIBC.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
-        if fd < 0:
-            self._retry_at = time.monotonic() + RETRY_SECONDS
-            self._warn(OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno())))
-            return False
+        fd = -1
         try:
+            if (fd := _LIBC.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0:
+                raise _failed()
             os.makedirs(self.folder, 0o700, exist_ok=True)  # as the cache makes it
             if _LIBC.inotify_add_watch(fd, os.fsencode(self.folder), CHANGES | GONE) < 0:
-                code = ctypes.get_errno()
-                raise OSError(code, os.strerror(code), self.folder)
+                raise _failed(self.folder)
         except OSError as error:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
             self._retry_at = time.monotonic() + RETRY_SECONDS
             self._warn(error)
             return False

@@ -30,7 +30,9 @@ def _next_number(year: int, *, series=InvoiceSequence, prefix: str = "") -> tupl
     quote = connection.ops.quote_name
     # One statement takes the number and locks the year's row until the caller's transaction
     # ends; the year's first number makes the row.
-    table, last, year_column = quote(series._meta.db_table), quote("last"), quote("year")
+    field = series._meta.get_field
+    table = quote(series._meta.db_table)
+    last, year_column = quote(field("last").column), quote(field("year").column)
     take = (
         f"UPDATE {table} SET {last} = {last} + 1 "  # noqa: S608 - the model's own names
         f"WHERE {year_column} = %s RETURNING {last}"

@@ -44,28 +44,16 @@ def watched(file_cache):
     return watch
 
 
-@pytest.fixture
-def reads(monkeypatch):
-    """Count the reads of the cache's files."""
-    counted = []
-    get = FileBasedCache.get
-
-    def counting(self, key, *args, **kwargs):
-        counted.append(key)
-        return get(self, key, *args, **kwargs)
-
-    monkeypatch.setattr(FileBasedCache, "get", counting)
-    return counted
-
-
 def another_cache(folder) -> FileBasedCache:
     return FileBasedCache(str(folder), {})
 
 
-def test_a_version_is_read_from_its_file_once_while_the_folder_is_watched(watched, reads):
+def test_a_version_is_read_from_its_file_once_while_the_folder_is_watched(
+    watched, file_cache_reads
+):
     version = THINGS.current()
     assert [THINGS.current() for _ in range(20)] == [version] * 20
-    assert reads == []
+    assert file_cache_reads == []
 
 
 def test_another_process_replacing_a_version_is_seen_on_the_next_read(file_cache, watched):
@@ -119,7 +107,7 @@ def test_events_lost_to_a_full_queue_forget_every_copy(file_cache, watched):
 
 
 def test_without_its_folder_the_watch_keeps_nothing_and_comes_back(
-    file_cache, watched, reads, monkeypatch
+    file_cache, watched, file_cache_reads, monkeypatch
 ):
     monkeypatch.setattr(file_watch, "RETRY_SECONDS", 0)
     for path in file_cache.iterdir():
@@ -132,9 +120,9 @@ def test_without_its_folder_the_watch_keeps_nothing_and_comes_back(
     assert watched.live
     assert THINGS.current() == version
     assert watched.get(THINGS.key) == version
-    reads.clear()
+    file_cache_reads.clear()
     assert THINGS.current() == version
-    assert reads == []
+    assert file_cache_reads == []
 
 
 def test_a_forked_child_has_a_queue_of_its_own(file_cache, watched):
@@ -160,19 +148,19 @@ def test_a_forked_child_has_a_queue_of_its_own(file_cache, watched):
     assert THINGS.current() == "changed-by-the-child"
 
 
-def test_settings_can_turn_the_watch_off(file_cache, settings, reads):
+def test_settings_can_turn_the_watch_off(file_cache, settings, file_cache_reads):
     settings.CACHE_VERSION_WATCH = False
     assert version_watch() is None
     version = THINGS.current()
-    reads.clear()
+    file_cache_reads.clear()
     assert THINGS.current() == version
-    assert len(reads) == 1
+    assert len(file_cache_reads) == 1
 
 
-def test_without_inotify_versions_are_read_every_time(file_cache, monkeypatch, reads):
+def test_without_inotify_versions_are_read_every_time(file_cache, monkeypatch, file_cache_reads):
     monkeypatch.setattr(file_watch, "_LIBC", None)
     assert version_watch() is None
     version = THINGS.current()
-    reads.clear()
+    file_cache_reads.clear()
     assert THINGS.current() == version
-    assert len(reads) == 1
+    assert len(file_cache_reads) == 1

@@ -92,17 +92,14 @@ def test_a_page_shows_a_change_another_process_committed_a_moment_later(
 
 @pytest.mark.skipif(not file_watch.available(), reason="Linux's inotify only")
 def test_on_the_file_cache_a_page_shown_again_opens_no_file_and_shows_a_change_at_once(
-    file_cache, monkeypatch
+    file_cache, file_cache_reads
 ):
     wine = WineFactory(price=Decimal("12.50"))
     assert "€12.50" in wine_page(wine)
     assert "€12.50" in wine_page(wine)  # the version read once more, and kept
-    reads, get = [], FileBasedCache.get
-    monkeypatch.setattr(
-        FileBasedCache, "get", lambda *args, **kw: reads.append(1) or get(*args, **kw)
-    )
+    file_cache_reads.clear()
     assert "€12.50" in wine_page(wine)
-    assert reads == []
+    assert file_cache_reads == []
     # Another process's price change: its row, then, once it commits, its new version.
     Wine.objects.filter(pk=wine.pk).update(price=Decimal("15.00"))
     FileBasedCache(str(file_cache), {}).set(VERSION.key, "after-the-change", None)
