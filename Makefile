@@ -99,6 +99,12 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The suite runs in one process more than the machine has cores (pytest-xdist): its tests wait on
+# workers, browsers and servers as much as they compute. The tests that use the broker for real
+# run one at a time in one of them (conftest.py). `make test PYTEST_ARGS=` runs it in one process.
+TEST_PROCESSES ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+PYTEST_ARGS ?= -n $(TEST_PROCESSES) --dist loadgroup
+
 test: $(VENV)/.dev browser proxy lint
 	$(PY) manage.py makemigrations --check --dry-run --settings=backoffice.test_settings
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

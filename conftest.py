@@ -19,6 +19,31 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile("wineshop")
 
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Send the tests that use the run's broker for real (its queues, workers, Beat and Flower,
+    or the production image's stack) to one process of make test's several, one at a time: every
+    process of the run shares RabbitMQ's queues, and a worker would take another test's tasks."""
+    for item in items:
+        if (
+            item.get_closest_marker("worker")
+            or item.get_closest_marker("image")
+            or "real_broker" in item.fixturenames
+        ):
+            item.add_marker(pytest.mark.xdist_group("broker"))
+
+
+def pytest_collection_finish(session):
+    """Refuse to run the broker's tests side by side: pytest-xdist groups a test by the suffix it
+    puts on its node id, which a pytest it does not know may ignore (pytest 9.2 does)."""
+    if not session.config.getoption("loadgroup", default=False):
+        return  # not an xdist process grouping its tests
+    for item in session.items:
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+            raise pytest.UsageError(f"pytest-xdist could not group {item.nodeid}")
+
+
 # Made before any watch on the cache's versions, so that every watch follows it.
 SETTLING = CacheVersion("tests:settling:version")
 
@@ -28,6 +53,17 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Start each test in the shop's default language: a request in French leaves its language
+    active in the thread that served it, the test's own for the test client."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from backoffice.procfile import procfile_commands
 from backoffice.tests.production import procfile_command
-from backoffice.tests.workers import database_url, purge_queues, use_real_broker, wait_for
+from backoffice.tests.workers import database_url, wait_for
 
 # A process with a child in its own process group, as a Celery worker has its pool: each writes
 # the signals it receives into the folder given, and the parent stops its child on SIGTERM.
@@ -117,9 +117,7 @@ def test_naming_a_process_the_procfile_lacks_is_refused(tmp_path):
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_ctrl_c_stops_the_procfile_worker_cleanly_within_the_grace(tmp_path):
-    use_real_broker()
-    purge_queues()
+def test_ctrl_c_stops_the_procfile_worker_cleanly_within_the_grace(real_broker, tmp_path):
     env = {
         "DJANGO_SETTINGS_MODULE": "backoffice.tests.worker_settings",
         "DATABASE_URL": database_url(),

@@ -15,9 +15,13 @@ def redis_cache():
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.ConnectionError:
         pytest.skip(f"no Redis server at {REDIS_URL}")
-    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": "wine-shop-test"})
+    # Keys of this process's own: make test's other processes may use the database meanwhile.
+    prefix = f"wine-shop-test-{os.getpid()}"
+    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
     yield cache
-    cache.clear()
+    client = cache._cache.get_client(write=True)
+    if keys := client.keys(f"{prefix}:*"):
+        client.delete(*keys)
 
 
 def test_redis_cache_reuses_one_client_per_pool(redis_cache):
