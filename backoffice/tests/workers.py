@@ -28,6 +28,10 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+# The queues the Procfile's worker consumes, as the test workers do.
+QUEUES = ("default", "emails", "reports")
+
+
 class CeleryProcess:
     """A `celery --app backoffice ...` process of the test run, in its own process group."""
 
@@ -73,7 +77,7 @@ class Worker(CeleryProcess):
     def __init__(self, mail_dir: Path, *, mail_pause: float = 0, env: dict | None = None):
         tag = uuid.uuid4().hex[:8]
         self.name = f"test-{tag}@{socket.gethostname()}"
-        args = ["worker", "--queues", "default,emails,reports", "--concurrency", "1"]
+        args = ["worker", "--queues", ",".join(QUEUES), "--concurrency", "1"]
         args += ["--hostname", self.name, "--without-gossip", "--without-mingle"]
         super().__init__(
             [*args, "--loglevel", "INFO"],
@@ -125,6 +129,6 @@ def broker_away(url: str = UNREACHABLE_BROKER_URL):
 
 def purge_queues() -> None:
     with celery_app.connection_for_write() as conn:
-        for queue in ("default", "emails", "reports"):
+        for queue in QUEUES:
             conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
             conn.default_channel.queue_purge(queue)
