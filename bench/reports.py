@@ -123,6 +123,32 @@ def empty_pdf() -> None:
     build([text("Wine-Shop", style("baseline"))], title="baseline", footer="baseline")
 
 
+def pdf_alone(order_ids: list[int]) -> list[float]:
+    """Return the seconds of drawing each of the orders' issued invoices again from its stored
+    snapshot (the PDF part of invoice_ensure, without numbering, storing or committing)."""
+    from reports.invoices import InvoiceSnapshot, invoice_pdf
+    from reports.models import Invoice
+
+    snapshots = Invoice.objects.filter(order_id__in=order_ids).values_list("snapshot", flat=True)
+    return [
+        timed(lambda data=data: invoice_pdf(InvoiceSnapshot.from_json(data)))
+        for data in list(snapshots)
+    ]
+
+
+def split_rows(each: float, pdf: float, baseline: float) -> list[tuple[str, str, str]]:
+    """Return the rows that split an invoice's time into its PDF and the rest."""
+    rest = each - pdf
+    return [
+        ("  of which the PDF alone", f"{pdf * 1000:.1f} ms", f"{pdf / baseline:.2f}"),
+        (
+            "  of which number, snapshot, stored file, commits",
+            f"{rest * 1000:.1f} ms",
+            f"{rest / baseline:.2f}",
+        ),
+    ]
+
+
 def median_get(client, url: str) -> float:
     client.get(url)  # warm-up
     times = []
@@ -248,11 +274,13 @@ def measure() -> list[tuple[str, str, str]]:
                 f"{each / baseline:.2f}",
             )
         )
+        rows += split_rows(each, statistics.mean(pdf_alone(ids)), baseline)
         long_ids = paid_orders(LONG_INVOICES, 300, "WS-INV300")
         long = statistics.median(
             timed(lambda pk=pk: invoice_ensure(order_id=pk)) for pk in long_ids
         )
         rows.append(("invoice, 300 lines", f"{long * 1000:.0f} ms", f"{long / baseline:.2f}"))
+        rows += split_rows(long, statistics.median(pdf_alone(long_ids)), baseline)
         if os.environ.get("BENCH_REPORTS_ONLY") == "invoices":
             return rows
 
