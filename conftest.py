@@ -24,14 +24,18 @@ hypothesis_settings.load_profile("wineshop")
 def pytest_collection_modifyitems(config, items):
     """Send the tests that use the run's broker for real (its queues, workers, Beat and Flower,
     or the production image's stack) to one process of make test's several, one at a time: every
-    process of the run shares RabbitMQ's queues, and a worker would take another test's tasks."""
+    process of the run shares RabbitMQ's queues, and a worker would take another test's tasks.
+    A test that starts a worker or publishes for real without being sent there is stopped
+    (backoffice.tests.workers.refuse_outside_broker_group)."""
+    from backoffice.tests.workers import BROKER_GROUP
+
     for item in items:
         if (
             item.get_closest_marker("worker")
             or item.get_closest_marker("image")
             or "real_broker" in item.fixturenames
         ):
-            item.add_marker(pytest.mark.xdist_group("broker"))
+            item.add_marker(pytest.mark.xdist_group(BROKER_GROUP))
 
 
 def pytest_collection_finish(session):

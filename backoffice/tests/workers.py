@@ -30,12 +30,30 @@ def database_url() -> str:
 
 # The queues the Procfile's worker consumes, as the test workers do.
 QUEUES = ("default", "emails", "reports")
+# The tests that use the broker for real run in this group of pytest-xdist (conftest.py): one
+# process of make test's several, one test at a time.
+BROKER_GROUP = "broker"
+
+
+def refuse_outside_broker_group() -> None:
+    """Stop a test that would use the broker for real beside the tests of other processes: the
+    processes of a run share RabbitMQ's queues, and a worker would take another test's tasks."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # the whole suite in one process
+    # pytest-xdist names a grouped test "<node id>@<group>"; pytest says which test runs, and
+    # at which stage: "<node id> (setup)".
+    if f"@{BROKER_GROUP} (" not in os.environ.get("PYTEST_CURRENT_TEST", ""):
+        raise RuntimeError(
+            "This test uses the broker for real beside other processes' tests: mark it `worker` "
+            "or give it the `real_broker` fixture, which puts it in the broker group."
+        )
 
 
 class CeleryProcess:
     """A `celery --app backoffice ...` process of the test run, in its own process group."""
 
     def __init__(self, args: list[str], *, log: Path, mail_dir: Path, env: dict | None = None):
+        refuse_outside_broker_group()
         self.log = log
         environment = {
             **os.environ,
@@ -94,6 +112,7 @@ def wait_for(condition, *, timeout: float, what: str) -> None:
 
 def use_real_broker() -> None:
     """Publish to the broker for real (the suite otherwise runs tasks in-process)."""
+    refuse_outside_broker_group()
     ensure_folders()
     clear_stale_fanout()
     celery_app.conf.task_always_eager = False
