@@ -41,6 +41,7 @@ class Upstream(http.server.ThreadingHTTPServer):
     def __init__(self, name: str):
         self.name = name
         self.received: list[dict] = []
+        self.page = b""  # when set, the HTML every request is answered with, else the name
         super().__init__(("127.0.0.1", 0), UpstreamHandler)
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
         self.thread.start()
@@ -59,10 +60,13 @@ class UpstreamHandler(http.server.BaseHTTPRequestHandler):
         self.server.received.append(
             {"path": self.path, "headers": dict(self.headers), "body": len(body)}
         )
+        answer = self.server.page or self.server.name.encode()
         self.send_response(200)
-        self.send_header("Content-Length", str(len(self.server.name)))
+        if self.server.page:
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
-        self.wfile.write(self.server.name.encode())
+        self.wfile.write(answer)
 
     do_GET = do_POST = answer
 
@@ -288,3 +292,36 @@ def test_flower_is_reached_by_its_own_host_name(proxy, upstreams):
     assert response.text == "flower"
     assert [request["path"] for request in flower.received] == ["/metrics"]
     assert web.received == []
+
+
+# A catalog page's worth of cards: what the shop's pages repeat, and gzip takes out.
+PAGE = b"<!doctype html><ul>" + b'<li class="wine-card"><h2>Cuvee</h2></li>' * 600 + b"</ul>"
+
+
+@pytest.mark.parametrize("path", ["/", "/wine/cuvee-1/", "/cart/", "/?q=chateau&country=france"])
+def test_shop_pages_are_compressed_for_browsers_that_take_them(proxy, upstreams, path):
+    web, _ = upstreams
+    web.page = PAGE
+    response = proxy.https("GET", path, headers={"Accept-Encoding": "gzip"}, stream=True)
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    sent = len(response.raw.read(decode_content=False))
+    assert sent < len(PAGE) / 10
+    plain = proxy.https("GET", path, headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert plain.content == PAGE
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/orders/order/?q=smith"])
+def test_staff_pages_are_sent_as_they_are(proxy, upstreams, path):
+    web, _ = upstreams
+    web.page = PAGE
+    response = proxy.https("GET", path, headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in response.headers
+    assert response.content == PAGE
+
+
+def test_short_answers_are_sent_as_they_are(proxy, upstreams):
+    response = proxy.https("GET", "/ping/", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in response.headers
+    assert response.text == "web"
