@@ -122,6 +122,9 @@ def test_customer_buys_two_wines_and_pays_on_the_checkout_page(
     assert order.total == Decimal("97.80")
     lagrezette.refresh_from_db()
     assert lagrezette.stock == 4
+    # The customer's page, reloading itself while the payment was confirmed, says it arrived and
+    # reloads no more: leaving it earlier races its next reload.
+    page.get_by_test_id("payment-received").wait_for(timeout=15_000)
 
     # The merchant sees the order paid in the admin.
     page.goto(f"{live_server.url}/admin/login/")
