@@ -34,10 +34,14 @@ RUNS = 15  # cold requests of each page at each size; the median counts
 WARMUP = 3
 WORDS = ["Vieilles", "Vignes", "Clos", "Réserve", "Grand", "Cru", "Terroir", "Colline"]
 WORDS += ["Sorì", "Pago", "Lieu-dit", "Cuvée"]
-# The pages, with what a visitor would ask: a country, a search, both with an order.
+# A region of ten wines at every size: a filter few wines match (small_region).
+SMALL_REGION = "enclave"
+# The pages, with what a visitor would ask: a country, a small region, a search, both with an
+# order.
 PAGES = [
     ("wine list", ""),
     ("filtered by country", "?country=france"),
+    ("one small region", f"?region={SMALL_REGION}"),
     ("search", "?q=chateau+vignes"),
     ("filtered search", "?q=CHÂTEAU&country=italy&sort=price"),
 ]
@@ -84,6 +88,25 @@ def grow(rng: random.Random, start: int, stop: int) -> None:
         cursor.execute("ANALYZE shop_wine")
 
 
+def small_region() -> None:
+    """Keep ten wines on sale, and no others, in a region of their own: the first ten of a
+    country. Wines grown since that drew the region move to another of their country's."""
+    from shop.models import Region, Wine, wine_search_text_refresh
+
+    first = Wine.objects.filter(available=True).order_by("sku").first()
+    region, _ = Region.objects.get_or_create(
+        slug=SMALL_REGION, defaults={"country_id": first.country_id, "name": "Enclave"}
+    )
+    wines = Wine.objects.filter(country_id=region.country_id, available=True).order_by("sku")
+    ten = list(wines.values_list("pk", flat=True)[:10])
+    drawn = Wine.objects.filter(region=region).exclude(pk__in=ten)
+    drawn = list(drawn.values_list("pk", flat=True))
+    other = Region.objects.filter(country_id=region.country_id).exclude(pk=region.pk).first()
+    Wine.objects.filter(pk__in=drawn).update(region=other)
+    Wine.objects.filter(pk__in=ten).update(region=region)
+    wine_search_text_refresh(Wine.objects.filter(pk__in=ten + drawn))
+
+
 def measure(path: str) -> tuple[float, int, int]:
     """Return the median milliseconds of a cold request, its queries and the wines it shows."""
     from django.core.cache import cache
@@ -122,6 +145,7 @@ def run_sizes() -> dict[str, list[tuple[float, int, int]]]:
     for size in SIZES:
         print(f"bench: catalog at {size:,} wines", file=sys.stderr)
         grow(rng, done, size)
+        small_region()
         done = size
         for page, path in PAGES:
             figures[page].append(measure(path))

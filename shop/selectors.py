@@ -72,15 +72,20 @@ class WineFilters:
         return bool(self.category or self.country or self.region or self.q or self.in_stock)
 
 
-def wine_list(*, filters: WineFilters) -> QuerySet[Wine]:
-    """Return the wines on sale that match the filters, in the order they ask for."""
+def wine_list(*, filters: WineFilters, keys: dict[str, int] | None = None) -> QuerySet[Wine]:
+    """Return the wines on sale that match the filters, in the order they ask for.
+
+    keys: the primary keys of the filters' category, country and region, when the caller has
+    them (CatalogFacets.keys). A key shows the database which value is asked for and how many
+    wines have it, so that it reads a region of ten wines by the region's index rather than
+    every wine in name order until ten have matched.
+    """
     wines = Wine.objects.filter(available=True).select_related("country", "region", "category")
-    if filters.category:
-        wines = wines.filter(category__slug=filters.category)
-    if filters.country:
-        wines = wines.filter(country__slug=filters.country)
-    if filters.region:
-        wines = wines.filter(region__slug=filters.region)
+    keys = keys or {}
+    for name in ("category", "country", "region"):
+        if slug := getattr(filters, name):
+            by = {f"{name}_id": keys[name]} if name in keys else {f"{name}__slug": slug}
+            wines = wines.filter(**by)
     if filters.in_stock:
         wines = wines.filter(stock__gt=0)
     return _searched(wines, filters.q).order_by(*SORTS[filters.sort or DEFAULT_SORT][1])
@@ -117,6 +122,8 @@ class CatalogFacets:
 
     filters: WineFilters  # what the page applies: the filters asked for, less a stale region
     unknown: list[str] = field(default_factory=list)  # filters whose value names nothing
+    # The primary keys of the filters' category, country and region, for wine_list.
+    keys: dict[str, int] = field(default_factory=dict)
     categories: list[FacetOption] = field(default_factory=list)
     countries: list[FacetOption] = field(default_factory=list)
     regions: list[FacetOption] = field(default_factory=list)
@@ -214,6 +221,7 @@ def catalog_facets(*, filters: WineFilters) -> CatalogFacets:
 
     return CatalogFacets(
         filters=filters,
+        keys=chosen,
         categories=_options(categories, tally("category", by="category"), filters.category),
         countries=_options(countries, tally("country", "region", by="country"), filters.country),
         regions=_options(

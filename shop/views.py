@@ -81,7 +81,8 @@ def wine_list(request):
             names = ", ".join(str(FILTER_NAMES.get(name, name)) for name in facets.unknown)
             raise Http404(_("Unknown %(filters)s.") % {"filters": names})
         shown = facets.filters  # a region of another country dropped
-        paginator = Paginator(selectors.wine_list(filters=shown), settings.WINES_PER_PAGE)
+        wines = selectors.wine_list(filters=shown, keys=facets.keys)
+        paginator = Paginator(wines, settings.WINES_PER_PAGE)
         paginator.count = facets.total  # counted with the facets already
         try:
             page = paginator.page(page_number)

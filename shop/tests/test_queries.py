@@ -2,14 +2,16 @@ import re
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import Order
 from orders.tests.factories import CHECKOUT_FIELDS as CUSTOMER
 from shop.delivery.selectors import delivery_countries
 from shop.models import Wine, wine_search_text_refresh
-from shop.tests.factories import WineFactory, delivery_zones
+from shop.tests.factories import CategoryFactory, RegionFactory, WineFactory, delivery_zones
 from shop.tests.pages import shared_part
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +238,44 @@ def test_placing_order_query_count_does_not_grow_with_lines(
     order = Order.objects.get()
     assert response.url == reverse("payments:process", args=[order.number])
     assert order.items.count() == lines
+
+
+def rows_read(sql: str) -> int:
+    """Return the most rows that one step of PostgreSQL's plan for sql read, whether it kept
+    them or filtered them out."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        [plan] = cursor.fetchone()[0]
+    steps = [plan["Plan"]]
+    for step in steps:
+        steps += step.get("Plans", [])
+    return max(step["Actual Rows"] + step.get("Rows Removed by Filter", 0) for step in steps)
+
+
+@pytest.mark.postgres
+def test_a_filter_with_few_wines_reads_only_them_in_a_large_catalog(postgres_only, client):
+    # Past some 10,000 wines of one region, PostgreSQL would walk them all in name order to
+    # find the few of another, were it not told which region is asked for.
+    common = WineFactory()
+    Wine.objects.bulk_create(
+        Wine(
+            sku=f"S-{n:06d}",
+            name=f"Clos {n}",
+            slug=f"clos-{n}",
+            category_id=common.category_id,
+            country_id=common.country_id,
+            region_id=common.region_id,
+            price=20,
+            stock=5,
+        )
+        for n in range(30_000)
+    )
+    few = WineFactory.create_batch(10, region=RegionFactory(), category=CategoryFactory())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE shop_wine")
+    for name in ("category", "country", "region"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("shop:wine_list"), {name: getattr(few[0], name).slug})
+        assert response.content.decode().count('class="wine-card"') == len(few)
+        page = queries.captured_queries[-1]["sql"]
+        assert rows_read(page) == len(few), name
