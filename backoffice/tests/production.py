@@ -34,6 +34,17 @@ def production_env(**overrides) -> dict:
     return env | overrides
 
 
+def shared_cache_url(folder: Path) -> str:
+    """Return the CACHE_URL of the processes a test starts: with the run's Redis, this test
+    process's own database and key prefix, which its writes reach (a wine saved, the cache
+    emptied between tests); else a file cache in folder, which those processes share."""
+    if not os.environ.get("TEST_CACHE_URL"):
+        return f"filecache://{folder / 'cache'}"
+    cache = settings.CACHES["default"]
+    prefix = cache.get("KEY_PREFIX")
+    return f"{cache['LOCATION']}?key_prefix={prefix}" if prefix else cache["LOCATION"]
+
+
 def env_example() -> dict[str, str]:
     """Return the values .env.example gives each variable."""
     lines = (Path(settings.BASE_DIR) / ".env.example").read_text().splitlines()

@@ -5,7 +5,6 @@ The TLS-terminating proxy is played by the client: it sends X-Forwarded-Proto: h
 the secure cookies it is given, as a browser would over HTTPS.
 """
 
-import os
 import re
 from decimal import Decimal
 
@@ -14,7 +13,7 @@ import requests
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import Group
 
-from backoffice.tests.production import ProcfileProcess, manage, production_env
+from backoffice.tests.production import ProcfileProcess, manage, production_env, shared_cache_url
 from backoffice.tests.test_flower import free_port
 from backoffice.tests.workers import database_url, wait_for
 from orders.models import Order
@@ -46,8 +45,7 @@ class Stack:
             DJANGO_CSRF_TRUSTED_ORIGINS=f"https://127.0.0.1:{self.port}",
             DATABASE_URL=database_url(),
             CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-            # The run's Redis when it has one (CI), else a file cache every process shares.
-            CACHE_URL=os.environ.get("TEST_CACHE_URL") or f"filecache://{folder / 'cache'}",
+            CACHE_URL=shared_cache_url(folder),
             STATIC_ROOT=str(folder / "static"),
             EMAIL_URL="filemail://",
             EMAIL_FILE_PATH=str(mail_dir),

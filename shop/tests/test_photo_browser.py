@@ -13,7 +13,7 @@ import requests
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
-from backoffice.tests.production import ProcfileProcess, manage, production_env
+from backoffice.tests.production import ProcfileProcess, manage, production_env, shared_cache_url
 from backoffice.tests.test_flower import free_port
 from backoffice.tests.workers import database_url, wait_for
 from shop.models import Wine
@@ -60,8 +60,7 @@ def replicas(tmp_path):
         # The browser posts from each replica's own address, the Origin the CSRF check compares.
         DJANGO_CSRF_TRUSTED_ORIGINS=",".join(f"http://127.0.0.1:{port}" for port in ports),
         DATABASE_URL=database_url(),
-        # The run's Redis when it has one, else a file cache both processes share.
-        CACHE_URL=os.environ.get("TEST_CACHE_URL") or f"filecache://{tmp_path / 'cache'}",
+        CACHE_URL=shared_cache_url(tmp_path),
         CELERY_BROKER_URL="filesystem://",
         CELERY_BROKER_DIR=str(tmp_path / "broker"),
         STATIC_ROOT=str(tmp_path / "static"),
