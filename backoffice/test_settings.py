@@ -20,9 +20,10 @@ TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "")
 # A test cache of its own, unless a shared one (Redis in CI) is named for the run.
 CACHES = {"default": cache_config("TEST_CACHE_URL", default="locmemcache://")}
 if TEST_PROCESS and CACHES["default"]["BACKEND"] == "core.cache.RedisCache":
-    # The database after the run's for gw0, and so on: the run's own is left to the production
-    # stacks the tests start from TEST_CACHE_URL. A prefix too, since Redis tells each client of
-    # changes to the keys it read by name, whatever their database.
+    # The database after the run's for gw0, and so on, shared with the production stacks a test
+    # starts (backoffice.tests.production.shared_cache_url); the run's own is left to the image's
+    # containers. A prefix too, since Redis tells each client of changes to the keys it read by
+    # name, whatever their database.
     _url = urlsplit(CACHES["default"]["LOCATION"])
     _db = int(_url.path.strip("/") or 0) + 1 + int(TEST_PROCESS.removeprefix("gw"))
     CACHES["default"]["LOCATION"] = _url._replace(path=f"/{_db}").geturl()
